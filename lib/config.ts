@@ -1,0 +1,49 @@
+/**
+ * Configuration is read once, at the edge (a Lambda cold start or the local server), and passed in.
+ * Nothing below this module reads process.env.
+ */
+export interface StrataConfig {
+  region: string;
+  /** Topics, partition heads, segment records, orphans, groups, producers. */
+  metaTable: string;
+  /** The offset index: one item per committed batch. */
+  indexTable: string;
+  /** Segment objects. */
+  bucket: string;
+  /** Set for the local stack (s3rver, MinIO); unset in AWS. */
+  s3Endpoint?: string;
+  dynamodbEndpoint?: string;
+  /** Upper bound of the in-memory cache of segment byte ranges, per process. */
+  segmentCacheBytes: number;
+  /** How many times a commit is retried with fresh partition heads before giving up. */
+  maxCommitAttempts: number;
+}
+
+export const DEFAULT_CONFIG = {
+  region: 'us-east-1',
+  metaTable: 'strata-meta',
+  indexTable: 'strata-index',
+  bucket: 'strata-segments',
+  segmentCacheBytes: 64 * 1024 * 1024,
+  maxCommitAttempts: 64,
+} as const satisfies StrataConfig;
+
+export function configFromEnv(env: Record<string, string | undefined>): StrataConfig {
+  const num = (name: string, fallback: number) => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a non-negative number, got ${raw}`);
+    return n;
+  };
+  return {
+    region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? DEFAULT_CONFIG.region,
+    metaTable: env.STRATA_META_TABLE ?? DEFAULT_CONFIG.metaTable,
+    indexTable: env.STRATA_INDEX_TABLE ?? DEFAULT_CONFIG.indexTable,
+    bucket: env.STRATA_BUCKET ?? DEFAULT_CONFIG.bucket,
+    s3Endpoint: env.S3_ENDPOINT || undefined,
+    dynamodbEndpoint: env.DYNAMODB_ENDPOINT || undefined,
+    segmentCacheBytes: num('STRATA_SEGMENT_CACHE_BYTES', DEFAULT_CONFIG.segmentCacheBytes),
+    maxCommitAttempts: num('STRATA_MAX_COMMIT_ATTEMPTS', DEFAULT_CONFIG.maxCommitAttempts),
+  };
+}

@@ -1,0 +1,24 @@
+/**
+ * Every item key in the two DynamoDB tables, in one place. Partition heads and index entries are
+ * keyed by the topic's id (a UUID minted at creation), not its name, so that deleting a topic makes
+ * its data unreachable at once and a re-created topic of the same name starts empty.
+ */
+export const metaKeys = {
+  /** All topics share one item collection so that listing them is one Query. */
+  topic: (name: string) => ({ pk: 'topics', sk: name }),
+  topicsPk: 'topics',
+  /** One head per partition, each its own partition key so hot partitions do not share a key. */
+  head: (topicId: string, partition: number) => ({ pk: `head#${topicId}#${partition}`, sk: 'head' }),
+  /** Written in the commit transaction: proves the object is referenced (storage GC reads it). */
+  segment: (objectKey: string) => ({ pk: `segment#${objectKey}`, sk: 'segment' }),
+  /** Objects whose commit is known to have failed; storage cleanup deletes them after a grace period. */
+  orphan: (objectKey: string) => ({ pk: 'orphans', sk: objectKey }),
+  orphansPk: 'orphans',
+  /** Topics deleted by the admin API, so that storage cleanup can remove their heads, index and objects. */
+  deletedTopic: (topicId: string) => ({ pk: 'deleted-topics', sk: topicId }),
+  deletedTopicsPk: 'deleted-topics',
+} as const;
+
+export const indexKeys = {
+  partition: (topicId: string, partition: number) => `${topicId}#${partition}`,
+} as const;

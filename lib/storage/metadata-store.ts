@@ -1,0 +1,265 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  BatchGetCommand,
+  type BatchGetCommandOutput,
+  DeleteCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
+import { InvalidPartitionsError, TopicAlreadyExistsError, UnknownTopicOrPartitionError } from '../errors.js';
+import type { IndexEntry, PartitionHead, Topic } from '../types.js';
+import { indexKeys, metaKeys } from './keys.js';
+
+const BATCH_GET_LIMIT = 100;
+
+/** A head that was never written is an empty partition. */
+const EMPTY_HEAD: PartitionHead = { nextOffset: 0, logStartOffset: 0 };
+
+export function headFromItem(item: Record<string, unknown> | undefined): PartitionHead {
+  if (!item) return EMPTY_HEAD;
+  return {
+    nextOffset: Number(item.nextOffset ?? 0),
+    logStartOffset: Number(item.logStartOffset ?? 0),
+  };
+}
+
+function topicFromItem(item: Record<string, unknown>): Topic {
+  return {
+    name: String(item.sk),
+    topicId: String(item.topicId),
+    partitions: Number(item.partitions),
+    config: item.config as Topic['config'],
+    createdAt: Number(item.createdAt),
+  };
+}
+
+export function indexEntryFromItem(item: Record<string, unknown>): IndexEntry {
+  return {
+    baseOffset: Number(item.baseOffset),
+    lastOffset: Number(item.sk),
+    objectKey: String(item.objectKey),
+    byteOffset: Number(item.byteOffset),
+    byteLength: Number(item.byteLength),
+    recordCount: Number(item.recordCount),
+    maxTimestamp: Number(item.maxTimestamp),
+  };
+}
+
+/**
+ * Topics, partition heads and index reads in DynamoDB. The commit transaction lives in
+ * ops/commit.ts because it spans heads, index and segment records at once.
+ */
+export class MetadataStore {
+  constructor(
+    readonly doc: DynamoDBDocumentClient,
+    readonly metaTable: string,
+    readonly indexTable: string,
+  ) {}
+
+  async createTopic(topic: Topic): Promise<void> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.metaTable,
+          Item: { ...metaKeys.topic(topic.name), ...topicItem(topic) },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) {
+        throw new TopicAlreadyExistsError(`topic ${topic.name} already exists`, { cause: err });
+      }
+      throw err;
+    }
+  }
+
+  async findTopic(name: string): Promise<Topic | undefined> {
+    const res = await this.doc.send(
+      new GetCommand({ TableName: this.metaTable, Key: metaKeys.topic(name), ConsistentRead: true }),
+    );
+    return res.Item ? topicFromItem(res.Item) : undefined;
+  }
+
+  async getTopic(name: string): Promise<Topic> {
+    const topic = await this.findTopic(name);
+    if (!topic) throw new UnknownTopicOrPartitionError(`unknown topic ${name}`);
+    return topic;
+  }
+
+  async listTopics(): Promise<Topic[]> {
+    const topics: Topic[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const res = await this.doc.send(
+        new QueryCommand({
+          TableName: this.metaTable,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': metaKeys.topicsPk },
+          ConsistentRead: true,
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of res.Items ?? []) topics.push(topicFromItem(item));
+      start = res.LastEvaluatedKey;
+    } while (start);
+    return topics;
+  }
+
+  /** Removes the topic and leaves a record for storage cleanup, in one transaction. */
+  async deleteTopic(topic: Topic, now: number): Promise<void> {
+    try {
+      await this.doc.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Delete: {
+                TableName: this.metaTable,
+                Key: metaKeys.topic(topic.name),
+                ConditionExpression: 'topicId = :id',
+                ExpressionAttributeValues: { ':id': topic.topicId },
+              },
+            },
+            {
+              Put: {
+                TableName: this.metaTable,
+                Item: {
+                  ...metaKeys.deletedTopic(topic.topicId),
+                  name: topic.name,
+                  partitions: topic.partitions,
+                  deletedAt: now,
+                },
+              },
+            },
+          ],
+        }),
+      );
+    } catch (err) {
+      if (isConditionFailure(err)) {
+        throw new UnknownTopicOrPartitionError(`unknown topic ${topic.name}`, { cause: err });
+      }
+      throw err;
+    }
+  }
+
+  /** Raises the partition count, conditional on nobody else having changed it meanwhile. */
+  async setPartitionCount(topic: Topic, count: number): Promise<void> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.metaTable,
+          Key: metaKeys.topic(topic.name),
+          UpdateExpression: 'SET partitions = :new',
+          ConditionExpression: 'topicId = :id AND partitions = :old',
+          ExpressionAttributeValues: { ':new': count, ':old': topic.partitions, ':id': topic.topicId },
+        }),
+      );
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) {
+        throw new InvalidPartitionsError(
+          `topic ${topic.name} changed while adding partitions (deleted, or partitions added concurrently); retry`,
+          { cause: err },
+        );
+      }
+      throw err;
+    }
+  }
+
+  async getHead(topic: Topic, partition: number): Promise<PartitionHead> {
+    const res = await this.doc.send(
+      new GetCommand({
+        TableName: this.metaTable,
+        Key: metaKeys.head(topic.topicId, partition),
+        ConsistentRead: true,
+      }),
+    );
+    return headFromItem(res.Item);
+  }
+
+  /** Heads of the given partitions (all of them by default), in partition order. */
+  async getHeads(topic: Topic, partitions?: number[]): Promise<PartitionHead[]> {
+    const wanted = partitions ?? Array.from({ length: topic.partitions }, (_, p) => p);
+    const byPk = new Map<string, PartitionHead>();
+    for (let i = 0; i < wanted.length; i += BATCH_GET_LIMIT) {
+      let keys: Record<string, unknown>[] | undefined = wanted
+        .slice(i, i + BATCH_GET_LIMIT)
+        .map((p) => metaKeys.head(topic.topicId, p));
+      // BatchGet may hand back unprocessed keys under load; ask again until none are left.
+      for (let attempt = 0; keys && keys.length > 0; attempt++) {
+        if (attempt > 0) await sleep(Math.min(1000, 20 * 2 ** attempt));
+        const res: BatchGetCommandOutput = await this.doc.send(
+          new BatchGetCommand({ RequestItems: { [this.metaTable]: { Keys: keys, ConsistentRead: true } } }),
+        );
+        for (const item of res.Responses?.[this.metaTable] ?? []) byPk.set(String(item.pk), headFromItem(item));
+        keys = res.UnprocessedKeys?.[this.metaTable]?.Keys;
+      }
+    }
+    return wanted.map((p) => byPk.get(metaKeys.head(topic.topicId, p).pk) ?? EMPTY_HEAD);
+  }
+
+  /**
+   * Index entries whose last offset is >= fromOffset, in offset order. Because the sort key is the
+   * batch's last offset, the first entry returned is the batch that holds fromOffset.
+   */
+  async queryIndex(
+    topic: Topic,
+    partition: number,
+    fromOffset: number,
+    limit: number,
+    startKey?: Record<string, unknown>,
+  ): Promise<{ entries: IndexEntry[]; nextKey?: Record<string, unknown> }> {
+    const res = await this.doc.send(
+      new QueryCommand({
+        TableName: this.indexTable,
+        KeyConditionExpression: 'pk = :pk AND sk >= :from',
+        ExpressionAttributeValues: { ':pk': indexKeys.partition(topic.topicId, partition), ':from': fromOffset },
+        ConsistentRead: true,
+        Limit: limit,
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    return {
+      entries: (res.Items ?? []).map(indexEntryFromItem),
+      ...(res.LastEvaluatedKey ? { nextKey: res.LastEvaluatedKey } : {}),
+    };
+  }
+
+  /** Records that an uploaded object will never be committed, so that cleanup can delete it. */
+  async recordOrphan(objectKey: string, reason: string, now: number): Promise<void> {
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.metaTable,
+        Item: { ...metaKeys.orphan(objectKey), reason: reason.slice(0, 1000), orphanedAt: now },
+      }),
+    );
+  }
+
+  async deleteItem(key: { pk: string; sk: string }): Promise<void> {
+    await this.doc.send(new DeleteCommand({ TableName: this.metaTable, Key: key }));
+  }
+}
+
+function topicItem(topic: Topic) {
+  return {
+    topicId: topic.topicId,
+    partitions: topic.partitions,
+    config: topic.config,
+    createdAt: topic.createdAt,
+  };
+}
+
+export function isConditionFailure(err: unknown): boolean {
+  if (err instanceof ConditionalCheckFailedException) return true;
+  const e = err as { name?: string; CancellationReasons?: { Code?: string }[] };
+  return (
+    e?.name === 'TransactionCanceledException' &&
+    (e.CancellationReasons ?? []).some((r) => r.Code === 'ConditionalCheckFailed')
+  );
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,56 @@
+/** Shapes shared by the operations. Offsets are JS numbers inside the engine (dense, far below 2^53) and strings on the wire. */
+
+export type Bytes = Uint8Array;
+
+export interface RecordHeader {
+  key: string;
+  value: Bytes | null;
+}
+
+/** A record as a producer hands it to the engine, before it has an offset. */
+export interface ProducerRecord {
+  key: Bytes | null;
+  value: Bytes | null;
+  headers: RecordHeader[];
+  /** Epoch ms. */
+  timestamp: number;
+}
+
+/** A record as fetch returns it. */
+export interface ConsumedRecord extends ProducerRecord {
+  offset: number;
+}
+
+export interface TopicConfig {
+  'retention.ms': number;
+  'retention.bytes': number;
+  'cleanup.policy': 'delete' | 'compact';
+  'max.message.bytes': number;
+}
+
+export interface Topic {
+  name: string;
+  /** Minted at creation; heads and index entries hang off it. */
+  topicId: string;
+  partitions: number;
+  config: TopicConfig;
+  createdAt: number;
+}
+
+export interface PartitionHead {
+  /** The next offset to be written: the high watermark. */
+  nextOffset: number;
+  /** The first offset still readable. */
+  logStartOffset: number;
+}
+
+/** One committed batch: where its bytes live and which offsets it holds. */
+export interface IndexEntry {
+  baseOffset: number;
+  lastOffset: number;
+  objectKey: string;
+  byteOffset: number;
+  byteLength: number;
+  recordCount: number;
+  maxTimestamp: number;
+}
