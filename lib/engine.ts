@@ -1,0 +1,27 @@
+import type { StrataConfig } from './config.js';
+import { type AwsClients, createAwsClients } from './storage/aws-clients.js';
+import { MetadataStore } from './storage/metadata-store.js';
+import { SegmentStore } from './storage/segment-store.js';
+
+/**
+ * Everything an operation needs, built once per process (a Lambda cold start, the local server,
+ * a test). Operations are plain functions that take the engine as their first argument.
+ */
+export interface Engine {
+  config: StrataConfig;
+  clients: AwsClients;
+  metadata: MetadataStore;
+  segments: SegmentStore;
+  /** Epoch ms; tests replace it to move time. */
+  now: () => number;
+}
+
+export function createEngine(config: StrataConfig, clients: AwsClients = createAwsClients(config)): Engine {
+  return {
+    config,
+    clients,
+    metadata: new MetadataStore(clients.doc, config.metaTable, config.indexTable),
+    segments: new SegmentStore(clients.s3, config.bucket, config.segmentCacheBytes),
+    now: Date.now,
+  };
+}

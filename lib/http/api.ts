@@ -1,0 +1,77 @@
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { z } from 'zod';
+import { InvalidRequestError, RecordListTooLargeError, StrataError, UnknownServerError } from '../errors.js';
+
+export type HttpEvent = APIGatewayProxyEventV2;
+export type HttpResult = APIGatewayProxyStructuredResultV2 & { statusCode: number };
+export type HttpHandler = (event: HttpEvent) => Promise<HttpResult>;
+
+/** Lambda's buffered request limit; the local server enforces the same. */
+export const MAX_REQUEST_BYTES = 6 * 1024 * 1024;
+
+export function json(statusCode: number, body?: unknown): HttpResult {
+  if (body === undefined) return { statusCode, headers: {}, body: '' };
+  return { statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
+}
+
+/** Maps any thrown value to `{"error":{"code","message"}}`. Only non-StrataErrors become a 500. */
+export function errorResult(err: unknown, log: (msg: string, err: unknown) => void = defaultLog): HttpResult {
+  const known = err instanceof StrataError ? err : undefined;
+  const error = known ?? new UnknownServerError('internal error', { cause: err });
+  if (!known || error.httpStatus >= 500) log(`request failed: ${error.code}`, err);
+  return json(error.httpStatus, {
+    error: {
+      code: error.code,
+      message: error.message,
+      retriable: error.retriable,
+      ...(error.details() ?? {}),
+    },
+  });
+}
+
+function defaultLog(msg: string, err: unknown) {
+  console.error(JSON.stringify({ level: 'ERROR', message: msg, error: String((err as Error)?.stack ?? err) }));
+}
+
+/** Decodes and size-checks the body, then validates it against a zod schema. */
+export function parseBody<S extends z.ZodType>(event: HttpEvent, schema: S): z.infer<S> {
+  const raw = event.body ?? '';
+  const text = event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
+  if (Buffer.byteLength(text) > MAX_REQUEST_BYTES) {
+    throw new RecordListTooLargeError(`request body exceeds ${MAX_REQUEST_BYTES} bytes`);
+  }
+  let value: unknown;
+  try {
+    value = text === '' ? undefined : JSON.parse(text);
+  } catch (err) {
+    throw new InvalidRequestError('request body is not valid JSON', { cause: err });
+  }
+  return parseWith(schema, value, 'request body');
+}
+
+export function parseWith<S extends z.ZodType>(schema: S, value: unknown, what: string): z.infer<S> {
+  const res = schema.safeParse(value);
+  if (!res.success) {
+    const issue = res.error.issues[0];
+    const where = issue?.path.length ? issue.path.join('.') : what;
+    throw new InvalidRequestError(`invalid ${where}: ${issue?.message ?? 'malformed'}`);
+  }
+  return res.data;
+}
+
+export function pathParam(event: HttpEvent, name: string): string {
+  const value = event.pathParameters?.[name];
+  if (value === undefined) throw new InvalidRequestError(`missing path parameter ${name}`);
+  return decodeURIComponent(value);
+}
+
+/** Wraps a route group's dispatcher so that every failure becomes a typed JSON error. */
+export function withErrors(handler: HttpHandler): HttpHandler {
+  return async (event) => {
+    try {
+      return await handler(event);
+    } catch (err) {
+      return errorResult(err);
+    }
+  };
+}

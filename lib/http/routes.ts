@@ -1,0 +1,59 @@
+/**
+ * The public route table. The local server dispatches with it and the CDK construct creates one
+ * API Gateway route per entry, so both always serve the same API. `group` names the function.
+ */
+export type RouteGroup = 'health' | 'topics' | 'produce' | 'fetch' | 'groups';
+
+export interface Route {
+  method: 'GET' | 'POST' | 'DELETE';
+  /** API Gateway syntax: `{name}` is one path segment. */
+  path: string;
+  group: RouteGroup;
+}
+
+export const ROUTES: readonly Route[] = [
+  { method: 'GET', path: '/healthz', group: 'health' },
+  { method: 'POST', path: '/v1/topics', group: 'topics' },
+  { method: 'GET', path: '/v1/topics', group: 'topics' },
+  { method: 'GET', path: '/v1/topics/{topic}', group: 'topics' },
+  { method: 'DELETE', path: '/v1/topics/{topic}', group: 'topics' },
+  { method: 'POST', path: '/v1/topics/{topic}/partitions', group: 'topics' },
+  { method: 'POST', path: '/v1/topics/{topic}/records', group: 'produce' },
+  { method: 'GET', path: '/v1/topics/{topic}/partitions/{partition}/records', group: 'fetch' },
+  { method: 'GET', path: '/v1/topics/{topic}/partitions/{partition}/offsets', group: 'fetch' },
+];
+
+export interface RouteMatch {
+  route: Route;
+  routeKey: string;
+  pathParameters: Record<string, string>;
+}
+
+/** Matches a concrete path against the table. Returns undefined for unknown paths. */
+export function matchRoute(
+  routes: readonly Route[],
+  method: string,
+  path: string,
+): RouteMatch | { methodNotAllowed: true } | undefined {
+  const segments = path.split('/').filter(Boolean);
+  let pathMatched = false;
+  for (const route of routes) {
+    const pattern = route.path.split('/').filter(Boolean);
+    if (pattern.length !== segments.length) continue;
+    const params: Record<string, string> = {};
+    const ok = pattern.every((part, i) => {
+      const seg = segments[i] as string;
+      if (part.startsWith('{') && part.endsWith('}')) {
+        params[part.slice(1, -1)] = seg;
+        return true;
+      }
+      return part === seg;
+    });
+    if (!ok) continue;
+    pathMatched = true;
+    if (route.method === method) {
+      return { route, routeKey: `${route.method} ${route.path}`, pathParameters: params };
+    }
+  }
+  return pathMatched ? { methodNotAllowed: true } : undefined;
+}
