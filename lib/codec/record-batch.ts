@@ -1,0 +1,180 @@
+import { crc32c } from '@aws-crypto/crc32c';
+import { CorruptMessageError } from '../errors.js';
+import type { ConsumedRecord, ProducerRecord, RecordHeader } from '../types.js';
+import { ByteReader, ByteWriter } from './bytes.js';
+import { codecFor } from './compression.js';
+
+/**
+ * Kafka RecordBatch v2 (magic 2). Batches are stored with baseOffset 0; the commit decides the
+ * real base offset and fetch writes it back in. baseOffset and partitionLeaderEpoch sit before the
+ * CRC'd region, so the bytes a later Kafka-protocol front end serves stay valid.
+ */
+export const BATCH_HEADER_BYTES = 61;
+const MAGIC = 2;
+const CRC_START = 21;
+const COMPRESSION_MASK = 0x07;
+
+export interface BatchProducerInfo {
+  producerId: number;
+  producerEpoch: number;
+  baseSequence: number;
+}
+
+export const NO_PRODUCER: BatchProducerInfo = { producerId: -1, producerEpoch: -1, baseSequence: -1 };
+
+export interface EncodedBatch {
+  bytes: Uint8Array;
+  recordCount: number;
+  baseTimestamp: number;
+  maxTimestamp: number;
+}
+
+export function encodeBatch(
+  records: readonly ProducerRecord[],
+  compression = 0,
+  producer: BatchProducerInfo = NO_PRODUCER,
+): EncodedBatch {
+  if (records.length === 0) throw new RangeError('a batch holds at least one record');
+  const baseTimestamp = (records[0] as ProducerRecord).timestamp;
+  let maxTimestamp = baseTimestamp;
+  const body = new ByteWriter(1024);
+  records.forEach((record, i) => {
+    if (record.timestamp > maxTimestamp) maxTimestamp = record.timestamp;
+    writeRecord(body, record, i, record.timestamp - baseTimestamp);
+  });
+  const payload = codecFor(compression).compress(body.finish());
+
+  const w = new ByteWriter(BATCH_HEADER_BYTES + payload.length);
+  w.int64(0); // baseOffset: assigned by the commit, injected on read
+  w.int32(0); // batchLength, patched below
+  w.int32(-1); // partitionLeaderEpoch
+  w.int8(MAGIC);
+  w.uint32(0); // crc, patched below
+  w.int16(compression & COMPRESSION_MASK);
+  w.int32(records.length - 1); // lastOffsetDelta
+  w.int64(baseTimestamp);
+  w.int64(maxTimestamp);
+  w.int64(producer.producerId);
+  w.int16(producer.producerEpoch);
+  w.int32(producer.baseSequence);
+  w.int32(records.length);
+  w.bytes(payload);
+  w.patchInt32(8, w.length - 12);
+  const bytes = w.finish();
+  new DataView(bytes.buffer).setUint32(17, crc32c(bytes.subarray(CRC_START)));
+  return { bytes, recordCount: records.length, baseTimestamp, maxTimestamp };
+}
+
+function writeRecord(out: ByteWriter, record: ProducerRecord, offsetDelta: number, timestampDelta: number) {
+  const r = new ByteWriter(64 + (record.value?.length ?? 0) + (record.key?.length ?? 0));
+  r.int8(0); // attributes: unused in v2
+  r.varint(timestampDelta);
+  r.varint(offsetDelta);
+  writeNullableBytes(r, record.key);
+  writeNullableBytes(r, record.value);
+  r.varint(record.headers.length);
+  for (const h of record.headers) {
+    const key = new TextEncoder().encode(h.key);
+    r.varint(key.length).bytes(key);
+    writeNullableBytes(r, h.value);
+  }
+  const encoded = r.finish();
+  out.varint(encoded.length).bytes(encoded);
+}
+
+function writeNullableBytes(w: ByteWriter, b: Uint8Array | null) {
+  if (b === null) w.varint(-1);
+  else w.varint(b.length).bytes(b);
+}
+
+export interface DecodedBatch {
+  baseOffset: number;
+  compression: number;
+  baseTimestamp: number;
+  maxTimestamp: number;
+  producer: BatchProducerInfo;
+  records: ConsumedRecord[];
+}
+
+/** Reads the fixed header without checking the CRC or touching the records. */
+export function readBatchHeader(bytes: Uint8Array) {
+  if (bytes.length < BATCH_HEADER_BYTES) throw new CorruptMessageError('record batch shorter than its header');
+  const r = new ByteReader(bytes);
+  const baseOffset = r.int64();
+  const batchLength = r.int32();
+  r.int32(); // partitionLeaderEpoch
+  const magic = r.int8();
+  const crc = r.uint32();
+  const attributes = r.int16();
+  const lastOffsetDelta = r.int32();
+  const baseTimestamp = r.int64();
+  const maxTimestamp = r.int64();
+  const producer = { producerId: r.int64(), producerEpoch: r.int16(), baseSequence: r.int32() };
+  const recordCount = r.int32();
+  return { baseOffset, batchLength, magic, crc, attributes, lastOffsetDelta, baseTimestamp, maxTimestamp, producer, recordCount };
+}
+
+/** Decodes one batch, checking magic, length and CRC-32C; offsets are baseOffset + offsetDelta. */
+export function decodeBatch(bytes: Uint8Array, baseOffset: number): DecodedBatch {
+  const h = readBatchHeader(bytes);
+  if (h.magic !== MAGIC) throw new CorruptMessageError(`unsupported record batch magic ${h.magic}`);
+  if (h.batchLength !== bytes.length - 12) {
+    throw new CorruptMessageError(`record batch length ${h.batchLength} does not match ${bytes.length - 12} bytes`);
+  }
+  if (crc32c(bytes.subarray(CRC_START)) !== h.crc) throw new CorruptMessageError('record batch CRC-32C mismatch');
+  const compression = h.attributes & COMPRESSION_MASK;
+  let body: Uint8Array;
+  try {
+    const raw = codecFor(compression).decompress(bytes.subarray(BATCH_HEADER_BYTES));
+    // zlib hands back Buffers; keep the engine's byte type uniform.
+    body = new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength);
+  } catch (err) {
+    if (compression === 0) throw err;
+    throw new CorruptMessageError('record batch does not decompress', { cause: err });
+  }
+  const r = new ByteReader(body);
+  const records: ConsumedRecord[] = [];
+  const decoder = new TextDecoder();
+  try {
+    for (let i = 0; i < h.recordCount; i++) {
+      const length = r.varint();
+      const end = r.pos + length;
+      r.int8();
+      const timestampDelta = r.varint();
+      const offsetDelta = r.varint();
+      const key = readNullableBytes(r);
+      const value = readNullableBytes(r);
+      const headerCount = r.varint();
+      const headers: RecordHeader[] = [];
+      for (let j = 0; j < headerCount; j++) {
+        const keyLength = r.varint();
+        headers.push({ key: decoder.decode(r.bytes(keyLength)), value: readNullableBytes(r) });
+      }
+      if (r.pos !== end) throw new CorruptMessageError(`record ${i} length mismatch`);
+      records.push({ offset: baseOffset + offsetDelta, timestamp: h.baseTimestamp + timestampDelta, key, value, headers });
+    }
+  } catch (err) {
+    if (err instanceof CorruptMessageError) throw err;
+    throw new CorruptMessageError('record batch is malformed', { cause: err });
+  }
+  return {
+    baseOffset,
+    compression,
+    baseTimestamp: h.baseTimestamp,
+    maxTimestamp: h.maxTimestamp,
+    producer: h.producer,
+    records,
+  };
+}
+
+function readNullableBytes(r: ByteReader): Uint8Array | null {
+  const n = r.varint();
+  return n < 0 ? null : r.bytes(n);
+}
+
+/** Writes the committed base offset into a stored batch, as fetch serves it (outside the CRC). */
+export function withBaseOffset(bytes: Uint8Array, baseOffset: number): Uint8Array {
+  const copy = bytes.slice();
+  new DataView(copy.buffer).setBigInt64(0, BigInt(baseOffset));
+  return copy;
+}
