@@ -1,0 +1,85 @@
+/**
+ * `npm start`: the whole of Strata on this machine. The environment is read here and nowhere else.
+ *   STRATA_DATA_DIR   data of DynamoDB Local and s3rver, kept across restarts (default ./.strata)
+ *   STRATA_PORT       HTTP API port (default 4510)
+ *   STRATA_HOST       interface to listen on (default 127.0.0.1)
+ *   S3_ENDPOINT, DYNAMODB_ENDPOINT   use these servers (e.g. local/docker-compose.yml) instead
+ *   STRATA_META_TABLE, STRATA_INDEX_TABLE, STRATA_BUCKET, ...   see lib/config.ts
+ */
+import { configFromEnv } from '../lib/config.js';
+import { partitionForKey } from '../lib/partitioner.js';
+import { type LocalStack, startLocalStack } from './stack.js';
+
+function parsePort(raw: string | undefined, fallback: number): number {
+  if (raw === undefined || raw === '') return fallback;
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new Error(`STRATA_PORT must be a port number, got ${raw}`);
+  }
+  return port;
+}
+
+function quickStart(url: string): string {
+  // Keyed records go where Kafka's murmur2 partitioner sends them: fetch from that partition.
+  const partition = partitionForKey(Buffer.from('k1'), 3);
+  return [
+    `Strata is serving the HTTP API on ${url}`,
+    '',
+    'Quick start:',
+    `  curl -X POST ${url}/v1/topics -H 'content-type: application/json' \\`,
+    `    -d '{"name":"orders","partitions":3}'`,
+    `  curl -X POST ${url}/v1/topics/orders/records -H 'content-type: application/json' \\`,
+    `    -d '{"records":[{"key":"k1","value":"hello"}]}'`,
+    `  curl '${url}/v1/topics/orders/partitions/${partition}/records?offset=0'`,
+    '',
+    `(Key k1 lands on partition ${partition}, as in Kafka.) Ctrl-C stops.`,
+  ].join('\n');
+}
+
+async function main(): Promise<void> {
+  const env = process.env;
+  const config = configFromEnv(env);
+  const { s3Endpoint, dynamodbEndpoint, ...names } = config;
+  const dataDir = env.STRATA_DATA_DIR || './.strata';
+
+  let stack: LocalStack | undefined;
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      console.error(`${signal} again: exiting without a clean stop`);
+      process.exit(130);
+    }
+    stopping = true;
+    console.error(`${signal}: stopping (in-flight requests finish first; ${signal} again forces exit)`);
+    // Before the stack is up there is nothing to drain: starting finishes, then stops below.
+    stack?.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        console.error('stop failed:', err);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  stack = await startLocalStack({
+    dataDir,
+    port: parsePort(env.STRATA_PORT, 4510),
+    host: env.STRATA_HOST || '127.0.0.1',
+    ...(s3Endpoint ? { s3Endpoint } : {}),
+    ...(dynamodbEndpoint ? { dynamodbEndpoint } : {}),
+    config: names,
+  });
+  if (stopping) {
+    await stack.stop();
+    process.exit(0);
+  }
+  console.log(`DynamoDB: ${stack.endpoints.dynamodb}   S3: ${stack.endpoints.s3}   data: ${dataDir}`);
+  console.log(quickStart(stack.url));
+}
+
+main().catch((err: unknown) => {
+  console.error('local stack failed to start:', err);
+  process.exit(1);
+});

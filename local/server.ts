@@ -1,0 +1,250 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { MethodNotAllowedError, RecordListTooLargeError, RouteNotFoundError } from '../lib/errors.js';
+import {
+  errorResult,
+  type HttpEvent,
+  type HttpHandler,
+  type HttpResult,
+  MAX_REQUEST_BYTES,
+} from '../lib/http/api.js';
+import { matchRoute, ROUTES, type RouteGroup } from '../lib/http/routes.js';
+
+/**
+ * The local stand-in for API Gateway (HTTP API, payload format 2.0): it turns each request into the
+ * event Lambda would receive and calls the very handler the Lambda function runs.
+ */
+export interface HttpServerOptions {
+  handlers: Record<RouteGroup, HttpHandler>;
+  /** 0 picks a free port; the returned `port` is the real one. */
+  port: number;
+  host?: string;
+}
+
+export interface RunningHttpServer {
+  url: string;
+  port: number;
+  /** Stops accepting, lets in-flight requests finish, then closes idle keep-alive sockets. */
+  close(): Promise<void>;
+}
+
+/** After answering 413 we drain at most this much more of the body before dropping the connection. */
+const MAX_DISCARD_BYTES = 8 * MAX_REQUEST_BYTES;
+
+class BodyTooLarge extends Error {}
+
+export async function startHttpServer(options: HttpServerOptions): Promise<RunningHttpServer> {
+  const host = options.host ?? '127.0.0.1';
+  const inFlight = new Set<Promise<void>>();
+  let closing = false;
+
+  const server = createServer((req, res) => {
+    const done = serve(req, res).catch((err) => {
+      // Only writing the response can fail here (the client went away); nothing to answer.
+      res.destroy(err as Error);
+    });
+    inFlight.add(done);
+    void done.finally(() => inFlight.delete(done));
+  });
+
+  async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://local');
+    const method = (req.method ?? 'GET').toUpperCase();
+    const rawPath = url.pathname;
+    const match = matchRoute(ROUTES, method, rawPath);
+
+    if (match === undefined || 'methodNotAllowed' in match) {
+      discardBody(req);
+      const err =
+        match === undefined
+          ? new RouteNotFoundError(`no route for ${method} ${rawPath}`)
+          : new MethodNotAllowedError(`method ${method} is not allowed on ${rawPath}`);
+      await writeResult(req, res, errorResult(err));
+      return;
+    }
+
+    let body: Buffer;
+    try {
+      body = await readBody(req);
+    } catch (err) {
+      if (!(err instanceof BodyTooLarge)) throw err;
+      // Close the connection after answering: the rest of the body is not worth reading.
+      res.setHeader('connection', 'close');
+      discardBody(req);
+      await writeResult(
+        req,
+        res,
+        errorResult(new RecordListTooLargeError(`request body exceeds ${MAX_REQUEST_BYTES} bytes`)),
+      );
+      return;
+    }
+
+    const event = toEvent(req, url, method, match, body);
+    let result: HttpResult;
+    try {
+      result = await options.handlers[match.route.group](event);
+    } catch (err) {
+      result = errorResult(err);
+    }
+    await writeResult(req, res, result);
+  }
+
+  function writeResult(req: IncomingMessage, res: ServerResponse, result: HttpResult): Promise<void> {
+    const payload =
+      result.body === undefined || result.body === ''
+        ? Buffer.alloc(0)
+        : Buffer.from(result.body, result.isBase64Encoded ? 'base64' : 'utf8');
+    for (const [name, value] of Object.entries(result.headers ?? {})) res.setHeader(name, String(value));
+    if (result.cookies?.length) res.setHeader('set-cookie', result.cookies);
+    if (closing) res.setHeader('connection', 'close');
+    res.setHeader('content-length', payload.length);
+    res.statusCode = result.statusCode;
+    // 'close' fires once the response is written or the client has gone away, whichever is first.
+    return new Promise((resolve) => {
+      res.once('close', resolve);
+      res.end(req.method === 'HEAD' ? undefined : payload);
+    });
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+
+  let closed: Promise<void> | undefined;
+  return {
+    url: `http://${urlHost}:${port}`,
+    port,
+    close() {
+      closed ??= (async () => {
+        closing = true;
+        const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        // A handler may still be running after its client went away: wait for it too, so that
+        // whatever it commits is done before the caller tears down storage.
+        while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+        // Keep-alive sockets that turned idle once their last response was written.
+        server.closeIdleConnections();
+        await stopped;
+      })();
+      return closed;
+    },
+  };
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > MAX_REQUEST_BYTES) return Promise.reject(new BodyTooLarge());
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_REQUEST_BYTES) {
+        cleanup();
+        chunks.length = 0;
+        reject(new BodyTooLarge());
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => {
+      cleanup();
+      resolve(Buffer.concat(chunks, size));
+    };
+    const onError = (err: Error) => {
+      cleanup();
+      reject(err);
+    };
+    const cleanup = () => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+  });
+}
+
+/**
+ * Reads and drops the rest of a body we will not use, so the client can finish sending and read
+ * our answer; past MAX_DISCARD_BYTES the connection is dropped instead.
+ */
+function discardBody(req: IncomingMessage): void {
+  let discarded = 0;
+  req.on('data', (chunk: Buffer) => {
+    discarded += chunk.length;
+    if (discarded > MAX_DISCARD_BYTES) req.socket.destroy();
+  });
+  req.on('error', () => {});
+  req.resume();
+}
+
+function toEvent(
+  req: IncomingMessage,
+  url: URL,
+  method: string,
+  match: { routeKey: string; pathParameters: Record<string, string> },
+  body: Buffer,
+): HttpEvent {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value === undefined) continue;
+    headers[name.toLowerCase()] = Array.isArray(value) ? value.join(',') : value;
+  }
+  // API Gateway decodes query parameters and joins repeated ones with commas.
+  const query: Record<string, string> = {};
+  for (const [name, value] of url.searchParams) {
+    query[name] = name in query ? `${query[name]},${value}` : value;
+  }
+  const cookies = headers.cookie?.split(/;\s*/).filter(Boolean);
+  const now = new Date();
+  const rawPath = url.pathname;
+  const host = headers.host ?? 'localhost';
+  return {
+    version: '2.0',
+    routeKey: match.routeKey,
+    rawPath,
+    rawQueryString: url.search.startsWith('?') ? url.search.slice(1) : url.search,
+    ...(cookies?.length ? { cookies } : {}),
+    headers,
+    queryStringParameters: Object.keys(query).length > 0 ? query : undefined,
+    // As API Gateway gives them: still URL-encoded; handlers decode (see pathParam).
+    pathParameters: Object.keys(match.pathParameters).length > 0 ? match.pathParameters : undefined,
+    requestContext: {
+      accountId: 'local',
+      apiId: 'local',
+      domainName: host,
+      domainPrefix: host.split('.')[0] ?? host,
+      http: {
+        method,
+        path: rawPath,
+        protocol: `HTTP/${req.httpVersion}`,
+        sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+        userAgent: headers['user-agent'] ?? '',
+      },
+      requestId: randomUUID(),
+      routeKey: match.routeKey,
+      stage: '$default',
+      time: formatRequestTime(now),
+      timeEpoch: now.getTime(),
+    },
+    body: body.length > 0 ? body.toString('utf8') : undefined,
+    isBase64Encoded: false,
+  };
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** API Gateway's `requestContext.time` format: 12/Mar/2020:19:03:58 +0000. */
+function formatRequestTime(d: Date): string {
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${p(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} +0000`;
+}

