@@ -162,3 +162,90 @@ export class UnknownServerError extends StrataError {
   readonly retriable = false;
   readonly httpStatus = 500;
 }
+
+// Consumer groups (lib/groups). Epoch and membership errors are not retriable as such: the member
+// must act (rejoin with epoch 0, or heartbeat to refresh its assignment) before trying again.
+
+/** The coordinator could not apply a change: the group item kept changing under it. Retry. */
+export class CoordinatorNotAvailableError extends StrataError {
+  readonly code = 'COORDINATOR_NOT_AVAILABLE';
+  readonly kafkaCode = 15;
+  readonly retriable = true;
+  readonly httpStatus = 503;
+}
+
+export class OffsetMetadataTooLargeError extends StrataError {
+  readonly code = 'OFFSET_METADATA_TOO_LARGE';
+  readonly kafkaCode = 12;
+  readonly retriable = false;
+  readonly httpStatus = 400;
+}
+
+export class InvalidGroupIdError extends StrataError {
+  readonly code = 'INVALID_GROUP_ID';
+  readonly kafkaCode = 24;
+  readonly retriable = false;
+  readonly httpStatus = 400;
+}
+
+/** The member is not (or no longer) in the group: rejoin with member epoch 0. */
+export class UnknownMemberIdError extends StrataError {
+  readonly code = 'UNKNOWN_MEMBER_ID';
+  readonly kafkaCode = 25;
+  readonly retriable = false;
+  readonly httpStatus = 404;
+}
+
+export class NonEmptyGroupError extends StrataError {
+  readonly code = 'NON_EMPTY_GROUP';
+  readonly kafkaCode = 68;
+  readonly retriable = false;
+  readonly httpStatus = 409;
+}
+
+export class GroupIdNotFoundError extends StrataError {
+  readonly code = 'GROUP_ID_NOT_FOUND';
+  readonly kafkaCode = 69;
+  readonly retriable = false;
+  readonly httpStatus = 404;
+}
+
+/** The group's state would no longer fit in its DynamoDB item (see docs/groups.md, limits). */
+export class GroupMaxSizeReachedError extends StrataError {
+  readonly code = 'GROUP_MAX_SIZE_REACHED';
+  readonly kafkaCode = 81;
+  readonly retriable = false;
+  readonly httpStatus = 409;
+}
+
+/** Another member now holds this static member's instance id. */
+export class FencedInstanceIdError extends StrataError {
+  readonly code = 'FENCED_INSTANCE_ID';
+  readonly kafkaCode = 82;
+  readonly retriable = false;
+  readonly httpStatus = 409;
+}
+
+/** The member epoch is ahead of (or unknown to) the coordinator: rejoin with member epoch 0. */
+export class FencedMemberEpochError extends StrataError {
+  readonly code = 'FENCED_MEMBER_EPOCH';
+  readonly kafkaCode = 110;
+  readonly retriable = false;
+  readonly httpStatus = 409;
+}
+
+/** A static member joined with an instance id that a live member still holds. */
+export class UnreleasedInstanceIdError extends StrataError {
+  readonly code = 'UNRELEASED_INSTANCE_ID';
+  readonly kafkaCode = 111;
+  readonly retriable = false;
+  readonly httpStatus = 409;
+}
+
+/** The commit's member epoch is older than the member's and does not cover the partition: heartbeat, then retry. */
+export class StaleMemberEpochError extends StrataError {
+  readonly code = 'STALE_MEMBER_EPOCH';
+  readonly kafkaCode = 113;
+  readonly retriable = false;
+  readonly httpStatus = 409;
+}

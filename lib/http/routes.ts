@@ -21,6 +21,13 @@ export const ROUTES: readonly Route[] = [
   { method: 'POST', path: '/v1/topics/{topic}/records', group: 'produce' },
   { method: 'GET', path: '/v1/topics/{topic}/partitions/{partition}/records', group: 'fetch' },
   { method: 'GET', path: '/v1/topics/{topic}/partitions/{partition}/offsets', group: 'fetch' },
+  { method: 'GET', path: '/v1/groups', group: 'groups' },
+  { method: 'GET', path: '/v1/groups/{group}', group: 'groups' },
+  { method: 'DELETE', path: '/v1/groups/{group}', group: 'groups' },
+  { method: 'POST', path: '/v1/groups/{group}/heartbeat', group: 'groups' },
+  { method: 'POST', path: '/v1/groups/{group}/offsets', group: 'groups' },
+  { method: 'GET', path: '/v1/groups/{group}/offsets', group: 'groups' },
+  { method: 'POST', path: '/v1/groups/{group}/offsets/reset', group: 'groups' },
 ];
 
 export interface RouteMatch {

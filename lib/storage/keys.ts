@@ -17,6 +17,18 @@ export const metaKeys = {
   /** Topics deleted by the admin API, so that storage cleanup can remove their heads, index and objects. */
   deletedTopic: (topicId: string) => ({ pk: 'deleted-topics', sk: topicId }),
   deletedTopicsPk: 'deleted-topics',
+  /** A consumer group: its whole state in one item, updated with optimistic concurrency (lib/groups). */
+  group: (groupId: string) => ({ pk: `group#${groupId}`, sk: 'group' }),
+  /** Committed offsets share the group's item collection, so describe is one Query. */
+  groupOffset: (groupId: string, topic: string, partition: number) => ({
+    pk: `group#${groupId}`,
+    sk: `offset#${topic}#${partition}`,
+  }),
+  groupPk: (groupId: string) => `group#${groupId}`,
+  groupOffsetPrefix: 'offset#',
+  /** Registry of group ids, written with the group's creation and deletion, so listing is one Query. */
+  groupRegistry: (groupId: string) => ({ pk: 'groups', sk: groupId }),
+  groupsPk: 'groups',
 } as const;
 
 export const indexKeys = {
