@@ -1,0 +1,97 @@
+import { randomUUID } from 'node:crypto';
+import { inject } from 'vitest';
+import { DEFAULT_CONFIG, type StrataConfig } from '../../lib/config.js';
+import { createEngine, type Engine } from '../../lib/engine.js';
+import { createAwsClients } from '../../lib/storage/aws-clients.js';
+import { ensureStorage } from '../../lib/storage/provision.js';
+import { createHandlers } from '../../local/handlers.js';
+import { startHttpServer } from '../../local/server.js';
+
+/**
+ * An engine on the run's shared DynamoDB Local and s3rver (see global-setup.ts), with its own
+ * tables and bucket, created here: no two calls, hence no two test files, ever see each other's data.
+ */
+export async function createTestEngine(overrides: Partial<StrataConfig> = {}): Promise<Engine> {
+  const id = `strata-t-${randomUUID().replaceAll('-', '').slice(0, 16)}`;
+  const config: StrataConfig = {
+    ...DEFAULT_CONFIG,
+    metaTable: `${id}-meta`,
+    indexTable: `${id}-index`,
+    bucket: id,
+    ...overrides,
+    s3Endpoint: inject('s3Endpoint'),
+    dynamodbEndpoint: inject('dynamodbEndpoint'),
+  };
+  const clients = createAwsClients(config);
+  await ensureStorage(clients, config);
+  return createEngine(config, clients);
+}
+
+export interface TestServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** The real handlers over HTTP, through the local API Gateway stand-in, on a free port. */
+export async function startTestServer(engine: Engine): Promise<TestServer> {
+  const server = await startHttpServer({ handlers: createHandlers(engine), port: 0 });
+  return { url: server.url, close: server.close };
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: tests read parsed JSON freely and assert on it.
+export type JsonBody = any;
+
+export interface ApiResponse<T = JsonBody> {
+  status: number;
+  /** Parsed JSON; the raw text when it is not JSON; undefined when empty. */
+  body: T;
+  headers: Headers;
+}
+
+export interface ApiClient {
+  /** `body`: a value is sent as JSON; a string or bytes are sent as they are (for malformed input). */
+  request<T = JsonBody>(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<ApiResponse<T>>;
+  get<T = JsonBody>(path: string): Promise<ApiResponse<T>>;
+  post<T = JsonBody>(path: string, body?: unknown): Promise<ApiResponse<T>>;
+  delete<T = JsonBody>(path: string): Promise<ApiResponse<T>>;
+}
+
+/** `api(url).post('/v1/topics', { name: 'a', partitions: 1 })` -> `{ status, body }`. */
+export function api(baseUrl: string): ApiClient {
+  const request = async <T = JsonBody>(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<ApiResponse<T>> => {
+    let payload: string | Uint8Array | undefined;
+    if (typeof body === 'string' || body instanceof Uint8Array) payload = body;
+    else if (body !== undefined) payload = JSON.stringify(body);
+    const res = await fetch(new URL(path, baseUrl), {
+      method,
+      headers: payload === undefined ? headers : { 'content-type': 'application/json', ...headers },
+      ...(payload === undefined ? {} : { body: payload as BodyInit }),
+    });
+    const text = await res.text();
+    let parsed: unknown;
+    if (text !== '') {
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        parsed = text;
+      }
+    }
+    return { status: res.status, body: parsed as T, headers: res.headers };
+  };
+  return {
+    request,
+    get: (path) => request('GET', path),
+    post: (path, body) => request('POST', path, body),
+    delete: (path) => request('DELETE', path),
+  };
+}
