@@ -1,10 +1,66 @@
 import type { Engine } from '../lib/engine.js';
-import { type HttpHandler, withErrors } from '../lib/http/api.js';
-import { RouteNotFoundError } from '../lib/errors.js';
+import { InvalidRequestError, RouteNotFoundError } from '../lib/errors.js';
+import { type HttpEvent, type HttpHandler, json, pathParam, withErrors } from '../lib/http/api.js';
+import { fetchRecords } from '../lib/ops/fetch.js';
+import { listOffsets, type OffsetSpec } from '../lib/ops/list-offsets.js';
+import type { ConsumedRecord } from '../lib/types.js';
+import { encodePayload, LIMITS, parseIntParam, parseOffset } from '../lib/validation.js';
+import { lambdaEngine } from './runtime.js';
 
-// Placeholder: replaced by the real route group handler.
-export function createFetchHandler(_engine: Engine): HttpHandler {
+function partitionParam(event: HttpEvent): number {
+  return parseIntParam(pathParam(event, 'partition'), 'partition', 0, LIMITS.maxPartitions - 1);
+}
+
+function encodingParam(event: HttpEvent): 'utf8' | 'base64' {
+  const e = event.queryStringParameters?.encoding ?? 'utf8';
+  if (e !== 'utf8' && e !== 'base64') throw new InvalidRequestError(`encoding must be utf8 or base64, got ${e}`);
+  return e;
+}
+
+function wireRecord(r: ConsumedRecord, encoding: 'utf8' | 'base64') {
+  return {
+    offset: String(r.offset),
+    timestamp: String(r.timestamp),
+    key: r.key === null ? null : encodePayload(r.key, encoding),
+    value: r.value === null ? null : encodePayload(r.value, encoding),
+    headers: Object.fromEntries(r.headers.map((h) => [h.key, h.value === null ? null : encodePayload(h.value, encoding)])),
+  };
+}
+
+export function createFetchHandler(engine: Engine): HttpHandler {
   return withErrors(async (event) => {
-    throw new RouteNotFoundError(`no route ${event.routeKey}`);
+    const q = event.queryStringParameters ?? {};
+    switch (event.routeKey) {
+      case 'GET /v1/topics/{topic}/partitions/{partition}/records': {
+        const encoding = encodingParam(event);
+        if (q.offset === undefined) throw new InvalidRequestError('offset is required');
+        const result = await fetchRecords(engine, pathParam(event, 'topic'), partitionParam(event), {
+          offset: parseOffset(q.offset),
+          maxRecords: parseIntParam(q.maxRecords, 'maxRecords', 1, LIMITS.maxFetchRecords, 500),
+          maxBytes: parseIntParam(q.maxBytes, 'maxBytes', 1, LIMITS.maxFetchBytes, 1024 * 1024),
+          waitMs: parseIntParam(q.waitMs, 'waitMs', 0, LIMITS.maxWaitMs, 0),
+        });
+        return json(200, {
+          records: result.records.map((r) => wireRecord(r, encoding)),
+          nextOffset: String(result.nextOffset),
+          highWatermark: String(result.highWatermark),
+          logStartOffset: String(result.logStartOffset),
+        });
+      }
+      case 'GET /v1/topics/{topic}/partitions/{partition}/offsets': {
+        const at = q.at ?? 'latest';
+        const spec: OffsetSpec = at === 'earliest' || at === 'latest' ? at : parseOffset(at, 'at');
+        const offset = await listOffsets(engine, pathParam(event, 'topic'), partitionParam(event), spec);
+        return json(200, { offset: String(offset) });
+      }
+      default:
+        throw new RouteNotFoundError(`no route ${event.routeKey}`);
+    }
   });
 }
+
+let lambda: HttpHandler | undefined;
+export const handler: HttpHandler = (event) => {
+  lambda ??= createFetchHandler(lambdaEngine());
+  return lambda(event);
+};

@@ -1,10 +1,50 @@
+import { CompressionType } from '../lib/codec/compression.js';
 import type { Engine } from '../lib/engine.js';
-import { type HttpHandler, withErrors } from '../lib/http/api.js';
-import { RouteNotFoundError } from '../lib/errors.js';
+import { InvalidRequestError, RouteNotFoundError } from '../lib/errors.js';
+import { type HttpHandler, json, parseWith, pathParam, readJson, withErrors } from '../lib/http/api.js';
+import { type ProduceRecordInput, produce } from '../lib/ops/produce.js';
+import type { RecordHeader } from '../lib/types.js';
+import { checkRecordCount, decodePayload, LIMITS, type ProduceBody, produceBody } from '../lib/validation.js';
+import { lambdaEngine } from './runtime.js';
 
-// Placeholder: replaced by the real route group handler.
-export function createProduceHandler(_engine: Engine): HttpHandler {
+export function createProduceHandler(engine: Engine): HttpHandler {
   return withErrors(async (event) => {
-    throw new RouteNotFoundError(`no route ${event.routeKey}`);
+    if (event.routeKey !== 'POST /v1/topics/{topic}/records') throw new RouteNotFoundError(`no route ${event.routeKey}`);
+    const raw = readJson(event);
+    checkRecordCount(raw);
+    const body = parseWith(produceBody, raw, 'request body');
+    const offsets = await produce(engine, pathParam(event, 'topic'), toRecords(body), {
+      compression: CompressionType[body.compression ?? 'none'],
+    });
+    return json(200, { offsets: offsets.map((o) => ({ partition: o.partition, offset: String(o.offset) })) });
   });
 }
+
+/** Wire records (strings, a headers object) to engine records (bytes, a header list). */
+export function toRecords(body: ProduceBody): ProduceRecordInput[] {
+  const encoding = body.encoding ?? 'utf8';
+  return body.records.map((r, i) => {
+    const headers: RecordHeader[] = Object.entries(r.headers ?? {}).map(([key, value]) => {
+      if (key.length === 0 || Buffer.byteLength(key) > LIMITS.maxHeaderNameBytes) {
+        throw new InvalidRequestError(`records.${i}.headers: header names are 1-${LIMITS.maxHeaderNameBytes} bytes`);
+      }
+      return { key, value: value === null ? null : decodePayload(value, encoding, `records.${i}.headers.${key}`) };
+    });
+    if (headers.length > LIMITS.maxHeadersPerRecord) {
+      throw new InvalidRequestError(`records.${i}.headers: at most ${LIMITS.maxHeadersPerRecord} headers per record`);
+    }
+    return {
+      key: r.key == null ? null : decodePayload(r.key, encoding, `records.${i}.key`),
+      value: r.value == null ? null : decodePayload(r.value, encoding, `records.${i}.value`),
+      headers,
+      ...(r.partition !== undefined ? { partition: r.partition } : {}),
+      ...(r.timestamp !== undefined ? { timestamp: Number(r.timestamp) } : {}),
+    };
+  });
+}
+
+let lambda: HttpHandler | undefined;
+export const handler: HttpHandler = (event) => {
+  lambda ??= createProduceHandler(lambdaEngine());
+  return lambda(event);
+};

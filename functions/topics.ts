@@ -1,10 +1,56 @@
 import type { Engine } from '../lib/engine.js';
-import { type HttpHandler, withErrors } from '../lib/http/api.js';
 import { RouteNotFoundError } from '../lib/errors.js';
+import { type HttpHandler, json, parseBody, pathParam, withErrors } from '../lib/http/api.js';
+import { lambdaEngine } from './runtime.js';
+import { addPartitions, createTopic, deleteTopic, describeTopic, listTopics } from '../lib/ops/topics.js';
+import type { Topic } from '../lib/types.js';
+import { addPartitionsBody, createTopicBody } from '../lib/validation.js';
 
-// Placeholder: replaced by the real route group handler.
-export function createTopicsHandler(_engine: Engine): HttpHandler {
+/** Kafka reports config values as strings. */
+function wireConfig(topic: Topic): Record<string, string> {
+  return Object.fromEntries(Object.entries(topic.config).map(([k, v]) => [k, String(v)]));
+}
+
+export function createTopicsHandler(engine: Engine): HttpHandler {
   return withErrors(async (event) => {
-    throw new RouteNotFoundError(`no route ${event.routeKey}`);
+    switch (event.routeKey) {
+      case 'POST /v1/topics': {
+        const body = parseBody(event, createTopicBody);
+        const topic = await createTopic(engine, body);
+        return json(201, { name: topic.name, partitions: topic.partitions, config: wireConfig(topic) });
+      }
+      case 'GET /v1/topics': {
+        const topics = await listTopics(engine);
+        return json(200, { topics: topics.map((t) => ({ name: t.name, partitions: t.partitions })) });
+      }
+      case 'GET /v1/topics/{topic}': {
+        const { topic, heads } = await describeTopic(engine, pathParam(event, 'topic'));
+        return json(200, {
+          name: topic.name,
+          config: wireConfig(topic),
+          partitions: heads.map((h, partition) => ({
+            partition,
+            earliestOffset: String(h.logStartOffset),
+            latestOffset: String(h.nextOffset),
+          })),
+        });
+      }
+      case 'DELETE /v1/topics/{topic}':
+        await deleteTopic(engine, pathParam(event, 'topic'));
+        return json(204);
+      case 'POST /v1/topics/{topic}/partitions': {
+        const body = parseBody(event, addPartitionsBody);
+        const topic = await addPartitions(engine, pathParam(event, 'topic'), body.count);
+        return json(200, { name: topic.name, partitions: topic.partitions });
+      }
+      default:
+        throw new RouteNotFoundError(`no route ${event.routeKey}`);
+    }
   });
 }
+
+let lambda: HttpHandler | undefined;
+export const handler: HttpHandler = (event) => {
+  lambda ??= createTopicsHandler(lambdaEngine());
+  return lambda(event);
+};

@@ -1,6 +1,7 @@
 import type { StrataConfig } from './config.js';
 import { type AwsClients, createAwsClients } from './storage/aws-clients.js';
 import { MetadataStore } from './storage/metadata-store.js';
+import { PartitionWatch } from './storage/partition-watch.js';
 import { SegmentStore } from './storage/segment-store.js';
 
 /**
@@ -12,6 +13,8 @@ export interface Engine {
   clients: AwsClients;
   metadata: MetadataStore;
   segments: SegmentStore;
+  /** Last known heads (the commit's first guess) and long-poll wake-ups, per process. */
+  watch: PartitionWatch;
   /** Epoch ms; tests replace it to move time. */
   now: () => number;
 }
@@ -22,6 +25,7 @@ export function createEngine(config: StrataConfig, clients: AwsClients = createA
     clients,
     metadata: new MetadataStore(clients.doc, config.metaTable, config.indexTable),
     segments: new SegmentStore(clients.s3, config.bucket, config.segmentCacheBytes),
+    watch: new PartitionWatch(),
     now: Date.now,
   };
 }

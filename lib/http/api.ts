@@ -33,20 +33,23 @@ function defaultLog(msg: string, err: unknown) {
   console.error(JSON.stringify({ level: 'ERROR', message: msg, error: String((err as Error)?.stack ?? err) }));
 }
 
-/** Decodes and size-checks the body, then validates it against a zod schema. */
-export function parseBody<S extends z.ZodType>(event: HttpEvent, schema: S): z.infer<S> {
+/** Decodes and size-checks the body, then parses it as JSON. */
+export function readJson(event: HttpEvent): unknown {
   const raw = event.body ?? '';
   const text = event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
   if (Buffer.byteLength(text) > MAX_REQUEST_BYTES) {
     throw new RecordListTooLargeError(`request body exceeds ${MAX_REQUEST_BYTES} bytes`);
   }
-  let value: unknown;
   try {
-    value = text === '' ? undefined : JSON.parse(text);
+    return text === '' ? undefined : JSON.parse(text);
   } catch (err) {
     throw new InvalidRequestError('request body is not valid JSON', { cause: err });
   }
-  return parseWith(schema, value, 'request body');
+}
+
+/** Reads the JSON body and validates it against a zod schema. */
+export function parseBody<S extends z.ZodType>(event: HttpEvent, schema: S): z.infer<S> {
+  return parseWith(schema, readJson(event), 'request body');
 }
 
 export function parseWith<S extends z.ZodType>(schema: S, value: unknown, what: string): z.infer<S> {

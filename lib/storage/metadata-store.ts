@@ -6,6 +6,7 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
+  type QueryCommandOutput,
   TransactWriteCommand,
   UpdateCommand,
   type DynamoDBDocumentClient,
@@ -227,6 +228,40 @@ export class MetadataStore {
     };
   }
 
+  /**
+   * The first index entry at or after `fromOffset` whose max timestamp is >= `timestamp`. Scans the
+   * partition's index with a filter (timestamps are not ordered in Kafka, so no key can serve this).
+   */
+  async findBatchAtOrAfterTimestamp(
+    topic: Topic,
+    partition: number,
+    fromOffset: number,
+    timestamp: number,
+  ): Promise<IndexEntry | undefined> {
+    let start: Record<string, unknown> | undefined;
+    do {
+      const res: QueryCommandOutput = await this.doc.send(
+        new QueryCommand({
+          TableName: this.indexTable,
+          KeyConditionExpression: 'pk = :pk AND sk >= :from',
+          FilterExpression: 'maxTimestamp >= :ts',
+          ExpressionAttributeValues: {
+            ':pk': indexKeys.partition(topic.topicId, partition),
+            ':from': fromOffset,
+            ':ts': timestamp,
+          },
+          ConsistentRead: true,
+          Limit: 1000,
+          ExclusiveStartKey: start,
+        }),
+      );
+      const first = res.Items?.[0];
+      if (first) return indexEntryFromItem(first);
+      start = res.LastEvaluatedKey;
+    } while (start);
+    return undefined;
+  }
+
   /** Records that an uploaded object will never be committed, so that cleanup can delete it. */
   async recordOrphan(objectKey: string, reason: string, now: number): Promise<void> {
     await this.doc.send(
@@ -235,6 +270,11 @@ export class MetadataStore {
         Item: { ...metaKeys.orphan(objectKey), reason: reason.slice(0, 1000), orphanedAt: now },
       }),
     );
+  }
+
+  async getMetaItem(key: { pk: string; sk: string }): Promise<Record<string, unknown> | undefined> {
+    const res = await this.doc.send(new GetCommand({ TableName: this.metaTable, Key: key, ConsistentRead: true }));
+    return res.Item;
   }
 
   async deleteItem(key: { pk: string; sk: string }): Promise<void> {

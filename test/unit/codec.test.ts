@@ -96,7 +96,8 @@ describe('segment objects', () => {
       expect(object.subarray(ref?.byteOffset, (ref?.byteOffset ?? 0) + (ref?.byteLength ?? 0))).toEqual(batch.bytes);
     }
     const corrupt = object.slice();
-    corrupt[object.length - 20] ^= 1;
+    const at = object.length - 20;
+    corrupt[at] = (corrupt[at] as number) ^ 1;
     expect(() => readSegmentFooter(corrupt)).toThrow(CorruptMessageError);
   });
 });

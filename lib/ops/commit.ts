@@ -1,0 +1,262 @@
+import { randomUUID } from 'node:crypto';
+import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import type { Engine } from '../engine.js';
+import { CommitConflictError, KafkaStorageError, UnknownTopicOrPartitionError } from '../errors.js';
+import { indexKeys, metaKeys } from '../storage/keys.js';
+import { sleep } from '../storage/metadata-store.js';
+import type { Topic } from '../types.js';
+
+/** TransactWriteItems holds 100 actions: the topic check, the segment record, then head + index per partition. */
+export const MAX_PARTITIONS_PER_COMMIT = 49;
+
+/** One partition's batch inside an uploaded segment object, not yet given offsets. */
+export interface PendingBatch {
+  partition: number;
+  recordCount: number;
+  byteOffset: number;
+  byteLength: number;
+  maxTimestamp: number;
+}
+
+export interface CommitRequest {
+  topic: Topic;
+  objectKey: string;
+  objectBytes: number;
+  batches: PendingBatch[];
+}
+
+/** Base offset per partition, as committed. */
+export type CommittedOffsets = Map<number, number>;
+
+const ACTIONS_BEFORE_BATCHES = 2;
+
+/**
+ * Commits every batch of one segment object in one DynamoDB transaction: for each partition a
+ * conditional head update (expected next offset -> next + count) and an index entry; plus a check
+ * that the topic still exists and a create-only segment record that lists the base offsets.
+ *
+ * - A head that moved: the cancellation returns it (ReturnValuesOnConditionCheckFailure), and the
+ *   commit is retried at the fresh offsets. The object is never re-uploaded.
+ * - An ambiguous failure (timeout, lost response): the retry either commits or finds the segment
+ *   record already there, which means an earlier attempt did commit; its base offsets are returned.
+ *   So a commit is applied at most once, and reported exactly when applied.
+ */
+export async function commitBatches(engine: Engine, req: CommitRequest): Promise<CommittedOffsets> {
+  const { topic, batches } = req;
+  if (batches.length === 0 || batches.length > MAX_PARTITIONS_PER_COMMIT) {
+    throw new RangeError(`a commit covers 1-${MAX_PARTITIONS_PER_COMMIT} partitions, got ${batches.length}`);
+  }
+  const expected = batches.map((b) => engine.watch.guessNextOffset(topic.topicId, b.partition) ?? 0);
+  let lastError: unknown;
+  let ambiguous = false;
+
+  for (let attempt = 1; attempt <= engine.config.maxCommitAttempts; attempt++) {
+    try {
+      await engine.clients.doc.send(
+        new TransactWriteCommand({
+          TransactItems: commitActions(engine, req, expected),
+          // Makes the SDK's own retries of this attempt idempotent on the DynamoDB side.
+          ClientRequestToken: randomUUID(),
+        }),
+      );
+      const committed: CommittedOffsets = new Map();
+      batches.forEach((b, i) => {
+        const base = expected[i] as number;
+        committed.set(b.partition, base);
+        engine.watch.observe(topic.topicId, b.partition, base + b.recordCount);
+      });
+      return committed;
+    } catch (err) {
+      lastError = err;
+      const reasons = cancellationReasons(err);
+      if (!reasons) {
+        if (!isRetriableAwsError(err)) throw err;
+        // We cannot tell whether DynamoDB applied it; the segment record settles that on the next try.
+        ambiguous = true;
+        await backoff(attempt);
+        continue;
+      }
+      // Checked first: an earlier, ambiguous attempt of ours committed, whatever else changed since.
+      const segmentReason = reasons[1];
+      if (segmentReason?.Code === 'ConditionalCheckFailed') return committedFromSegmentItem(segmentReason.Item);
+      if (reasons[0]?.Code === 'ConditionalCheckFailed') {
+        throw new UnknownTopicOrPartitionError(`topic ${topic.name} was deleted during the produce`, { cause: err });
+      }
+      let transient = false;
+      batches.forEach((b, i) => {
+        const head = reasons[ACTIONS_BEFORE_BATCHES + 2 * i];
+        if (head?.Code === 'ConditionalCheckFailed') {
+          const next = Number(plainItem(head.Item)?.nextOffset ?? 0);
+          expected[i] = next;
+          engine.watch.observe(topic.topicId, b.partition, next);
+        }
+        const index = reasons[ACTIONS_BEFORE_BATCHES + 2 * i + 1];
+        if (index?.Code === 'ConditionalCheckFailed' && head?.Code !== 'ConditionalCheckFailed') {
+          throw new KafkaStorageError(
+            `index entry for ${topic.name}/${b.partition} exists past the partition head: metadata is inconsistent`,
+            { cause: err },
+          );
+        }
+      });
+      for (const r of reasons) {
+        if (r.Code && r.Code !== 'None' && r.Code !== 'ConditionalCheckFailed') {
+          if (!TRANSIENT_REASONS.has(r.Code)) throw new KafkaStorageError(`commit rejected: ${r.Code} ${r.Message ?? ''}`, { cause: err });
+          transient = true;
+        }
+      }
+      if (transient) await backoff(attempt);
+    }
+  }
+  if (ambiguous) {
+    const settled = await findCommittedSegment(engine, req.objectKey);
+    if (settled) return settled;
+  }
+  throw new CommitConflictError(
+    `commit of ${req.objectKey} did not succeed after ${engine.config.maxCommitAttempts} attempts; nothing was appended`,
+    { cause: lastError },
+  );
+}
+
+function commitActions(engine: Engine, req: CommitRequest, expected: number[]) {
+  const { metaTable, indexTable } = engine.config;
+  const { topic } = req;
+  const now = engine.now();
+  const bases: Record<string, number> = {};
+  req.batches.forEach((b, i) => {
+    bases[String(b.partition)] = expected[i] as number;
+  });
+  const actions: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']> = [
+    {
+      ConditionCheck: {
+        TableName: metaTable,
+        Key: metaKeys.topic(topic.name),
+        ConditionExpression: 'topicId = :id',
+        ExpressionAttributeValues: { ':id': topic.topicId },
+      },
+    },
+    {
+      Put: {
+        TableName: metaTable,
+        Item: {
+          ...metaKeys.segment(req.objectKey),
+          topic: topic.name,
+          topicId: topic.topicId,
+          bases,
+          // Storage cleanup deletes the object once no index entry references it.
+          liveBatches: req.batches.length,
+          bytes: req.objectBytes,
+          committedAt: now,
+        },
+        ConditionExpression: 'attribute_not_exists(pk)',
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      },
+    },
+  ];
+  req.batches.forEach((b, i) => {
+    const base = expected[i] as number;
+    const next = base + b.recordCount;
+    actions.push(
+      {
+        Update: {
+          TableName: metaTable,
+          Key: metaKeys.head(topic.topicId, b.partition),
+          UpdateExpression: 'SET nextOffset = :next, logStartOffset = if_not_exists(logStartOffset, :zero), lastAppendAt = :now',
+          // A head that was never written is an empty partition at offset 0.
+          ConditionExpression: base === 0 ? 'attribute_not_exists(nextOffset) OR nextOffset = :base' : 'nextOffset = :base',
+          ExpressionAttributeValues: { ':next': next, ':base': base, ':zero': 0, ':now': now },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        },
+      },
+      {
+        Put: {
+          TableName: indexTable,
+          Item: {
+            pk: indexKeys.partition(topic.topicId, b.partition),
+            sk: next - 1,
+            baseOffset: base,
+            objectKey: req.objectKey,
+            byteOffset: b.byteOffset,
+            byteLength: b.byteLength,
+            recordCount: b.recordCount,
+            maxTimestamp: b.maxTimestamp,
+          },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+      },
+    );
+  });
+  return actions;
+}
+
+const TRANSIENT_REASONS = new Set([
+  'TransactionConflict',
+  'ThrottlingError',
+  'ProvisionedThroughputExceeded',
+  'RequestLimitExceeded',
+  'InternalServerError',
+]);
+
+interface CancellationReason {
+  Code?: string;
+  Message?: string;
+  Item?: Record<string, unknown>;
+}
+
+function cancellationReasons(err: unknown): CancellationReason[] | undefined {
+  const e = err as { name?: string; CancellationReasons?: CancellationReason[] };
+  return e?.name === 'TransactionCanceledException' ? (e.CancellationReasons ?? []) : undefined;
+}
+
+/** Errors after which the request may or may not have been applied, and a retry is safe. */
+export function isRetriableAwsError(err: unknown): boolean {
+  const e = err as { name?: string; $retryable?: unknown; $metadata?: { httpStatusCode?: number }; code?: string };
+  if (!e || typeof e !== 'object') return false;
+  if (e.$retryable) return true;
+  const status = e.$metadata?.httpStatusCode;
+  if (status !== undefined && status >= 500) return true;
+  return [
+    'TimeoutError',
+    'RequestTimeout',
+    'RequestTimeoutException',
+    'ThrottlingException',
+    'ProvisionedThroughputExceededException',
+    'RequestLimitExceeded',
+    'TransactionInProgressException',
+    'InternalServerError',
+    'ServiceUnavailable',
+    'SlowDown',
+    'ECONNRESET',
+    'ECONNREFUSED',
+    'EPIPE',
+    'ETIMEDOUT',
+  ].some((n) => e.name === n || e.code === n);
+}
+
+/** Cancellation items come back in wire form; the document client does not unmarshall errors. */
+function plainItem(item: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
+  if (!item) return undefined;
+  const looksMarshalled = Object.values(item).every((v) => v !== null && typeof v === 'object' && !Array.isArray(v));
+  // biome-ignore lint/suspicious/noExplicitAny: the SDK's AttributeValue map type
+  return looksMarshalled ? unmarshall(item as any) : item;
+}
+
+function committedFromSegmentItem(item: Record<string, unknown> | undefined): CommittedOffsets {
+  const bases = plainItem(item)?.bases as Record<string, number> | undefined;
+  if (!bases) throw new KafkaStorageError('segment record exists without base offsets');
+  return new Map(Object.entries(bases).map(([p, base]) => [Number(p), Number(base)]));
+}
+
+async function findCommittedSegment(engine: Engine, objectKey: string): Promise<CommittedOffsets | undefined> {
+  try {
+    const item = await engine.metadata.getMetaItem(metaKeys.segment(objectKey));
+    return item ? committedFromSegmentItem(item) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function backoff(attempt: number): Promise<void> {
+  const cap = Math.min(1000, 10 * 2 ** Math.min(attempt, 10));
+  await sleep(Math.random() * cap);
+}

@@ -1,0 +1,135 @@
+import { decodeBatch } from '../codec/record-batch.js';
+import type { Engine } from '../engine.js';
+import { OffsetOutOfRangeError } from '../errors.js';
+import type { ConsumedRecord, IndexEntry, PartitionHead, Topic } from '../types.js';
+import { checkPartition, getTopic } from './topics.js';
+
+export interface FetchOptions {
+  offset: number;
+  maxRecords: number;
+  /** Soft cap on key + value + header bytes returned; at least one record is returned regardless. */
+  maxBytes: number;
+  /** Long-poll: when the offset is the high watermark, wait up to this long for data. */
+  waitMs: number;
+}
+
+export interface FetchResult {
+  records: ConsumedRecord[];
+  nextOffset: number;
+  highWatermark: number;
+  logStartOffset: number;
+}
+
+const INDEX_PAGE = 32;
+const GET_CONCURRENCY = 8;
+
+/**
+ * Reads a partition from an offset: one consistent read of the head, one Query on the index (the
+ * sort key is each batch's last offset, so the first hit holds the start offset), then ranged GETs
+ * of just those batches. Never returns a record at or past the high watermark read at the start.
+ */
+export async function fetchRecords(
+  engine: Engine,
+  topicName: string,
+  partition: number,
+  options: FetchOptions,
+): Promise<FetchResult> {
+  const topic = await getTopic(engine, topicName);
+  checkPartition(topic, partition);
+  let head = await readHead(engine, topic, partition);
+  const { offset } = options;
+  if (offset < head.logStartOffset || offset > head.nextOffset) {
+    throw new OffsetOutOfRangeError(offset, head.logStartOffset, head.nextOffset);
+  }
+  if (offset === head.nextOffset && options.waitMs > 0) {
+    head = await waitForData(engine, topic, partition, offset, options.waitMs);
+  }
+  const result = { records: [] as ConsumedRecord[], nextOffset: offset, highWatermark: head.nextOffset, logStartOffset: head.logStartOffset };
+  if (offset >= head.nextOffset) return result;
+
+  const entries = await indexEntriesFor(engine, topic, partition, offset, head.nextOffset, options);
+  const batches = await readBatches(engine, entries);
+  let bytes = 0;
+  outer: for (const [i, bytesOfBatch] of batches.entries()) {
+    const entry = entries[i] as IndexEntry;
+    for (const record of decodeBatch(bytesOfBatch, entry.baseOffset).records) {
+      if (record.offset < offset) continue;
+      if (record.offset >= head.nextOffset || result.records.length >= options.maxRecords) break outer;
+      const size = (record.key?.length ?? 0) + (record.value?.length ?? 0);
+      if (result.records.length > 0 && bytes + size > options.maxBytes) break outer;
+      bytes += size;
+      result.records.push(record);
+    }
+  }
+  const last = result.records.at(-1);
+  if (last) result.nextOffset = last.offset + 1;
+  return result;
+}
+
+async function readHead(engine: Engine, topic: Topic, partition: number): Promise<PartitionHead> {
+  const head = await engine.metadata.getHead(topic, partition);
+  engine.watch.observe(topic.topicId, partition, head.nextOffset);
+  return head;
+}
+
+/** Polls the head (waking early on commits in this process) until it passes `offset` or time runs out. */
+async function waitForData(
+  engine: Engine,
+  topic: Topic,
+  partition: number,
+  offset: number,
+  waitMs: number,
+): Promise<PartitionHead> {
+  const started = performance.now();
+  let head: PartitionHead = { nextOffset: offset, logStartOffset: 0 };
+  for (;;) {
+    const elapsed = performance.now() - started;
+    if (elapsed >= waitMs) return head;
+    // Poll fast at first (latency), then slower (each poll is a read unit).
+    const interval = elapsed < 2000 ? 100 : 250;
+    await engine.watch.waitForAdvance(topic.topicId, partition, Math.min(interval, waitMs - elapsed));
+    head = await readHead(engine, topic, partition);
+    if (head.nextOffset > offset) return head;
+  }
+}
+
+async function indexEntriesFor(
+  engine: Engine,
+  topic: Topic,
+  partition: number,
+  offset: number,
+  highWatermark: number,
+  options: FetchOptions,
+): Promise<IndexEntry[]> {
+  const out: IndexEntry[] = [];
+  let records = 0;
+  let bytes = 0;
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await engine.metadata.queryIndex(topic, partition, offset, INDEX_PAGE, startKey);
+    for (const entry of page.entries) {
+      if (entry.baseOffset >= highWatermark) return out;
+      out.push(entry);
+      records += Math.min(entry.lastOffset, highWatermark - 1) - Math.max(entry.baseOffset, offset) + 1;
+      bytes += entry.byteLength;
+      if (records >= options.maxRecords || bytes >= options.maxBytes) return out;
+    }
+    startKey = page.nextKey;
+  } while (startKey);
+  return out;
+}
+
+/** Fetches the entries' byte ranges, a bounded number of GETs at a time, in entry order. */
+async function readBatches(engine: Engine, entries: IndexEntry[]): Promise<Uint8Array[]> {
+  const out: Uint8Array[] = new Array(entries.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < entries.length) {
+      const i = next++;
+      const e = entries[i] as IndexEntry;
+      out[i] = await engine.segments.getRange(e.objectKey, e.byteOffset, e.byteLength);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(GET_CONCURRENCY, entries.length) }, worker));
+  return out;
+}

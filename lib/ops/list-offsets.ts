@@ -1,0 +1,29 @@
+import { decodeBatch } from '../codec/record-batch.js';
+import type { Engine } from '../engine.js';
+import { checkPartition, getTopic } from './topics.js';
+
+export type OffsetSpec = 'earliest' | 'latest' | number;
+
+/**
+ * Kafka's ListOffsets: the log start, the high watermark, or the first offset whose timestamp is
+ * >= T. When no record is that recent, the answer is the high watermark (as KafkaJS's
+ * fetchTopicOffsetsByTimestamp does), so a consumer seeking there waits for new data.
+ */
+export async function listOffsets(engine: Engine, topicName: string, partition: number, at: OffsetSpec): Promise<number> {
+  const topic = await getTopic(engine, topicName);
+  checkPartition(topic, partition);
+  const head = await engine.metadata.getHead(topic, partition);
+  if (at === 'earliest') return head.logStartOffset;
+  if (at === 'latest') return head.nextOffset;
+  let from = head.logStartOffset;
+  for (;;) {
+    const entry = await engine.metadata.findBatchAtOrAfterTimestamp(topic, partition, from, at);
+    if (!entry || entry.baseOffset >= head.nextOffset) return head.nextOffset;
+    const bytes = await engine.segments.getRange(entry.objectKey, entry.byteOffset, entry.byteLength);
+    const hit = decodeBatch(bytes, entry.baseOffset).records.find(
+      (r) => r.timestamp >= at && r.offset >= head.logStartOffset && r.offset < head.nextOffset,
+    );
+    if (hit) return hit.offset;
+    from = entry.lastOffset + 1;
+  }
+}
