@@ -153,8 +153,10 @@ export class MetadataStore {
         new UpdateCommand({
           TableName: this.metaTable,
           Key: metaKeys.topic(topic.name),
-          UpdateExpression: 'SET partitions = :new',
-          ConditionExpression: 'topicId = :id AND partitions = :old',
+          // PARTITIONS is a DynamoDB reserved word.
+          UpdateExpression: 'SET #partitions = :new',
+          ConditionExpression: 'topicId = :id AND #partitions = :old',
+          ExpressionAttributeNames: { '#partitions': 'partitions' },
           ExpressionAttributeValues: { ':new': count, ':old': topic.partitions, ':id': topic.topicId },
         }),
       );
