@@ -10,6 +10,9 @@ import { configFromEnv } from '../lib/config.js';
 import { partitionForKey } from '../lib/partitioner.js';
 import { type LocalStack, startLocalStack } from './stack.js';
 
+/** Signals closer than this to the first are echoes of the same Ctrl-C. */
+const REPEATED_SIGNAL_GRACE_MS = 1000;
+
 function parsePort(raw: string | undefined, fallback: number): number {
   if (raw === undefined || raw === '') return fallback;
   const port = Number(raw);
@@ -43,14 +46,17 @@ async function main(): Promise<void> {
   const dataDir = env.STRATA_DATA_DIR || './.strata';
 
   let stack: LocalStack | undefined;
-  let stopping = false;
+  let firstSignalAt: number | undefined;
   const onSignal = (signal: NodeJS.Signals) => {
-    if (stopping) {
+    if (firstSignalAt !== undefined) {
+      // One Ctrl-C can arrive more than once: the terminal signals the whole process group and
+      // tsx (npm start) relays it again. Only a later one is the user insisting.
+      if (Date.now() - firstSignalAt < REPEATED_SIGNAL_GRACE_MS) return;
       console.error(`${signal} again: exiting without a clean stop`);
       process.exit(130);
     }
-    stopping = true;
-    console.error(`${signal}: stopping (in-flight requests finish first; ${signal} again forces exit)`);
+    firstSignalAt = Date.now();
+    console.error(`${signal}: stopping; in-flight requests finish first (Ctrl-C again forces exit)`);
     // Before the stack is up there is nothing to drain: starting finishes, then stops below.
     stack?.stop().then(
       () => process.exit(0),
@@ -71,7 +77,7 @@ async function main(): Promise<void> {
     ...(dynamodbEndpoint ? { dynamodbEndpoint } : {}),
     config: names,
   });
-  if (stopping) {
+  if (firstSignalAt !== undefined) {
     await stack.stop();
     process.exit(0);
   }
