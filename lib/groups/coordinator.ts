@@ -1,0 +1,537 @@
+/**
+ * The group coordinator: KIP-848 heartbeats, offset commits and group admin over DynamoDB. Every
+ * operation reads the group item, computes with the pure functions of reconcile.ts, and writes
+ * back on condition that nobody wrote meanwhile; a lost race re-reads and recomputes, a bounded
+ * number of times. Protocol and layout: docs/groups.md.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Engine } from '../engine.js';
+import {
+  CoordinatorNotAvailableError,
+  GroupIdNotFoundError,
+  GroupMaxSizeReachedError,
+  InvalidGroupIdError,
+  InvalidRequestError,
+  NonEmptyGroupError,
+  OffsetMetadataTooLargeError,
+  UnknownMemberIdError,
+  UnknownTopicOrPartitionError,
+} from '../errors.js';
+import { listOffsets } from '../ops/list-offsets.js';
+import type { Topic } from '../types.js';
+import type { AssignorName } from './assignors.js';
+import { GroupStore, type StoredGroup, type StoredOffset, serializeState } from './group-store.js';
+import {
+  currentView,
+  emptyGroup,
+  type GroupState,
+  type GroupStateName,
+  groupStateName,
+  type HeartbeatResponse,
+  type MemberStatus,
+  ownedByMember,
+  ownerMap,
+  reconcile,
+  type TopicInfo,
+  type TopicPartitions,
+  toList,
+  validateCommit,
+} from './reconcile.js';
+
+export type { HeartbeatResponse, TopicPartitions } from './reconcile.js';
+
+/** DynamoDB items hold 400 KB; the state JSON must leave room for the fence map and attribute names. */
+export const MAX_GROUP_STATE_BYTES = 300 * 1024;
+/** As Kafka's offset.metadata.max.bytes. */
+export const MAX_OFFSET_METADATA_CHARS = 4096;
+const MAX_ATTEMPTS = 64;
+
+const GROUP_ID = /^[a-zA-Z0-9._-]{1,249}$/;
+
+export function validateGroupId(groupId: string): string {
+  if (!GROUP_ID.test(groupId) || groupId === '.' || groupId === '..') {
+    throw new InvalidGroupIdError(
+      `invalid group id ${JSON.stringify(groupId.slice(0, 300))}: use 1-249 of [a-zA-Z0-9._-], not "." or ".."`,
+    );
+  }
+  return groupId;
+}
+
+function store(engine: Engine): GroupStore {
+  return new GroupStore(engine.clients.doc, engine.config.metaTable);
+}
+
+/** Runs `attempt` until it returns a value; `undefined` means it lost a race and must re-read. */
+async function withRetries<T>(what: string, attempt: () => Promise<T | undefined>): Promise<T> {
+  for (let i = 0; i < MAX_ATTEMPTS; i++) {
+    if (i > 0)
+      await new Promise((r) => setTimeout(r, Math.random() * Math.min(200, 5 * 2 ** Math.min(i, 6))));
+    const out = await attempt();
+    if (out !== undefined) return out;
+  }
+  throw new CoordinatorNotAvailableError(`${what}: the group kept changing concurrently; retry`);
+}
+
+function checkSize(state: GroupState): void {
+  const bytes = Buffer.byteLength(serializeState(state));
+  if (bytes > MAX_GROUP_STATE_BYTES) {
+    throw new GroupMaxSizeReachedError(
+      `group ${state.groupId} would need ${bytes} bytes of state, over the ${MAX_GROUP_STATE_BYTES} limit: fewer members or partitions`,
+    );
+  }
+}
+
+function topicInfos(topics: Topic[]): TopicInfo[] {
+  return topics.map((t) => ({ name: t.name, topicId: t.topicId, partitions: t.partitions }));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Heartbeat.
+
+export interface HeartbeatInput {
+  /** Absent on a first join: the coordinator mints one and returns it. */
+  memberId?: string;
+  memberEpoch: number;
+  instanceId?: string;
+  clientId?: string;
+  /** The caller's address, for describe. */
+  host?: string;
+  topics?: string[];
+  topicPattern?: string;
+  ownedPartitions?: TopicPartitions[];
+  sessionTimeoutMs?: number;
+  rebalanceTimeoutMs?: number;
+  assignor?: AssignorName;
+}
+
+/**
+ * KIP-848 ConsumerGroupHeartbeat. Join with memberEpoch 0 (and topics or topicPattern), heartbeat
+ * with the epoch last returned and the partitions held now, leave with -1 (static members: -2 for a
+ * temporary leave). Returns the member's epoch and the partitions it may own now.
+ */
+export async function heartbeat(
+  engine: Engine,
+  groupId: string,
+  input: HeartbeatInput,
+): Promise<HeartbeatResponse> {
+  validateGroupId(groupId);
+  let memberId = input.memberId;
+  if (memberId === undefined) {
+    if (input.memberEpoch !== 0)
+      throw new InvalidRequestError('memberId is required unless memberEpoch is 0');
+    memberId = randomUUID();
+  }
+  const hb = {
+    memberId,
+    memberEpoch: input.memberEpoch,
+    ...(input.instanceId !== undefined ? { instanceId: input.instanceId } : {}),
+    ...(input.clientId !== undefined ? { clientId: input.clientId } : {}),
+    ...(input.host !== undefined ? { host: input.host } : {}),
+    ...(input.topics !== undefined ? { subscribedTopics: input.topics } : {}),
+    ...(input.topicPattern !== undefined ? { topicPattern: input.topicPattern } : {}),
+    ...(input.ownedPartitions !== undefined ? { ownedPartitions: input.ownedPartitions } : {}),
+    ...(input.sessionTimeoutMs !== undefined ? { sessionTimeoutMs: input.sessionTimeoutMs } : {}),
+    ...(input.rebalanceTimeoutMs !== undefined ? { rebalanceTimeoutMs: input.rebalanceTimeoutMs } : {}),
+    ...(input.assignor !== undefined ? { assignor: input.assignor } : {}),
+  };
+  const groups = store(engine);
+  const [first, topics] = await Promise.all([groups.get(groupId), engine.metadata.listTopics()]);
+  let stored: StoredGroup | undefined = first;
+  let reread = false;
+  return withRetries(`heartbeat to group ${groupId}`, async () => {
+    if (reread) stored = await groups.get(groupId);
+    reread = true;
+    const now = engine.now();
+    if (!stored && hb.memberEpoch !== 0) {
+      if (hb.memberEpoch === -1) return { memberId, memberEpoch: -1, heartbeatIntervalMs: 0, assignment: [] };
+      throw new UnknownMemberIdError(`unknown member ${memberId}: group ${groupId} does not exist`);
+    }
+    const result = reconcile(stored?.state ?? emptyGroup(groupId, now), hb, {
+      now,
+      topics: topicInfos(topics),
+    });
+    if (!result.persist) return result.response;
+    checkSize(result.state);
+    const saved = await groups.save(groupId, result.state, stored, now);
+    return saved ? result.response : undefined;
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Offsets.
+
+export interface OffsetCommitEntry {
+  topic: string;
+  partition: number;
+  /** The next offset to read. */
+  offset: number;
+  metadata?: string | null;
+}
+
+export interface CommitOffsetsInput {
+  memberId: string;
+  memberEpoch: number;
+  offsets: OffsetCommitEntry[];
+}
+
+function checkOffsets(offsets: OffsetCommitEntry[]): void {
+  const seen = new Set<string>();
+  for (const o of offsets) {
+    if (!Number.isSafeInteger(o.offset) || o.offset < 0) {
+      throw new InvalidRequestError(`invalid offset ${o.offset} for ${o.topic}-${o.partition}`);
+    }
+    if (o.metadata && o.metadata.length > MAX_OFFSET_METADATA_CHARS) {
+      throw new OffsetMetadataTooLargeError(
+        `metadata for ${o.topic}-${o.partition} is over ${MAX_OFFSET_METADATA_CHARS} characters`,
+      );
+    }
+    const key = `${o.topic}\u0000${o.partition}`;
+    if (seen.has(key)) throw new InvalidRequestError(`${o.topic}-${o.partition} appears twice in one commit`);
+    seen.add(key);
+  }
+}
+
+/**
+ * Commits offsets for partitions the member owns, written on condition that the member's ownership
+ * state is unchanged. UNKNOWN_MEMBER_ID, FENCED_MEMBER_EPOCH or STALE_MEMBER_EPOCH otherwise
+ * (rules in reconcile.ts validateCommit).
+ */
+export async function commitOffsets(
+  engine: Engine,
+  groupId: string,
+  input: CommitOffsetsInput,
+): Promise<void> {
+  validateGroupId(groupId);
+  checkOffsets(input.offsets);
+  if (input.offsets.length === 0) return;
+  const groups = store(engine);
+  await withRetries(`offset commit to group ${groupId}`, async () => {
+    const stored = await groups.get(groupId);
+    const now = engine.now();
+    if (!stored)
+      throw new UnknownMemberIdError(`unknown member ${input.memberId}: group ${groupId} does not exist`);
+    const rev = validateCommit(
+      stored.state,
+      {
+        memberId: input.memberId,
+        memberEpoch: input.memberEpoch,
+        partitions: input.offsets.map((o) => ({ topic: o.topic, partition: o.partition })),
+      },
+      now,
+    );
+    const entries: StoredOffset[] = input.offsets.map((o) => ({
+      topic: o.topic,
+      partition: o.partition,
+      offset: o.offset,
+      ...(o.metadata ? { metadata: o.metadata } : {}),
+      committedAt: now,
+      memberId: input.memberId,
+      memberEpoch: input.memberEpoch,
+    }));
+    return (await groups.commitAsMember(groupId, stored, input.memberId, rev, entries)) ? true : undefined;
+  });
+}
+
+export interface CommittedOffset {
+  topic: string;
+  partition: number;
+  offset: number;
+  metadata?: string;
+}
+
+/** The group's committed offsets, optionally for some topics only. An unknown group has none. */
+export async function fetchOffsets(
+  engine: Engine,
+  groupId: string,
+  topics?: string[],
+): Promise<CommittedOffset[]> {
+  validateGroupId(groupId);
+  const { offsets } = await store(engine).load(groupId);
+  const wanted = topics && topics.length > 0 ? new Set(topics) : undefined;
+  return offsets
+    .filter((o) => !wanted || wanted.has(o.topic))
+    .sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition))
+    .map((o) => ({
+      topic: o.topic,
+      partition: o.partition,
+      offset: o.offset,
+      ...(o.metadata !== undefined ? { metadata: o.metadata } : {}),
+    }));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Admin.
+
+export interface GroupListing {
+  groupId: string;
+  state: GroupStateName;
+  groupEpoch: number;
+  /** Live members. */
+  members: number;
+}
+
+export async function listGroups(engine: Engine): Promise<GroupListing[]> {
+  const groups = store(engine);
+  const ids = (await groups.listGroupIds()).sort();
+  const found = await groups.getMany(ids);
+  const now = engine.now();
+  return ids.flatMap((groupId) => {
+    const g = found.get(groupId);
+    if (!g) return [];
+    const view = currentView(g.state, now);
+    return [
+      {
+        groupId,
+        state: groupStateName(view),
+        groupEpoch: view.groupEpoch,
+        members: Object.keys(view.members).length,
+      },
+    ];
+  });
+}
+
+export interface MemberDescription {
+  memberId: string;
+  memberEpoch: number;
+  instanceId?: string;
+  clientId?: string;
+  host?: string;
+  status: MemberStatus;
+  subscribedTopics?: string[];
+  topicPattern?: string;
+  /** What the member owns now: the partitions it was given, including any it has yet to release. */
+  assignment: TopicPartitions[];
+  /** Of those, the ones it has been asked to release. */
+  revoking: TopicPartitions[];
+  targetAssignment: TopicPartitions[];
+  lastHeartbeatAt: number;
+}
+
+export interface PartitionLag {
+  topic: string;
+  partition: number;
+  /** null: nothing committed ("-" in kafka-consumer-groups). */
+  committedOffset: number | null;
+  /** null: the topic no longer exists. */
+  logEndOffset: number | null;
+  lag: number | null;
+  /** The member that owns the partition now, if any. */
+  memberId: string | null;
+  metadata?: string;
+}
+
+export interface GroupDescription {
+  groupId: string;
+  state: GroupStateName;
+  groupEpoch: number;
+  targetEpoch: number;
+  assignor: AssignorName;
+  members: MemberDescription[];
+  offsets: PartitionLag[];
+}
+
+/** kafka-consumer-groups --describe, as data. GROUP_ID_NOT_FOUND for an unknown group. */
+export async function describeGroup(engine: Engine, groupId: string): Promise<GroupDescription> {
+  validateGroupId(groupId);
+  const [{ group, offsets }, topics] = await Promise.all([
+    store(engine).load(groupId),
+    engine.metadata.listTopics(),
+  ]);
+  if (!group) throw new GroupIdNotFoundError(`group ${groupId} does not exist`);
+  const view = currentView(group.state, engine.now(), topicInfos(topics));
+  const owners = ownerMap(view);
+  const members: MemberDescription[] = Object.values(view.members)
+    .sort((a, b) => (a.memberId < b.memberId ? -1 : 1))
+    .map((m) => ({
+      memberId: m.memberId,
+      memberEpoch: m.memberEpoch,
+      ...(m.instanceId !== undefined ? { instanceId: m.instanceId } : {}),
+      ...(m.clientId !== undefined ? { clientId: m.clientId } : {}),
+      ...(m.host !== undefined ? { host: m.host } : {}),
+      status: m.status,
+      ...(m.subscribedTopics !== undefined ? { subscribedTopics: m.subscribedTopics } : {}),
+      ...(m.topicPattern !== undefined ? { topicPattern: m.topicPattern } : {}),
+      assignment: ownedByMember(m),
+      revoking: toList(m.revoking),
+      targetAssignment: toList(view.target[m.memberId] ?? {}),
+      lastHeartbeatAt: m.lastHeartbeatAt,
+    }));
+
+  // Every partition of the subscribed topics, plus every partition with a committed offset.
+  const committed = new Map(offsets.map((o) => [`${o.topic}\u0000${o.partition}`, o]));
+  const rows = new Map<string, { topic: string; partition: number }>();
+  for (const [topic, snap] of Object.entries(view.topics)) {
+    for (let p = 0; p < snap.partitions; p++) rows.set(`${topic}\u0000${p}`, { topic, partition: p });
+  }
+  for (const o of offsets)
+    rows.set(`${o.topic}\u0000${o.partition}`, { topic: o.topic, partition: o.partition });
+  const byTopic = new Map<string, number[]>();
+  for (const { topic, partition } of rows.values())
+    byTopic.set(topic, [...(byTopic.get(topic) ?? []), partition]);
+  const topicByName = new Map(topics.map((t) => [t.name, t]));
+  const ends = new Map<string, number>();
+  await Promise.all(
+    [...byTopic].map(async ([name, partitions]) => {
+      const topic = topicByName.get(name);
+      if (!topic) return;
+      const live = partitions.filter((p) => p < topic.partitions);
+      const heads = await engine.metadata.getHeads(topic, live);
+      for (const [i, p] of live.entries()) ends.set(`${name}\u0000${p}`, heads[i]?.nextOffset ?? 0);
+    }),
+  );
+  const lags: PartitionLag[] = [...rows.entries()]
+    .sort(([, a], [, b]) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition))
+    .map(([key, { topic, partition }]) => {
+      const c = committed.get(key);
+      const end = ends.get(key);
+      const committedOffset = c ? c.offset : null;
+      const logEndOffset = end ?? null;
+      return {
+        topic,
+        partition,
+        committedOffset,
+        logEndOffset,
+        lag:
+          committedOffset !== null && logEndOffset !== null
+            ? Math.max(0, logEndOffset - committedOffset)
+            : null,
+        memberId: owners.get(`${topic}\u0000${partition}`) ?? null,
+        ...(c?.metadata !== undefined ? { metadata: c.metadata } : {}),
+      };
+    });
+  return {
+    groupId,
+    state: groupStateName(view),
+    groupEpoch: view.groupEpoch,
+    targetEpoch: view.targetEpoch,
+    assignor: view.assignor,
+    members,
+    offsets: lags,
+  };
+}
+
+function liveMembers(state: GroupState, now: number): string[] {
+  return Object.keys(currentView(state, now).members);
+}
+
+/** Deletes an empty group and its offsets. NON_EMPTY_GROUP while it has live members. */
+export async function deleteGroup(engine: Engine, groupId: string): Promise<void> {
+  validateGroupId(groupId);
+  const groups = store(engine);
+  await withRetries(`delete group ${groupId}`, async () => {
+    const stored = await groups.get(groupId);
+    if (!stored) throw new GroupIdNotFoundError(`group ${groupId} does not exist`);
+    const live = liveMembers(stored.state, engine.now());
+    if (live.length > 0) {
+      throw new NonEmptyGroupError(`group ${groupId} has ${live.length} live member(s); stop them first`);
+    }
+    return (await groups.delete(groupId, stored)) ? true : undefined;
+  });
+}
+
+export type ResetTarget = 'earliest' | 'latest' | 'timestamp' | 'offset';
+
+export interface ResetOffsetsInput {
+  topic: string;
+  to: ResetTarget;
+  /** The timestamp (epoch ms) for `timestamp`; the offset for `offset` (applied to every selected partition). */
+  value?: number;
+  /** Default: every partition of the topic (or those of `offsets`). */
+  partitions?: number[];
+  /** For `offset`: an offset per partition (KafkaJS admin.setOffsets). */
+  offsets?: { partition: number; offset: number }[];
+  dryRun?: boolean;
+}
+
+export interface ResetOffsetsResult {
+  topic: string;
+  partition: number;
+  /** The committed offset before, null if none. */
+  before: number | null;
+  after: number;
+}
+
+/**
+ * kafka-consumer-groups --reset-offsets: moves the group's committed offsets of one topic, only
+ * while the group has no live member (NON_EMPTY_GROUP otherwise). Targets are clamped to the log's
+ * [log start, high watermark]. A group that does not exist yet is created, empty, with these
+ * offsets (as Kafka does), unless `dryRun`.
+ */
+export async function resetOffsets(
+  engine: Engine,
+  groupId: string,
+  input: ResetOffsetsInput,
+): Promise<ResetOffsetsResult[]> {
+  validateGroupId(groupId);
+  const topic = await engine.metadata.getTopic(input.topic);
+  const exact = new Map<number, number>();
+  if (input.offsets) {
+    if (input.to !== 'offset') throw new InvalidRequestError('offsets are only for to = "offset"');
+    for (const { partition, offset } of input.offsets) exact.set(partition, offset);
+  }
+  if ((input.to === 'timestamp' || input.to === 'offset') && input.value === undefined && exact.size === 0) {
+    throw new InvalidRequestError(`to = "${input.to}" needs a value`);
+  }
+  if (input.value !== undefined && (!Number.isSafeInteger(input.value) || input.value < 0)) {
+    throw new InvalidRequestError(`invalid value ${input.value}`);
+  }
+  const partitions = [
+    ...new Set(
+      input.partitions ??
+        (exact.size > 0 ? [...exact.keys()] : Array.from({ length: topic.partitions }, (_, p) => p)),
+    ),
+  ].sort((a, b) => a - b);
+  for (const p of [...partitions, ...exact.keys()]) {
+    if (!Number.isInteger(p) || p < 0 || p >= topic.partitions) {
+      throw new UnknownTopicOrPartitionError(`topic ${topic.name} has no partition ${p}`);
+    }
+  }
+  for (const [p, o] of exact) {
+    if (!Number.isSafeInteger(o) || o < 0)
+      throw new InvalidRequestError(`invalid offset ${o} for partition ${p}`);
+  }
+  const groups = store(engine);
+  const firstCheck = await groups.get(groupId);
+  if (firstCheck && liveMembers(firstCheck.state, engine.now()).length > 0) throw nonEmpty(groupId);
+
+  const heads = await engine.metadata.getHeads(topic, partitions);
+  const targets = await Promise.all(
+    partitions.map(async (p, i) => {
+      const head = heads[i] ?? { nextOffset: 0, logStartOffset: 0 };
+      let want: number;
+      if (input.to === 'earliest') want = head.logStartOffset;
+      else if (input.to === 'latest') want = head.nextOffset;
+      else if (input.to === 'timestamp')
+        want = await listOffsets(engine, topic.name, p, input.value as number);
+      else want = exact.get(p) ?? (input.value as number);
+      return Math.min(Math.max(want, head.logStartOffset), head.nextOffset);
+    }),
+  );
+
+  return withRetries(`reset offsets of group ${groupId}`, async () => {
+    const { group, offsets } = await groups.load(groupId);
+    const now = engine.now();
+    if (group && liveMembers(group.state, now).length > 0) throw nonEmpty(groupId);
+    const before = new Map(offsets.filter((o) => o.topic === topic.name).map((o) => [o.partition, o.offset]));
+    const results = partitions.map((partition, i) => ({
+      topic: topic.name,
+      partition,
+      before: before.get(partition) ?? null,
+      after: targets[i] as number,
+    }));
+    if (input.dryRun) return results;
+    // Persist the expiry of silent members with the offsets, so that a late heartbeat cannot slip in.
+    const state = group ? currentView(group.state, now) : emptyGroup(groupId, now);
+    const entries: StoredOffset[] = results.map((r) => ({
+      topic: r.topic,
+      partition: r.partition,
+      offset: r.after,
+      committedAt: now,
+    }));
+    return (await groups.commitAsAdmin(groupId, state, group, entries, now)) ? results : undefined;
+  });
+}
+
+function nonEmpty(groupId: string): NonEmptyGroupError {
+  return new NonEmptyGroupError(`group ${groupId} has live members: stop them before resetting its offsets`);
+}

@@ -1,0 +1,378 @@
+/**
+ * Consumer groups in the meta table (layout in docs/groups.md):
+ *  - `group#<id>` / `group`: the whole group state (JSON) with `version` (optimistic concurrency),
+ *    `incarnation` (a UUID minted at creation: offsets of a deleted group never leak into a new one)
+ *    and `fence` (memberId -> rev: offset commits are conditional on the member's entry only, so
+ *    they do not conflict with heartbeats that change nothing the commit depends on);
+ *  - `group#<id>` / `offset#<topic>#<partition>`: one committed offset per partition;
+ *  - `groups` / `<id>`: the registry that listing reads, written with creation and deletion.
+ * Every write is conditional or a transaction; a lost race returns false and the caller re-reads.
+ */
+import { randomUUID } from 'node:crypto';
+import { ConditionalCheckFailedException, TransactionConflictException } from '@aws-sdk/client-dynamodb';
+import {
+  BatchGetCommand,
+  type BatchGetCommandOutput,
+  BatchWriteCommand,
+  type BatchWriteCommandOutput,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { metaKeys } from '../storage/keys.js';
+import { sleep } from '../storage/metadata-store.js';
+import type { GroupState } from './reconcile.js';
+
+/** One transaction holds 100 actions; the first chunk of an admin write also carries the group and registry items. */
+const TX_OFFSETS = 98;
+const BATCH_GET_LIMIT = 100;
+const BATCH_WRITE_LIMIT = 25;
+
+export interface StoredGroup {
+  state: GroupState;
+  version: number;
+  incarnation: string;
+}
+
+export interface StoredOffset {
+  topic: string;
+  partition: number;
+  offset: number;
+  metadata?: string;
+  committedAt: number;
+  memberId?: string;
+  memberEpoch?: number;
+}
+
+/** True for the failures that mean "someone else wrote first": re-read and try again. */
+export function isWriteConflict(err: unknown): boolean {
+  if (err instanceof ConditionalCheckFailedException || err instanceof TransactionConflictException)
+    return true;
+  const e = err as { name?: string; CancellationReasons?: { Code?: string }[] };
+  return (
+    e?.name === 'TransactionCanceledException' &&
+    (e.CancellationReasons ?? []).some(
+      (r) => r.Code === 'ConditionalCheckFailed' || r.Code === 'TransactionConflict',
+    )
+  );
+}
+
+function groupFromItem(item: Record<string, unknown>): StoredGroup {
+  return {
+    state: JSON.parse(String(item.state)) as GroupState,
+    version: Number(item.version),
+    incarnation: String(item.incarnation),
+  };
+}
+
+function offsetFromItem(item: Record<string, unknown>): StoredOffset {
+  return {
+    topic: String(item.topic),
+    partition: Number(item.partition),
+    offset: Number(item.offset),
+    ...(typeof item.metadata === 'string' ? { metadata: item.metadata } : {}),
+    committedAt: Number(item.committedAt),
+    ...(item.memberId !== undefined ? { memberId: String(item.memberId) } : {}),
+    ...(item.memberEpoch !== undefined ? { memberEpoch: Number(item.memberEpoch) } : {}),
+  };
+}
+
+/** The serialised state: callers check its size against the item limit before writing. */
+export function serializeState(state: GroupState): string {
+  return JSON.stringify(state);
+}
+
+export class GroupStore {
+  constructor(
+    readonly doc: DynamoDBDocumentClient,
+    readonly table: string,
+  ) {}
+
+  async get(groupId: string): Promise<StoredGroup | undefined> {
+    const res = await this.doc.send(
+      new GetCommand({ TableName: this.table, Key: metaKeys.group(groupId), ConsistentRead: true }),
+    );
+    return res.Item ? groupFromItem(res.Item) : undefined;
+  }
+
+  /** The group and its offsets (of its current incarnation) in one Query. */
+  async load(groupId: string): Promise<{ group?: StoredGroup; offsets: StoredOffset[] }> {
+    const items = await this.queryAll(metaKeys.groupPk(groupId));
+    const groupItem = items.find((i) => i.sk === metaKeys.group(groupId).sk);
+    const group = groupItem ? groupFromItem(groupItem) : undefined;
+    const offsets = items
+      .filter(
+        (i) => String(i.sk).startsWith(metaKeys.groupOffsetPrefix) && i.incarnation === group?.incarnation,
+      )
+      .map(offsetFromItem);
+    return { ...(group ? { group } : {}), offsets };
+  }
+
+  async listGroupIds(): Promise<string[]> {
+    return (await this.queryAll(metaKeys.groupsPk)).map((i) => String(i.sk));
+  }
+
+  async getMany(groupIds: string[]): Promise<Map<string, StoredGroup>> {
+    const out = new Map<string, StoredGroup>();
+    for (let i = 0; i < groupIds.length; i += BATCH_GET_LIMIT) {
+      let keys: Record<string, unknown>[] | undefined = groupIds
+        .slice(i, i + BATCH_GET_LIMIT)
+        .map(metaKeys.group);
+      for (let attempt = 0; keys && keys.length > 0; attempt++) {
+        if (attempt > 0) await sleep(Math.min(1000, 20 * 2 ** attempt));
+        const res: BatchGetCommandOutput = await this.doc.send(
+          new BatchGetCommand({ RequestItems: { [this.table]: { Keys: keys, ConsistentRead: true } } }),
+        );
+        for (const item of res.Responses?.[this.table] ?? []) {
+          out.set(String(item.pk).slice('group#'.length), groupFromItem(item));
+        }
+        keys = res.UnprocessedKeys?.[this.table]?.Keys;
+      }
+    }
+    return out;
+  }
+
+  private groupItem(groupId: string, state: GroupState, version: number, incarnation: string, now: number) {
+    const fence: Record<string, number> = {};
+    for (const m of Object.values(state.members)) fence[m.memberId] = m.rev;
+    return {
+      ...metaKeys.group(groupId),
+      version,
+      incarnation,
+      state: serializeState(state),
+      fence,
+      memberCount: Object.keys(fence).length,
+      updatedAt: now,
+    };
+  }
+
+  /** The actions that write `state` over `prev` (or create the group): the group item, and the registry on creation. */
+  private saveActions(groupId: string, state: GroupState, prev: StoredGroup | undefined, now: number) {
+    if (prev) {
+      const item = this.groupItem(groupId, state, prev.version + 1, prev.incarnation, now);
+      return {
+        next: { state, version: prev.version + 1, incarnation: prev.incarnation },
+        actions: [
+          {
+            Put: {
+              TableName: this.table,
+              Item: item,
+              ConditionExpression: 'version = :v',
+              ExpressionAttributeValues: { ':v': prev.version },
+            },
+          },
+        ],
+      };
+    }
+    const incarnation = randomUUID();
+    return {
+      next: { state, version: 1, incarnation },
+      actions: [
+        {
+          Put: {
+            TableName: this.table,
+            Item: this.groupItem(groupId, state, 1, incarnation, now),
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        },
+        {
+          Put: {
+            TableName: this.table,
+            Item: { ...metaKeys.groupRegistry(groupId), incarnation, createdAt: now },
+          },
+        },
+      ],
+    };
+  }
+
+  /** Writes the new state if the stored version is still `prev`'s (or, with no `prev`, if the group does not exist). */
+  async save(
+    groupId: string,
+    state: GroupState,
+    prev: StoredGroup | undefined,
+    now: number,
+  ): Promise<StoredGroup | false> {
+    const { next, actions } = this.saveActions(groupId, state, prev, now);
+    try {
+      if (actions.length === 1) {
+        const put = (actions[0] as { Put: ConstructorParameters<typeof PutCommand>[0] }).Put;
+        await this.doc.send(new PutCommand(put));
+      } else {
+        await this.doc.send(new TransactWriteCommand({ TransactItems: actions }));
+      }
+      return next;
+    } catch (err) {
+      if (isWriteConflict(err)) return false;
+      throw err;
+    }
+  }
+
+  /**
+   * A member's offset commit: each chunk is one transaction whose ConditionCheck requires the group
+   * incarnation and the member's rev to be unchanged (so the member still owns what it commits).
+   * Returns false if the condition failed before anything was written; a failure in a later chunk
+   * (more than 98 partitions) leaves the earlier chunks committed, as Kafka's per-partition commits do.
+   */
+  async commitAsMember(
+    groupId: string,
+    group: StoredGroup,
+    memberId: string,
+    rev: number,
+    offsets: StoredOffset[],
+  ): Promise<boolean> {
+    for (let i = 0; i < offsets.length; i += TX_OFFSETS) {
+      const chunk = offsets.slice(i, i + TX_OFFSETS);
+      try {
+        await this.doc.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              {
+                ConditionCheck: {
+                  TableName: this.table,
+                  Key: metaKeys.group(groupId),
+                  ConditionExpression: 'incarnation = :inc AND fence.#m = :rev',
+                  ExpressionAttributeNames: { '#m': memberId },
+                  ExpressionAttributeValues: { ':inc': group.incarnation, ':rev': rev },
+                },
+              },
+              ...chunk.map((o) => this.offsetPut(groupId, group.incarnation, o)),
+            ],
+          }),
+        );
+      } catch (err) {
+        if (isWriteConflict(err) && i === 0) return false;
+        throw err;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * An admin write (reset / set offsets): the new group state (members expired, version bumped, or
+   * the group created) goes with the first chunk of offsets; later chunks check that version.
+   */
+  async commitAsAdmin(
+    groupId: string,
+    state: GroupState,
+    prev: StoredGroup | undefined,
+    offsets: StoredOffset[],
+    now: number,
+  ): Promise<StoredGroup | false> {
+    const { next, actions } = this.saveActions(groupId, state, prev, now);
+    const first = offsets.slice(0, TX_OFFSETS);
+    try {
+      await this.doc.send(
+        new TransactWriteCommand({
+          TransactItems: [...actions, ...first.map((o) => this.offsetPut(groupId, next.incarnation, o))],
+        }),
+      );
+    } catch (err) {
+      if (isWriteConflict(err)) return false;
+      throw err;
+    }
+    for (let i = TX_OFFSETS; i < offsets.length; i += TX_OFFSETS) {
+      await this.doc.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              ConditionCheck: {
+                TableName: this.table,
+                Key: metaKeys.group(groupId),
+                ConditionExpression: 'version = :v',
+                ExpressionAttributeValues: { ':v': next.version },
+              },
+            },
+            ...offsets.slice(i, i + TX_OFFSETS).map((o) => this.offsetPut(groupId, next.incarnation, o)),
+          ],
+        }),
+      );
+    }
+    return next;
+  }
+
+  private offsetPut(groupId: string, incarnation: string, o: StoredOffset) {
+    return {
+      Put: {
+        TableName: this.table,
+        Item: {
+          ...metaKeys.groupOffset(groupId, o.topic, o.partition),
+          incarnation,
+          topic: o.topic,
+          partition: o.partition,
+          offset: o.offset,
+          metadata: o.metadata,
+          committedAt: o.committedAt,
+          memberId: o.memberId,
+          memberEpoch: o.memberEpoch,
+        },
+      },
+    };
+  }
+
+  /** Deletes the group item (if still at `group.version`) and its registry entry; then its offsets. */
+  async delete(groupId: string, group: StoredGroup): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Delete: {
+                TableName: this.table,
+                Key: metaKeys.group(groupId),
+                ConditionExpression: 'version = :v',
+                ExpressionAttributeValues: { ':v': group.version },
+              },
+            },
+            { Delete: { TableName: this.table, Key: metaKeys.groupRegistry(groupId) } },
+          ],
+        }),
+      );
+    } catch (err) {
+      if (isWriteConflict(err)) return false;
+      throw err;
+    }
+    // The group is gone; its offsets are unreachable (a new group gets a new incarnation). Remove
+    // them now; if this process dies first they stay invisible and the next commit overwrites them.
+    const leftovers = (await this.queryAll(metaKeys.groupPk(groupId))).filter(
+      (i) => String(i.sk).startsWith(metaKeys.groupOffsetPrefix) && i.incarnation === group.incarnation,
+    );
+    await this.batchDelete(leftovers.map((i) => ({ pk: String(i.pk), sk: String(i.sk) })));
+    return true;
+  }
+
+  private async batchDelete(keys: { pk: string; sk: string }[]): Promise<void> {
+    for (let i = 0; i < keys.length; i += BATCH_WRITE_LIMIT) {
+      let requests: NonNullable<BatchWriteCommandOutput['UnprocessedItems']>[string] | undefined = keys
+        .slice(i, i + BATCH_WRITE_LIMIT)
+        .map((Key) => ({ DeleteRequest: { Key } }));
+      for (let attempt = 0; requests && requests.length > 0; attempt++) {
+        if (attempt > 0) await sleep(Math.min(1000, 20 * 2 ** attempt));
+        const res: BatchWriteCommandOutput = await this.doc.send(
+          new BatchWriteCommand({ RequestItems: { [this.table]: requests } }),
+        );
+        requests = res.UnprocessedItems?.[this.table];
+      }
+    }
+  }
+
+  private async queryAll(pk: string): Promise<Record<string, unknown>[]> {
+    const out: Record<string, unknown>[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const res = await this.doc.send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': pk },
+          ConsistentRead: true,
+          ExclusiveStartKey: start,
+        }),
+      );
+      out.push(...(res.Items ?? []));
+      start = res.LastEvaluatedKey;
+    } while (start);
+    return out;
+  }
+}

@@ -1,0 +1,678 @@
+/**
+ * The consumer group state machine of KIP-848, as pure functions over a plain, JSON-serialisable
+ * group state. The coordinator (coordinator.ts) reads the state from DynamoDB, calls these, and
+ * writes the result back conditionally; nothing here does I/O or reads the clock.
+ *
+ * Ownership: a member owns the partitions in `assigned` and in `revoking`. A partition enters a
+ * member's `assigned` only when no member owns it, and leaves `revoking` only when the member's
+ * heartbeat no longer lists it (or the member is removed). Because every change is computed on the
+ * whole group state and written only if the state did not change meanwhile, no partition ever has
+ * two owners.
+ */
+import {
+  FencedInstanceIdError,
+  FencedMemberEpochError,
+  InvalidRequestError,
+  StaleMemberEpochError,
+  UnknownMemberIdError,
+  UnreleasedInstanceIdError,
+} from '../errors.js';
+import { ASSIGNORS, type AssignorName, type GroupAssignment, type TopicPartitionMap } from './assignors.js';
+
+/** topic -> partition -> the member epoch from which the member has owned it without a break. */
+export type OwnedPartitions = Record<string, Record<string, number>>;
+
+export type MemberStatus = 'stable' | 'unrevoked' | 'unreleased';
+
+export interface MemberState {
+  memberId: string;
+  instanceId?: string;
+  clientId?: string;
+  host?: string;
+  /** Exactly one of subscribedTopics and topicPattern is set. */
+  subscribedTopics?: string[];
+  topicPattern?: string;
+  /** The server assignor this member asked for, if any. */
+  assignor?: AssignorName;
+  memberEpoch: number;
+  previousMemberEpoch: number;
+  /** stable: owns its target; unrevoked: must release `revoking` first; unreleased: waits for partitions others still own. */
+  status: MemberStatus;
+  /** Partitions it owns and keeps. The heartbeat response returns exactly these. */
+  assigned: OwnedPartitions;
+  /** Partitions it must give up; still its own until a heartbeat no longer lists them. */
+  revoking: OwnedPartitions;
+  revokingSince?: number;
+  sessionTimeoutMs: number;
+  rebalanceTimeoutMs: number;
+  lastHeartbeatAt: number;
+  joinedAt: number;
+  /** A static member that left with epoch -2: kept with its partitions until its session times out. */
+  leftAt?: number;
+  /** Changes whenever the member's epoch or owned partitions change: offset commits are conditional on it. */
+  rev: number;
+}
+
+export interface TopicSnapshot {
+  topicId: string;
+  partitions: number;
+}
+
+export interface GroupState {
+  groupId: string;
+  groupEpoch: number;
+  /** The group epoch the target assignment was computed at. */
+  targetEpoch: number;
+  target: GroupAssignment;
+  /** The subscribed topics the target was computed from: a change bumps the group epoch. */
+  topics: Record<string, TopicSnapshot>;
+  assignor: AssignorName;
+  members: Record<string, MemberState>;
+  /** Source of member `rev` values: increases on every ownership change in the group. */
+  revCounter: number;
+  createdAt: number;
+}
+
+export interface TopicInfo {
+  name: string;
+  topicId: string;
+  partitions: number;
+}
+
+export interface TopicPartitions {
+  topic: string;
+  partitions: number[];
+}
+
+export interface HeartbeatRequest {
+  /** Required except on join (epoch 0); the coordinator mints one when a joining member has none. */
+  memberId: string;
+  /** 0 joins, -1 leaves, -2 leaves temporarily (static members), > 0 heartbeats. */
+  memberEpoch: number;
+  instanceId?: string;
+  clientId?: string;
+  host?: string;
+  subscribedTopics?: string[];
+  topicPattern?: string;
+  /** What the member holds now. Absent: nothing released since the last heartbeat. */
+  ownedPartitions?: TopicPartitions[];
+  sessionTimeoutMs?: number;
+  rebalanceTimeoutMs?: number;
+  assignor?: AssignorName;
+}
+
+export interface HeartbeatResponse {
+  memberId: string;
+  memberEpoch: number;
+  heartbeatIntervalMs: number;
+  assignment: TopicPartitions[];
+}
+
+export interface GroupDefaults {
+  sessionTimeoutMs: number;
+  rebalanceTimeoutMs: number;
+  heartbeatIntervalMs: number;
+  /** While the member reconciles, it heartbeats at most this far apart. */
+  reconcilingHeartbeatIntervalMs: number;
+  assignor: AssignorName;
+}
+
+export const GROUP_DEFAULTS: GroupDefaults = {
+  sessionTimeoutMs: 45_000,
+  rebalanceTimeoutMs: 300_000,
+  heartbeatIntervalMs: 3_000,
+  reconcilingHeartbeatIntervalMs: 500,
+  assignor: 'uniform',
+};
+
+export interface ReconcileContext {
+  now: number;
+  /** Every existing topic: subscriptions are resolved against it. */
+  topics: readonly TopicInfo[];
+  defaults?: Partial<GroupDefaults>;
+}
+
+export interface ReconcileResult {
+  state: GroupState;
+  response: HeartbeatResponse;
+  /** False when nothing needs writing (a leave from a member that is already gone). */
+  persist: boolean;
+}
+
+export type GroupStateName = 'Empty' | 'Stable' | 'Reconciling';
+
+export function emptyGroup(groupId: string, now: number, assignor: AssignorName = 'uniform'): GroupState {
+  return {
+    groupId,
+    groupEpoch: 0,
+    targetEpoch: 0,
+    target: {},
+    topics: {},
+    assignor,
+    members: {},
+    revCounter: 0,
+    createdAt: now,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Small helpers over partition maps.
+
+const SEP = '\u0000';
+const tpKey = (topic: string, p: number | string) => `${topic}${SEP}${p}`;
+
+function* entries(owned: OwnedPartitions): Generator<[string, number, number]> {
+  for (const topic of Object.keys(owned)) {
+    const parts = owned[topic] ?? {};
+    for (const p of Object.keys(parts)) yield [topic, Number(p), parts[p] as number];
+  }
+}
+
+function isEmpty(owned: OwnedPartitions): boolean {
+  return entries(owned).next().done === true;
+}
+
+function put(owned: OwnedPartitions, topic: string, p: number, since: number): void {
+  const parts = owned[topic] ?? {};
+  parts[String(p)] = since;
+  owned[topic] = parts;
+}
+
+function sinceOf(owned: OwnedPartitions, topic: string, p: number): number | undefined {
+  return owned[topic]?.[String(p)];
+}
+
+/** Sorted `[{topic, partitions}]`, the wire shape. */
+export function toList(map: OwnedPartitions | TopicPartitionMap): TopicPartitions[] {
+  return Object.keys(map)
+    .sort()
+    .map((topic) => {
+      const v = (map as Record<string, unknown>)[topic];
+      const partitions = Array.isArray(v) ? [...(v as number[])] : Object.keys(v as object).map(Number);
+      return { topic, partitions: partitions.sort((a, b) => a - b) };
+    })
+    .filter((e) => e.partitions.length > 0);
+}
+
+/** Partitions the member owns, as the server sees it: kept plus not yet released. */
+export function ownedByMember(m: MemberState): TopicPartitions[] {
+  const all: OwnedPartitions = structuredClone(m.assigned);
+  for (const [t, p, since] of entries(m.revoking)) put(all, t, p, since);
+  return toList(all);
+}
+
+/** partition key -> owning member id, over the whole group. */
+export function ownerMap(state: GroupState): Map<string, string> {
+  const owners = new Map<string, string>();
+  for (const m of Object.values(state.members)) {
+    for (const [t, p] of entries(m.assigned)) owners.set(tpKey(t, p), m.memberId);
+    for (const [t, p] of entries(m.revoking)) owners.set(tpKey(t, p), m.memberId);
+  }
+  return owners;
+}
+
+export function ownerOf(state: GroupState, topic: string, partition: number): string | undefined {
+  return ownerMap(state).get(tpKey(topic, partition));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Subscriptions.
+
+/** Subscription patterns use JavaScript RegExp `test` semantics (unanchored), as KafkaJS does. */
+export function compilePattern(pattern: string): RegExp {
+  try {
+    return new RegExp(pattern);
+  } catch (err) {
+    throw new InvalidRequestError(`invalid topicPattern: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+function resolveSubscriptions(
+  state: GroupState,
+  topics: readonly TopicInfo[],
+): { perMember: Map<string, string[]>; snapshot: Record<string, TopicSnapshot> } {
+  const byName = new Map(topics.map((t) => [t.name, t]));
+  const patterns = new Map<string, string[]>();
+  const perMember = new Map<string, string[]>();
+  const snapshot: Record<string, TopicSnapshot> = {};
+  for (const id of Object.keys(state.members).sort()) {
+    const m = state.members[id] as MemberState;
+    let resolved: string[];
+    if (m.topicPattern !== undefined) {
+      let hit = patterns.get(m.topicPattern);
+      if (!hit) {
+        const re = compilePattern(m.topicPattern);
+        hit = topics
+          .map((t) => t.name)
+          .filter((name) => re.test(name))
+          .sort();
+        patterns.set(m.topicPattern, hit);
+      }
+      resolved = hit;
+    } else {
+      resolved = (m.subscribedTopics ?? []).filter((t) => byName.has(t));
+    }
+    perMember.set(id, resolved);
+    for (const name of resolved) {
+      const t = byName.get(name) as TopicInfo;
+      snapshot[name] = { topicId: t.topicId, partitions: t.partitions };
+    }
+  }
+  return { perMember, snapshot };
+}
+
+function sameSnapshot(a: Record<string, TopicSnapshot>, b: Record<string, TopicSnapshot>): boolean {
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  return ka.every((k) => b[k]?.topicId === a[k]?.topicId && b[k]?.partitions === a[k]?.partitions);
+}
+
+/** The assignor most members ask for (ties broken by name), else the default. */
+function chooseAssignor(state: GroupState, fallback: AssignorName): AssignorName {
+  const votes = new Map<AssignorName, number>();
+  for (const m of Object.values(state.members))
+    if (m.assignor) votes.set(m.assignor, (votes.get(m.assignor) ?? 0) + 1);
+  let best: AssignorName | undefined;
+  for (const [name, n] of [...votes].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+    if (best === undefined || n > (votes.get(best) ?? 0)) best = name;
+  }
+  return best ?? fallback;
+}
+
+/**
+ * Brings the target up to date: a changed topic set or assignor bumps the group epoch, and a
+ * group epoch ahead of the target epoch recomputes the target with the group's assignor.
+ */
+export function refreshTarget(
+  state: GroupState,
+  topics: readonly TopicInfo[],
+  defaults: GroupDefaults,
+): void {
+  const { perMember, snapshot } = resolveSubscriptions(state, topics);
+  if (!sameSnapshot(snapshot, state.topics)) {
+    state.topics = snapshot;
+    state.groupEpoch++;
+  }
+  const assignor = chooseAssignor(state, defaults.assignor);
+  if (assignor !== state.assignor) {
+    state.assignor = assignor;
+    state.groupEpoch++;
+  }
+  if (state.groupEpoch === state.targetEpoch) return;
+  const partitionCounts = Object.fromEntries(Object.entries(snapshot).map(([n, t]) => [n, t.partitions]));
+  state.target = ASSIGNORS[state.assignor]({
+    members: [...perMember].map(([memberId, topicNames]) => ({ memberId, topics: topicNames })),
+    partitionCounts,
+    current: state.target,
+  });
+  state.targetEpoch = state.groupEpoch;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Membership.
+
+export function isExpired(m: MemberState, now: number): boolean {
+  if (now - m.lastHeartbeatAt > m.sessionTimeoutMs) return true;
+  // A member that keeps heartbeating but never releases what it must give up is fenced too.
+  return (
+    m.status === 'unrevoked' && m.revokingSince !== undefined && now - m.revokingSince > m.rebalanceTimeoutMs
+  );
+}
+
+function removeMember(state: GroupState, memberId: string): void {
+  delete state.members[memberId];
+  delete state.target[memberId];
+  state.groupEpoch++;
+}
+
+/** Removes members whose session (or rebalance) timed out. Their partitions become free at once. */
+export function expireMembers(state: GroupState, now: number): string[] {
+  const gone = Object.values(state.members)
+    .filter((m) => isExpired(m, now))
+    .map((m) => m.memberId);
+  for (const id of gone) removeMember(state, id);
+  return gone;
+}
+
+function bumpRev(state: GroupState, m: MemberState): void {
+  state.revCounter++;
+  m.rev = state.revCounter;
+}
+
+function sameSubscription(m: MemberState, hb: HeartbeatRequest): boolean {
+  if (hb.topicPattern !== undefined) return m.topicPattern === hb.topicPattern;
+  if (hb.subscribedTopics !== undefined) {
+    return (
+      m.topicPattern === undefined && sameList(m.subscribedTopics ?? [], normalizeTopics(hb.subscribedTopics))
+    );
+  }
+  return true;
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+function normalizeTopics(topics: readonly string[]): string[] {
+  return [...new Set(topics)].sort();
+}
+
+function applySubscription(state: GroupState, m: MemberState, hb: HeartbeatRequest): void {
+  if (hb.topicPattern === undefined && hb.subscribedTopics === undefined) return;
+  if (sameSubscription(m, hb)) return;
+  if (hb.topicPattern !== undefined) {
+    m.topicPattern = hb.topicPattern;
+    delete m.subscribedTopics;
+  } else {
+    m.subscribedTopics = normalizeTopics(hb.subscribedTopics ?? []);
+    delete m.topicPattern;
+  }
+  state.groupEpoch++;
+}
+
+function applySettings(m: MemberState, hb: HeartbeatRequest): void {
+  if (hb.sessionTimeoutMs !== undefined) m.sessionTimeoutMs = hb.sessionTimeoutMs;
+  if (hb.rebalanceTimeoutMs !== undefined) m.rebalanceTimeoutMs = hb.rebalanceTimeoutMs;
+  if (hb.assignor !== undefined) m.assignor = hb.assignor;
+  if (hb.clientId !== undefined) m.clientId = hb.clientId;
+  if (hb.host !== undefined) m.host = hb.host;
+}
+
+/** Drops from `revoking` every partition the member's heartbeat no longer lists. */
+function applyOwned(state: GroupState, m: MemberState, owned: TopicPartitions[] | undefined): void {
+  if (owned === undefined || isEmpty(m.revoking)) return;
+  const held = new Set(owned.flatMap((e) => e.partitions.map((p) => tpKey(e.topic, p))));
+  let released = false;
+  const still: OwnedPartitions = {};
+  for (const [t, p, since] of entries(m.revoking)) {
+    if (held.has(tpKey(t, p))) put(still, t, p, since);
+    else released = true;
+  }
+  if (!released) return;
+  m.revoking = still;
+  bumpRev(state, m);
+}
+
+/**
+ * One reconciliation step for a member (KIP-848's CurrentAssignmentBuilder): revoke first, keeping
+ * the member epoch; once nothing is left to revoke, move to the target epoch and take the target
+ * partitions nobody owns; the others follow on later heartbeats as their owners release them.
+ */
+function reconcileMember(state: GroupState, m: MemberState, now: number): void {
+  if (m.status === 'unrevoked' && !isEmpty(m.revoking)) return;
+  if (m.status === 'stable' && m.memberEpoch === state.targetEpoch) return;
+  const target = state.target[m.memberId] ?? {};
+  const targetKeys = new Set(toList(target).flatMap((e) => e.partitions.map((p) => tpKey(e.topic, p))));
+  const keep: OwnedPartitions = {};
+  const revoke: OwnedPartitions = {};
+  for (const [t, p, since] of entries(m.assigned))
+    put(targetKeys.has(tpKey(t, p)) ? keep : revoke, t, p, since);
+  if (!isEmpty(revoke)) {
+    m.assigned = keep;
+    m.revoking = revoke;
+    m.status = 'unrevoked';
+    m.revokingSince = now;
+    bumpRev(state, m);
+    return;
+  }
+  const owners = ownerMap(state);
+  let unreleased = false;
+  let changed = false;
+  for (const { topic, partitions } of toList(target)) {
+    for (const p of partitions) {
+      if (sinceOf(m.assigned, topic, p) !== undefined) continue;
+      if (owners.has(tpKey(topic, p))) {
+        unreleased = true;
+        continue;
+      }
+      put(m.assigned, topic, p, state.targetEpoch);
+      changed = true;
+    }
+  }
+  if (m.memberEpoch !== state.targetEpoch) {
+    m.previousMemberEpoch = m.memberEpoch;
+    m.memberEpoch = state.targetEpoch;
+    changed = true;
+  }
+  m.status = unreleased ? 'unreleased' : 'stable';
+  delete m.revokingSince;
+  if (changed) bumpRev(state, m);
+}
+
+function heartbeatInterval(m: MemberState, defaults: GroupDefaults): number {
+  const base = Math.max(1, Math.min(defaults.heartbeatIntervalMs, Math.floor(m.sessionTimeoutMs / 3)));
+  return m.status === 'stable' ? base : Math.min(base, defaults.reconcilingHeartbeatIntervalMs);
+}
+
+function response(m: MemberState, defaults: GroupDefaults): HeartbeatResponse {
+  return {
+    memberId: m.memberId,
+    memberEpoch: m.memberEpoch,
+    heartbeatIntervalMs: heartbeatInterval(m, defaults),
+    assignment: toList(m.assigned),
+  };
+}
+
+function leaveResponse(memberId: string, memberEpoch: number): HeartbeatResponse {
+  return { memberId, memberEpoch, heartbeatIntervalMs: 0, assignment: [] };
+}
+
+function validateSubscription(hb: HeartbeatRequest, joining: boolean): void {
+  if (hb.topicPattern !== undefined && hb.subscribedTopics !== undefined) {
+    throw new InvalidRequestError('give either topics or topicPattern, not both');
+  }
+  if (joining && hb.topicPattern === undefined && hb.subscribedTopics === undefined) {
+    throw new InvalidRequestError('a member joining (memberEpoch 0) must give topics or topicPattern');
+  }
+  if (hb.topicPattern !== undefined) compilePattern(hb.topicPattern);
+}
+
+function newMember(hb: HeartbeatRequest, now: number, defaults: GroupDefaults): MemberState {
+  return {
+    memberId: hb.memberId,
+    ...(hb.instanceId !== undefined ? { instanceId: hb.instanceId } : {}),
+    memberEpoch: 0,
+    previousMemberEpoch: -1,
+    status: 'stable',
+    assigned: {},
+    revoking: {},
+    sessionTimeoutMs: hb.sessionTimeoutMs ?? defaults.sessionTimeoutMs,
+    rebalanceTimeoutMs: hb.rebalanceTimeoutMs ?? defaults.rebalanceTimeoutMs,
+    lastHeartbeatAt: now,
+    joinedAt: now,
+    rev: 0,
+  };
+}
+
+/**
+ * Handles one heartbeat: join (epoch 0), leave (-1), temporary leave of a static member (-2), or a
+ * regular heartbeat. Expires silent members first, then refreshes the target and reconciles the
+ * heartbeating member. Returns the new state (the input is not modified) and the response; throws a
+ * StrataError (nothing to write) when the heartbeat is rejected.
+ */
+export function reconcile(current: GroupState, hb: HeartbeatRequest, ctx: ReconcileContext): ReconcileResult {
+  const defaults = { ...GROUP_DEFAULTS, ...ctx.defaults };
+  const now = ctx.now;
+  const state = structuredClone(current);
+  expireMembers(state, now);
+  const existing = state.members[hb.memberId];
+
+  if (hb.memberEpoch === -1) {
+    if (!existing) return { state, response: leaveResponse(hb.memberId, -1), persist: false };
+    if (hb.instanceId !== undefined && existing.instanceId !== hb.instanceId) {
+      throw new FencedInstanceIdError(`member ${hb.memberId} does not hold instance id ${hb.instanceId}`);
+    }
+    removeMember(state, hb.memberId);
+    refreshTarget(state, ctx.topics, defaults);
+    return { state, response: leaveResponse(hb.memberId, -1), persist: true };
+  }
+
+  if (hb.memberEpoch === -2) {
+    if (hb.instanceId === undefined) {
+      throw new InvalidRequestError(
+        'memberEpoch -2 (temporary leave) is for static members: give instanceId',
+      );
+    }
+    if (!existing) throw new UnknownMemberIdError(`unknown member ${hb.memberId} in group ${state.groupId}`);
+    if (existing.instanceId !== hb.instanceId) {
+      throw new FencedInstanceIdError(`member ${hb.memberId} does not hold instance id ${hb.instanceId}`);
+    }
+    // It keeps its partitions: a static member coming back within its session gets them back as they were.
+    existing.leftAt = now;
+    existing.lastHeartbeatAt = now;
+    return { state, response: leaveResponse(hb.memberId, -2), persist: true };
+  }
+
+  if (!Number.isInteger(hb.memberEpoch) || hb.memberEpoch < 0) {
+    throw new InvalidRequestError(`invalid memberEpoch ${hb.memberEpoch}`);
+  }
+
+  let member: MemberState;
+  if (hb.memberEpoch === 0) {
+    validateSubscription(hb, true);
+    const holder =
+      hb.instanceId === undefined
+        ? undefined
+        : Object.values(state.members).find(
+            (m) => m.instanceId === hb.instanceId && m.memberId !== hb.memberId,
+          );
+    if (holder) {
+      if (holder.leftAt === undefined) {
+        throw new UnreleasedInstanceIdError(
+          `instance id ${hb.instanceId} is still held by member ${holder.memberId}`,
+        );
+      }
+      // A static member returning: the new member id takes over the old one's epoch and partitions,
+      // without a rebalance. It holds nothing yet, so whatever was being revoked is released now.
+      if (existing) removeMember(state, existing.memberId);
+      member = { ...structuredClone(holder), memberId: hb.memberId, lastHeartbeatAt: now };
+      delete member.leftAt;
+      delete state.members[holder.memberId];
+      state.members[member.memberId] = member;
+      const target = state.target[holder.memberId];
+      delete state.target[holder.memberId];
+      if (target) state.target[member.memberId] = target;
+      bumpRev(state, member);
+    } else if (existing) {
+      if (existing.instanceId !== hb.instanceId) {
+        throw new FencedInstanceIdError(
+          `member ${hb.memberId} does not hold instance id ${hb.instanceId ?? '(none)'}`,
+        );
+      }
+      // Rejoining with epoch 0 (after being fenced): the member has dropped everything it held. The
+      // group epoch moves on so that its new member epoch is above anything its old self committed with.
+      member = existing;
+      state.groupEpoch++;
+      member.assigned = {};
+      member.revoking = {};
+      member.status = 'stable';
+      member.previousMemberEpoch = member.memberEpoch;
+      member.memberEpoch = 0;
+      delete member.revokingSince;
+      delete member.leftAt;
+      bumpRev(state, member);
+    } else {
+      member = newMember(hb, now, defaults);
+      state.members[member.memberId] = member;
+      state.groupEpoch++;
+      bumpRev(state, member);
+    }
+    applyOwned(state, member, hb.ownedPartitions ?? []);
+  } else {
+    validateSubscription(hb, false);
+    if (!existing) throw new UnknownMemberIdError(`unknown member ${hb.memberId} in group ${state.groupId}`);
+    if (hb.instanceId !== undefined && existing.instanceId !== hb.instanceId) {
+      throw new FencedInstanceIdError(`member ${hb.memberId} does not hold instance id ${hb.instanceId}`);
+    }
+    member = existing;
+    if (hb.memberEpoch !== member.memberEpoch) {
+      // A lost response: the member may repeat its previous epoch if it holds nothing it was not given.
+      const lostResponse =
+        hb.memberEpoch === member.previousMemberEpoch &&
+        hb.ownedPartitions !== undefined &&
+        hb.ownedPartitions.every((e) =>
+          e.partitions.every((p) => sinceOf(member.assigned, e.topic, p) !== undefined),
+        );
+      if (!lostResponse) {
+        throw new FencedMemberEpochError(
+          `member ${hb.memberId} sent epoch ${hb.memberEpoch}, its epoch is ${member.memberEpoch}: rejoin with epoch 0`,
+        );
+      }
+    }
+    delete member.leftAt;
+    applyOwned(state, member, hb.ownedPartitions);
+  }
+
+  member.lastHeartbeatAt = now;
+  applySettings(member, hb);
+  applySubscription(state, member, hb);
+  refreshTarget(state, ctx.topics, defaults);
+  reconcileMember(state, member, now);
+  return { state, response: response(member, defaults), persist: true };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Views and offset commit validation.
+
+/** The state as anyone reading it now should see it: silent members gone, target up to date. */
+export function currentView(
+  current: GroupState,
+  now: number,
+  topics?: readonly TopicInfo[],
+  defaults?: Partial<GroupDefaults>,
+): GroupState {
+  const state = structuredClone(current);
+  expireMembers(state, now);
+  if (topics) refreshTarget(state, topics, { ...GROUP_DEFAULTS, ...defaults });
+  return state;
+}
+
+export function groupStateName(state: GroupState): GroupStateName {
+  const members = Object.values(state.members);
+  if (members.length === 0) return 'Empty';
+  const settled =
+    state.groupEpoch === state.targetEpoch &&
+    members.every((m) => m.status === 'stable' && m.memberEpoch === state.targetEpoch);
+  return settled ? 'Stable' : 'Reconciling';
+}
+
+export interface CommitClaim {
+  memberId: string;
+  memberEpoch: number;
+  partitions: { topic: string; partition: number }[];
+}
+
+/**
+ * Decides whether a member may commit offsets for these partitions, and returns the member's `rev`
+ * (the commit is then written on condition that it is unchanged).
+ *  - unknown or expired member: UNKNOWN_MEMBER_ID;
+ *  - epoch ahead of the member's: FENCED_MEMBER_EPOCH;
+ *  - a partition the member does not own, or owns only since a later epoch than the commit's:
+ *    STALE_MEMBER_EPOCH. So a commit at an older epoch is accepted for partitions the member has
+ *    owned without a break since that epoch (including ones it is being asked to revoke).
+ */
+export function validateCommit(state: GroupState, claim: CommitClaim, now: number): number {
+  const m = state.members[claim.memberId];
+  if (!m || isExpired(m, now)) {
+    throw new UnknownMemberIdError(`unknown member ${claim.memberId} in group ${state.groupId}`);
+  }
+  if (claim.memberEpoch > m.memberEpoch) {
+    throw new FencedMemberEpochError(
+      `member ${claim.memberId} committed at epoch ${claim.memberEpoch}, its epoch is ${m.memberEpoch}`,
+    );
+  }
+  for (const { topic, partition } of claim.partitions) {
+    const since = sinceOf(m.assigned, topic, partition) ?? sinceOf(m.revoking, topic, partition);
+    if (since === undefined) {
+      throw new StaleMemberEpochError(
+        `member ${claim.memberId} does not own ${topic}-${partition} (epoch ${m.memberEpoch}); heartbeat to refresh the assignment`,
+      );
+    }
+    if (claim.memberEpoch < since) {
+      throw new StaleMemberEpochError(
+        `member ${claim.memberId} committed ${topic}-${partition} at epoch ${claim.memberEpoch}, but owns it only since epoch ${since}`,
+      );
+    }
+  }
+  return m.rev;
+}
