@@ -4,6 +4,7 @@
  *   STRATA_PORT       HTTP API port (default 4510)
  *   STRATA_HOST       interface to listen on (default 127.0.0.1)
  *   S3_ENDPOINT, DYNAMODB_ENDPOINT   use these servers (e.g. local/docker-compose.yml) instead
+ *   STRATA_S3_ACCESS_KEY_ID, STRATA_S3_SECRET_ACCESS_KEY   keys for S3_ENDPOINT (MinIO)
  *   STRATA_META_TABLE, STRATA_INDEX_TABLE, STRATA_BUCKET, ...   see lib/config.ts
  */
 import { configFromEnv } from '../lib/config.js';
@@ -75,6 +76,14 @@ async function main(): Promise<void> {
     host: env.STRATA_HOST || '127.0.0.1',
     ...(s3Endpoint ? { s3Endpoint } : {}),
     ...(dynamodbEndpoint ? { dynamodbEndpoint } : {}),
+    ...(s3Endpoint && env.STRATA_S3_ACCESS_KEY_ID && env.STRATA_S3_SECRET_ACCESS_KEY
+      ? {
+          s3Credentials: {
+            accessKeyId: env.STRATA_S3_ACCESS_KEY_ID,
+            secretAccessKey: env.STRATA_S3_SECRET_ACCESS_KEY,
+          },
+        }
+      : {}),
     config: names,
   });
   if (firstSignalAt !== undefined) {

