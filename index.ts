@@ -1,0 +1,2 @@
+/** The package's main entry point: the Strata client (docs/client.md). */
+export * from './lib/client/index.js';

@@ -1,0 +1,34 @@
+/** The Strata client: KafkaJS's API over Strata's HTTP API. See docs/client.md. */
+export { ADMIN_EVENTS, Admin } from './admin.js';
+export * from './api.js';
+export { CONSUMER_EVENTS, Consumer, subscriptionToWire } from './consumer.js';
+export * from './errors.js';
+export type { InstrumentationEvent, Listener, RemoveListener } from './events.js';
+export type { RequestSigner, SignableRequest } from './http.js';
+export {
+  createLogger,
+  type LogCreator,
+  type LogEntry,
+  type Logger,
+  type LogLevel,
+  logLevel,
+} from './logger.js';
+export { PRODUCER_EVENTS, Producer } from './producer.js';
+export { backoffDelay, DEFAULT_RETRY, type RetryOptions } from './retry.js';
+export { Strata, type StrataConfig } from './strata.js';
+export * from './types.js';
+
+import { PRODUCER_EVENTS } from './producer.js';
+
+/**
+ * KafkaJS's partitioner choices, for ports that name one: all of them are Kafka's murmur2
+ * partitioner here (KafkaJS's DefaultPartitioner is the same since v2).
+ */
+export const Partitioners = {
+  DefaultPartitioner: undefined,
+  JavaCompatiblePartitioner: undefined,
+  LegacyPartitioner: undefined,
+} as const;
+
+/** KafkaJS exposes the producer's event names statically too. */
+export const ProducerEvents = PRODUCER_EVENTS;

@@ -1,0 +1,444 @@
+/**
+ * The producer: KafkaJS's `send`/`sendBatch` over an accumulator. Records wait up to `linger` ms
+ * (or until `batchSize` bytes wait) and leave in requests built by batcher.ts; up to
+ * `maxInFlightRequests` requests run at once, but a partition is in at most one of them, so each
+ * partition's records are appended in send order even across retries. `send` resolves once all
+ * of its records are acknowledged (committed by the server).
+ */
+import { partitionForKey } from '../partitioner.js';
+import type { StrataApi } from './api.js';
+import {
+  buildRequest,
+  MAX_PARTITIONS_PER_REQUEST,
+  MAX_RECORDS_PER_REQUEST,
+  MAX_REQUEST_BYTES,
+  type PartitionQueue,
+  PendingRecord,
+  type RecordSink,
+} from './batcher.js';
+import { isBinary, type Payload, utf8Encode } from './bytes.js';
+import { StrataClientError, StrataUsageError } from './errors.js';
+import { Emitter, type Listener, type RemoveListener } from './events.js';
+import type { Logger } from './logger.js';
+import type { TopicMetadataCache } from './metadata.js';
+import { type ResolvedRetry, resolveRetry } from './retry.js';
+import type {
+  IHeaders,
+  Message,
+  PartitionMetadata,
+  ProducerBatch,
+  ProducerConfig,
+  ProducerRecord,
+  RecordMetadata,
+} from './types.js';
+
+export const PRODUCER_EVENTS = {
+  CONNECT: 'producer.connect',
+  DISCONNECT: 'producer.disconnect',
+  REQUEST: 'producer.network.request',
+  REQUEST_QUEUE_SIZE: 'producer.network.request_queue_size',
+} as const;
+
+interface Queue extends PartitionQueue {
+  key: string;
+}
+
+/** One `send`: resolves when every record is acknowledged, rejects on the first failure. */
+class SendTracker implements RecordSink {
+  private readonly partitions: number[];
+  private readonly offsets: (string | undefined)[];
+  private remaining: number;
+  private settled = false;
+  readonly promise: Promise<RecordMetadata[]>;
+  private resolve!: (v: RecordMetadata[]) => void;
+  private reject!: (e: unknown) => void;
+
+  constructor(private readonly topics: string[]) {
+    this.partitions = new Array(topics.length).fill(-1);
+    this.offsets = new Array(topics.length).fill(undefined);
+    this.remaining = topics.length;
+    this.promise = new Promise((res, rej) => {
+      this.resolve = res;
+      this.reject = rej;
+    });
+    if (this.remaining === 0) this.finish();
+  }
+
+  ack(index: number, partition: number, offset: string): void {
+    if (this.settled || this.offsets[index] !== undefined) return;
+    this.partitions[index] = partition;
+    this.offsets[index] = offset;
+    if (--this.remaining === 0) this.finish();
+  }
+
+  fail(err: unknown): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.reject(err);
+  }
+
+  private finish(): void {
+    this.settled = true;
+    const byTp = new Map<string, RecordMetadata>();
+    for (let i = 0; i < this.topics.length; i++) {
+      const topicName = this.topics[i] as string;
+      const partition = this.partitions[i] as number;
+      const offset = this.offsets[i] as string;
+      const k = `${topicName}\u0000${partition}`;
+      let md = byTp.get(k);
+      if (!md) {
+        md = { topicName, partition, errorCode: 0, baseOffset: offset, offsets: [], logAppendTime: '-1' };
+        byTp.set(k, md);
+      }
+      md.offsets.push(offset);
+      if (BigInt(offset) < BigInt(md.baseOffset)) md.baseOffset = offset;
+    }
+    this.resolve([...byTp.values()]);
+  }
+}
+
+export class Producer {
+  readonly events = PRODUCER_EVENTS;
+  private readonly emitter: Emitter;
+  private readonly linger: number;
+  private readonly batchSize: number;
+  private readonly maxInFlight: number;
+  private readonly retry: ResolvedRetry;
+  private readonly queues = new Map<string, Queue>();
+  private readonly inFlightPartitions = new Set<string>();
+  private readonly sticky = new Map<string, number>();
+  private readonly previousSticky = new Map<string, number>();
+  private inFlight = 0;
+  private waitingBytes = 0;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private timerDue = 0;
+  private flushing = 0;
+  private idleWaiters: (() => void)[] = [];
+  private connected = false;
+  private readonly customPartitioner:
+    | ReturnType<NonNullable<ProducerConfig['createPartitioner']>>
+    | undefined;
+
+  constructor(
+    private readonly api: StrataApi,
+    private readonly metadata: TopicMetadataCache,
+    config: ProducerConfig,
+    clientRetry: ResolvedRetry,
+    private readonly log: Logger,
+  ) {
+    this.linger = config.linger ?? 5;
+    this.batchSize = Math.min(config.batchSize ?? 1024 * 1024, MAX_REQUEST_BYTES);
+    this.maxInFlight = Math.max(1, config.maxInFlightRequests ?? 5);
+    this.retry = resolveRetry(clientRetry, config.retry);
+    this.customPartitioner = config.createPartitioner?.();
+    if (config.transactionalId) {
+      throw new StrataUsageError(
+        'transactions are not supported yet (docs/client.md)',
+        'UNSUPPORTED_VERSION',
+      );
+    }
+    this.emitter = new Emitter(Object.values(PRODUCER_EVENTS), (err, type) =>
+      this.log.error('event listener failed', { type, error: String(err) }),
+    );
+  }
+
+  /** Checks that the endpoint answers. Sending does not require it. */
+  async connect(): Promise<void> {
+    await this.api.health({ retry: this.retry });
+    this.connected = true;
+    this.emitter.emit(PRODUCER_EVENTS.CONNECT, {});
+  }
+
+  /** Sends everything still waiting, waits for it, then disconnects. */
+  async disconnect(): Promise<void> {
+    await this.flush().catch(() => {});
+    if (this.connected) this.emitter.emit(PRODUCER_EVENTS.DISCONNECT, {});
+    this.connected = false;
+  }
+
+  on<T = unknown>(event: string, listener: Listener<T>): RemoveListener {
+    return this.emitter.on(event, listener);
+  }
+
+  isIdempotent(): boolean {
+    return false;
+  }
+
+  transaction(): never {
+    throw new StrataUsageError('transactions are not supported yet (docs/client.md)', 'UNSUPPORTED_VERSION');
+  }
+
+  logger(): Logger {
+    return this.log;
+  }
+
+  async send(record: ProducerRecord): Promise<RecordMetadata[]> {
+    if (!record || typeof record.topic !== 'string' || record.topic === '') {
+      throw new StrataUsageError('send: `topic` is required');
+    }
+    if (!Array.isArray(record.messages)) {
+      throw new StrataUsageError(
+        `send: invalid messages array ${String(record.messages)} for topic "${record.topic}"`,
+      );
+    }
+    return this.sendAll([{ topic: record.topic, messages: record.messages }]);
+  }
+
+  async sendBatch(batch: ProducerBatch): Promise<RecordMetadata[]> {
+    const topicMessages = batch.topicMessages ?? [];
+    for (const tm of topicMessages) {
+      if (!tm || typeof tm.topic !== 'string' || !Array.isArray(tm.messages)) {
+        throw new StrataUsageError('sendBatch: each entry needs `topic` and `messages`');
+      }
+    }
+    return this.sendAll(topicMessages);
+  }
+
+  /** Sends whatever is waiting now, without lingering, and resolves when nothing is in flight. */
+  async flush(): Promise<void> {
+    this.flushing++;
+    try {
+      this.drain();
+      while (this.queuedRecords() > 0 || this.inFlight > 0) {
+        await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+        this.drain();
+      }
+    } finally {
+      this.flushing--;
+    }
+  }
+
+  private async sendAll(topicMessages: { topic: string; messages: Message[] }[]): Promise<RecordMetadata[]> {
+    const topics: string[] = [];
+    for (const tm of topicMessages) for (let i = 0; i < tm.messages.length; i++) topics.push(tm.topic);
+    const tracker = new SendTracker(topics);
+    if (topics.length === 0) return tracker.promise;
+
+    // Resolve every partition first, then enqueue all records in one synchronous step, so that a
+    // send's records travel together and keep their order.
+    const placed: {
+      topic: string;
+      partition: number;
+      message: Message;
+      key: Payload;
+      headers: Record<string, Payload> | undefined;
+    }[] = [];
+    for (const tm of topicMessages) {
+      for (const message of tm.messages) {
+        if (!message || typeof message !== 'object')
+          throw new StrataUsageError('send: a message must be an object');
+        const key = normalisePayload(message.key, 'key');
+        const headers = normaliseHeaders(message.headers);
+        const partition = await this.placeRecord(tm.topic, message, key);
+        placed.push({ topic: tm.topic, partition, message, key, headers });
+      }
+    }
+    const now = Date.now();
+    placed.forEach((p, index) => {
+      const rec = new PendingRecord(
+        p.topic,
+        p.partition,
+        p.key,
+        normalisePayload(p.message.value, 'value'),
+        p.headers,
+        p.message.timestamp,
+        tracker,
+        index,
+        now,
+      );
+      this.enqueue(rec);
+    });
+    this.schedule();
+    return tracker.promise;
+  }
+
+  private async placeRecord(topic: string, message: Message, key: Payload): Promise<number> {
+    if (message.partition !== undefined && message.partition !== null) {
+      if (!Number.isInteger(message.partition) || message.partition < 0) {
+        throw new StrataUsageError(`send: invalid partition ${message.partition}`);
+      }
+      return message.partition;
+    }
+    const count = await this.metadata.partitionCount(topic);
+    if (this.customPartitioner) {
+      const partitionMetadata: PartitionMetadata[] = Array.from({ length: count }, (_, partitionId) => ({
+        partitionId,
+        leader: 0,
+        partitionErrorCode: 0,
+        replicas: [0],
+        isr: [0],
+        offlineReplicas: [],
+      }));
+      const p = this.customPartitioner({ topic, partitionMetadata, message });
+      if (Number.isInteger(p) && p >= 0) return p;
+    }
+    if (key !== null && key !== undefined) {
+      return partitionForKey(typeof key === 'string' ? utf8Encode(key) : key, count);
+    }
+    let sticky = this.sticky.get(topic);
+    if (sticky === undefined || sticky >= count) {
+      // A new batch: a random partition, not the one the previous batch went to.
+      sticky = Math.floor(Math.random() * count);
+      if (count > 1 && sticky === this.previousSticky.get(topic)) sticky = (sticky + 1) % count;
+      this.sticky.set(topic, sticky);
+    }
+    return sticky;
+  }
+
+  private enqueue(rec: PendingRecord): void {
+    const k = `${rec.topic}\u0000${rec.partition}`;
+    let q = this.queues.get(k);
+    if (!q) {
+      q = { key: k, topic: rec.topic, partition: rec.partition, records: [] };
+      this.queues.set(k, q);
+    }
+    q.records.push(rec);
+    this.waitingBytes += rec.size;
+  }
+
+  private queuedRecords(): number {
+    let n = 0;
+    for (const q of this.queues.values()) n += q.records.length;
+    return n;
+  }
+
+  /** Sends now if a batch is ready, else arms the linger timer for the oldest waiting record. */
+  private schedule(): void {
+    this.drain();
+    if (this.inFlight >= this.maxInFlight) return;
+    let oldest = Number.POSITIVE_INFINITY;
+    for (const q of this.queues.values()) {
+      const first = q.records[0];
+      if (first && !this.inFlightPartitions.has(q.key)) oldest = Math.min(oldest, first.enqueuedAt);
+    }
+    if (oldest === Number.POSITIVE_INFINITY) return;
+    const due = oldest + this.linger;
+    if (this.timer && this.timerDue <= due) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timerDue = due;
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        this.schedule();
+      },
+      Math.max(0, due - Date.now()),
+    );
+  }
+
+  private drain(): void {
+    while (this.inFlight < this.maxInFlight) {
+      const sendable: Queue[] = [];
+      let sendableBytes = 0;
+      let oldest = Number.POSITIVE_INFINITY;
+      for (const q of this.queues.values()) {
+        const first = q.records[0];
+        if (!first || this.inFlightPartitions.has(q.key)) continue;
+        sendable.push(q);
+        oldest = Math.min(oldest, first.enqueuedAt);
+        for (const r of q.records) sendableBytes += r.size;
+      }
+      if (sendable.length === 0) return;
+      const ready =
+        this.flushing > 0 || sendableBytes >= this.batchSize || Date.now() - oldest >= this.linger;
+      if (!ready) return;
+
+      // The topic of the oldest waiting record goes first; its partitions oldest first.
+      sendable.sort(
+        (a, b) => (a.records[0] as PendingRecord).enqueuedAt - (b.records[0] as PendingRecord).enqueuedAt,
+      );
+      const topic = (sendable[0] as Queue).topic;
+      const topicQueues = sendable.filter((q) => q.topic === topic);
+      const req = buildRequest(topicQueues, {
+        maxBytes: this.batchSize,
+        maxRecords: MAX_RECORDS_PER_REQUEST,
+        maxPartitions: MAX_PARTITIONS_PER_REQUEST,
+      });
+      if (!req) return;
+      const keys: string[] = [];
+      req.taken.forEach((n, i) => {
+        if (n === 0) return;
+        const q = topicQueues[i] as Queue;
+        for (const r of q.records.splice(0, n)) this.waitingBytes -= r.size;
+        if (q.records.length === 0) this.queues.delete(q.key);
+        keys.push(q.key);
+      });
+      // Sticky partitioning: unkeyed records of this topic move on once a batch has left.
+      if (req.partitions.includes(this.sticky.get(topic) ?? -1)) this.rotateSticky(topic);
+      void this.dispatch(req.topic, req.body, req.records, keys, req.bytes);
+    }
+  }
+
+  private rotateSticky(topic: string): void {
+    const current = this.sticky.get(topic);
+    this.sticky.delete(topic);
+    if (current !== undefined) this.previousSticky.set(topic, current);
+  }
+
+  private async dispatch(
+    topic: string,
+    body: string,
+    records: PendingRecord[],
+    keys: string[],
+    bytes: number,
+  ) {
+    this.inFlight++;
+    for (const k of keys) this.inFlightPartitions.add(k);
+    const started = Date.now();
+    try {
+      const res = await this.api.produce(topic, body, { retry: this.retry });
+      const offsets = res?.offsets;
+      if (!Array.isArray(offsets) || offsets.length !== records.length) {
+        throw new StrataClientError(
+          `produce to ${topic}: expected ${records.length} offsets, got ${Array.isArray(offsets) ? offsets.length : 'none'}`,
+          { code: 'INVALID_RESPONSE', retriable: false },
+        );
+      }
+      records.forEach((rec, i) => {
+        const o = offsets[i] as { partition: number; offset: string };
+        rec.sink.ack(rec.index, o.partition ?? rec.partition, String(o.offset));
+      });
+    } catch (err) {
+      if (err instanceof StrataClientError && err.code === 'UNKNOWN_TOPIC_OR_PARTITION')
+        this.metadata.invalidate(topic);
+      this.log.debug('produce request failed', { topic, records: records.length, error: String(err) });
+      for (const rec of records) rec.sink.fail(err);
+    } finally {
+      this.inFlight--;
+      for (const k of keys) this.inFlightPartitions.delete(k);
+      this.emitter.emit(PRODUCER_EVENTS.REQUEST, {
+        topic,
+        records: records.length,
+        size: bytes,
+        duration: Date.now() - started,
+      });
+      this.schedule();
+      if (this.inFlight === 0 || this.queuedRecords() === 0) {
+        const waiters = this.idleWaiters.splice(0);
+        for (const w of waiters) w();
+      }
+    }
+  }
+}
+
+function normalisePayload(value: unknown, what: string): Payload {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'string' || isBinary(value)) return value;
+  throw new StrataUsageError(`send: a message ${what} must be a string, Buffer, Uint8Array or null`);
+}
+
+function normaliseHeaders(headers: IHeaders | undefined): Record<string, Payload> | undefined {
+  if (!headers) return undefined;
+  const out: Record<string, Payload> = {};
+  for (const [k, v] of Object.entries(headers)) {
+    if (v === undefined) continue;
+    if (Array.isArray(v)) {
+      if (v.length !== 1) {
+        throw new StrataUsageError(
+          `send: header "${k}" has ${v.length} values; the API carries one value per name`,
+        );
+      }
+      out[k] = normalisePayload(v[0], `header "${k}"`);
+    } else out[k] = normalisePayload(v, `header "${k}"`);
+  }
+  return out;
+}

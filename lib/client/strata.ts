@@ -1,0 +1,86 @@
+/**
+ * `new Strata({ endpoint })`: the entry point, in the place of KafkaJS's `new Kafka({ brokers })`.
+ * Browser-safe: it needs only `fetch`, `TextEncoder`/`TextDecoder` and timers.
+ */
+import { Admin } from './admin.js';
+import { StrataApi } from './api.js';
+import { Consumer } from './consumer.js';
+import { type RequestSigner, Transport } from './http.js';
+import { createLogger, type LogCreator, type Logger, type LogLevel, logLevel } from './logger.js';
+import { TopicMetadataCache } from './metadata.js';
+import { Producer } from './producer.js';
+import { type ResolvedRetry, type RetryOptions, resolveRetry } from './retry.js';
+import type { ConsumerConfig, ProducerConfig } from './types.js';
+
+export interface StrataConfig {
+  /** The API's base URL, e.g. http://localhost:4510 or the API Gateway stage URL. */
+  endpoint: string;
+  clientId?: string;
+  retry?: RetryOptions;
+  /** ms per request (long polls get their wait on top). Default 30000. */
+  requestTimeout?: number;
+  /** A fetch implementation (default: the global one). */
+  fetch?: typeof fetch;
+  /** Signs each request before it is sent (e.g. SigV4 for an IAM-authorised API). */
+  requestSigner?: RequestSigner;
+  logLevel?: LogLevel;
+  logCreator?: LogCreator;
+  /** Accepted so that `new Kafka({ clientId, brokers })` call sites port by renaming alone; ignored. */
+  brokers?: unknown;
+  ssl?: unknown;
+  sasl?: unknown;
+  connectionTimeout?: number;
+}
+
+export class Strata {
+  readonly api: StrataApi;
+  private readonly retry: ResolvedRetry;
+  private readonly log: Logger;
+  private readonly metadata: TopicMetadataCache;
+
+  constructor(config: StrataConfig) {
+    if (!config || typeof config.endpoint !== 'string' || config.endpoint === '') {
+      throw new TypeError(
+        'Strata: `endpoint` is required, e.g. new Strata({ endpoint: "http://localhost:4510" })',
+      );
+    }
+    this.retry = resolveRetry(config.retry);
+    this.log = createLogger(config.logLevel ?? logLevel.INFO, config.logCreator);
+    const transport = new Transport({
+      endpoint: config.endpoint,
+      retry: this.retry,
+      logger: this.log.namespace('http'),
+      ...(config.fetch ? { fetch: config.fetch } : {}),
+      ...(config.requestSigner ? { requestSigner: config.requestSigner } : {}),
+      ...(config.clientId ? { clientId: config.clientId } : {}),
+      ...(config.requestTimeout ? { requestTimeout: config.requestTimeout } : {}),
+    });
+    this.api = new StrataApi(transport);
+    this.metadata = new TopicMetadataCache(this.api);
+  }
+
+  producer(config: ProducerConfig = {}): Producer {
+    const metadata =
+      config.metadataMaxAge === undefined
+        ? this.metadata
+        : new TopicMetadataCache(this.api, config.metadataMaxAge);
+    return new Producer(this.api, metadata, config, this.retry, this.log.namespace('producer'));
+  }
+
+  consumer(config: ConsumerConfig): Consumer {
+    return new Consumer(
+      this.api,
+      config,
+      this.retry,
+      this.log.namespace(`consumer.${config?.groupId ?? ''}`),
+    );
+  }
+
+  admin(_config: { retry?: RetryOptions } = {}): Admin {
+    return new Admin(this.api, this.metadata, this.log.namespace('admin'));
+  }
+
+  logger(): Logger {
+    return this.log;
+  }
+}

@@ -1,0 +1,247 @@
+/** The client's public shapes, named and laid out as KafkaJS's so that ported code type-checks. */
+import type { RetryOptions } from './retry.js';
+
+export type Bytes = Uint8Array;
+
+/** Header values: a string or bytes (an array is accepted when it holds one value; see docs/client.md). */
+export interface IHeaders {
+  [key: string]: Bytes | string | (Bytes | string)[] | undefined;
+}
+
+export interface Message {
+  key?: Bytes | string | null;
+  value: Bytes | string | null;
+  partition?: number;
+  headers?: IHeaders;
+  /** Epoch ms, as a number or a numeric string; defaults to the time of append. */
+  timestamp?: string | number;
+}
+
+export const CompressionTypes = { None: 0, GZIP: 1, Snappy: 2, LZ4: 3, ZSTD: 4 } as const;
+export type CompressionTypes = (typeof CompressionTypes)[keyof typeof CompressionTypes];
+
+export interface ProducerRecord {
+  topic: string;
+  messages: Message[];
+  /** Accepted for KafkaJS compatibility: every send waits for the durable commit (acks=-1). */
+  acks?: number;
+  timeout?: number;
+  /** Accepted for KafkaJS compatibility: the server chooses the batch compression. */
+  compression?: CompressionTypes;
+}
+
+export interface TopicMessages {
+  topic: string;
+  messages: Message[];
+}
+
+export interface ProducerBatch {
+  acks?: number;
+  timeout?: number;
+  compression?: CompressionTypes;
+  topicMessages?: TopicMessages[];
+}
+
+export interface RecordMetadata {
+  topicName: string;
+  partition: number;
+  errorCode: number;
+  /** The lowest offset this send got in the partition. */
+  baseOffset: string;
+  /** Every offset this send got in the partition, in message order. */
+  offsets: string[];
+  logAppendTime: string;
+}
+
+export interface PartitionMetadata {
+  partitionId: number;
+  leader: number;
+  partitionErrorCode: number;
+  replicas: number[];
+  isr: number[];
+  offlineReplicas: number[];
+}
+
+export type ICustomPartitioner = () => (args: {
+  topic: string;
+  partitionMetadata: PartitionMetadata[];
+  message: Message;
+}) => number;
+
+export interface ProducerConfig {
+  /** ms to wait for more records before sending a request. Default 5. */
+  linger?: number;
+  /** Upper bound of one request's body, bytes; a request is sent as soon as this much is waiting. Default 1 MiB. */
+  batchSize?: number;
+  /** Requests in flight at once (a partition is in at most one of them). Default 5. */
+  maxInFlightRequests?: number;
+  retry?: RetryOptions;
+  createPartitioner?: ICustomPartitioner;
+  /** ms a cached partition count stays fresh. Default 300000, as KafkaJS. */
+  metadataMaxAge?: number;
+  /** Accepted and ignored (no auto creation: create topics with the admin). */
+  allowAutoTopicCreation?: boolean;
+  /** Accepted; Strata has no idempotent producer yet (docs/client.md). */
+  idempotent?: boolean;
+  transactionalId?: string;
+}
+
+export interface KafkaMessage {
+  key: Bytes | null;
+  value: Bytes | null;
+  timestamp: string;
+  attributes: number;
+  offset: string;
+  size: number;
+  headers: { [key: string]: Bytes | undefined };
+}
+
+export interface TopicPartitionOffset {
+  topic: string;
+  partition: number;
+  offset: string;
+}
+
+export interface TopicPartitionOffsetAndMetadata extends TopicPartitionOffset {
+  metadata?: string | null;
+}
+
+export interface TopicPartitions {
+  topic: string;
+  partitions?: number[];
+}
+
+export interface Batch {
+  topic: string;
+  partition: number;
+  highWatermark: string;
+  messages: KafkaMessage[];
+  isEmpty(): boolean;
+  firstOffset(): string | null;
+  lastOffset(): string;
+  offsetLag(): string;
+  offsetLagLow(): string;
+}
+
+export interface EachMessagePayload {
+  topic: string;
+  partition: number;
+  message: KafkaMessage;
+  heartbeat(): Promise<void>;
+  pause(): () => void;
+}
+
+export interface EachBatchPayload {
+  batch: Batch;
+  resolveOffset(offset: string): void;
+  heartbeat(): Promise<void>;
+  pause(): () => void;
+  commitOffsetsIfNecessary(offsets?: {
+    topics: { topic: string; partitions: { partition: number; offset: string }[] }[];
+  }): Promise<void>;
+  uncommittedOffsets(): { topics: { topic: string; partitions: { partition: number; offset: string }[] }[] };
+  isRunning(): boolean;
+  isStale(): boolean;
+}
+
+export type EachMessageHandler = (payload: EachMessagePayload) => Promise<void>;
+export type EachBatchHandler = (payload: EachBatchPayload) => Promise<void>;
+
+export interface ConsumerRunConfig {
+  autoCommit?: boolean;
+  autoCommitInterval?: number | null;
+  autoCommitThreshold?: number | null;
+  eachBatchAutoResolve?: boolean;
+  partitionsConsumedConcurrently?: number;
+  eachMessage?: EachMessageHandler;
+  eachBatch?: EachBatchHandler;
+}
+
+export interface ConsumerSubscribeTopics {
+  topics: (string | RegExp)[];
+  fromBeginning?: boolean;
+}
+
+export interface ConsumerSubscribeTopic {
+  topic: string | RegExp;
+  fromBeginning?: boolean;
+}
+
+export interface ConsumerConfig {
+  groupId: string;
+  /** ms the coordinator waits for a heartbeat before removing the member. Server default 45000. */
+  sessionTimeout?: number;
+  /** ms between heartbeats until the coordinator says otherwise. Default 3000. */
+  heartbeatInterval?: number;
+  /** Long-poll wait per fetch, ms (max 20000). Default 5000. */
+  maxWaitTimeInMs?: number;
+  /** Bytes per fetch of one partition. Default 1 MiB. */
+  maxBytesPerPartition?: number;
+  /** Records per fetch of one partition (server bound when absent). */
+  maxRecordsPerFetch?: number;
+  /** Static membership (KIP-345). */
+  instanceId?: string;
+  retry?: RetryOptions;
+  /** Accepted for KafkaJS compatibility; the server assigns (uniform or range, chosen per group). */
+  partitionAssigners?: unknown[];
+  rebalanceTimeout?: number;
+  allowAutoTopicCreation?: boolean;
+  maxBytes?: number;
+  minBytes?: number;
+  readUncommitted?: boolean;
+  /** ms; metadata refresh (unused: the coordinator resolves subscriptions). */
+  metadataMaxAge?: number;
+}
+
+export interface SeekEntry {
+  topic: string;
+  partition: number;
+  offset: string;
+}
+
+export interface ITopicConfig {
+  topic: string;
+  numPartitions?: number;
+  replicationFactor?: number;
+  replicaAssignment?: object[];
+  configEntries?: { name: string; value: string }[];
+}
+
+export interface ITopicMetadata {
+  name: string;
+  partitions: PartitionMetadata[];
+}
+
+export interface GroupOverview {
+  groupId: string;
+  protocolType: string;
+  state: string;
+  members: number;
+}
+
+export interface MemberDescription {
+  memberId: string;
+  memberEpoch: number;
+  clientId: string;
+  clientHost: string;
+  memberAssignment: { topic: string; partitions: number[] }[];
+  memberMetadata: Bytes;
+}
+
+export interface GroupDescription {
+  groupId: string;
+  state: string;
+  groupEpoch: number;
+  protocol: string;
+  protocolType: string;
+  errorCode: number;
+  members: MemberDescription[];
+  /** Strata extra: per partition, committed offset, log end and lag. */
+  offsets: {
+    topic: string;
+    partition: number;
+    committedOffset: string | null;
+    logEndOffset: string | null;
+    lag: string | null;
+  }[];
+}
