@@ -17,6 +17,8 @@ export interface StrataConfig {
   segmentCacheBytes: number;
   /** How many times a commit is retried with fresh partition heads before giving up. */
   maxCommitAttempts: number;
+  /** How long produce trusts cached topic metadata; the commit re-checks the topic id anyway. */
+  topicCacheMs: number;
 }
 
 export const DEFAULT_CONFIG = {
@@ -26,6 +28,7 @@ export const DEFAULT_CONFIG = {
   bucket: 'strata-segments',
   segmentCacheBytes: 64 * 1024 * 1024,
   maxCommitAttempts: 64,
+  topicCacheMs: 1000,
 } as const satisfies StrataConfig;
 
 export function configFromEnv(env: Record<string, string | undefined>): StrataConfig {
@@ -45,5 +48,6 @@ export function configFromEnv(env: Record<string, string | undefined>): StrataCo
     dynamodbEndpoint: env.DYNAMODB_ENDPOINT || undefined,
     segmentCacheBytes: num('STRATA_SEGMENT_CACHE_BYTES', DEFAULT_CONFIG.segmentCacheBytes),
     maxCommitAttempts: num('STRATA_MAX_COMMIT_ATTEMPTS', DEFAULT_CONFIG.maxCommitAttempts),
+    topicCacheMs: num('STRATA_TOPIC_CACHE_MS', DEFAULT_CONFIG.topicCacheMs),
   };
 }

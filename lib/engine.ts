@@ -3,6 +3,7 @@ import { type AwsClients, createAwsClients } from './storage/aws-clients.js';
 import { MetadataStore } from './storage/metadata-store.js';
 import { PartitionWatch } from './storage/partition-watch.js';
 import { SegmentStore } from './storage/segment-store.js';
+import { TopicCache } from './storage/topic-cache.js';
 
 /**
  * Everything an operation needs, built once per process (a Lambda cold start, the local server,
@@ -15,6 +16,8 @@ export interface Engine {
   segments: SegmentStore;
   /** Last known heads (the commit's first guess) and long-poll wake-ups, per process. */
   watch: PartitionWatch;
+  /** Produce-side topic metadata cache (see TopicCache for why it is safe). */
+  topics: TopicCache;
   /** Epoch ms; tests replace it to move time. */
   now: () => number;
 }
@@ -26,6 +29,7 @@ export function createEngine(config: StrataConfig, clients: AwsClients = createA
     metadata: new MetadataStore(clients.doc, config.metaTable, config.indexTable),
     segments: new SegmentStore(clients.s3, config.bucket, config.segmentCacheBytes),
     watch: new PartitionWatch(),
+    topics: new TopicCache(config.topicCacheMs),
     now: Date.now,
   };
 }

@@ -1,4 +1,4 @@
-import { crc32c } from '@aws-crypto/crc32c';
+import { crc32c } from './crc32c.js';
 import { CorruptMessageError } from '../errors.js';
 import type { ConsumedRecord, ProducerRecord, RecordHeader } from '../types.js';
 import { ByteReader, ByteWriter } from './bytes.js';
@@ -37,7 +37,7 @@ export function encodeBatch(
   if (records.length === 0) throw new RangeError('a batch holds at least one record');
   const baseTimestamp = (records[0] as ProducerRecord).timestamp;
   let maxTimestamp = baseTimestamp;
-  const body = new ByteWriter(1024);
+  const body = new ByteWriter(records.reduce((n, r) => n + 16 + (r.key?.length ?? 0) + (r.value?.length ?? 0), 64));
   records.forEach((record, i) => {
     if (record.timestamp > maxTimestamp) maxTimestamp = record.timestamp;
     writeRecord(body, record, i, record.timestamp - baseTimestamp);
@@ -66,20 +66,42 @@ export function encodeBatch(
 }
 
 function writeRecord(out: ByteWriter, record: ProducerRecord, offsetDelta: number, timestampDelta: number) {
-  const r = new ByteWriter(64 + (record.value?.length ?? 0) + (record.key?.length ?? 0));
-  r.int8(0); // attributes: unused in v2
-  r.varint(timestampDelta);
-  r.varint(offsetDelta);
-  writeNullableBytes(r, record.key);
-  writeNullableBytes(r, record.value);
-  r.varint(record.headers.length);
-  for (const h of record.headers) {
-    const key = new TextEncoder().encode(h.key);
-    r.varint(key.length).bytes(key);
-    writeNullableBytes(r, h.value);
+  // The length prefix comes first, so size the record before writing it (no scratch buffer per record).
+  const headerKeys = record.headers.map((h) => utf8.encode(h.key));
+  let size = 1 + varintSize(timestampDelta) + varintSize(offsetDelta) + nullableSize(record.key) + nullableSize(record.value);
+  size += varintSize(record.headers.length);
+  record.headers.forEach((h, i) => {
+    const key = headerKeys[i] as Uint8Array;
+    size += varintSize(key.length) + key.length + nullableSize(h.value);
+  });
+  out.varint(size);
+  out.int8(0); // attributes: unused in v2
+  out.varint(timestampDelta);
+  out.varint(offsetDelta);
+  writeNullableBytes(out, record.key);
+  writeNullableBytes(out, record.value);
+  out.varint(record.headers.length);
+  record.headers.forEach((h, i) => {
+    const key = headerKeys[i] as Uint8Array;
+    out.varint(key.length).bytes(key);
+    writeNullableBytes(out, h.value);
+  });
+}
+
+const utf8 = new TextEncoder();
+
+function varintSize(v: number): number {
+  let n = v >= 0 ? v * 2 : -v * 2 - 1;
+  let size = 1;
+  while (n >= 0x80) {
+    n = Math.floor(n / 0x80);
+    size++;
   }
-  const encoded = r.finish();
-  out.varint(encoded.length).bytes(encoded);
+  return size;
+}
+
+function nullableSize(b: Uint8Array | null): number {
+  return b === null ? 1 : varintSize(b.length) + b.length;
 }
 
 function writeNullableBytes(w: ByteWriter, b: Uint8Array | null) {

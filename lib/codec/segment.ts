@@ -1,4 +1,4 @@
-import { crc32c } from '@aws-crypto/crc32c';
+import { crc32c } from './crc32c.js';
 import { CorruptMessageError } from '../errors.js';
 import { ByteReader, ByteWriter } from './bytes.js';
 

@@ -1,7 +1,13 @@
 import { encodeBatch } from '../codec/record-batch.js';
 import { SegmentWriter } from '../codec/segment.js';
 import type { Engine } from '../engine.js';
-import { InvalidRequestError, KafkaStorageError, MessageTooLargeError, RecordListTooLargeError } from '../errors.js';
+import {
+  InvalidRequestError,
+  KafkaStorageError,
+  MessageTooLargeError,
+  RecordListTooLargeError,
+  UnknownTopicOrPartitionError,
+} from '../errors.js';
 import { partitionForKey } from '../partitioner.js';
 import { newSegmentKey } from '../storage/segment-store.js';
 import type { ProducerRecord, RecordHeader, Topic } from '../types.js';
@@ -43,8 +49,12 @@ export async function produce(
   if (records.length > LIMITS.maxRecordsPerRequest) {
     throw new RecordListTooLargeError(`a request holds at most ${LIMITS.maxRecordsPerRequest} records`);
   }
-  const topic = await getTopic(engine, topicName);
   const now = engine.now();
+  let topic = await topicForProduce(engine, topicName, now);
+  // A partition past the cached count may have just been added: look again before rejecting.
+  if (records.some((r) => r.partition !== undefined && r.partition >= topic.partitions)) {
+    topic = await topicForProduce(engine, topicName, now, true);
+  }
   const placed = placeRecords(topic, records);
   const byPartition = new Map<number, ProducerRecord[]>();
   records.forEach((r, i) => {
@@ -88,6 +98,7 @@ export async function produce(
   try {
     committed = await commitBatches(engine, { topic, objectKey, objectBytes: body.length, batches: pending });
   } catch (err) {
+    if (err instanceof UnknownTopicOrPartitionError) engine.topics.invalidate(topic.name);
     await recordOrphan(engine, objectKey, err);
     throw err;
   }
@@ -98,6 +109,14 @@ export async function produce(
     nextInPartition.set(partition, offset + 1);
     return { partition, offset };
   });
+}
+
+async function topicForProduce(engine: Engine, name: string, now: number, fresh = false): Promise<Topic> {
+  const cached = fresh ? undefined : engine.topics.get(name, now);
+  if (cached) return cached;
+  const topic = await getTopic(engine, name);
+  engine.topics.set(topic, now);
+  return topic;
 }
 
 /**

@@ -54,6 +54,7 @@ export async function describeTopic(engine: Engine, name: string): Promise<Topic
 export async function deleteTopic(engine: Engine, name: string): Promise<void> {
   const topic = await getTopic(engine, name);
   await engine.metadata.deleteTopic(topic, engine.now());
+  engine.topics.invalidate(topic.name);
 }
 
 /** Raises the partition count to `count` (the new total, as Kafka's CreatePartitions). */
@@ -66,6 +67,7 @@ export async function addPartitions(engine: Engine, name: string, count: number)
     );
   }
   await engine.metadata.setPartitionCount(topic, count);
+  engine.topics.invalidate(topic.name);
   return { ...topic, partitions: count };
 }
 

@@ -12,6 +12,11 @@ export class SegmentCache {
     return this.bytes;
   }
 
+  clear(): void {
+    this.entries.clear();
+    this.bytes = 0;
+  }
+
   get(key: string): Uint8Array | undefined {
     const value = this.entries.get(key);
     if (value) {

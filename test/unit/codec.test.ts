@@ -101,3 +101,13 @@ describe('segment objects', () => {
     expect(() => readSegmentFooter(corrupt)).toThrow(CorruptMessageError);
   });
 });
+
+describe('crc32c', () => {
+  it('matches @aws-crypto/crc32c on any input', async () => {
+    const { crc32c: reference } = await import('@aws-crypto/crc32c');
+    const { crc32c } = await import('../../lib/codec/crc32c.js');
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 2000 }), (data) => crc32c(data) === reference(data)), { numRuns: 300 });
+    // The standard check value for "123456789".
+    expect(crc32c(new TextEncoder().encode('123456789'))).toBe(0xe3069283);
+  });
+});
