@@ -59,11 +59,20 @@ async function main() {
         const { ms } = await timed(() =>
           pool(n, concurrency, async () => {
             await engine.clients.s3.send(
-              new PutObjectCommand({ Bucket: engine.config.bucket, Key: `bench/raw/${randomUUID()}`, Body: body }),
+              new PutObjectCommand({
+                Bucket: engine.config.bucket,
+                Key: `bench/raw/${randomUUID()}`,
+                Body: body,
+              }),
             );
           }),
         );
-        record(`rawPut_${size}_${concurrency}`, `raw S3 PUT ${kib(size)} x${concurrency}`, (n * size) / MiB / (ms / 1000), 'MB/s');
+        record(
+          `rawPut_${size}_${concurrency}`,
+          `raw S3 PUT ${kib(size)} x${concurrency}`,
+          (n * size) / MiB / (ms / 1000),
+          'MB/s',
+        );
       }
     }
 
@@ -89,7 +98,13 @@ async function main() {
                 {
                   Put: {
                     TableName: engine.config.indexTable,
-                    Item: { pk: `bench#${concurrency}#${worker}`, sk: next, objectKey: 'x', byteOffset: 0, byteLength: 1 },
+                    Item: {
+                      pk: `bench#${concurrency}#${worker}`,
+                      sk: next,
+                      objectKey: 'x',
+                      byteOffset: 0,
+                      byteLength: 1,
+                    },
                   },
                 },
               ],
@@ -108,7 +123,9 @@ async function main() {
       for (const concurrency of [1, 8]) {
         const topic = `bench-${recordsPerRequest}-${concurrency}`;
         await post(url, '/v1/topics', { name: topic, partitions: 8 });
-        const body = JSON.stringify({ records: Array.from({ length: recordsPerRequest }, () => ({ value })) });
+        const body = JSON.stringify({
+          records: Array.from({ length: recordsPerRequest }, () => ({ value })),
+        });
         const n = Math.max(8, Math.round(BYTES_PER_RUN / requestBytes));
         s3Requests.reset();
         ddbRequests.reset();
@@ -119,12 +136,32 @@ async function main() {
         );
         const mib = (n * requestBytes) / MiB;
         const key = `${recordsPerRequest}_${concurrency}`;
-        record(`produceMBs_${key}`, `produce ${kib(requestBytes)} requests x${concurrency}`, mib / (ms / 1000), 'MB/s');
-        record(`produceRecords_${key}`, `produce ${kib(requestBytes)} requests x${concurrency}`, (n * recordsPerRequest) / (ms / 1000), 'records/s');
+        record(
+          `produceMBs_${key}`,
+          `produce ${kib(requestBytes)} requests x${concurrency}`,
+          mib / (ms / 1000),
+          'MB/s',
+        );
+        record(
+          `produceRecords_${key}`,
+          `produce ${kib(requestBytes)} requests x${concurrency}`,
+          (n * recordsPerRequest) / (ms / 1000),
+          'records/s',
+        );
         const raw = results[`rawPut_${requestBytes >= MiB ? MiB : 64 * 1024}_${concurrency}`] as number;
-        record(`produceRatio_${key}`, `  as a share of raw PUT at that size x${concurrency}`, (mib / (ms / 1000) / raw) * 100, '%');
+        record(
+          `produceRatio_${key}`,
+          `  as a share of raw PUT at that size x${concurrency}`,
+          (mib / (ms / 1000) / raw) * 100,
+          '%',
+        );
         record(`s3PerMiB_${key}`, `  S3 requests per MiB produced`, s3Requests.count / mib, 'req/MiB');
-        record(`ddbPerMiB_${key}`, `  DynamoDB requests per MiB produced`, ddbRequests.count / mib, 'req/MiB');
+        record(
+          `ddbPerMiB_${key}`,
+          `  DynamoDB requests per MiB produced`,
+          ddbRequests.count / mib,
+          'req/MiB',
+        );
       }
     }
 
@@ -139,7 +176,10 @@ async function main() {
         await pool(8, 8, async (partition) => {
           let offset = 0;
           for (;;) {
-            const res = await get(url, `/v1/topics/${topic}/partitions/${partition}/records?offset=${offset}&maxBytes=${4 * MiB}&maxRecords=10000`);
+            const res = await get(
+              url,
+              `/v1/topics/${topic}/partitions/${partition}/records?offset=${offset}&maxBytes=${4 * MiB}&maxRecords=10000`,
+            );
             for (const r of res.records) bytes += (r.value as string).length;
             if (res.nextOffset === res.highWatermark) break;
             offset = Number(res.nextOffset);
@@ -147,12 +187,18 @@ async function main() {
         });
       });
       const mib = bytes / MiB;
-      record('consumeMBs', 'consume (fetch from the start, 8 partitions in parallel)', mib / (ms / 1000), 'MB/s');
+      record(
+        'consumeMBs',
+        'consume (fetch from the start, 8 partitions in parallel)',
+        mib / (ms / 1000),
+        'MB/s',
+      );
       record('consumeS3PerMiB', '  S3 GETs per MiB consumed', s3Requests.count / mib, 'req/MiB');
       record('consumeDdbPerMiB', '  DynamoDB requests per MiB consumed', ddbRequests.count / mib, 'req/MiB');
     }
 
-    for (const extra of await extraBenches(url)) record(extra.key, extra.name, extra.value, extra.unit, extra.note);
+    for (const extra of await extraBenches(url))
+      record(extra.key, extra.name, extra.value, extra.unit, extra.note);
   } finally {
     await stack.stop();
   }
@@ -198,7 +244,9 @@ function printTable(rows: Row[]) {
   console.log(`\n${'measure'.padEnd(width)}  ${'value'.padStart(10)}  unit`);
   console.log(`${'-'.repeat(width)}  ${'-'.repeat(10)}  ----`);
   for (const r of rows) {
-    console.log(`${r.name.padEnd(width)}  ${r.value.toFixed(r.value >= 100 ? 0 : 2).padStart(10)}  ${r.unit}${r.note ? `  (${r.note})` : ''}`);
+    console.log(
+      `${r.name.padEnd(width)}  ${r.value.toFixed(r.value >= 100 ? 0 : 2).padStart(10)}  ${r.unit}${r.note ? `  (${r.note})` : ''}`,
+    );
   }
 }
 

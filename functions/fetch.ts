@@ -13,7 +13,8 @@ function partitionParam(event: HttpEvent): number {
 
 function encodingParam(event: HttpEvent): 'utf8' | 'base64' {
   const e = event.queryStringParameters?.encoding ?? 'utf8';
-  if (e !== 'utf8' && e !== 'base64') throw new InvalidRequestError(`encoding must be utf8 or base64, got ${e}`);
+  if (e !== 'utf8' && e !== 'base64')
+    throw new InvalidRequestError(`encoding must be utf8 or base64, got ${e}`);
   return e;
 }
 
@@ -23,7 +24,9 @@ function wireRecord(r: ConsumedRecord, encoding: 'utf8' | 'base64') {
     timestamp: String(r.timestamp),
     key: r.key === null ? null : encodePayload(r.key, encoding),
     value: r.value === null ? null : encodePayload(r.value, encoding),
-    headers: Object.fromEntries(r.headers.map((h) => [h.key, h.value === null ? null : encodePayload(h.value, encoding)])),
+    headers: Object.fromEntries(
+      r.headers.map((h) => [h.key, h.value === null ? null : encodePayload(h.value, encoding)]),
+    ),
   };
 }
 

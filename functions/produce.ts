@@ -9,7 +9,8 @@ import { lambdaEngine } from './runtime.js';
 
 export function createProduceHandler(engine: Engine): HttpHandler {
   return withErrors(async (event) => {
-    if (event.routeKey !== 'POST /v1/topics/{topic}/records') throw new RouteNotFoundError(`no route ${event.routeKey}`);
+    if (event.routeKey !== 'POST /v1/topics/{topic}/records')
+      throw new RouteNotFoundError(`no route ${event.routeKey}`);
     const raw = readJson(event);
     checkRecordCount(raw);
     const body = parseWith(produceBody, raw, 'request body');
@@ -26,12 +27,19 @@ export function toRecords(body: ProduceBody): ProduceRecordInput[] {
   return body.records.map((r, i) => {
     const headers: RecordHeader[] = Object.entries(r.headers ?? {}).map(([key, value]) => {
       if (key.length === 0 || Buffer.byteLength(key) > LIMITS.maxHeaderNameBytes) {
-        throw new InvalidRequestError(`records.${i}.headers: header names are 1-${LIMITS.maxHeaderNameBytes} bytes`);
+        throw new InvalidRequestError(
+          `records.${i}.headers: header names are 1-${LIMITS.maxHeaderNameBytes} bytes`,
+        );
       }
-      return { key, value: value === null ? null : decodePayload(value, encoding, `records.${i}.headers.${key}`) };
+      return {
+        key,
+        value: value === null ? null : decodePayload(value, encoding, `records.${i}.headers.${key}`),
+      };
     });
     if (headers.length > LIMITS.maxHeadersPerRecord) {
-      throw new InvalidRequestError(`records.${i}.headers: at most ${LIMITS.maxHeadersPerRecord} headers per record`);
+      throw new InvalidRequestError(
+        `records.${i}.headers: at most ${LIMITS.maxHeadersPerRecord} headers per record`,
+      );
     }
     return {
       key: r.key == null ? null : decodePayload(r.key, encoding, `records.${i}.key`),

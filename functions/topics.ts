@@ -1,10 +1,10 @@
 import type { Engine } from '../lib/engine.js';
 import { RouteNotFoundError } from '../lib/errors.js';
 import { type HttpHandler, json, parseBody, pathParam, withErrors } from '../lib/http/api.js';
-import { lambdaEngine } from './runtime.js';
 import { addPartitions, createTopic, deleteTopic, describeTopic, listTopics } from '../lib/ops/topics.js';
 import type { Topic } from '../lib/types.js';
 import { addPartitionsBody, createTopicBody } from '../lib/validation.js';
+import { lambdaEngine } from './runtime.js';
 
 /** Kafka reports config values as strings. */
 function wireConfig(topic: Topic): Record<string, string> {

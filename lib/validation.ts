@@ -1,5 +1,10 @@
 import { z } from 'zod';
-import { InvalidConfigError, InvalidRequestError, InvalidTopicError, RecordListTooLargeError } from './errors.js';
+import {
+  InvalidConfigError,
+  InvalidRequestError,
+  InvalidTopicError,
+  RecordListTooLargeError,
+} from './errors.js';
 import type { TopicConfig } from './types.js';
 
 /** Limits the API promises; docs/api.md lists them. */
@@ -65,7 +70,8 @@ export function validateTopicConfig(config: unknown): TopicConfig {
     throw new InvalidConfigError(message);
   }
   const out: TopicConfig = { ...DEFAULT_TOPIC_CONFIG };
-  for (const [k, v] of Object.entries(res.data)) if (v !== undefined) (out as unknown as Record<string, unknown>)[k] = v;
+  for (const [k, v] of Object.entries(res.data))
+    if (v !== undefined) (out as unknown as Record<string, unknown>)[k] = v;
   return out;
 }
 
@@ -123,14 +129,22 @@ export function parseOffset(raw: unknown, what = 'offset'): number {
   return Number(s);
 }
 
-export function parseIntParam(raw: string | undefined, what: string, min: number, max: number, fallback?: number): number {
+export function parseIntParam(
+  raw: string | undefined,
+  what: string,
+  min: number,
+  max: number,
+  fallback?: number,
+): number {
   if (raw === undefined || raw === '') {
     if (fallback === undefined) throw new InvalidRequestError(`${what} is required`);
     return fallback;
   }
-  if (!/^-?\d+$/.test(raw)) throw new InvalidRequestError(`${what} must be an integer, got ${JSON.stringify(raw)}`);
+  if (!/^-?\d+$/.test(raw))
+    throw new InvalidRequestError(`${what} must be an integer, got ${JSON.stringify(raw)}`);
   const n = Number(raw);
-  if (n < min || n > max) throw new InvalidRequestError(`${what} must be between ${min} and ${max}, got ${n}`);
+  if (n < min || n > max)
+    throw new InvalidRequestError(`${what} must be between ${min} and ${max}, got ${n}`);
   return n;
 }
 

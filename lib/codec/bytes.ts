@@ -91,7 +91,8 @@ export class ByteReader {
   }
 
   private need(n: number): void {
-    if (this.pos + n > this.buf.length) throw new RangeError(`read past end (${this.pos}+${n} > ${this.buf.length})`);
+    if (this.pos + n > this.buf.length)
+      throw new RangeError(`read past end (${this.pos}+${n} > ${this.buf.length})`);
   }
   int8(): number {
     this.need(1);

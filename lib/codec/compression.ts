@@ -33,7 +33,8 @@ export function registerCodec(id: number, codec: CompressionCodec): void {
 
 export function codecFor(id: number): CompressionCodec {
   const codec = codecs.get(id);
-  if (!codec) throw new UnsupportedCompressionTypeError(`compression type ${id} is not supported by this server`);
+  if (!codec)
+    throw new UnsupportedCompressionTypeError(`compression type ${id} is not supported by this server`);
   return codec;
 }
 

@@ -39,7 +39,12 @@ export function crc32c(data: Uint8Array): number {
   let i = 0;
   const end8 = data.length - (data.length % 8);
   while (i < end8) {
-    const a = crc ^ ((data[i] as number) | ((data[i + 1] as number) << 8) | ((data[i + 2] as number) << 16) | ((data[i + 3] as number) << 24));
+    const a =
+      crc ^
+      ((data[i] as number) |
+        ((data[i + 1] as number) << 8) |
+        ((data[i + 2] as number) << 16) |
+        ((data[i + 3] as number) << 24));
     crc =
       (T7[a & 0xff] as number) ^
       (T6[(a >>> 8) & 0xff] as number) ^

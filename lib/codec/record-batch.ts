@@ -1,8 +1,8 @@
-import { crc32c } from './crc32c.js';
 import { CorruptMessageError } from '../errors.js';
 import type { ConsumedRecord, ProducerRecord, RecordHeader } from '../types.js';
 import { ByteReader, ByteWriter } from './bytes.js';
 import { codecFor } from './compression.js';
+import { crc32c } from './crc32c.js';
 
 /**
  * Kafka RecordBatch v2 (magic 2). Batches are stored with baseOffset 0; the commit decides the
@@ -37,7 +37,9 @@ export function encodeBatch(
   if (records.length === 0) throw new RangeError('a batch holds at least one record');
   const baseTimestamp = (records[0] as ProducerRecord).timestamp;
   let maxTimestamp = baseTimestamp;
-  const body = new ByteWriter(records.reduce((n, r) => n + 16 + (r.key?.length ?? 0) + (r.value?.length ?? 0), 64));
+  const body = new ByteWriter(
+    records.reduce((n, r) => n + 16 + (r.key?.length ?? 0) + (r.value?.length ?? 0), 64),
+  );
   records.forEach((record, i) => {
     if (record.timestamp > maxTimestamp) maxTimestamp = record.timestamp;
     writeRecord(body, record, i, record.timestamp - baseTimestamp);
@@ -68,7 +70,12 @@ export function encodeBatch(
 function writeRecord(out: ByteWriter, record: ProducerRecord, offsetDelta: number, timestampDelta: number) {
   // The length prefix comes first, so size the record before writing it (no scratch buffer per record).
   const headerKeys = record.headers.map((h) => utf8.encode(h.key));
-  let size = 1 + varintSize(timestampDelta) + varintSize(offsetDelta) + nullableSize(record.key) + nullableSize(record.value);
+  let size =
+    1 +
+    varintSize(timestampDelta) +
+    varintSize(offsetDelta) +
+    nullableSize(record.key) +
+    nullableSize(record.value);
   size += varintSize(record.headers.length);
   record.headers.forEach((h, i) => {
     const key = headerKeys[i] as Uint8Array;
@@ -120,7 +127,8 @@ export interface DecodedBatch {
 
 /** Reads the fixed header without checking the CRC or touching the records. */
 export function readBatchHeader(bytes: Uint8Array) {
-  if (bytes.length < BATCH_HEADER_BYTES) throw new CorruptMessageError('record batch shorter than its header');
+  if (bytes.length < BATCH_HEADER_BYTES)
+    throw new CorruptMessageError('record batch shorter than its header');
   const r = new ByteReader(bytes);
   const baseOffset = r.int64();
   const batchLength = r.int32();
@@ -133,7 +141,18 @@ export function readBatchHeader(bytes: Uint8Array) {
   const maxTimestamp = r.int64();
   const producer = { producerId: r.int64(), producerEpoch: r.int16(), baseSequence: r.int32() };
   const recordCount = r.int32();
-  return { baseOffset, batchLength, magic, crc, attributes, lastOffsetDelta, baseTimestamp, maxTimestamp, producer, recordCount };
+  return {
+    baseOffset,
+    batchLength,
+    magic,
+    crc,
+    attributes,
+    lastOffsetDelta,
+    baseTimestamp,
+    maxTimestamp,
+    producer,
+    recordCount,
+  };
 }
 
 /** Decodes one batch, checking magic, length and CRC-32C; offsets are baseOffset + offsetDelta. */
@@ -141,9 +160,12 @@ export function decodeBatch(bytes: Uint8Array, baseOffset: number): DecodedBatch
   const h = readBatchHeader(bytes);
   if (h.magic !== MAGIC) throw new CorruptMessageError(`unsupported record batch magic ${h.magic}`);
   if (h.batchLength !== bytes.length - 12) {
-    throw new CorruptMessageError(`record batch length ${h.batchLength} does not match ${bytes.length - 12} bytes`);
+    throw new CorruptMessageError(
+      `record batch length ${h.batchLength} does not match ${bytes.length - 12} bytes`,
+    );
   }
-  if (crc32c(bytes.subarray(CRC_START)) !== h.crc) throw new CorruptMessageError('record batch CRC-32C mismatch');
+  if (crc32c(bytes.subarray(CRC_START)) !== h.crc)
+    throw new CorruptMessageError('record batch CRC-32C mismatch');
   const compression = h.attributes & COMPRESSION_MASK;
   let body: Uint8Array;
   try {
@@ -173,7 +195,13 @@ export function decodeBatch(bytes: Uint8Array, baseOffset: number): DecodedBatch
         headers.push({ key: decoder.decode(r.bytes(keyLength)), value: readNullableBytes(r) });
       }
       if (r.pos !== end) throw new CorruptMessageError(`record ${i} length mismatch`);
-      records.push({ offset: baseOffset + offsetDelta, timestamp: h.baseTimestamp + timestampDelta, key, value, headers });
+      records.push({
+        offset: baseOffset + offsetDelta,
+        timestamp: h.baseTimestamp + timestampDelta,
+        key,
+        value,
+        headers,
+      });
     }
   } catch (err) {
     if (err instanceof CorruptMessageError) throw err;

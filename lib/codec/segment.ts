@@ -1,6 +1,6 @@
-import { crc32c } from './crc32c.js';
 import { CorruptMessageError } from '../errors.js';
 import { ByteReader, ByteWriter } from './bytes.js';
+import { crc32c } from './crc32c.js';
 
 /**
  * A segment object: what one produce request wrote, for every partition it touched.
@@ -61,7 +61,8 @@ export class SegmentWriter {
 export function readSegmentFooter(bytes: Uint8Array): SegmentBatchRef[] {
   if (bytes.length < SEGMENT_HEADER_BYTES + TRAILER_BYTES) throw new CorruptMessageError('segment too short');
   const head = new ByteReader(bytes);
-  if (head.uint32() !== HEADER_MAGIC) throw new CorruptMessageError('not a Strata segment (bad header magic)');
+  if (head.uint32() !== HEADER_MAGIC)
+    throw new CorruptMessageError('not a Strata segment (bad header magic)');
   const version = head.int16();
   if (version !== VERSION) throw new CorruptMessageError(`unsupported segment version ${version}`);
   const tail = new ByteReader(bytes, bytes.length - TRAILER_BYTES);

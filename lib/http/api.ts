@@ -30,7 +30,9 @@ export function errorResult(err: unknown, log: (msg: string, err: unknown) => vo
 }
 
 function defaultLog(msg: string, err: unknown) {
-  console.error(JSON.stringify({ level: 'ERROR', message: msg, error: String((err as Error)?.stack ?? err) }));
+  console.error(
+    JSON.stringify({ level: 'ERROR', message: msg, error: String((err as Error)?.stack ?? err) }),
+  );
 }
 
 /** Decodes and size-checks the body, then parses it as JSON. */

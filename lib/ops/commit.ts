@@ -79,9 +79,12 @@ export async function commitBatches(engine: Engine, req: CommitRequest): Promise
       }
       // Checked first: an earlier, ambiguous attempt of ours committed, whatever else changed since.
       const segmentReason = reasons[1];
-      if (segmentReason?.Code === 'ConditionalCheckFailed') return committedFromSegmentItem(segmentReason.Item);
+      if (segmentReason?.Code === 'ConditionalCheckFailed')
+        return committedFromSegmentItem(segmentReason.Item);
       if (reasons[0]?.Code === 'ConditionalCheckFailed') {
-        throw new UnknownTopicOrPartitionError(`topic ${topic.name} was deleted during the produce`, { cause: err });
+        throw new UnknownTopicOrPartitionError(`topic ${topic.name} was deleted during the produce`, {
+          cause: err,
+        });
       }
       let transient = false;
       batches.forEach((b, i) => {
@@ -101,7 +104,8 @@ export async function commitBatches(engine: Engine, req: CommitRequest): Promise
       });
       for (const r of reasons) {
         if (r.Code && r.Code !== 'None' && r.Code !== 'ConditionalCheckFailed') {
-          if (!TRANSIENT_REASONS.has(r.Code)) throw new KafkaStorageError(`commit rejected: ${r.Code} ${r.Message ?? ''}`, { cause: err });
+          if (!TRANSIENT_REASONS.has(r.Code))
+            throw new KafkaStorageError(`commit rejected: ${r.Code} ${r.Message ?? ''}`, { cause: err });
           transient = true;
         }
       }
@@ -161,9 +165,11 @@ function commitActions(engine: Engine, req: CommitRequest, expected: number[]) {
         Update: {
           TableName: metaTable,
           Key: metaKeys.head(topic.topicId, b.partition),
-          UpdateExpression: 'SET nextOffset = :next, logStartOffset = if_not_exists(logStartOffset, :zero), lastAppendAt = :now',
+          UpdateExpression:
+            'SET nextOffset = :next, logStartOffset = if_not_exists(logStartOffset, :zero), lastAppendAt = :now',
           // A head that was never written is an empty partition at offset 0.
-          ConditionExpression: base === 0 ? 'attribute_not_exists(nextOffset) OR nextOffset = :base' : 'nextOffset = :base',
+          ConditionExpression:
+            base === 0 ? 'attribute_not_exists(nextOffset) OR nextOffset = :base' : 'nextOffset = :base',
           ExpressionAttributeValues: { ':next': next, ':base': base, ':zero': 0, ':now': now },
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         },
@@ -210,7 +216,12 @@ function cancellationReasons(err: unknown): CancellationReason[] | undefined {
 
 /** Errors after which the request may or may not have been applied, and a retry is safe. */
 export function isRetriableAwsError(err: unknown): boolean {
-  const e = err as { name?: string; $retryable?: unknown; $metadata?: { httpStatusCode?: number }; code?: string };
+  const e = err as {
+    name?: string;
+    $retryable?: unknown;
+    $metadata?: { httpStatusCode?: number };
+    code?: string;
+  };
   if (!e || typeof e !== 'object') return false;
   if (e.$retryable) return true;
   const status = e.$metadata?.httpStatusCode;
@@ -236,7 +247,9 @@ export function isRetriableAwsError(err: unknown): boolean {
 /** Cancellation items come back in wire form; the document client does not unmarshall errors. */
 function plainItem(item: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
   if (!item) return undefined;
-  const looksMarshalled = Object.values(item).every((v) => v !== null && typeof v === 'object' && !Array.isArray(v));
+  const looksMarshalled = Object.values(item).every(
+    (v) => v !== null && typeof v === 'object' && !Array.isArray(v),
+  );
   // biome-ignore lint/suspicious/noExplicitAny: the SDK's AttributeValue map type
   return looksMarshalled ? unmarshall(item as any) : item;
 }
@@ -247,7 +260,10 @@ function committedFromSegmentItem(item: Record<string, unknown> | undefined): Co
   return new Map(Object.entries(bases).map(([p, base]) => [Number(p), Number(base)]));
 }
 
-async function findCommittedSegment(engine: Engine, objectKey: string): Promise<CommittedOffsets | undefined> {
+async function findCommittedSegment(
+  engine: Engine,
+  objectKey: string,
+): Promise<CommittedOffsets | undefined> {
   try {
     const item = await engine.metadata.getMetaItem(metaKeys.segment(objectKey));
     return item ? committedFromSegmentItem(item) : undefined;

@@ -44,7 +44,12 @@ export async function fetchRecords(
   if (offset === head.nextOffset && options.waitMs > 0) {
     head = await waitForData(engine, topic, partition, offset, options.waitMs);
   }
-  const result = { records: [] as ConsumedRecord[], nextOffset: offset, highWatermark: head.nextOffset, logStartOffset: head.logStartOffset };
+  const result = {
+    records: [] as ConsumedRecord[],
+    nextOffset: offset,
+    highWatermark: head.nextOffset,
+    logStartOffset: head.logStartOffset,
+  };
   if (offset >= head.nextOffset) return result;
 
   const entries = await indexEntriesFor(engine, topic, partition, offset, head.nextOffset, options);

@@ -9,7 +9,12 @@ export type OffsetSpec = 'earliest' | 'latest' | number;
  * >= T. When no record is that recent, the answer is the high watermark (as KafkaJS's
  * fetchTopicOffsetsByTimestamp does), so a consumer seeking there waits for new data.
  */
-export async function listOffsets(engine: Engine, topicName: string, partition: number, at: OffsetSpec): Promise<number> {
+export async function listOffsets(
+  engine: Engine,
+  topicName: string,
+  partition: number,
+  at: OffsetSpec,
+): Promise<number> {
   const topic = await getTopic(engine, topicName);
   checkPartition(topic, partition);
   const head = await engine.metadata.getHead(topic, partition);

@@ -78,10 +78,22 @@ export async function produce(
   for (const [partition, list] of byPartition) {
     const batch = encodeBatch(list, options.compression ?? 0);
     const ref = writer.add(
-      { topic: topic.name, topicId: topic.topicId, partition, recordCount: batch.recordCount, maxTimestamp: batch.maxTimestamp },
+      {
+        topic: topic.name,
+        topicId: topic.topicId,
+        partition,
+        recordCount: batch.recordCount,
+        maxTimestamp: batch.maxTimestamp,
+      },
       batch.bytes,
     );
-    pending.push({ partition, recordCount: batch.recordCount, byteOffset: ref.byteOffset, byteLength: ref.byteLength, maxTimestamp: batch.maxTimestamp });
+    pending.push({
+      partition,
+      recordCount: batch.recordCount,
+      byteOffset: ref.byteOffset,
+      byteLength: ref.byteLength,
+      maxTimestamp: batch.maxTimestamp,
+    });
   }
   const body = writer.finish();
   const objectKey = newSegmentKey(now);
@@ -146,7 +158,9 @@ function checkRecordSize(topic: Topic, r: ProduceRecordInput, i: number): void {
   const max = topic.config['max.message.bytes'];
   const size = recordSize(r);
   if (size > max) {
-    throw new MessageTooLargeError(`record ${i} is ${size} bytes; topic ${topic.name} accepts at most ${max} (max.message.bytes)`);
+    throw new MessageTooLargeError(
+      `record ${i} is ${size} bytes; topic ${topic.name} accepts at most ${max} (max.message.bytes)`,
+    );
   }
 }
 

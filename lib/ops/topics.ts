@@ -12,7 +12,9 @@ export interface CreateTopicInput {
 
 function checkPartitionCount(count: number): void {
   if (!Number.isInteger(count) || count < 1 || count > LIMITS.maxPartitions) {
-    throw new InvalidPartitionsError(`partitions must be between 1 and ${LIMITS.maxPartitions}, got ${count}`);
+    throw new InvalidPartitionsError(
+      `partitions must be between 1 and ${LIMITS.maxPartitions}, got ${count}`,
+    );
   }
 }
 

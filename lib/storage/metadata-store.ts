@@ -3,13 +3,13 @@ import {
   BatchGetCommand,
   type BatchGetCommandOutput,
   DeleteCommand,
+  type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
   QueryCommand,
   type QueryCommandOutput,
   TransactWriteCommand,
   UpdateCommand,
-  type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import { InvalidPartitionsError, TopicAlreadyExistsError, UnknownTopicOrPartitionError } from '../errors.js';
 import type { IndexEntry, PartitionHead, Topic } from '../types.js';
@@ -196,7 +196,8 @@ export class MetadataStore {
         const res: BatchGetCommandOutput = await this.doc.send(
           new BatchGetCommand({ RequestItems: { [this.metaTable]: { Keys: keys, ConsistentRead: true } } }),
         );
-        for (const item of res.Responses?.[this.metaTable] ?? []) byPk.set(String(item.pk), headFromItem(item));
+        for (const item of res.Responses?.[this.metaTable] ?? [])
+          byPk.set(String(item.pk), headFromItem(item));
         keys = res.UnprocessedKeys?.[this.metaTable]?.Keys;
       }
     }
@@ -218,7 +219,10 @@ export class MetadataStore {
       new QueryCommand({
         TableName: this.indexTable,
         KeyConditionExpression: 'pk = :pk AND sk >= :from',
-        ExpressionAttributeValues: { ':pk': indexKeys.partition(topic.topicId, partition), ':from': fromOffset },
+        ExpressionAttributeValues: {
+          ':pk': indexKeys.partition(topic.topicId, partition),
+          ':from': fromOffset,
+        },
         ConsistentRead: true,
         Limit: limit,
         ExclusiveStartKey: startKey,
@@ -275,7 +279,9 @@ export class MetadataStore {
   }
 
   async getMetaItem(key: { pk: string; sk: string }): Promise<Record<string, unknown> | undefined> {
-    const res = await this.doc.send(new GetCommand({ TableName: this.metaTable, Key: key, ConsistentRead: true }));
+    const res = await this.doc.send(
+      new GetCommand({ TableName: this.metaTable, Key: key, ConsistentRead: true }),
+    );
     return res.Item;
   }
 

@@ -46,7 +46,11 @@ export class SegmentStore {
     const cached = this.cache.get(cacheKey);
     if (cached) return cached;
     const res = await this.s3.send(
-      new GetObjectCommand({ Bucket: this.bucket, Key: key, Range: `bytes=${offset}-${offset + length - 1}` }),
+      new GetObjectCommand({
+        Bucket: this.bucket,
+        Key: key,
+        Range: `bytes=${offset}-${offset + length - 1}`,
+      }),
     );
     const bytes = await res.Body?.transformToByteArray();
     if (!bytes || bytes.byteLength !== length) {

@@ -62,7 +62,11 @@ describe('the commit', () => {
 
     // No partition moved, no index entry, and nobody can read the uploaded object.
     expect(await heads('atomic')).toEqual([1, 0, 0]);
-    expect([await indexSize('atomic', 0), await indexSize('atomic', 1), await indexSize('atomic', 2)]).toEqual([1, 0, 0]);
+    expect([
+      await indexSize('atomic', 0),
+      await indexSize('atomic', 1),
+      await indexSize('atomic', 2),
+    ]).toEqual([1, 0, 0]);
     const fetched = await http.get('/v1/topics/atomic/partitions/1/records?offset=0');
     expect(fetched.body.records).toEqual([]);
 

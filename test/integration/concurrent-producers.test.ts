@@ -26,7 +26,10 @@ it('8 concurrent producers on one partition: dense offsets, every ack exactly on
     let previous = -1;
     for (let req = 0; req < REQUESTS_PER_PRODUCER; req++) {
       const count = 1 + (req % 3);
-      const records = Array.from({ length: count }, (_, i) => ({ key: `p${id}`, value: `p${id}-r${req}-${i}` }));
+      const records = Array.from({ length: count }, (_, i) => ({
+        key: `p${id}`,
+        value: `p${id}-r${req}-${i}`,
+      }));
       const res = await http.post('/v1/topics/contended/records', { records });
       expect(res.status, JSON.stringify(res.body)).toBe(200);
       res.body.offsets.forEach((o: { offset: string }, i: number) => {

@@ -41,7 +41,12 @@ describe('topics', () => {
     const described = await http.get('/v1/topics/t-admin');
     expect(described.body).toMatchObject({
       name: 't-admin',
-      config: { 'retention.ms': '1000', 'retention.bytes': '-1', 'cleanup.policy': 'delete', 'max.message.bytes': '1048576' },
+      config: {
+        'retention.ms': '1000',
+        'retention.bytes': '-1',
+        'cleanup.policy': 'delete',
+        'max.message.bytes': '1048576',
+      },
       partitions: [
         { partition: 0, earliestOffset: '0', latestOffset: '0' },
         { partition: 1, earliestOffset: '0', latestOffset: '1' },
@@ -90,7 +95,12 @@ describe('produce and fetch', () => {
       value: 'hello',
       headers: { trace: 'abc', empty: '' },
     });
-    expect(res.body.records[1]).toMatchObject({ offset: '1', key: 'k2', value: null, timestamp: '1700000000001' });
+    expect(res.body.records[1]).toMatchObject({
+      offset: '1',
+      key: 'k2',
+      value: null,
+      timestamp: '1700000000001',
+    });
     expect(res.body.records[2]).toMatchObject({ offset: '2', key: null, value: 'no key' });
     expect(Math.abs(Number(res.body.records[2].timestamp) - Date.now())).toBeLessThan(60_000);
   });
@@ -98,10 +108,20 @@ describe('produce and fetch', () => {
   it('round-trips arbitrary bytes with base64, and gzip-compressed batches', async () => {
     await createTopic('t-b64');
     const raw = Buffer.from([0, 255, 128, 10, 13, 0xc3]);
-    await produce('t-b64', [{ key: raw.toString('base64'), value: raw.toString('base64'), headers: { h: raw.toString('base64') } }], {
-      encoding: 'base64',
-      compression: 'gzip',
-    });
+    await produce(
+      't-b64',
+      [
+        {
+          key: raw.toString('base64'),
+          value: raw.toString('base64'),
+          headers: { h: raw.toString('base64') },
+        },
+      ],
+      {
+        encoding: 'base64',
+        compression: 'gzip',
+      },
+    );
     const res = await http.get('/v1/topics/t-b64/partitions/0/records?offset=0&encoding=base64');
     expect(res.body.records[0]).toMatchObject({
       key: raw.toString('base64'),
@@ -113,23 +133,39 @@ describe('produce and fetch', () => {
   it('places keyed records with murmur2 and unkeyed ones on one partition per request', async () => {
     await createTopic('t-keys', 8);
     const keys = Array.from({ length: 40 }, (_, i) => `key-${i}`);
-    const offsets = await produce('t-keys', keys.map((key) => ({ key, value: key })));
+    const offsets = await produce(
+      't-keys',
+      keys.map((key) => ({ key, value: key })),
+    );
     offsets.forEach((o, i) => {
       expect(o.partition).toBe(partitionForKey(new TextEncoder().encode(keys[i]), 8));
     });
-    const unkeyed = await produce('t-keys', Array.from({ length: 10 }, (_, i) => ({ value: `v${i}` })));
+    const unkeyed = await produce(
+      't-keys',
+      Array.from({ length: 10 }, (_, i) => ({ value: `v${i}` })),
+    );
     expect(new Set(unkeyed.map((o) => o.partition)).size).toBe(1);
     // Offsets within a partition follow request order.
     const byPartition = new Map<number, number[]>();
-    for (const o of offsets) byPartition.set(o.partition, [...(byPartition.get(o.partition) ?? []), Number(o.offset)]);
+    for (const o of offsets)
+      byPartition.set(o.partition, [...(byPartition.get(o.partition) ?? []), Number(o.offset)]);
     for (const list of byPartition.values()) expect(list).toEqual([...list].sort((a, b) => a - b));
   });
 
   it('fetches from every offset inside a batch, bounded by maxRecords and maxBytes', async () => {
     await createTopic('t-mid');
-    await produce('t-mid', Array.from({ length: 10 }, (_, i) => ({ value: `r${i}` })));
-    await produce('t-mid', Array.from({ length: 5 }, (_, i) => ({ value: `s${i}` })));
-    const all = [...Array.from({ length: 10 }, (_, i) => `r${i}`), ...Array.from({ length: 5 }, (_, i) => `s${i}`)];
+    await produce(
+      't-mid',
+      Array.from({ length: 10 }, (_, i) => ({ value: `r${i}` })),
+    );
+    await produce(
+      't-mid',
+      Array.from({ length: 5 }, (_, i) => ({ value: `s${i}` })),
+    );
+    const all = [
+      ...Array.from({ length: 10 }, (_, i) => `r${i}`),
+      ...Array.from({ length: 5 }, (_, i) => `s${i}`),
+    ];
     for (let from = 0; from < 15; from++) {
       const res = await http.get(`/v1/topics/t-mid/partitions/0/records?offset=${from}`);
       expect(res.body.records.map((r: { value: string }) => r.value)).toEqual(all.slice(from));
@@ -154,7 +190,11 @@ describe('produce and fetch', () => {
     expect(atEnd.body).toMatchObject({ records: [], nextOffset: '2', highWatermark: '2' });
     const past = await http.get('/v1/topics/t-range/partitions/0/records?offset=3');
     expect(past.status).toBe(416);
-    expect(past.body.error).toMatchObject({ code: 'OFFSET_OUT_OF_RANGE', logStartOffset: '0', highWatermark: '2' });
+    expect(past.body.error).toMatchObject({
+      code: 'OFFSET_OUT_OF_RANGE',
+      logStartOffset: '0',
+      highWatermark: '2',
+    });
   });
 
   it('long-polls until data arrives, and gives up empty at waitMs', async () => {
@@ -174,12 +214,18 @@ describe('produce and fetch', () => {
 
   it('long-polls across processes: a commit by another engine wakes the fetch by polling', async () => {
     await createTopic('t-poll2');
-    const other = await createTestEngine({ metaTable: engine.config.metaTable, indexTable: engine.config.indexTable, bucket: engine.config.bucket });
+    const other = await createTestEngine({
+      metaTable: engine.config.metaTable,
+      indexTable: engine.config.indexTable,
+      bucket: engine.config.bucket,
+    });
     const otherServer = await startTestServer(other);
     try {
       const waiting = http.get('/v1/topics/t-poll2/partitions/0/records?offset=0&waitMs=15000');
       await new Promise((r) => setTimeout(r, 300));
-      const res = await api(otherServer.url).post('/v1/topics/t-poll2/records', { records: [{ value: 'elsewhere' }] });
+      const res = await api(otherServer.url).post('/v1/topics/t-poll2/records', {
+        records: [{ value: 'elsewhere' }],
+      });
       expect(res.status).toBe(200);
       expect((await waiting).body.records.map((r: { value: string }) => r.value)).toEqual(['elsewhere']);
     } finally {
@@ -199,7 +245,8 @@ describe('list offsets', () => {
       { value: 'c', timestamp: 2000 },
       { value: 'd', timestamp: 5000 },
     ]);
-    const at = async (q: string) => (await http.get(`/v1/topics/t-ts/partitions/0/offsets?at=${q}`)).body.offset;
+    const at = async (q: string) =>
+      (await http.get(`/v1/topics/t-ts/partitions/0/offsets?at=${q}`)).body.offset;
     expect(await at('earliest')).toBe('0');
     expect(await at('latest')).toBe('4');
     expect(await at('0')).toBe('0');

@@ -10,9 +10,12 @@ const bytes = fc.uint8Array({ maxLength: 300 });
 const record: fc.Arbitrary<ProducerRecord> = fc.record({
   key: fc.option(bytes, { nil: null }),
   value: fc.option(bytes, { nil: null }),
-  headers: fc.array(fc.record({ key: fc.string({ maxLength: 20 }), value: fc.option(bytes, { nil: null }) }), {
-    maxLength: 4,
-  }),
+  headers: fc.array(
+    fc.record({ key: fc.string({ maxLength: 20 }), value: fc.option(bytes, { nil: null }) }),
+    {
+      maxLength: 4,
+    },
+  ),
   timestamp: fc.integer({ min: 0, max: 4_102_444_800_000 }),
 });
 const compression = fc.constantFrom(CompressionType.none, CompressionType.gzip);
@@ -55,13 +58,19 @@ describe('RecordBatch v2 codec', () => {
 
   it('rejects any flipped byte inside the CRC region', () => {
     fc.assert(
-      fc.property(fc.array(record, { minLength: 1, maxLength: 5 }), compression, fc.nat(), fc.integer({ min: 1, max: 255 }), (records, codec, pos, mask) => {
-        const { bytes } = encodeBatch(records, codec);
-        const corrupt = bytes.slice();
-        const at = 21 + (pos % (bytes.length - 21));
-        corrupt[at] = (corrupt[at] as number) ^ mask;
-        expect(() => decodeBatch(corrupt, 0)).toThrow(CorruptMessageError);
-      }),
+      fc.property(
+        fc.array(record, { minLength: 1, maxLength: 5 }),
+        compression,
+        fc.nat(),
+        fc.integer({ min: 1, max: 255 }),
+        (records, codec, pos, mask) => {
+          const { bytes } = encodeBatch(records, codec);
+          const corrupt = bytes.slice();
+          const at = 21 + (pos % (bytes.length - 21));
+          corrupt[at] = (corrupt[at] as number) ^ mask;
+          expect(() => decodeBatch(corrupt, 0)).toThrow(CorruptMessageError);
+        },
+      ),
       { numRuns: 200 },
     );
   });
@@ -93,7 +102,9 @@ describe('segment objects', () => {
       [refs[0], a],
       [refs[1], b],
     ] as const) {
-      expect(object.subarray(ref?.byteOffset, (ref?.byteOffset ?? 0) + (ref?.byteLength ?? 0))).toEqual(batch.bytes);
+      expect(object.subarray(ref?.byteOffset, (ref?.byteOffset ?? 0) + (ref?.byteLength ?? 0))).toEqual(
+        batch.bytes,
+      );
     }
     const corrupt = object.slice();
     const at = object.length - 20;
@@ -106,7 +117,10 @@ describe('crc32c', () => {
   it('matches @aws-crypto/crc32c on any input', async () => {
     const { crc32c: reference } = await import('@aws-crypto/crc32c');
     const { crc32c } = await import('../../lib/codec/crc32c.js');
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 2000 }), (data) => crc32c(data) === reference(data)), { numRuns: 300 });
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 2000 }), (data) => crc32c(data) === reference(data)),
+      { numRuns: 300 },
+    );
     // The standard check value for "123456789".
     expect(crc32c(new TextEncoder().encode('123456789'))).toBe(0xe3069283);
   });

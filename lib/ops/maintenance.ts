@@ -1,0 +1,62 @@
+import { QueryCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
+import type { Engine } from '../engine.js';
+import { metaKeys } from '../storage/keys.js';
+
+/** What storage cleanup will have to do: read-only, so it is safe to run on any schedule. */
+export interface StorageSurvey {
+  /** Segment objects whose commit failed (recorded by produce), awaiting deletion. */
+  orphans: number;
+  /** Age of the oldest orphan record, ms; 0 when there is none. */
+  oldestOrphanAgeMs: number;
+  /** Topics deleted by the admin API whose heads, index entries and objects are still stored. */
+  deletedTopics: number;
+  oldestDeletedTopicAgeMs: number;
+}
+
+/**
+ * Counts the cleanup backlog: one paginated Query per item collection (`orphans`, `deleted-topics`),
+ * projecting only the timestamp. Deleting anything is the retention work of a later change; until
+ * then the backlog is measured, so that a growing one is visible on the dashboard.
+ */
+export async function surveyStorage(engine: Engine): Promise<StorageSurvey> {
+  const now = engine.now();
+  const [orphans, deleted] = await Promise.all([
+    countCollection(engine, metaKeys.orphansPk, 'orphanedAt'),
+    countCollection(engine, metaKeys.deletedTopicsPk, 'deletedAt'),
+  ]);
+  return {
+    orphans: orphans.count,
+    oldestOrphanAgeMs: orphans.oldest === undefined ? 0 : Math.max(0, now - orphans.oldest),
+    deletedTopics: deleted.count,
+    oldestDeletedTopicAgeMs: deleted.oldest === undefined ? 0 : Math.max(0, now - deleted.oldest),
+  };
+}
+
+async function countCollection(
+  engine: Engine,
+  pk: string,
+  timeAttribute: string,
+): Promise<{ count: number; oldest: number | undefined }> {
+  let count = 0;
+  let oldest: number | undefined;
+  let start: Record<string, unknown> | undefined;
+  do {
+    const res: QueryCommandOutput = await engine.clients.doc.send(
+      new QueryCommand({
+        TableName: engine.config.metaTable,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': pk },
+        ProjectionExpression: '#t',
+        ExpressionAttributeNames: { '#t': timeAttribute },
+        ExclusiveStartKey: start,
+      }),
+    );
+    for (const item of res.Items ?? []) {
+      count++;
+      const t = Number(item[timeAttribute]);
+      if (Number.isFinite(t) && (oldest === undefined || t < oldest)) oldest = t;
+    }
+    start = res.LastEvaluatedKey;
+  } while (start);
+  return { count, oldest };
+}
