@@ -5,6 +5,7 @@ import { fetchRecords } from '../lib/ops/fetch.js';
 import { listOffsets, type OffsetSpec } from '../lib/ops/list-offsets.js';
 import type { ConsumedRecord } from '../lib/types.js';
 import { encodePayload, LIMITS, parseIntParam, parseOffset } from '../lib/validation.js';
+import { observe } from './observability.js';
 import { lambdaEngine } from './runtime.js';
 
 function partitionParam(event: HttpEvent): number {
@@ -63,7 +64,11 @@ export function createFetchHandler(engine: Engine): HttpHandler {
 }
 
 let lambda: HttpHandler | undefined;
-export const handler: HttpHandler = (event) => {
-  lambda ??= createFetchHandler(lambdaEngine());
-  return lambda(event);
-};
+export const handler = observe(
+  'fetch',
+  (event: HttpEvent) => {
+    lambda ??= createFetchHandler(lambdaEngine());
+    return lambda(event);
+  },
+  { engine: lambdaEngine },
+);

@@ -12,6 +12,7 @@ import {
   validateGroupId,
 } from '../lib/groups/coordinator.js';
 import { type HttpEvent, type HttpHandler, json, parseBody, pathParam, withErrors } from '../lib/http/api.js';
+import { observe } from './observability.js';
 import { lambdaEngine } from './runtime.js';
 
 /** Offsets travel as strings (numbers are accepted too), like the rest of the API. */
@@ -154,7 +155,11 @@ export function createGroupsHandler(engine: Engine): HttpHandler {
 }
 
 let lambda: HttpHandler | undefined;
-export const handler: HttpHandler = (event) => {
-  lambda ??= createGroupsHandler(lambdaEngine());
-  return lambda(event);
-};
+export const handler = observe(
+  'groups',
+  (event: HttpEvent) => {
+    lambda ??= createGroupsHandler(lambdaEngine());
+    return lambda(event);
+  },
+  { engine: lambdaEngine },
+);

@@ -1,7 +1,8 @@
 import { type HttpHandler, json } from '../lib/http/api.js';
+import { observe } from './observability.js';
 
 export function createHealthHandler(): HttpHandler {
   return async () => json(200, { status: 'ok' });
 }
 
-export const handler = createHealthHandler();
+export const handler = observe('health', createHealthHandler());

@@ -1,10 +1,19 @@
 import { CompressionType } from '../lib/codec/compression.js';
 import type { Engine } from '../lib/engine.js';
 import { InvalidRequestError, RouteNotFoundError } from '../lib/errors.js';
-import { type HttpHandler, json, parseWith, pathParam, readJson, withErrors } from '../lib/http/api.js';
+import {
+  type HttpEvent,
+  type HttpHandler,
+  json,
+  parseWith,
+  pathParam,
+  readJson,
+  withErrors,
+} from '../lib/http/api.js';
 import { type ProduceRecordInput, produce } from '../lib/ops/produce.js';
 import type { RecordHeader } from '../lib/types.js';
 import { checkRecordCount, decodePayload, LIMITS, type ProduceBody, produceBody } from '../lib/validation.js';
+import { observe } from './observability.js';
 import { lambdaEngine } from './runtime.js';
 
 export function createProduceHandler(engine: Engine): HttpHandler {
@@ -52,7 +61,11 @@ export function toRecords(body: ProduceBody): ProduceRecordInput[] {
 }
 
 let lambda: HttpHandler | undefined;
-export const handler: HttpHandler = (event) => {
-  lambda ??= createProduceHandler(lambdaEngine());
-  return lambda(event);
-};
+export const handler = observe(
+  'produce',
+  (event: HttpEvent) => {
+    lambda ??= createProduceHandler(lambdaEngine());
+    return lambda(event);
+  },
+  { engine: lambdaEngine },
+);

@@ -1,9 +1,10 @@
 import type { Engine } from '../lib/engine.js';
 import { RouteNotFoundError } from '../lib/errors.js';
-import { type HttpHandler, json, parseBody, pathParam, withErrors } from '../lib/http/api.js';
+import { type HttpEvent, type HttpHandler, json, parseBody, pathParam, withErrors } from '../lib/http/api.js';
 import { addPartitions, createTopic, deleteTopic, describeTopic, listTopics } from '../lib/ops/topics.js';
 import type { Topic } from '../lib/types.js';
 import { addPartitionsBody, createTopicBody } from '../lib/validation.js';
+import { observe } from './observability.js';
 import { lambdaEngine } from './runtime.js';
 
 /** Kafka reports config values as strings. */
@@ -50,7 +51,11 @@ export function createTopicsHandler(engine: Engine): HttpHandler {
 }
 
 let lambda: HttpHandler | undefined;
-export const handler: HttpHandler = (event) => {
-  lambda ??= createTopicsHandler(lambdaEngine());
-  return lambda(event);
-};
+export const handler = observe(
+  'topics',
+  (event: HttpEvent) => {
+    lambda ??= createTopicsHandler(lambdaEngine());
+    return lambda(event);
+  },
+  { engine: lambdaEngine },
+);
