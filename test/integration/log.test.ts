@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../../lib/engine.js';
 import { partitionForKey } from '../../lib/partitioner.js';
+import { delay } from '../support/faults.js';
 import { api, createTestEngine, startTestServer, type TestServer } from '../support/stack.js';
 
 let engine: Engine;
@@ -231,6 +232,21 @@ describe('produce and fetch', () => {
     } finally {
       await otherServer.close();
     }
+  });
+});
+
+describe('segment cache', () => {
+  it('serves a warm re-read without fetching the same bytes from S3 again', async () => {
+    await createTopic('t-cache');
+    await produce('t-cache', [{ value: 'a' }]);
+    await produce('t-cache', [{ value: 'b' }]);
+    const gets = delay(engine.clients.s3, 'GetObject', 0);
+    const first = await http.get('/v1/topics/t-cache/partitions/0/records?offset=0');
+    expect(gets.calls).toBe(2);
+    const second = await http.get('/v1/topics/t-cache/partitions/0/records?offset=0');
+    expect(second.body).toEqual(first.body);
+    expect(gets.calls).toBe(2);
+    gets.remove();
   });
 });
 
