@@ -190,10 +190,7 @@ export class Admin {
     return out;
   }
 
-  /**
-   * Sets a group's committed offsets for the given partitions (the group must be empty).
-   * Partitions sharing an offset go in one reset request.
-   */
+  /** Sets a group's committed offsets for the given partitions (the group must be empty). */
   async setOffsets({
     groupId,
     topic,
@@ -203,18 +200,14 @@ export class Admin {
     topic: string;
     partitions: SeekEntry[];
   }): Promise<void> {
-    const byOffset = new Map<string, number[]>();
-    for (const { partition, offset } of partitions) {
-      const key = String(offset);
-      if (!/^\d+$/.test(key))
+    const offsets = partitions.map(({ partition, offset }) => {
+      const text = String(offset);
+      if (!/^\d+$/.test(text))
         throw new StrataUsageError(`setOffsets: invalid offset ${JSON.stringify(offset)}`);
-      const list = byOffset.get(key) ?? [];
-      list.push(partition);
-      byOffset.set(key, list);
-    }
-    for (const [offset, list] of byOffset) {
-      await this.api.resetGroupOffsets(groupId, { topic, to: 'offset', value: offset, partitions: list });
-    }
+      return { partition, offset: text };
+    });
+    if (offsets.length === 0) return;
+    await this.api.resetGroupOffsets(groupId, { topic, to: 'offset', offsets });
   }
 
   /** Resets every partition of `topic` to its earliest (earliest: true) or latest offset. */

@@ -55,8 +55,11 @@ export interface HeartbeatRequest {
   topics?: string[];
   topicPattern?: string;
   instanceId?: string;
+  clientId?: string;
   ownedPartitions?: WireTopicPartitions[];
   sessionTimeoutMs?: number;
+  rebalanceTimeoutMs?: number;
+  assignor?: 'uniform' | 'range';
 }
 
 export interface HeartbeatResponse {
@@ -111,6 +114,8 @@ export interface OffsetResetRequest {
   dryRun?: boolean;
   /** Limit the reset to these partitions (all when absent). */
   partitions?: number[];
+  /** With `to: "offset"`: an offset per partition. */
+  offsets?: { partition: number; offset: string }[];
 }
 
 export interface OffsetResetResponse {

@@ -33,6 +33,8 @@ export class PendingRecord {
     readonly sink: RecordSink,
     readonly index: number,
     readonly enqueuedAt: number,
+    /** The request-level compression the send asked for ('none', 'gzip', ...). */
+    readonly compression = 'none',
   ) {
     let binary = isBinary(key) || isBinary(value);
     if (headers) for (const v of Object.values(headers)) binary ||= isBinary(v);
@@ -97,8 +99,10 @@ export interface BuiltRequest {
   taken: number[];
 }
 
-const envelopeBytes = (base64: boolean) =>
-  '{"records":[]}'.length + (base64 ? ',"encoding":"base64"'.length : 0);
+const envelopeBytes = (base64: boolean, compression = 'none') =>
+  '{"records":[]}'.length +
+  (base64 ? ',"encoding":"base64"'.length : 0) +
+  (compression === 'none' ? 0 : `,"compression":"${compression}"`.length);
 
 /**
  * Takes records from the front of the queues (all of one topic, in the order given) into one
@@ -131,6 +135,11 @@ export function buildRequest(
         full = true;
         break;
       }
+      if (selected.length > 0 && rec.compression !== (selected[0] as PendingRecord).compression) {
+        // One compression per request: the rest waits for the next one.
+        full = true;
+        break;
+      }
       const nextBase64: boolean = base64 || rec.binary;
       let nextBytes = bytes;
       if (nextBase64 !== base64) {
@@ -153,7 +162,11 @@ export function buildRequest(
     }
   }
 
+  const compression = selected[0]?.compression ?? 'none';
   const parts = selected.map((r) => r.json(base64));
-  const body = `{"records":[${parts.join(',')}]${base64 ? ',"encoding":"base64"' : ''}}`;
+  const body = `{"records":[${parts.join(',')}]${base64 ? ',"encoding":"base64"' : ''}${
+    compression === 'none' ? '' : `,"compression":"${compression}"`
+  }}`;
+  bytes += envelopeBytes(base64, compression) - envelopeBytes(base64);
   return { topic, records: selected, base64, body, bytes, partitions, taken };
 }

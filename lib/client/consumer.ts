@@ -153,6 +153,7 @@ export class Consumer {
     private readonly config: ConsumerConfig,
     clientRetry: ResolvedRetry,
     private readonly log: Logger,
+    private readonly clientId?: string,
   ) {
     if (!config || typeof config.groupId !== 'string' || config.groupId === '') {
       throw new StrataUsageError('consumer: `groupId` is required');
@@ -414,6 +415,11 @@ export class Consumer {
       memberEpoch: this.memberEpoch,
       ...this.subscriptionFields(),
       ...(this.config.instanceId ? { instanceId: this.config.instanceId } : {}),
+      ...(this.clientId && joining ? { clientId: this.clientId } : {}),
+      ...(this.config.rebalanceTimeout !== undefined && joining
+        ? { rebalanceTimeoutMs: this.config.rebalanceTimeout }
+        : {}),
+      ...(this.config.assignor && joining ? { assignor: this.config.assignor } : {}),
       ...(this.config.sessionTimeout !== undefined ? { sessionTimeoutMs: this.config.sessionTimeout } : {}),
       ownedPartitions: owned,
     };
@@ -817,8 +823,10 @@ export class Consumer {
         lastOffset: last.offset,
       };
       this.emitter.emit(CONSUMER_EVENTS.START_BATCH_PROCESS, batchInfo);
+      // A message processed while the consumer stops still counts (it is committed on the way
+      // out); after a seek or once the partition is lost it does not.
       const resolveOffset = (offset: string) => {
-        if (stale()) return;
+        if (generation !== ps.generation || ps.lost) return;
         const next = BigInt(offset) + 1n;
         if (next > ps.resolvedOffset) {
           ps.uncommitted += Number(next - ps.resolvedOffset);
@@ -851,7 +859,7 @@ export class Consumer {
             isStale: () => stale(),
           };
           await this.runConfig.eachBatch(payload);
-          if (this.runConfig.eachBatchAutoResolve && !stale()) resolveOffset(last.offset);
+          if (this.runConfig.eachBatchAutoResolve) resolveOffset(last.offset);
         } else if (this.runConfig.eachMessage) {
           for (const message of messages) {
             if (stale() || this.isPaused(ps)) break;

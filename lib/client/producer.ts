@@ -23,6 +23,7 @@ import type { Logger } from './logger.js';
 import type { TopicMetadataCache } from './metadata.js';
 import { type ResolvedRetry, resolveRetry } from './retry.js';
 import type {
+  CompressionTypes,
   IHeaders,
   Message,
   PartitionMetadata,
@@ -181,7 +182,7 @@ export class Producer {
         `send: invalid messages array ${String(record.messages)} for topic "${record.topic}"`,
       );
     }
-    return this.sendAll([{ topic: record.topic, messages: record.messages }]);
+    return this.sendAll([{ topic: record.topic, messages: record.messages }], record.compression);
   }
 
   async sendBatch(batch: ProducerBatch): Promise<RecordMetadata[]> {
@@ -191,7 +192,7 @@ export class Producer {
         throw new StrataUsageError('sendBatch: each entry needs `topic` and `messages`');
       }
     }
-    return this.sendAll(topicMessages);
+    return this.sendAll(topicMessages, batch.compression);
   }
 
   /** Sends whatever is waiting now, without lingering, and resolves when nothing is in flight. */
@@ -208,7 +209,11 @@ export class Producer {
     }
   }
 
-  private async sendAll(topicMessages: { topic: string; messages: Message[] }[]): Promise<RecordMetadata[]> {
+  private async sendAll(
+    topicMessages: { topic: string; messages: Message[] }[],
+    compression?: CompressionTypes,
+  ): Promise<RecordMetadata[]> {
+    const codec = compressionName(compression);
     const topics: string[] = [];
     for (const tm of topicMessages) for (let i = 0; i < tm.messages.length; i++) topics.push(tm.topic);
     const tracker = new SendTracker(topics);
@@ -245,6 +250,7 @@ export class Producer {
         tracker,
         index,
         now,
+        codec,
       );
       this.enqueue(rec);
     });
@@ -418,6 +424,15 @@ export class Producer {
       }
     }
   }
+}
+
+const COMPRESSION_NAMES = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const;
+
+function compressionName(compression: CompressionTypes | undefined): string {
+  if (compression === undefined || compression === null) return 'none';
+  const name = COMPRESSION_NAMES[compression];
+  if (!name) throw new StrataUsageError(`send: unknown compression ${compression}`);
+  return name;
 }
 
 function normalisePayload(value: unknown, what: string): Payload {

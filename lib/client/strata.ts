@@ -37,6 +37,7 @@ export class Strata {
   private readonly retry: ResolvedRetry;
   private readonly log: Logger;
   private readonly metadata: TopicMetadataCache;
+  private readonly clientId: string | undefined;
 
   constructor(config: StrataConfig) {
     if (!config || typeof config.endpoint !== 'string' || config.endpoint === '') {
@@ -45,6 +46,7 @@ export class Strata {
       );
     }
     this.retry = resolveRetry(config.retry);
+    this.clientId = config.clientId;
     this.log = createLogger(config.logLevel ?? logLevel.INFO, config.logCreator);
     const transport = new Transport({
       endpoint: config.endpoint,

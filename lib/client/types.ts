@@ -184,7 +184,10 @@ export interface ConsumerConfig {
   retry?: RetryOptions;
   /** Accepted for KafkaJS compatibility; the server assigns (uniform or range, chosen per group). */
   partitionAssigners?: unknown[];
+  /** ms a member may take to release revoked partitions. */
   rebalanceTimeout?: number;
+  /** Strata: the server-side assignor the group uses (the first member's choice wins). Default uniform. */
+  assignor?: 'uniform' | 'range';
   allowAutoTopicCreation?: boolean;
   maxBytes?: number;
   minBytes?: number;

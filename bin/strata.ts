@@ -1,0 +1,33 @@
+/**
+ * The `strata` CLI's process edge: reads STRATA_ENDPOINT, wires stdio and Ctrl-C, exits with the
+ * code lib/cli/main.ts returns. Run through bin/strata.js (or `npx tsx bin/strata.ts`).
+ */
+import { runCli } from '../lib/cli/main.js';
+
+const interrupted = new AbortController();
+let interrupts = 0;
+const onSignal = () => {
+  interrupts++;
+  // The first Ctrl-C stops following and leaves cleanly; a second one does not wait.
+  if (interrupts > 1) process.exit(130);
+  interrupted.abort();
+};
+process.on('SIGINT', onSignal);
+process.on('SIGTERM', onSignal);
+
+// `strata consume ... | head`: a closed pipe is the reader saying "enough", not an error.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
+const code = await runCli(process.argv.slice(2), {
+  stdout: process.stdout,
+  stderr: process.stderr,
+  stdin: process.stdin,
+  defaultEndpoint: process.env.STRATA_ENDPOINT,
+  signal: interrupted.signal,
+});
+process.exitCode = code;
+// Let stdout drain, then leave even if a keep-alive socket lingers.
+process.stdout.write('', () => process.exit(code));
