@@ -1,16 +1,9 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Engine } from '../lib/engine.js';
+import { METRIC } from '../lib/metrics.js';
 import { type StorageSurvey, surveyStorage } from '../lib/ops/maintenance.js';
 import { observe, type Telemetry } from './observability.js';
 import { lambdaEngine } from './runtime.js';
-
-/** Metric names the construct's dashboard reads. */
-export const MAINTENANCE_METRIC = {
-  orphans: 'OrphanedSegments',
-  oldestOrphanAge: 'OldestOrphanAge',
-  deletedTopics: 'DeletedTopicsPending',
-  oldestDeletedTopicAge: 'OldestDeletedTopicAge',
-} as const;
 
 /**
  * The scheduled maintenance run (EventBridge). For now it measures the cleanup backlog (orphaned
@@ -21,15 +14,15 @@ export const MAINTENANCE_METRIC = {
 export function createMaintenanceHandler(engine: Engine) {
   return async (_event: unknown, { logger, metrics }: Telemetry): Promise<StorageSurvey> => {
     const survey = await surveyStorage(engine);
-    metrics.addMetric(MAINTENANCE_METRIC.orphans, MetricUnit.Count, survey.orphans);
+    metrics.addMetric(METRIC.orphanedSegments, MetricUnit.Count, survey.orphans);
     metrics.addMetric(
-      MAINTENANCE_METRIC.oldestOrphanAge,
+      METRIC.oldestOrphanAge,
       MetricUnit.Seconds,
       Math.round(survey.oldestOrphanAgeMs / 1000),
     );
-    metrics.addMetric(MAINTENANCE_METRIC.deletedTopics, MetricUnit.Count, survey.deletedTopics);
+    metrics.addMetric(METRIC.deletedTopicsPending, MetricUnit.Count, survey.deletedTopics);
     metrics.addMetric(
-      MAINTENANCE_METRIC.oldestDeletedTopicAge,
+      METRIC.oldestDeletedTopicAge,
       MetricUnit.Seconds,
       Math.round(survey.oldestDeletedTopicAgeMs / 1000),
     );

@@ -17,34 +17,13 @@ import type { Context } from 'aws-lambda';
 import type { Engine } from '../lib/engine.js';
 import { errorResult, type HttpResult } from '../lib/http/api.js';
 import type { RouteGroup } from '../lib/http/routes.js';
+import { METRIC, METRIC_DIMENSIONS, METRICS_NAMESPACE } from '../lib/metrics.js';
 import type { AwsClients } from '../lib/storage/aws-clients.js';
+
+export { METRIC } from '../lib/metrics.js';
 
 /** A deployed function: one per route group, plus the scheduled maintenance and the live tail. */
 export type ObservedFunction = RouteGroup | 'maintenance' | 'tail';
-
-export const METRICS_NAMESPACE = 'Strata';
-
-/** Metric names, shared with the CDK construct's dashboard and alarms. */
-export const METRIC = {
-  recordsProduced: 'RecordsProduced',
-  /** Segment object bytes written to S3 (after compression, with the segment header and footer). */
-  bytesProduced: 'BytesProduced',
-  recordsFetched: 'RecordsFetched',
-  /** Response bytes handed to consumers. */
-  bytesFetched: 'BytesFetched',
-  /** Segment bytes read from S3: cache misses only. */
-  segmentBytesRead: 'SegmentBytesRead',
-  /** How long a long-poll fetch (waitMs > 0) held the request, including the read that ended it. */
-  fetchWaitTime: 'FetchWaitTime',
-  /** Records between the end of a fetch and the high watermark: how far behind the reader is. */
-  fetchLag: 'FetchLag',
-  /** Transactions cancelled because a condition no longer held (a partition head moved, a group changed); each is retried. */
-  commitConflicts: 'CommitConflicts',
-  /** S3 SlowDown and DynamoDB throttling responses, per attempt (the SDK retries them). */
-  storageThrottles: 'StorageThrottles',
-  /** Error responses, with an ErrorCode dimension (the Kafka error name). */
-  errors: 'Errors',
-} as const;
 
 export interface Telemetry {
   logger: Logger;
@@ -114,7 +93,7 @@ export function createTelemetry(fn: ObservedFunction): Telemetry {
   const logger = new Logger({ serviceName: fn });
   const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: fn });
   // Several clusters may share an account and region: the construct passes its own name.
-  metrics.setDefaultDimensions({ cluster: process.env.STRATA_CLUSTER_NAME || 'strata' });
+  metrics.setDefaultDimensions({ [METRIC_DIMENSIONS.cluster]: process.env.STRATA_CLUSTER_NAME || 'strata' });
   return { logger, metrics };
 }
 
@@ -156,7 +135,7 @@ function recordHttp(
   if (result.statusCode >= 400) {
     const code = errorCode(body) ?? `HTTP_${result.statusCode}`;
     const single = metrics.singleMetric();
-    single.addDimension('ErrorCode', code);
+    single.addDimension(METRIC_DIMENSIONS.errorCode, code);
     single.addMetric(METRIC.errors, MetricUnit.Count, 1);
     logger.debug('request failed', { statusCode: result.statusCode, code, elapsedMs: Math.round(elapsedMs) });
     return;
