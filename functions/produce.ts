@@ -5,29 +5,59 @@ import {
   type HttpEvent,
   type HttpHandler,
   json,
+  parseBody,
   parseWith,
   pathParam,
   readJson,
   withErrors,
 } from '../lib/http/api.js';
-import { type ProduceRecordInput, produce } from '../lib/ops/produce.js';
+import { type IdempotentProducerInput, type ProduceRecordInput, produce } from '../lib/ops/produce.js';
+import { initProducer } from '../lib/ops/producers.js';
 import type { RecordHeader } from '../lib/types.js';
-import { checkRecordCount, decodePayload, LIMITS, type ProduceBody, produceBody } from '../lib/validation.js';
+import {
+  checkRecordCount,
+  decodePayload,
+  initProducerBody,
+  LIMITS,
+  type ProduceBody,
+  produceBody,
+} from '../lib/validation.js';
 import { observe } from './observability.js';
 import { lambdaEngine } from './runtime.js';
 
 export function createProduceHandler(engine: Engine): HttpHandler {
   return withErrors(async (event) => {
-    if (event.routeKey !== 'POST /v1/topics/{topic}/records')
-      throw new RouteNotFoundError(`no route ${event.routeKey}`);
-    const raw = readJson(event);
-    checkRecordCount(raw);
-    const body = parseWith(produceBody, raw, 'request body');
-    const offsets = await produce(engine, pathParam(event, 'topic'), toRecords(body), {
-      compression: CompressionType[body.compression ?? 'none'],
-    });
-    return json(200, { offsets: offsets.map((o) => ({ partition: o.partition, offset: String(o.offset) })) });
+    switch (event.routeKey) {
+      case 'POST /v1/topics/{topic}/records': {
+        const raw = readJson(event);
+        checkRecordCount(raw);
+        const body = parseWith(produceBody, raw, 'request body');
+        const offsets = await produce(engine, pathParam(event, 'topic'), toRecords(body), {
+          compression: CompressionType[body.compression ?? 'none'],
+          ...(body.producer ? { producer: toProducer(body.producer) } : {}),
+        });
+        return json(200, {
+          offsets: offsets.map((o) => ({ partition: o.partition, offset: String(o.offset) })),
+        });
+      }
+      case 'POST /v1/producers': {
+        const body = parseBody(event, initProducerBody);
+        return json(200, await initProducer(engine, body ?? {}));
+      }
+      default:
+        throw new RouteNotFoundError(`no route ${event.routeKey}`);
+    }
   });
+}
+
+function toProducer(p: NonNullable<ProduceBody['producer']>): IdempotentProducerInput {
+  const sequences = new Map<number, number>();
+  for (const s of p.sequences) {
+    if (sequences.has(s.partition))
+      throw new InvalidRequestError(`partition ${s.partition} has two sequences`);
+    sequences.set(s.partition, s.baseSequence);
+  }
+  return { producerId: p.producerId, producerEpoch: p.producerEpoch, sequences };
 }
 
 /** Wire records (strings, a headers object) to engine records (bytes, a header list). */

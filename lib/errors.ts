@@ -249,3 +249,33 @@ export class StaleMemberEpochError extends StrataError {
   readonly retriable = false;
   readonly httpStatus = 409;
 }
+
+// --- Idempotent producer ---------------------------------------------------------------------
+
+export class OutOfOrderSequenceNumberError extends StrataError {
+  readonly code = 'OUT_OF_ORDER_SEQUENCE_NUMBER';
+  readonly kafkaCode = 45;
+  readonly retriable = false;
+  readonly httpStatus = 409;
+}
+
+export class DuplicateSequenceNumberError extends StrataError {
+  readonly code = 'DUPLICATE_SEQUENCE_NUMBER';
+  readonly kafkaCode = 46;
+  readonly retriable = false;
+  readonly httpStatus = 409;
+}
+
+export class InvalidProducerEpochError extends StrataError {
+  readonly code = 'INVALID_PRODUCER_EPOCH';
+  readonly kafkaCode = 47;
+  readonly retriable = false;
+  readonly httpStatus = 409;
+}
+
+export class UnknownProducerIdError extends StrataError {
+  readonly code = 'UNKNOWN_PRODUCER_ID';
+  readonly kafkaCode = 59;
+  readonly retriable = false;
+  readonly httpStatus = 404;
+}

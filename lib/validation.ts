@@ -105,8 +105,32 @@ export const produceBody = z
     records: z.array(produceRecord).min(1, 'at least one record is required'),
     encoding: z.enum(['utf8', 'base64']).optional(),
     compression: z.enum(['none', 'gzip', 'snappy', 'lz4', 'zstd']).optional(),
+    /** Idempotent produce: see docs/api.md. */
+    producer: z
+      .object({
+        producerId: z.string().regex(/^\d{1,16}$/, 'must be a producer id from POST /v1/producers'),
+        producerEpoch: z.number().int().min(0).max(32_767),
+        sequences: z
+          .array(
+            z
+              .object({
+                partition: z.number().int().min(0),
+                baseSequence: z
+                  .number()
+                  .int()
+                  .min(0)
+                  .max(2 ** 31 - 1),
+              })
+              .strict(),
+          )
+          .min(1),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
+
+export const initProducerBody = z.object({ transactionalId: z.string().optional() }).strict().optional();
 
 export type ProduceBody = z.infer<typeof produceBody>;
 

@@ -2,13 +2,28 @@ import { randomUUID } from 'node:crypto';
 import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Engine } from '../engine.js';
-import { CommitConflictError, KafkaStorageError, UnknownTopicOrPartitionError } from '../errors.js';
+import {
+  CommitConflictError,
+  InvalidProducerEpochError,
+  KafkaStorageError,
+  UnknownTopicOrPartitionError,
+} from '../errors.js';
+import { advance, type ProducerPartitionState, type SequencedBatch } from '../idempotence.js';
 import { indexKeys, metaKeys } from '../storage/keys.js';
 import { sleep } from '../storage/metadata-store.js';
 import type { Topic } from '../types.js';
 
-/** TransactWriteItems holds 100 actions: the topic check, the segment record, then head + index per partition. */
+/**
+ * TransactWriteItems holds 100 actions: the topic check and the segment record, then head + index
+ * per partition (49 partitions). An idempotent produce adds the producer's epoch check and one
+ * sequence-state update per partition (32 partitions).
+ */
 export const MAX_PARTITIONS_PER_COMMIT = 49;
+export const MAX_PARTITIONS_PER_IDEMPOTENT_COMMIT = 32;
+
+function layout(idempotent: boolean) {
+  return idempotent ? { fixed: 3, stride: 3 } : { fixed: 2, stride: 2 };
+}
 
 /** One partition's batch inside an uploaded segment object, not yet given offsets. */
 export interface PendingBatch {
@@ -24,12 +39,26 @@ export interface CommitRequest {
   objectKey: string;
   objectBytes: number;
   batches: PendingBatch[];
+  /** Set for an idempotent produce: sequences are checked in the same transaction as the heads. */
+  producer?: CommitProducer;
+}
+
+export interface CommitProducer {
+  producerId: string;
+  epoch: number;
+  /** Per partition: this batch's sequence range, and the state it was checked against. */
+  partitions: Map<number, { batch: SequencedBatch; prior: ProducerPartitionState | undefined }>;
+}
+
+/** The producer's sequence state moved under us (a concurrent retry): re-check and commit again. */
+export class ProducerStateChanged extends Error {
+  constructor() {
+    super('producer state changed during the commit');
+  }
 }
 
 /** Base offset per partition, as committed. */
 export type CommittedOffsets = Map<number, number>;
-
-const ACTIONS_BEFORE_BATCHES = 2;
 
 /**
  * Commits every batch of one segment object in one DynamoDB transaction: for each partition a
@@ -44,9 +73,11 @@ const ACTIONS_BEFORE_BATCHES = 2;
  */
 export async function commitBatches(engine: Engine, req: CommitRequest): Promise<CommittedOffsets> {
   const { topic, batches } = req;
-  if (batches.length === 0 || batches.length > MAX_PARTITIONS_PER_COMMIT) {
-    throw new RangeError(`a commit covers 1-${MAX_PARTITIONS_PER_COMMIT} partitions, got ${batches.length}`);
+  const max = req.producer ? MAX_PARTITIONS_PER_IDEMPOTENT_COMMIT : MAX_PARTITIONS_PER_COMMIT;
+  if (batches.length === 0 || batches.length > max) {
+    throw new RangeError(`a commit covers 1-${max} partitions, got ${batches.length}`);
   }
+  const { fixed, stride } = layout(req.producer !== undefined);
   const expected = batches.map((b) => engine.watch.guessNextOffset(topic.topicId, b.partition) ?? 0);
   let lastError: unknown;
   let ambiguous = false;
@@ -86,15 +117,27 @@ export async function commitBatches(engine: Engine, req: CommitRequest): Promise
           cause: err,
         });
       }
+      if (req.producer && reasons[2]?.Code === 'ConditionalCheckFailed') {
+        throw new InvalidProducerEpochError(
+          `producer ${req.producer.producerId} epoch ${req.producer.epoch} was fenced`,
+          { cause: err },
+        );
+      }
+      if (
+        req.producer &&
+        batches.some((_, i) => reasons[fixed + stride * i + 2]?.Code === 'ConditionalCheckFailed')
+      ) {
+        throw new ProducerStateChanged();
+      }
       let transient = false;
       batches.forEach((b, i) => {
-        const head = reasons[ACTIONS_BEFORE_BATCHES + 2 * i];
+        const head = reasons[fixed + stride * i];
         if (head?.Code === 'ConditionalCheckFailed') {
           const next = Number(plainItem(head.Item)?.nextOffset ?? 0);
           expected[i] = next;
           engine.watch.observe(topic.topicId, b.partition, next);
         }
-        const index = reasons[ACTIONS_BEFORE_BATCHES + 2 * i + 1];
+        const index = reasons[fixed + stride * i + 1];
         if (index?.Code === 'ConditionalCheckFailed' && head?.Code !== 'ConditionalCheckFailed') {
           throw new KafkaStorageError(
             `index entry for ${topic.name}/${b.partition} exists past the partition head: metadata is inconsistent`,
@@ -157,6 +200,17 @@ function commitActions(engine: Engine, req: CommitRequest, expected: number[]) {
       },
     },
   ];
+  const { producer } = req;
+  if (producer) {
+    actions.push({
+      ConditionCheck: {
+        TableName: metaTable,
+        Key: metaKeys.producer(producer.producerId),
+        ConditionExpression: 'epoch = :e',
+        ExpressionAttributeValues: { ':e': producer.epoch },
+      },
+    });
+  }
   req.batches.forEach((b, i) => {
     const base = expected[i] as number;
     const next = base + b.recordCount;
@@ -191,8 +245,37 @@ function commitActions(engine: Engine, req: CommitRequest, expected: number[]) {
         },
       },
     );
+    if (producer) actions.push(producerStateUpdate(metaTable, producer, req.topic, b.partition, base));
   });
   return actions;
+}
+
+/** Moves the producer's sequence state for one partition, conditional on the state it was checked against. */
+function producerStateUpdate(
+  metaTable: string,
+  producer: CommitProducer,
+  topic: Topic,
+  partition: number,
+  base: number,
+) {
+  const entry = producer.partitions.get(partition);
+  if (!entry) throw new RangeError(`no sequence for partition ${partition}`);
+  const next = advance(entry.prior, entry.batch, base);
+  const { prior } = entry;
+  return {
+    Update: {
+      TableName: metaTable,
+      Key: metaKeys.producerPartition(producer.producerId, topic.topicId, partition),
+      UpdateExpression: 'SET epoch = :e, nextSeq = :n, batches = :b',
+      ConditionExpression: prior ? 'epoch = :pe AND nextSeq = :pn' : 'attribute_not_exists(pk)',
+      ExpressionAttributeValues: {
+        ':e': next.epoch,
+        ':n': next.nextSeq,
+        ':b': next.batches,
+        ...(prior ? { ':pe': prior.epoch, ':pn': prior.nextSeq } : {}),
+      },
+    },
+  };
 }
 
 const TRANSIENT_REASONS = new Set([

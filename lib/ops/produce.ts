@@ -2,17 +2,27 @@ import { encodeBatch } from '../codec/record-batch.js';
 import { SegmentWriter } from '../codec/segment.js';
 import type { Engine } from '../engine.js';
 import {
+  DuplicateSequenceNumberError,
   InvalidRequestError,
   KafkaStorageError,
   MessageTooLargeError,
   RecordListTooLargeError,
   UnknownTopicOrPartitionError,
 } from '../errors.js';
+import { checkSequence, type ProducerPartitionState, type SequencedBatch } from '../idempotence.js';
 import { partitionForKey } from '../partitioner.js';
 import { newSegmentKey } from '../storage/segment-store.js';
 import type { ProducerRecord, RecordHeader, Topic } from '../types.js';
 import { LIMITS } from '../validation.js';
-import { commitBatches, MAX_PARTITIONS_PER_COMMIT, type PendingBatch } from './commit.js';
+import {
+  type CommitProducer,
+  commitBatches,
+  MAX_PARTITIONS_PER_COMMIT,
+  MAX_PARTITIONS_PER_IDEMPOTENT_COMMIT,
+  type PendingBatch,
+  ProducerStateChanged,
+} from './commit.js';
+import { loadProducerStates } from './producers.js';
 import { checkPartition, getTopic } from './topics.js';
 
 export interface ProduceRecordInput {
@@ -27,7 +37,19 @@ export interface ProduceRecordInput {
 export interface ProduceOptions {
   /** Kafka compression id (0 none, 1 gzip, ...). */
   compression?: number;
+  /** Makes the produce idempotent: every record names its partition, and each partition its base sequence. */
+  producer?: IdempotentProducerInput;
 }
+
+export interface IdempotentProducerInput {
+  producerId: string;
+  producerEpoch: number;
+  /** Partition -> the sequence number of its first record in this request. */
+  sequences: Map<number, number>;
+}
+
+/** A producer's retry that can no longer be answered; the caller gets a typed error instead. */
+const MAX_PRODUCER_STATE_RETRIES = 5;
 
 export interface ProducedOffset {
   partition: number;
@@ -67,16 +89,34 @@ export async function produce(
     }
     list.push({ key: r.key, value: r.value, headers: r.headers, timestamp: r.timestamp ?? now });
   });
-  if (byPartition.size > MAX_PARTITIONS_PER_COMMIT) {
+  const maxPartitions = options.producer ? MAX_PARTITIONS_PER_IDEMPOTENT_COMMIT : MAX_PARTITIONS_PER_COMMIT;
+  if (byPartition.size > maxPartitions) {
     throw new InvalidRequestError(
-      `a produce request may touch at most ${MAX_PARTITIONS_PER_COMMIT} partitions (one atomic commit); this one touches ${byPartition.size}: split it`,
+      `a produce request may touch at most ${maxPartitions} partitions (one atomic commit); this one touches ${byPartition.size}: split it`,
     );
+  }
+  const sequenced = options.producer
+    ? checkSequencedRequest(options.producer, records, byPartition)
+    : undefined;
+  let priors = sequenced
+    ? await loadProducerStates(engine, sequenced.producerId, sequenced.epoch, topic, [...byPartition.keys()])
+    : undefined;
+  if (sequenced && priors) {
+    const duplicate = duplicateOf(sequenced, priors);
+    if (duplicate) return offsetsFor(placed, duplicate);
   }
 
   const writer = new SegmentWriter();
   const pending: PendingBatch[] = [];
   for (const [partition, list] of byPartition) {
-    const batch = encodeBatch(list, options.compression ?? 0);
+    const producerInfo = sequenced
+      ? {
+          producerId: Number(sequenced.producerId),
+          producerEpoch: sequenced.epoch,
+          baseSequence: sequenced.batches.get(partition)?.baseSequence ?? -1,
+        }
+      : undefined;
+    const batch = encodeBatch(list, options.compression ?? 0, producerInfo);
     const ref = writer.add(
       {
         topic: topic.name,
@@ -106,21 +146,33 @@ export async function produce(
     throw new KafkaStorageError(`segment upload failed: ${(err as Error).message}`, { cause: err });
   }
 
-  let committed: Map<number, number>;
-  try {
-    committed = await commitBatches(engine, { topic, objectKey, objectBytes: body.length, batches: pending });
-  } catch (err) {
-    if (err instanceof UnknownTopicOrPartitionError) engine.topics.invalidate(topic.name);
-    await recordOrphan(engine, objectKey, err);
-    throw err;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const producer = sequenced && priors ? commitProducer(sequenced, priors) : undefined;
+      const committed = await commitBatches(engine, {
+        topic,
+        objectKey,
+        objectBytes: body.length,
+        batches: pending,
+        ...(producer ? { producer } : {}),
+      });
+      return offsetsFor(placed, committed);
+    } catch (err) {
+      if (err instanceof ProducerStateChanged && sequenced && attempt < MAX_PRODUCER_STATE_RETRIES) {
+        // A concurrent retry of this request may have committed first: if so, answer with its offsets.
+        priors = await loadProducerStates(engine, sequenced.producerId, sequenced.epoch, topic, [
+          ...byPartition.keys(),
+        ]);
+        const duplicate = duplicateOf(sequenced, priors);
+        if (!duplicate) continue;
+        await recordOrphan(engine, objectKey, 'duplicate of a concurrent retry');
+        return offsetsFor(placed, duplicate);
+      }
+      if (err instanceof UnknownTopicOrPartitionError) engine.topics.invalidate(topic.name);
+      await recordOrphan(engine, objectKey, err);
+      throw err;
+    }
   }
-
-  const nextInPartition = new Map(committed);
-  return placed.map((partition) => {
-    const offset = nextInPartition.get(partition) as number;
-    nextInPartition.set(partition, offset + 1);
-    return { partition, offset };
-  });
 }
 
 async function topicForProduce(engine: Engine, name: string, now: number, fresh = false): Promise<Topic> {
@@ -129,6 +181,69 @@ async function topicForProduce(engine: Engine, name: string, now: number, fresh 
   const topic = await getTopic(engine, name);
   engine.topics.set(topic, now);
   return topic;
+}
+
+interface SequencedRequest {
+  producerId: string;
+  epoch: number;
+  batches: Map<number, SequencedBatch>;
+}
+
+/** An idempotent request names every record's partition and a base sequence for each partition it touches. */
+function checkSequencedRequest(
+  producer: IdempotentProducerInput,
+  records: readonly ProduceRecordInput[],
+  byPartition: Map<number, ProducerRecord[]>,
+): SequencedRequest {
+  if (records.some((r) => r.partition === undefined)) {
+    throw new InvalidRequestError('an idempotent produce must give every record its partition');
+  }
+  const batches = new Map<number, SequencedBatch>();
+  for (const [partition, list] of byPartition) {
+    const baseSequence = producer.sequences.get(partition);
+    if (baseSequence === undefined)
+      throw new InvalidRequestError(`no base sequence for partition ${partition}`);
+    batches.set(partition, { epoch: producer.producerEpoch, baseSequence, recordCount: list.length });
+  }
+  if (producer.sequences.size !== byPartition.size) {
+    throw new InvalidRequestError('sequences name a partition that no record of the request goes to');
+  }
+  return { producerId: producer.producerId, epoch: producer.producerEpoch, batches };
+}
+
+/** The original base offsets when every batch of the request is a retained duplicate; undefined to append. */
+function duplicateOf(
+  req: SequencedRequest,
+  states: Map<number, ProducerPartitionState | undefined>,
+): Map<number, number> | undefined {
+  const verdicts = [...req.batches].map(([p, batch]) => [p, checkSequence(states.get(p), batch)] as const);
+  const duplicates = verdicts.filter(([, v]) => v.kind === 'duplicate');
+  if (duplicates.length === 0) return undefined;
+  if (duplicates.length !== verdicts.length) {
+    throw new DuplicateSequenceNumberError('part of this request was already written under these sequences');
+  }
+  return new Map(verdicts.map(([p, v]) => [p, (v as { baseOffset: number }).baseOffset]));
+}
+
+function commitProducer(
+  req: SequencedRequest,
+  priors: Map<number, ProducerPartitionState | undefined>,
+): CommitProducer {
+  return {
+    producerId: req.producerId,
+    epoch: req.epoch,
+    partitions: new Map([...req.batches].map(([p, batch]) => [p, { batch, prior: priors.get(p) }])),
+  };
+}
+
+/** One offset per record, in request order, from each partition's base offset. */
+function offsetsFor(placed: number[], bases: Map<number, number>): ProducedOffset[] {
+  const next = new Map(bases);
+  return placed.map((partition) => {
+    const offset = next.get(partition) as number;
+    next.set(partition, offset + 1);
+    return { partition, offset };
+  });
 }
 
 /**

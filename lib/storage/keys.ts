@@ -29,6 +29,15 @@ export const metaKeys = {
   /** Registry of group ids, written with the group's creation and deletion, so listing is one Query. */
   groupRegistry: (groupId: string) => ({ pk: 'groups', sk: groupId }),
   groupsPk: 'groups',
+  /** An idempotent producer: its current epoch. */
+  producer: (producerId: string) => ({ pk: `producer#${producerId}`, sk: 'producer' }),
+  /** Maps a transactionalId to its producer id, so re-initialising bumps the epoch. */
+  transactionalId: (transactionalId: string) => ({ pk: `txnid#${transactionalId}`, sk: 'txnid' }),
+  /** Per producer and partition: the epoch, the next sequence, and the last 5 batches' sequence ranges. */
+  producerPartition: (producerId: string, topicId: string, partition: number) => ({
+    pk: `pstate#${producerId}`,
+    sk: `${topicId}#${partition}`,
+  }),
 } as const;
 
 export const indexKeys = {

@@ -185,23 +185,9 @@ export class MetadataStore {
   /** Heads of the given partitions (all of them by default), in partition order. */
   async getHeads(topic: Topic, partitions?: number[]): Promise<PartitionHead[]> {
     const wanted = partitions ?? Array.from({ length: topic.partitions }, (_, p) => p);
-    const byPk = new Map<string, PartitionHead>();
-    for (let i = 0; i < wanted.length; i += BATCH_GET_LIMIT) {
-      let keys: Record<string, unknown>[] | undefined = wanted
-        .slice(i, i + BATCH_GET_LIMIT)
-        .map((p) => metaKeys.head(topic.topicId, p));
-      // BatchGet may hand back unprocessed keys under load; ask again until none are left.
-      for (let attempt = 0; keys && keys.length > 0; attempt++) {
-        if (attempt > 0) await sleep(Math.min(1000, 20 * 2 ** attempt));
-        const res: BatchGetCommandOutput = await this.doc.send(
-          new BatchGetCommand({ RequestItems: { [this.metaTable]: { Keys: keys, ConsistentRead: true } } }),
-        );
-        for (const item of res.Responses?.[this.metaTable] ?? [])
-          byPk.set(String(item.pk), headFromItem(item));
-        keys = res.UnprocessedKeys?.[this.metaTable]?.Keys;
-      }
-    }
-    return wanted.map((p) => byPk.get(metaKeys.head(topic.topicId, p).pk) ?? EMPTY_HEAD);
+    const keys = wanted.map((p) => metaKeys.head(topic.topicId, p));
+    const items = await this.batchGetMeta(keys);
+    return keys.map((k) => headFromItem(items.get(k.pk + k.sk)));
   }
 
   /**
@@ -283,6 +269,26 @@ export class MetadataStore {
       new GetCommand({ TableName: this.metaTable, Key: key, ConsistentRead: true }),
     );
     return res.Item;
+  }
+
+  /** Consistent BatchGet of meta items, keyed by pk + sk. Retries unprocessed keys. */
+  async batchGetMeta(keys: { pk: string; sk: string }[]): Promise<Map<string, Record<string, unknown>>> {
+    const out = new Map<string, Record<string, unknown>>();
+    for (let i = 0; i < keys.length; i += BATCH_GET_LIMIT) {
+      let pending: Record<string, unknown>[] | undefined = keys.slice(i, i + BATCH_GET_LIMIT);
+      for (let attempt = 0; pending && pending.length > 0; attempt++) {
+        if (attempt > 0) await sleep(Math.min(1000, 20 * 2 ** attempt));
+        const res: BatchGetCommandOutput = await this.doc.send(
+          new BatchGetCommand({
+            RequestItems: { [this.metaTable]: { Keys: pending, ConsistentRead: true } },
+          }),
+        );
+        for (const item of res.Responses?.[this.metaTable] ?? [])
+          out.set(String(item.pk) + String(item.sk), item);
+        pending = res.UnprocessedKeys?.[this.metaTable]?.Keys;
+      }
+    }
+    return out;
   }
 
   async deleteItem(key: { pk: string; sk: string }): Promise<void> {
