@@ -1,0 +1,70 @@
+import { randomUUID } from 'node:crypto';
+import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import type { HttpEvent } from '../../lib/http/api.js';
+import { matchRoute, ROUTES } from '../../lib/http/routes.js';
+import { StrataCluster, type StrataClusterProps } from '../../lib/infra/strata-cluster.js';
+
+export interface SynthesizedCluster {
+  app: App;
+  stack: Stack;
+  cluster: StrataCluster;
+  template: Template;
+}
+
+/**
+ * One StrataCluster in one stack. Without `bundle`, NodejsFunction skips esbuild (the CLI's own
+ * `aws:cdk:bundling-stacks` switch): the template is the same, minus the bundled code.
+ */
+export function synthCluster(
+  props: StrataClusterProps = {},
+  options: { bundle?: boolean; outdir?: string } = {},
+): SynthesizedCluster {
+  const app = new App({
+    ...(options.outdir ? { outdir: options.outdir } : {}),
+    context: options.bundle ? {} : { 'aws:cdk:bundling-stacks': [] },
+  });
+  const stack = new Stack(app, 'StrataTest', { env: { account: '123456789012', region: 'eu-west-1' } });
+  const cluster = new StrataCluster(stack, 'Strata', props);
+  return { app, stack, cluster, template: Template.fromStack(stack) };
+}
+
+/** The event API Gateway (HTTP API, payload 2.0) hands a function for this request. */
+export function httpEvent(
+  method: string,
+  path: string,
+  options: { query?: Record<string, string>; body?: unknown; headers?: Record<string, string> } = {},
+): HttpEvent {
+  const match = matchRoute(ROUTES, method, path);
+  const routeKey = match && !('methodNotAllowed' in match) ? match.routeKey : '$default';
+  const pathParameters = match && !('methodNotAllowed' in match) ? match.pathParameters : undefined;
+  const rawQueryString = new URLSearchParams(options.query ?? {}).toString();
+  const body = options.body === undefined ? undefined : JSON.stringify(options.body);
+  const now = Date.now();
+  return {
+    version: '2.0',
+    routeKey,
+    rawPath: path,
+    rawQueryString,
+    headers: {
+      host: 'abc123.execute-api.eu-west-1.amazonaws.com',
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...options.headers,
+    },
+    ...(options.query ? { queryStringParameters: options.query } : {}),
+    ...(pathParameters ? { pathParameters } : {}),
+    requestContext: {
+      accountId: '123456789012',
+      apiId: 'abc123',
+      domainName: 'abc123.execute-api.eu-west-1.amazonaws.com',
+      domainPrefix: 'abc123',
+      http: { method, path, protocol: 'HTTP/1.1', sourceIp: '192.0.2.1', userAgent: 'vitest' },
+      requestId: `req-${randomUUID()}`,
+      routeKey,
+      stage: '$default',
+      time: new Date(now).toISOString(),
+      timeEpoch: now,
+    },
+    ...(body === undefined ? { isBase64Encoded: false } : { body, isBase64Encoded: false }),
+  };
+}
