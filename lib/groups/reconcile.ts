@@ -287,6 +287,8 @@ export function refreshTarget(
   state: GroupState,
   topics: readonly TopicInfo[],
   defaults: GroupDefaults,
+  /** The group epoch before this change: however many things changed, the epoch moves by one. */
+  base: number,
 ): void {
   const { perMember, snapshot } = resolveSubscriptions(state, topics);
   if (!sameSnapshot(snapshot, state.topics)) {
@@ -298,6 +300,7 @@ export function refreshTarget(
     state.assignor = assignor;
     state.groupEpoch++;
   }
+  if (state.groupEpoch > base + 1) state.groupEpoch = base + 1;
   if (state.groupEpoch === state.targetEpoch) return;
   const partitionCounts = Object.fromEntries(Object.entries(snapshot).map(([n, t]) => [n, t.partitions]));
   state.target = ASSIGNORS[state.assignor]({
@@ -503,7 +506,7 @@ export function reconcile(current: GroupState, hb: HeartbeatRequest, ctx: Reconc
       throw new FencedInstanceIdError(`member ${hb.memberId} does not hold instance id ${hb.instanceId}`);
     }
     removeMember(state, hb.memberId);
-    refreshTarget(state, ctx.topics, defaults);
+    refreshTarget(state, ctx.topics, defaults, current.groupEpoch);
     return { state, response: leaveResponse(hb.memberId, -1), persist: true };
   }
 
@@ -606,7 +609,7 @@ export function reconcile(current: GroupState, hb: HeartbeatRequest, ctx: Reconc
   member.lastHeartbeatAt = now;
   applySettings(member, hb);
   applySubscription(state, member, hb);
-  refreshTarget(state, ctx.topics, defaults);
+  refreshTarget(state, ctx.topics, defaults, current.groupEpoch);
   reconcileMember(state, member, now);
   return { state, response: response(member, defaults), persist: true };
 }
@@ -623,7 +626,7 @@ export function currentView(
 ): GroupState {
   const state = structuredClone(current);
   expireMembers(state, now);
-  if (topics) refreshTarget(state, topics, { ...GROUP_DEFAULTS, ...defaults });
+  if (topics) refreshTarget(state, topics, { ...GROUP_DEFAULTS, ...defaults }, current.groupEpoch);
   return state;
 }
 
