@@ -287,7 +287,9 @@ describe('bundled functions against the local stack', () => {
       headers: { 'content-type': expect.stringContaining('text/event-stream') },
     });
     const events = sseEvents(streamed.body);
-    expect(events.filter((e) => e.event === 'record').map((e) => [e.id, JSON.parse(e.data).value])).toEqual([
+    expect(
+      events.filter((e) => e.event === 'record').map((e) => [e.id, JSON.parse(e.data ?? 'null').value]),
+    ).toEqual([
       ['0', 'first'],
       ['1', 'second'],
     ]);
