@@ -51,6 +51,8 @@ export function isWriteConflict(err: unknown): boolean {
   if (err instanceof ConditionalCheckFailedException || err instanceof TransactionConflictException)
     return true;
   const e = err as { name?: string; CancellationReasons?: { Code?: string }[] };
+  if (e?.name === 'ConditionalCheckFailedException' || e?.name === 'TransactionConflictException')
+    return true;
   return (
     e?.name === 'TransactionCanceledException' &&
     (e.CancellationReasons ?? []).some(
