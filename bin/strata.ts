@@ -3,6 +3,7 @@
  * code lib/cli/main.ts returns. Run through bin/strata.js (or `npx tsx bin/strata.ts`).
  */
 import { runCli } from '../lib/cli/main.js';
+import { signerForEndpoint } from '../lib/client/sigv4.js';
 
 const interrupted = new AbortController();
 let interrupts = 0;
@@ -26,6 +27,8 @@ const code = await runCli(process.argv.slice(2), {
   stderr: process.stderr,
   stdin: process.stdin,
   defaultEndpoint: process.env.STRATA_ENDPOINT,
+  // A deployed API (not localhost) gets SigV4 with the default AWS credential chain.
+  requestSigner: (endpoint) => signerForEndpoint(endpoint, process.env),
   signal: interrupted.signal,
 });
 process.exitCode = code;

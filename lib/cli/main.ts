@@ -9,7 +9,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { fromBase64 } from '../client/bytes.js';
 import { CONSUMER_EVENTS } from '../client/consumer.js';
 import { StrataClientError, StrataOffsetOutOfRangeError } from '../client/errors.js';
-import { isAborted } from '../client/http.js';
+import { isAborted, type RequestSigner } from '../client/http.js';
 import { type LogCreator, type LogLevel, logLevel } from '../client/logger.js';
 import { isRetriable, sleep } from '../client/retry.js';
 import { Strata } from '../client/strata.js';
@@ -52,6 +52,8 @@ export interface CliIO {
   /** Aborted on Ctrl-C: following commands stop cleanly. */
   signal?: AbortSignal;
   fetch?: typeof fetch;
+  /** The signer for an endpoint (SigV4 for a deployed API; bin/strata.ts), or undefined to send unsigned. */
+  requestSigner?: (endpoint: string) => RequestSigner | undefined;
 }
 
 interface GlobalOptions {
@@ -98,8 +100,10 @@ class Context {
       const extra = Object.keys(rest).length > 0 ? ` ${JSON.stringify(rest)}` : '';
       stderr.write(`${entry.label.toLowerCase()}: ${message}${extra}\n`);
     };
+    const requestSigner = this.io.requestSigner?.(opts.endpoint);
     return new Strata({
       endpoint: opts.endpoint,
+      ...(requestSigner ? { requestSigner } : {}),
       clientId: 'strata-cli',
       logLevel: (opts.debug ? logLevel.DEBUG : logLevel.ERROR) as LogLevel,
       logCreator,
