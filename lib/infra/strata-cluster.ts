@@ -28,18 +28,12 @@ import { Construct } from 'constructs';
 import { ROUTES } from '../http/routes.js';
 import { METRIC, METRIC_DIMENSIONS, METRICS_NAMESPACE } from '../metrics.js';
 import { metaKeys } from '../storage/keys.js';
+import { BUNDLING, functionEntry, STRATA_FUNCTIONS, type StrataFunctionName } from './bundling.js';
 
 /** The repository root: function entries, the lock file and tsconfig live here. */
 const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-export type StrataFunctionName =
-  | 'health'
-  | 'topics'
-  | 'produce'
-  | 'fetch'
-  | 'groups'
-  | 'maintenance'
-  | 'tail';
+export type { StrataFunctionName };
 
 export type StrataAuthorization =
   /** SigV4-signed requests from IAM principals granted execute-api:Invoke (see grantClientAccess). */
@@ -223,7 +217,7 @@ export const FUNCTION_SIZING: Record<StrataFunctionName, FunctionSizing> = {
 };
 
 const HTTP_FUNCTIONS = ['health', 'topics', 'produce', 'fetch', 'groups'] as const;
-const ALL_FUNCTIONS: readonly StrataFunctionName[] = [...HTTP_FUNCTIONS, 'maintenance', 'tail'];
+const ALL_FUNCTIONS: readonly StrataFunctionName[] = STRATA_FUNCTIONS;
 
 /** Where the lifecycle rule expires objects; the maintenance function moves unreferenced segments here. */
 export const ORPHAN_PREFIX = 'orphans/';
@@ -407,7 +401,7 @@ export class StrataCluster extends Construct {
     this.grantAccess(role, FUNCTION_ACCESS[name]);
 
     const fn = new nodejs.NodejsFunction(this, `${id}Function`, {
-      entry: join(PROJECT_ROOT, 'functions', `${name}.ts`),
+      entry: join(PROJECT_ROOT, functionEntry(name)),
       handler: 'handler',
       projectRoot: PROJECT_ROOT,
       depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
@@ -438,17 +432,15 @@ export class StrataCluster extends Construct {
         // Local esbuild (a devDependency): bundling never asks for Docker.
         forceDockerBundling: false,
         format: nodejs.OutputFormat.ESM,
-        target: 'node22',
-        mainFields: ['module', 'main'],
-        minify: true,
-        sourceMap: false,
+        target: BUNDLING.target,
+        mainFields: [...BUNDLING.mainFields],
+        minify: BUNDLING.minify,
+        sourceMap: BUNDLING.sourceMap,
         // The runtime's AWS SDK v3: smaller bundles, and its clients are reused across invocations
         // because the engine (and its clients) is created once per cold start (functions/runtime.ts).
-        externalModules: props.bundleAwsSdk ? [] : ['@aws-sdk/*'],
+        externalModules: props.bundleAwsSdk ? [] : [...BUNDLING.externalModules],
         bundleAwsSDK: props.bundleAwsSdk ?? false,
-        // CommonJS dependencies inside an ESM bundle still call require() for Node built-ins.
-        banner:
-          "import { createRequire as __strataRequire } from 'node:module'; const require = __strataRequire(import.meta.url);",
+        banner: BUNDLING.banner,
       },
     });
     if (props.tracing !== false) {
