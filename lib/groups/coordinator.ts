@@ -205,21 +205,23 @@ export async function commitOffsets(
   checkOffsets(input.offsets);
   if (input.offsets.length === 0) return;
   const groups = store(engine);
+  let pending = input.offsets;
   await withRetries(`offset commit to group ${groupId}`, async () => {
     const stored = await groups.get(groupId);
     const now = engine.now();
-    if (!stored)
+    if (!stored) {
       throw new UnknownMemberIdError(`unknown member ${input.memberId}: group ${groupId} does not exist`);
+    }
     const rev = validateCommit(
       stored.state,
       {
         memberId: input.memberId,
         memberEpoch: input.memberEpoch,
-        partitions: input.offsets.map((o) => ({ topic: o.topic, partition: o.partition })),
+        partitions: pending.map((o) => ({ topic: o.topic, partition: o.partition })),
       },
       now,
     );
-    const entries: StoredOffset[] = input.offsets.map((o) => ({
+    const entries: StoredOffset[] = pending.map((o) => ({
       topic: o.topic,
       partition: o.partition,
       offset: o.offset,
@@ -228,7 +230,9 @@ export async function commitOffsets(
       memberId: input.memberId,
       memberEpoch: input.memberEpoch,
     }));
-    return (await groups.commitAsMember(groupId, stored, input.memberId, rev, entries)) ? true : undefined;
+    // Re-validate whatever is left when the member changed between chunks (commits over 98 partitions).
+    pending = pending.slice(await groups.commitAsMember(groupId, stored, input.memberId, rev, entries));
+    return pending.length === 0 ? true : undefined;
   });
 }
 

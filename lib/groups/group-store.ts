@@ -21,6 +21,7 @@ import {
   QueryCommand,
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { CoordinatorNotAvailableError } from '../errors.js';
 import { metaKeys } from '../storage/keys.js';
 import { sleep } from '../storage/metadata-store.js';
 import type { GroupState } from './reconcile.js';
@@ -214,8 +215,8 @@ export class GroupStore {
   /**
    * A member's offset commit: each chunk is one transaction whose ConditionCheck requires the group
    * incarnation and the member's rev to be unchanged (so the member still owns what it commits).
-   * Returns false if the condition failed before anything was written; a failure in a later chunk
-   * (more than 98 partitions) leaves the earlier chunks committed, as Kafka's per-partition commits do.
+   * Returns how many offsets were written: fewer than given when the member changed meanwhile (the
+   * caller re-validates the rest); earlier chunks stay committed, as Kafka's per-partition commits do.
    */
   async commitAsMember(
     groupId: string,
@@ -223,7 +224,7 @@ export class GroupStore {
     memberId: string,
     rev: number,
     offsets: StoredOffset[],
-  ): Promise<boolean> {
+  ): Promise<number> {
     for (let i = 0; i < offsets.length; i += TX_OFFSETS) {
       const chunk = offsets.slice(i, i + TX_OFFSETS);
       try {
@@ -244,11 +245,11 @@ export class GroupStore {
           }),
         );
       } catch (err) {
-        if (isWriteConflict(err) && i === 0) return false;
+        if (isWriteConflict(err)) return i;
         throw err;
       }
     }
-    return true;
+    return offsets.length;
   }
 
   /**
@@ -275,23 +276,41 @@ export class GroupStore {
       throw err;
     }
     for (let i = TX_OFFSETS; i < offsets.length; i += TX_OFFSETS) {
-      await this.doc.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              ConditionCheck: {
-                TableName: this.table,
-                Key: metaKeys.group(groupId),
-                ConditionExpression: 'version = :v',
-                ExpressionAttributeValues: { ':v': next.version },
+      await this.sendLaterChunk(groupId, i, () =>
+        this.doc.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              {
+                ConditionCheck: {
+                  TableName: this.table,
+                  Key: metaKeys.group(groupId),
+                  ConditionExpression: 'version = :v',
+                  ExpressionAttributeValues: { ':v': next.version },
+                },
               },
-            },
-            ...offsets.slice(i, i + TX_OFFSETS).map((o) => this.offsetPut(groupId, next.incarnation, o)),
-          ],
-        }),
+              ...offsets.slice(i, i + TX_OFFSETS).map((o) => this.offsetPut(groupId, next.incarnation, o)),
+            ],
+          }),
+        ),
       );
     }
     return next;
+  }
+
+  private async sendLaterChunk(
+    groupId: string,
+    written: number,
+    send: () => Promise<unknown>,
+  ): Promise<void> {
+    try {
+      await send();
+    } catch (err) {
+      if (!isWriteConflict(err)) throw err;
+      throw new CoordinatorNotAvailableError(
+        `group ${groupId} changed during the offset write: only the first ${written} partitions were written; retry`,
+        { cause: err },
+      );
+    }
   }
 
   private offsetPut(groupId: string, incarnation: string, o: StoredOffset) {

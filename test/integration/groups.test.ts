@@ -506,6 +506,23 @@ describe('consumer groups over HTTP', () => {
     expect(restarted.keys()).toEqual(a.keys());
   });
 
+  it('commits and resets more partitions than one transaction holds', async () => {
+    await createTopic('wide', 150);
+    const group = 'wide-group';
+    const m = new Member(group, { topics: ['wide'] });
+    await m.heartbeat();
+    const all = Array.from({ length: 150 }, (_, partition) => ({ topic: 'wide', partition, offset: '0' }));
+    expect((await m.commit(all)).status).toBe(200);
+    expect((await http.get(`/v1/groups/${group}/offsets`)).body.offsets).toHaveLength(150);
+    await m.leave();
+    const reset = await http.post(`/v1/groups/${group}/offsets/reset`, { topic: 'wide', to: 'latest' });
+    expect(reset.status).toBe(200);
+    expect(reset.body.offsets).toHaveLength(150);
+    const d = (await http.get(`/v1/groups/${group}`)).body;
+    expect(d.offsets).toHaveLength(150);
+    expect(d.offsets.every((o: JsonBody) => o.committedOffset === '0' && o.lag === '0')).toBe(true);
+  });
+
   it('rejects bad input with typed 4xx errors and creates nothing', async () => {
     const before = (await http.get('/v1/groups')).body.groups;
     const cases: [string, string, unknown, number, string][] = [
