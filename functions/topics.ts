@@ -1,9 +1,10 @@
 import type { Engine } from '../lib/engine.js';
 import { RouteNotFoundError } from '../lib/errors.js';
 import { type HttpEvent, type HttpHandler, json, parseBody, pathParam, withErrors } from '../lib/http/api.js';
+import { deleteRecords } from '../lib/ops/retention.js';
 import { addPartitions, createTopic, deleteTopic, describeTopic, listTopics } from '../lib/ops/topics.js';
 import type { Topic } from '../lib/types.js';
-import { addPartitionsBody, createTopicBody } from '../lib/validation.js';
+import { addPartitionsBody, createTopicBody, deleteRecordsBody } from '../lib/validation.js';
 import { observe } from './observability.js';
 import { lambdaEngine } from './runtime.js';
 
@@ -43,6 +44,16 @@ export function createTopicsHandler(engine: Engine): HttpHandler {
         const body = parseBody(event, addPartitionsBody);
         const topic = await addPartitions(engine, pathParam(event, 'topic'), body.count);
         return json(200, { name: topic.name, partitions: topic.partitions });
+      }
+      case 'DELETE /v1/topics/{topic}/records': {
+        const body = parseBody(event, deleteRecordsBody);
+        const lowWatermark = await deleteRecords(
+          engine,
+          pathParam(event, 'topic'),
+          body.partition,
+          Number(body.beforeOffset),
+        );
+        return json(200, { partition: body.partition, lowWatermark: String(lowWatermark) });
       }
       default:
         throw new RouteNotFoundError(`no route ${event.routeKey}`);

@@ -19,6 +19,12 @@ export interface StrataConfig {
   maxCommitAttempts: number;
   /** How long produce trusts cached topic metadata; the commit re-checks the topic id anyway. */
   topicCacheMs: number;
+  /** Unreferenced segment objects are deleted this long after their last reference went (> the longest fetch). */
+  segmentGraceMs: number;
+  /** Compaction merges index entries smaller than this (0 turns compaction off)... */
+  compactionSmallBytes: number;
+  /** ...into per-partition ranges of about this size. */
+  compactionTargetBytes: number;
 }
 
 export const DEFAULT_CONFIG = {
@@ -29,6 +35,9 @@ export const DEFAULT_CONFIG = {
   segmentCacheBytes: 64 * 1024 * 1024,
   maxCommitAttempts: 64,
   topicCacheMs: 1000,
+  segmentGraceMs: 10 * 60 * 1000,
+  compactionSmallBytes: 1024 * 1024,
+  compactionTargetBytes: 8 * 1024 * 1024,
 } as const satisfies StrataConfig;
 
 export function configFromEnv(env: Record<string, string | undefined>): StrataConfig {
@@ -49,5 +58,8 @@ export function configFromEnv(env: Record<string, string | undefined>): StrataCo
     segmentCacheBytes: num('STRATA_SEGMENT_CACHE_BYTES', DEFAULT_CONFIG.segmentCacheBytes),
     maxCommitAttempts: num('STRATA_MAX_COMMIT_ATTEMPTS', DEFAULT_CONFIG.maxCommitAttempts),
     topicCacheMs: num('STRATA_TOPIC_CACHE_MS', DEFAULT_CONFIG.topicCacheMs),
+    segmentGraceMs: num('STRATA_SEGMENT_GRACE_MS', DEFAULT_CONFIG.segmentGraceMs),
+    compactionSmallBytes: num('STRATA_COMPACTION_SMALL_BYTES', DEFAULT_CONFIG.compactionSmallBytes),
+    compactionTargetBytes: num('STRATA_COMPACTION_TARGET_BYTES', DEFAULT_CONFIG.compactionTargetBytes),
   };
 }

@@ -83,6 +83,16 @@ export const createTopicBody = z
   })
   .strict();
 
+export const deleteRecordsBody = z
+  .object({
+    partition: z.number().int().min(0),
+    beforeOffset: z.union([
+      z.string().regex(/^(-1|\d{1,16})$/, 'must be an offset or -1'),
+      z.number().int().min(-1),
+    ]),
+  })
+  .strict();
+
 export const addPartitionsBody = z.object({ count: z.number().int() }).strict();
 
 const timestamp = z.union([

@@ -228,3 +228,25 @@ export function withBaseOffset(bytes: Uint8Array, baseOffset: number): Uint8Arra
   new DataView(copy.buffer).setBigInt64(0, BigInt(baseOffset));
   return copy;
 }
+
+/**
+ * Decodes a byte range holding one or more consecutive batches of one partition (compaction joins
+ * adjacent batches into one range). Offsets are dense, so each batch starts where the last ended.
+ */
+export function decodeBatches(bytes: Uint8Array, baseOffset: number): ConsumedRecord[] {
+  const records: ConsumedRecord[] = [];
+  let pos = 0;
+  let base = baseOffset;
+  while (pos < bytes.length) {
+    if (bytes.length - pos < BATCH_HEADER_BYTES)
+      throw new CorruptMessageError('trailing bytes after the last batch');
+    const length = 12 + new DataView(bytes.buffer, bytes.byteOffset + pos + 8, 4).getInt32(0);
+    if (length < BATCH_HEADER_BYTES || pos + length > bytes.length)
+      throw new CorruptMessageError('batch length out of range');
+    const batch = decodeBatch(bytes.subarray(pos, pos + length), base);
+    records.push(...batch.records);
+    base += batch.records.length;
+    pos += length;
+  }
+  return records;
+}

@@ -19,6 +19,7 @@ export const ROUTES: readonly Route[] = [
   { method: 'DELETE', path: '/v1/topics/{topic}', group: 'topics' },
   { method: 'POST', path: '/v1/topics/{topic}/partitions', group: 'topics' },
   { method: 'POST', path: '/v1/topics/{topic}/records', group: 'produce' },
+  { method: 'DELETE', path: '/v1/topics/{topic}/records', group: 'topics' },
   { method: 'POST', path: '/v1/producers', group: 'produce' },
   { method: 'GET', path: '/v1/topics/{topic}/partitions/{partition}/records', group: 'fetch' },
   { method: 'GET', path: '/v1/topics/{topic}/partitions/{partition}/offsets', group: 'fetch' },

@@ -1,4 +1,4 @@
-import { decodeBatch } from '../codec/record-batch.js';
+import { decodeBatches } from '../codec/record-batch.js';
 import type { Engine } from '../engine.js';
 import { OffsetOutOfRangeError } from '../errors.js';
 import type { ConsumedRecord, IndexEntry, PartitionHead, Topic } from '../types.js';
@@ -57,7 +57,7 @@ export async function fetchRecords(
   let bytes = 0;
   outer: for (const [i, bytesOfBatch] of batches.entries()) {
     const entry = entries[i] as IndexEntry;
-    for (const record of decodeBatch(bytesOfBatch, entry.baseOffset).records) {
+    for (const record of decodeBatches(bytesOfBatch, entry.baseOffset)) {
       if (record.offset < offset) continue;
       if (record.offset >= head.nextOffset || result.records.length >= options.maxRecords) break outer;
       const size = (record.key?.length ?? 0) + (record.value?.length ?? 0);

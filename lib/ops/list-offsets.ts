@@ -1,4 +1,4 @@
-import { decodeBatch } from '../codec/record-batch.js';
+import { decodeBatches } from '../codec/record-batch.js';
 import type { Engine } from '../engine.js';
 import { checkPartition, getTopic } from './topics.js';
 
@@ -25,7 +25,7 @@ export async function listOffsets(
     const entry = await engine.metadata.findBatchAtOrAfterTimestamp(topic, partition, from, at);
     if (!entry || entry.baseOffset >= head.nextOffset) return head.nextOffset;
     const bytes = await engine.segments.getRange(entry.objectKey, entry.byteOffset, entry.byteLength);
-    const hit = decodeBatch(bytes, entry.baseOffset).records.find(
+    const hit = decodeBatches(bytes, entry.baseOffset).find(
       (r) => r.timestamp >= at && r.offset >= head.logStartOffset && r.offset < head.nextOffset,
     );
     if (hit) return hit.offset;

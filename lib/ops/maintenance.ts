@@ -1,6 +1,9 @@
 import { QueryCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
 import type { Engine } from '../engine.js';
 import { metaKeys } from '../storage/keys.js';
+import { type CompactionResult, compactPartition } from './compaction.js';
+import { applyRetention, type RetentionResult } from './retention.js';
+import { collectGarbage, type GcResult } from './storage-gc.js';
 
 /** What storage cleanup will have to do: read-only, so it is safe to run on any schedule. */
 export interface StorageSurvey {
@@ -59,4 +62,65 @@ async function countCollection(
     start = res.LastEvaluatedKey;
   } while (start);
   return { count, oldest };
+}
+
+export interface MaintenanceOptions {
+  /** See GcOptions.graceMs. */
+  graceMs: number;
+  sweepUnreferenced: boolean;
+  compaction: { smallBytes: number; targetBytes: number } | false;
+}
+
+export interface MaintenanceReport extends RetentionResult, GcResult, CompactionResult {
+  topics: number;
+}
+
+/**
+ * One maintenance pass (the scheduled function in AWS, a timer in the local stack): retention per
+ * topic, compaction of small objects, then storage GC. Every step is conditional and idempotent,
+ * so overlapping or interrupted runs are safe.
+ */
+export async function runMaintenance(
+  engine: Engine,
+  options: MaintenanceOptions,
+): Promise<MaintenanceReport> {
+  const report: MaintenanceReport = {
+    topics: 0,
+    partitionsTrimmed: 0,
+    indexEntriesRemoved: 0,
+    runs: 0,
+    entriesMerged: 0,
+    objectsDeleted: 0,
+    orphansDeleted: 0,
+    deletedTopicsCleaned: 0,
+    unreferencedDeleted: 0,
+  };
+  for (const topic of await engine.metadata.listTopics()) {
+    report.topics++;
+    const retention = await applyRetention(engine, topic, engine.now());
+    report.partitionsTrimmed += retention.partitionsTrimmed;
+    report.indexEntriesRemoved += retention.indexEntriesRemoved;
+    if (options.compaction) {
+      for (let p = 0; p < topic.partitions; p++) {
+        const compaction = await compactPartition(engine, topic, p, options.compaction);
+        report.runs += compaction.runs;
+        report.entriesMerged += compaction.entriesMerged;
+      }
+    }
+  }
+  Object.assign(report, await collectGarbage(engine, options));
+  return report;
+}
+
+/** Maintenance options from the engine's configuration. */
+export function maintenanceOptions(engine: Engine): MaintenanceOptions {
+  const c = engine.config;
+  return {
+    graceMs: c.segmentGraceMs,
+    sweepUnreferenced: true,
+    compaction:
+      c.compactionSmallBytes > 0
+        ? { smallBytes: c.compactionSmallBytes, targetBytes: c.compactionTargetBytes }
+        : false,
+  };
 }

@@ -38,6 +38,9 @@ export const metaKeys = {
     pk: `pstate#${producerId}`,
     sk: `${topicId}#${partition}`,
   }),
+  /** Objects that lost an index reference; storage GC deletes those at 0 after the grace period. */
+  gcCandidate: (objectKey: string) => ({ pk: 'gc-candidates', sk: objectKey }),
+  gcCandidatesPk: 'gc-candidates',
 } as const;
 
 export const indexKeys = {

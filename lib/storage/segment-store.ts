@@ -2,6 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { SegmentCache } from './segment-cache.js';
 
+/** Every segment object lives under this prefix. */
+export const SEGMENT_PREFIX = 'segments/';
+
 /** Prefix fan-out: S3 scales request rate per prefix, so keys start with a random hex pair. */
 const PREFIX_FANOUT = 256;
 
@@ -12,7 +15,7 @@ const PREFIX_FANOUT = 256;
 export function newSegmentKey(now: number): string {
   const id = randomUUID();
   const shard = (Number.parseInt(id.slice(0, 4), 16) % PREFIX_FANOUT).toString(16).padStart(2, '0');
-  return `segments/${shard}/${now}-${id}.seg`;
+  return `${SEGMENT_PREFIX}${shard}/${now}-${id}.seg`;
 }
 
 /** Immutable segment objects in S3: one PUT per produce request, ranged GETs on fetch. */
