@@ -1,25 +1,26 @@
 /**
- * "The bundled code runs": synthesize the cluster WITH bundling (NodejsFunction + the local
- * esbuild, as `cdk synth` does), take every function's asset from the cloud assembly, import it in
- * a fresh Node process and invoke it with API Gateway v2 events against DynamoDB Local and s3rver.
+ * "The bundled code runs": `cdk synth` with the pinned CLI (NodejsFunction bundles with the local
+ * esbuild), then every function's asset from that cloud assembly is imported in a fresh Node
+ * process and invoked with API Gateway v2 events against DynamoDB Local and s3rver.
  *
  * The cloud assembly is written to a temporary directory outside the repository whose
  * node_modules holds only @aws-sdk (a link to ours): the one external Lambda's Node.js runtime
  * provides. Any other import the bundle failed to carry cannot resolve, and the test fails.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../../lib/engine.js';
-import type { StrataFunctionName } from '../../lib/infra/strata-cluster.js';
+import { STRATA_FUNCTIONS, type StrataFunctionName } from '../../lib/infra/bundling.js';
 import { createTestEngine } from '../support/stack.js';
-import { httpEvent, synthCluster } from './support.js';
+import { httpEvent } from './support.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 let WORK_DIR: string;
@@ -92,15 +93,30 @@ beforeAll(async () => {
   WORK_DIR = await mkdtemp(join(tmpdir(), 'strata-bundles-'));
   await mkdir(join(WORK_DIR, 'node_modules'));
   await symlink(join(ROOT, 'node_modules', '@aws-sdk'), join(WORK_DIR, 'node_modules', '@aws-sdk'), 'dir');
+  // The pinned CLI, as a user runs it: `cdk synth` (offline) runs bin/app.ts, bundles with the local
+  // esbuild, and fails if cdk-nag reports an unacknowledged error.
   const outdir = join(WORK_DIR, 'cdk.out');
-  const { stack, cluster, app } = synthCluster({}, { bundle: true, outdir });
-  const template = app.synth().getStackByName(stack.stackName).template;
+  await promisify(execFile)(
+    process.execPath,
+    [
+      join(ROOT, 'node_modules', 'aws-cdk', 'bin', 'cdk'),
+      'synth',
+      '--quiet',
+      '--no-notices',
+      '--output',
+      outdir,
+    ],
+    { cwd: ROOT, env: { ...process.env, CDK_DISABLE_CLI_TELEMETRY: 'true' }, maxBuffer: 64 * 1024 * 1024 },
+  );
+  const template = JSON.parse(await readFile(join(outdir, 'Strata.template.json'), 'utf8'));
   bundles = {} as Record<StrataFunctionName, string>;
-  for (const [name, fn] of Object.entries(cluster.functions) as [StrataFunctionName, { node: Json }][]) {
-    const code = template.Resources[stack.getLogicalId(fn.node.defaultChild)].Properties.Code;
-    const hash = String(code.S3Key).replace(/\.zip$/, '');
+  for (const resource of Object.values<Json>(template.Resources)) {
+    if (resource.Type !== 'AWS::Lambda::Function') continue;
+    const name = resource.Properties.Environment.Variables.POWERTOOLS_SERVICE_NAME as StrataFunctionName;
+    const hash = String(resource.Properties.Code.S3Key).replace(/\.zip$/, '');
     bundles[name] = join(outdir, `asset.${hash}`, 'index.mjs');
   }
+  expect(Object.keys(bundles).sort()).toEqual([...STRATA_FUNCTIONS].sort());
 
   engine = await createTestEngine();
   const { config } = engine;
