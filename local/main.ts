@@ -5,6 +5,7 @@
  *   STRATA_HOST       interface to listen on (default 127.0.0.1)
  *   S3_ENDPOINT, DYNAMODB_ENDPOINT   use these servers (e.g. local/docker-compose.yml) instead
  *   STRATA_S3_ACCESS_KEY_ID, STRATA_S3_SECRET_ACCESS_KEY   keys for S3_ENDPOINT (MinIO)
+ *   STRATA_MAINTENANCE_INTERVAL_MS   retention, compaction and storage GC every N ms (default 60000; 0 = off)
  *   STRATA_META_TABLE, STRATA_INDEX_TABLE, STRATA_BUCKET, ...   see lib/config.ts
  */
 import { configFromEnv } from '../lib/config.js';
@@ -21,6 +22,14 @@ function parsePort(raw: string | undefined, fallback: number): number {
     throw new Error(`STRATA_PORT must be a port number, got ${raw}`);
   }
   return port;
+}
+
+function parseInterval(raw: string | undefined, fallback: number): number {
+  if (raw === undefined || raw === '') return fallback;
+  const ms = Number(raw);
+  if (!Number.isInteger(ms) || ms < 0)
+    throw new Error(`STRATA_MAINTENANCE_INTERVAL_MS must be ms >= 0, got ${raw}`);
+  return ms;
 }
 
 function quickStart(url: string): string {
@@ -85,6 +94,7 @@ async function main(): Promise<void> {
         }
       : {}),
     config: names,
+    maintenanceIntervalMs: parseInterval(env.STRATA_MAINTENANCE_INTERVAL_MS, 60_000),
   });
   if (firstSignalAt !== undefined) {
     await stack.stop();

@@ -11,6 +11,7 @@ import { createEngine, type Engine } from '../lib/engine.js';
 import { createAwsClients } from '../lib/storage/aws-clients.js';
 import { ensureStorage } from '../lib/storage/provision.js';
 import { createHandlers } from './handlers.js';
+import { startMaintenanceTimer } from './maintenance-timer.js';
 import { startHttpServer } from './server.js';
 
 /** A port that was free a moment ago (the OS picks it; the caller binds it soon after). */
@@ -171,6 +172,8 @@ export interface LocalStackOptions {
    * user (see createAwsClients), which MinIO cannot have: its secret keys are 8+ characters.
    */
   s3Credentials?: { accessKeyId: string; secretAccessKey: string };
+  /** Run retention, compaction and storage GC this often (the cloud uses a schedule); off when unset. */
+  maintenanceIntervalMs?: number;
   /** Table and bucket names and tuning; endpoints come from the two options above. */
   config?: Partial<StrataConfig>;
 }
@@ -233,6 +236,11 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       ...(opts.host ? { host: opts.host } : {}),
     });
     teardown.push(http.close);
+    if (opts.maintenanceIntervalMs) {
+      // Stopped before the HTTP server closes (teardown runs in reverse).
+      const maintenance = startMaintenanceTimer(engine, opts.maintenanceIntervalMs);
+      teardown.push(maintenance.stop);
+    }
 
     let stopped: Promise<void> | undefined;
     return {
