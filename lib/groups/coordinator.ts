@@ -507,7 +507,11 @@ export async function resetOffsets(
       else if (input.to === 'latest') want = head.nextOffset;
       else if (input.to === 'timestamp')
         want = await listOffsets(engine, topic.name, p, input.value as number);
-      else want = exact.get(p) ?? (input.value as number);
+      else {
+        const given = exact.get(p) ?? input.value;
+        if (given === undefined) throw new InvalidRequestError(`no offset given for partition ${p}`);
+        want = given;
+      }
       return Math.min(Math.max(want, head.logStartOffset), head.nextOffset);
     }),
   );

@@ -447,6 +447,11 @@ describe('consumer groups over HTTP', () => {
 
     for (const [body, code] of [
       [{ topic: 'lagged', to: 'timestamp' }, 'INVALID_REQUEST'],
+      [
+        { topic: 'lagged', to: 'offset', partitions: [0, 1], offsets: [{ partition: 0, offset: '1' }] },
+        'INVALID_REQUEST',
+      ],
+      [{ topic: 'lagged', to: 'latest', offsets: [{ partition: 0, offset: '1' }] }, 'INVALID_REQUEST'],
       [{ topic: 'lagged', to: 'sideways' }, 'INVALID_REQUEST'],
       [{ topic: 'lagged', to: 'earliest', partitions: [7] }, 'UNKNOWN_TOPIC_OR_PARTITION'],
       [{ topic: 'nope', to: 'earliest' }, 'UNKNOWN_TOPIC_OR_PARTITION'],
