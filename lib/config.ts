@@ -25,6 +25,11 @@ export interface StrataConfig {
   compactionSmallBytes: number;
   /** ...into per-partition ranges of about this size. */
   compactionTargetBytes: number;
+  /**
+   * TEST ONLY: drops the commit's conditions, so concurrent commits can take the same offsets.
+   * Exists to prove the fault checker catches what a broken commit does. Never read from the env.
+   */
+  testOnlyBreakCommitCondition?: boolean;
 }
 
 export const DEFAULT_CONFIG = {

@@ -169,6 +169,7 @@ function commitActions(engine: Engine, req: CommitRequest, expected: number[]) {
   const { metaTable, indexTable } = engine.config;
   const { topic } = req;
   const now = engine.now();
+  const broken = engine.config.testOnlyBreakCommitCondition === true;
   const bases: Record<string, number> = {};
   req.batches.forEach((b, i) => {
     bases[String(b.partition)] = expected[i] as number;
@@ -222,8 +223,11 @@ function commitActions(engine: Engine, req: CommitRequest, expected: number[]) {
           UpdateExpression:
             'SET nextOffset = :next, logStartOffset = if_not_exists(logStartOffset, :zero), lastAppendAt = :now',
           // A head that was never written is an empty partition at offset 0.
-          ConditionExpression:
-            base === 0 ? 'attribute_not_exists(nextOffset) OR nextOffset = :base' : 'nextOffset = :base',
+          ConditionExpression: broken
+            ? 'attribute_exists(pk) OR attribute_not_exists(pk) OR nextOffset = :base'
+            : base === 0
+              ? 'attribute_not_exists(nextOffset) OR nextOffset = :base'
+              : 'nextOffset = :base',
           ExpressionAttributeValues: { ':next': next, ':base': base, ':zero': 0, ':now': now },
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         },
@@ -241,7 +245,7 @@ function commitActions(engine: Engine, req: CommitRequest, expected: number[]) {
             recordCount: b.recordCount,
             maxTimestamp: b.maxTimestamp,
           },
-          ConditionExpression: 'attribute_not_exists(pk)',
+          ConditionExpression: broken ? 'attribute_exists(pk) OR attribute_not_exists(pk)' : 'attribute_not_exists(pk)',
         },
       },
     );
