@@ -104,6 +104,9 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     return new Promise((resolve) => {
       res.once('close', resolve);
       res.end(req.method === 'HEAD' ? undefined : payload);
+      // A client that went away while the handler ran (an aborted long poll) has closed the
+      // response already, and 'close' does not fire twice.
+      if (res.destroyed) resolve();
     });
   }
 
