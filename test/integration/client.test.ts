@@ -177,7 +177,7 @@ describe('producer and consumer', () => {
       expect(Buffer.isBuffer(got?.message.value)).toBe(true);
       expect(Buffer.from(got?.message.value as Uint8Array).equals(Buffer.from(m.value))).toBe(true);
       expect(got?.message.key?.toString()).toBe(m.key);
-      expect([...(got?.message.headers.bin as Uint8Array)]).toEqual([i]);
+      expect([...(got?.message.headers.bin ?? [])]).toEqual([i]);
       expect(got?.partition).toBe(partitionForKey(new TextEncoder().encode(m.key), 3));
       expect(Number(got?.message.timestamp)).toBeGreaterThan(0);
     });
