@@ -20,6 +20,7 @@ import {
   initProducerBody,
   LIMITS,
   type ProduceBody,
+  parseOffset,
   produceBody,
 } from '../lib/validation.js';
 import { observe } from './observability.js';
@@ -35,6 +36,17 @@ export function createProduceHandler(engine: Engine): HttpHandler {
         const offsets = await produce(engine, pathParam(event, 'topic'), toRecords(body), {
           compression: CompressionType[body.compression ?? 'none'],
           ...(body.producer ? { producer: toProducer(body.producer) } : {}),
+          ...(body.groupCommit
+            ? {
+                groupCommit: {
+                  ...body.groupCommit,
+                  offsets: body.groupCommit.offsets.map((o, i) => ({
+                    ...o,
+                    offset: parseOffset(o.offset, `groupCommit.offsets.${i}.offset`),
+                  })),
+                },
+              }
+            : {}),
         });
         return json(200, {
           offsets: offsets.map((o) => ({ partition: o.partition, offset: String(o.offset) })),

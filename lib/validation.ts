@@ -137,6 +137,27 @@ export const produceBody = z
       })
       .strict()
       .optional(),
+    /** Exactly-once pipelines: a group's offset commit applied in the same transaction. */
+    groupCommit: z
+      .object({
+        groupId: z.string().min(1),
+        memberId: z.string().min(1),
+        memberEpoch: z.number().int(),
+        offsets: z
+          .array(
+            z
+              .object({
+                topic: z.string(),
+                partition: z.number().int().min(0),
+                offset: z.union([z.string(), z.number()]),
+                metadata: z.string().optional(),
+              })
+              .strict(),
+          )
+          .min(1),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 

@@ -5,6 +5,7 @@
  * number of times. Protocol and layout: docs/groups.md.
  */
 import { randomUUID } from 'node:crypto';
+import type { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { Engine } from '../engine.js';
 import {
   CoordinatorNotAvailableError,
@@ -234,6 +235,49 @@ export async function commitOffsets(
     pending = pending.slice(await groups.commitAsMember(groupId, stored, input.memberId, rev, entries));
     return pending.length === 0 ? true : undefined;
   });
+}
+
+/**
+ * Validates a member's offset commit now and returns it as transaction actions, to be written
+ * together with something else (produce's records, for exactly-once pipelines). The first action
+ * is the member check: if it fails at commit time, prepare again.
+ */
+export async function prepareOffsetCommit(
+  engine: Engine,
+  groupId: string,
+  input: CommitOffsetsInput,
+): Promise<NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>> {
+  validateGroupId(groupId);
+  checkOffsets(input.offsets);
+  const groups = store(engine);
+  const stored = await groups.get(groupId);
+  const now = engine.now();
+  if (!stored)
+    throw new UnknownMemberIdError(`unknown member ${input.memberId}: group ${groupId} does not exist`);
+  const rev = validateCommit(
+    stored.state,
+    {
+      memberId: input.memberId,
+      memberEpoch: input.memberEpoch,
+      partitions: input.offsets.map((o) => ({ topic: o.topic, partition: o.partition })),
+    },
+    now,
+  );
+  return groups.memberCommitActions(
+    groupId,
+    stored,
+    input.memberId,
+    rev,
+    input.offsets.map((o) => ({
+      topic: o.topic,
+      partition: o.partition,
+      offset: o.offset,
+      ...(o.metadata ? { metadata: o.metadata } : {}),
+      committedAt: now,
+      memberId: input.memberId,
+      memberEpoch: input.memberEpoch,
+    })),
+  );
 }
 
 export interface CommittedOffset {

@@ -230,18 +230,7 @@ export class GroupStore {
       try {
         await this.doc.send(
           new TransactWriteCommand({
-            TransactItems: [
-              {
-                ConditionCheck: {
-                  TableName: this.table,
-                  Key: metaKeys.group(groupId),
-                  ConditionExpression: 'incarnation = :inc AND fence.#m = :rev',
-                  ExpressionAttributeNames: { '#m': memberId },
-                  ExpressionAttributeValues: { ':inc': group.incarnation, ':rev': rev },
-                },
-              },
-              ...chunk.map((o) => this.offsetPut(groupId, group.incarnation, o)),
-            ],
+            TransactItems: this.memberCommitActions(groupId, group, memberId, rev, chunk),
           }),
         );
       } catch (err) {
@@ -250,6 +239,32 @@ export class GroupStore {
       }
     }
     return offsets.length;
+  }
+
+  /**
+   * A member's offset commit as transaction actions: a check that the member is still who it was
+   * when validated (its fence revision), then one put per offset. Produce reuses it to commit
+   * consumed offsets in the same transaction as the records it writes (exactly-once pipelines).
+   */
+  memberCommitActions(
+    groupId: string,
+    group: StoredGroup,
+    memberId: string,
+    rev: number,
+    offsets: StoredOffset[],
+  ) {
+    return [
+      {
+        ConditionCheck: {
+          TableName: this.table,
+          Key: metaKeys.group(groupId),
+          ConditionExpression: 'incarnation = :inc AND fence.#m = :rev',
+          ExpressionAttributeNames: { '#m': memberId },
+          ExpressionAttributeValues: { ':inc': group.incarnation, ':rev': rev },
+        },
+      },
+      ...offsets.map((o) => this.offsetPut(groupId, group.incarnation, o)),
+    ];
   }
 
   /**

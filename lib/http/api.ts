@@ -1,6 +1,13 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { z } from 'zod';
-import { InvalidRequestError, RecordListTooLargeError, StrataError, UnknownServerError } from '../errors.js';
+import {
+  InvalidRequestError,
+  KafkaStorageError,
+  RecordListTooLargeError,
+  StrataError,
+  UnknownServerError,
+} from '../errors.js';
+import { isRetriableAwsError } from '../storage/aws-errors.js';
 
 export type HttpEvent = APIGatewayProxyEventV2;
 export type HttpResult = APIGatewayProxyStructuredResultV2 & { statusCode: number };
@@ -17,7 +24,12 @@ export function json(statusCode: number, body?: unknown): HttpResult {
 /** Maps any thrown value to `{"error":{"code","message"}}`. Only non-StrataErrors become a 500. */
 export function errorResult(err: unknown, log: (msg: string, err: unknown) => void = defaultLog): HttpResult {
   const known = err instanceof StrataError ? err : undefined;
-  const error = known ?? new UnknownServerError('internal error', { cause: err });
+  // Throttling, timeouts and 5xx from AWS: the client may retry (the operation may or may not have happened).
+  const error =
+    known ??
+    (isRetriableAwsError(err)
+      ? new KafkaStorageError(`storage temporarily unavailable: ${(err as Error).name}`, { cause: err })
+      : new UnknownServerError('internal error', { cause: err }));
   if (!known || error.httpStatus >= 500) log(`request failed: ${error.code}`, err);
   return json(error.httpStatus, {
     error: {

@@ -9,6 +9,7 @@ import {
   UnknownTopicOrPartitionError,
 } from '../errors.js';
 import { advance, type ProducerPartitionState, type SequencedBatch } from '../idempotence.js';
+import { isRetriableAwsError } from '../storage/aws-errors.js';
 import { indexKeys, metaKeys } from '../storage/keys.js';
 import { sleep } from '../storage/metadata-store.js';
 import type { Topic } from '../types.js';
@@ -23,6 +24,14 @@ export const MAX_PARTITIONS_PER_IDEMPOTENT_COMMIT = 32;
 
 function layout(idempotent: boolean) {
   return idempotent ? { fixed: 3, stride: 3 } : { fixed: 2, stride: 2 };
+}
+
+export const MAX_TRANSACTION_ACTIONS = 100;
+
+/** How many of a transaction's 100 actions a commit of `partitions` partitions uses. */
+export function commitActionCount(idempotent: boolean, partitions: number, groupCommitActions = 0): number {
+  const { fixed, stride } = layout(idempotent);
+  return fixed + stride * partitions + groupCommitActions;
 }
 
 /** One partition's batch inside an uploaded segment object, not yet given offsets. */
@@ -41,6 +50,22 @@ export interface CommitRequest {
   batches: PendingBatch[];
   /** Set for an idempotent produce: sequences are checked in the same transaction as the heads. */
   producer?: CommitProducer;
+  /**
+   * A consumer group's offset commit to apply atomically with the records (exactly-once
+   * consume-transform-produce): a member check first, then the offset puts.
+   */
+  groupCommit?: TransactItem[];
+}
+
+export type TransactItem = NonNullable<
+  ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']
+>[number];
+
+/** The group member changed since its offset commit was validated: validate again and retry. */
+export class GroupCommitChanged extends Error {
+  constructor() {
+    super('group member changed during the commit');
+  }
 }
 
 export interface CommitProducer {
@@ -78,6 +103,10 @@ export async function commitBatches(engine: Engine, req: CommitRequest): Promise
     throw new RangeError(`a commit covers 1-${max} partitions, got ${batches.length}`);
   }
   const { fixed, stride } = layout(req.producer !== undefined);
+  const groupStart = fixed + stride * batches.length;
+  if (groupStart + (req.groupCommit?.length ?? 0) > MAX_TRANSACTION_ACTIONS) {
+    throw new RangeError('commit exceeds the 100 actions of one DynamoDB transaction');
+  }
   const expected = batches.map((b) => engine.watch.guessNextOffset(topic.topicId, b.partition) ?? 0);
   let lastError: unknown;
   let ambiguous = false;
@@ -129,6 +158,8 @@ export async function commitBatches(engine: Engine, req: CommitRequest): Promise
       ) {
         throw new ProducerStateChanged();
       }
+      if (req.groupCommit && reasons[groupStart]?.Code === 'ConditionalCheckFailed')
+        throw new GroupCommitChanged();
       let transient = false;
       batches.forEach((b, i) => {
         const head = reasons[fixed + stride * i];
@@ -174,7 +205,7 @@ function commitActions(engine: Engine, req: CommitRequest, expected: number[]) {
   req.batches.forEach((b, i) => {
     bases[String(b.partition)] = expected[i] as number;
   });
-  const actions: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']> = [
+  const actions: TransactItem[] = [
     {
       ConditionCheck: {
         TableName: metaTable,
@@ -245,12 +276,15 @@ function commitActions(engine: Engine, req: CommitRequest, expected: number[]) {
             recordCount: b.recordCount,
             maxTimestamp: b.maxTimestamp,
           },
-          ConditionExpression: broken ? 'attribute_exists(pk) OR attribute_not_exists(pk)' : 'attribute_not_exists(pk)',
+          ConditionExpression: broken
+            ? 'attribute_exists(pk) OR attribute_not_exists(pk)'
+            : 'attribute_not_exists(pk)',
         },
       },
     );
     if (producer) actions.push(producerStateUpdate(metaTable, producer, req.topic, b.partition, base));
   });
+  if (req.groupCommit) actions.push(...req.groupCommit);
   return actions;
 }
 
@@ -299,36 +333,6 @@ interface CancellationReason {
 function cancellationReasons(err: unknown): CancellationReason[] | undefined {
   const e = err as { name?: string; CancellationReasons?: CancellationReason[] };
   return e?.name === 'TransactionCanceledException' ? (e.CancellationReasons ?? []) : undefined;
-}
-
-/** Errors after which the request may or may not have been applied, and a retry is safe. */
-export function isRetriableAwsError(err: unknown): boolean {
-  const e = err as {
-    name?: string;
-    $retryable?: unknown;
-    $metadata?: { httpStatusCode?: number };
-    code?: string;
-  };
-  if (!e || typeof e !== 'object') return false;
-  if (e.$retryable) return true;
-  const status = e.$metadata?.httpStatusCode;
-  if (status !== undefined && status >= 500) return true;
-  return [
-    'TimeoutError',
-    'RequestTimeout',
-    'RequestTimeoutException',
-    'ThrottlingException',
-    'ProvisionedThroughputExceededException',
-    'RequestLimitExceeded',
-    'TransactionInProgressException',
-    'InternalServerError',
-    'ServiceUnavailable',
-    'SlowDown',
-    'ECONNRESET',
-    'ECONNREFUSED',
-    'EPIPE',
-    'ETIMEDOUT',
-  ].some((n) => e.name === n || e.code === n);
 }
 
 /** Cancellation items come back in wire form; the document client does not unmarshall errors. */

@@ -9,6 +9,7 @@ import {
   RecordListTooLargeError,
   UnknownTopicOrPartitionError,
 } from '../errors.js';
+import { type CommitOffsetsInput, prepareOffsetCommit } from '../groups/coordinator.js';
 import { checkSequence, type ProducerPartitionState, type SequencedBatch } from '../idempotence.js';
 import { partitionForKey } from '../partitioner.js';
 import { newSegmentKey } from '../storage/segment-store.js';
@@ -16,9 +17,12 @@ import type { ProducerRecord, RecordHeader, Topic } from '../types.js';
 import { LIMITS } from '../validation.js';
 import {
   type CommitProducer,
+  commitActionCount,
   commitBatches,
+  GroupCommitChanged,
   MAX_PARTITIONS_PER_COMMIT,
   MAX_PARTITIONS_PER_IDEMPOTENT_COMMIT,
+  MAX_TRANSACTION_ACTIONS,
   type PendingBatch,
   ProducerStateChanged,
 } from './commit.js';
@@ -39,6 +43,12 @@ export interface ProduceOptions {
   compression?: number;
   /** Makes the produce idempotent: every record names its partition, and each partition its base sequence. */
   producer?: IdempotentProducerInput;
+  /** Commits a consumer group's offsets in the same transaction as the records (exactly-once pipelines). */
+  groupCommit?: GroupCommitInput;
+}
+
+export interface GroupCommitInput extends CommitOffsetsInput {
+  groupId: string;
 }
 
 export interface IdempotentProducerInput {
@@ -106,6 +116,21 @@ export async function produce(
     if (duplicate) return offsetsFor(placed, duplicate);
   }
 
+  const prepareGroupCommit = () =>
+    options.groupCommit
+      ? prepareOffsetCommit(engine, options.groupCommit.groupId, options.groupCommit)
+      : undefined;
+  // Validated before the upload, so a stale or fenced member costs no PUT.
+  let groupCommit = await prepareGroupCommit();
+  if (
+    commitActionCount(sequenced !== undefined, byPartition.size, groupCommit?.length) >
+    MAX_TRANSACTION_ACTIONS
+  ) {
+    throw new InvalidRequestError(
+      `records for ${byPartition.size} partitions plus ${options.groupCommit?.offsets.length} group offsets do not fit one atomic commit (${MAX_TRANSACTION_ACTIONS} DynamoDB actions); see docs/api.md`,
+    );
+  }
+
   const writer = new SegmentWriter();
   const pending: PendingBatch[] = [];
   for (const [partition, list] of byPartition) {
@@ -155,6 +180,7 @@ export async function produce(
         objectBytes: body.length,
         batches: pending,
         ...(producer ? { producer } : {}),
+        ...(groupCommit ? { groupCommit } : {}),
       });
       return offsetsFor(placed, committed);
     } catch (err) {
@@ -167,6 +193,16 @@ export async function produce(
         if (!duplicate) continue;
         await recordOrphan(engine, objectKey, 'duplicate of a concurrent retry');
         return offsetsFor(placed, duplicate);
+      }
+      if (err instanceof GroupCommitChanged && attempt < MAX_PRODUCER_STATE_RETRIES) {
+        // The member heartbeated or was fenced meanwhile: validate its commit again (it may now fail).
+        try {
+          groupCommit = await prepareGroupCommit();
+        } catch (validationError) {
+          await recordOrphan(engine, objectKey, validationError);
+          throw validationError;
+        }
+        continue;
       }
       if (err instanceof UnknownTopicOrPartitionError) engine.topics.invalidate(topic.name);
       await recordOrphan(engine, objectKey, err);

@@ -142,12 +142,20 @@ describe('the test-only broken commit', () => {
       name: 'broken',
       topicId: 'broken-topic-id',
       partitions: 1,
-      config: { 'retention.ms': -1, 'retention.bytes': -1, 'cleanup.policy': 'delete', 'max.message.bytes': 1024 },
+      config: {
+        'retention.ms': -1,
+        'retention.bytes': -1,
+        'cleanup.policy': 'delete',
+        'max.message.bytes': 1024,
+      },
       createdAt: Date.now(),
     });
     // Two engines with the same stale guess (0) both "commit" at offset 0.
     const other = await createTestEngine({ ...broken.config });
-    const [a, b] = await Promise.all([produce(broken, 'broken', [record(0, 'a')]), produce(other, 'broken', [record(0, 'b')])]);
+    const [a, b] = await Promise.all([
+      produce(broken, 'broken', [record(0, 'a')]),
+      produce(other, 'broken', [record(0, 'b')]),
+    ]);
     expect(a).toEqual([{ partition: 0, offset: 0 }]);
     expect(b).toEqual([{ partition: 0, offset: 0 }]);
   });
