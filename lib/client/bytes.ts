@@ -3,6 +3,8 @@
  * where KafkaJS users expect Buffers), plain Uint8Array and btoa/atob otherwise.
  */
 
+import type { MessageBytes } from './types.js';
+
 type BufferLike = Uint8Array & { toString(encoding?: string): string };
 interface BufferCtor {
   from(

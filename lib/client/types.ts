@@ -3,6 +3,14 @@ import type { RetryOptions } from './retry.js';
 
 export type Bytes = Uint8Array;
 
+/**
+ * What consumers receive: Node's Buffer where the program's types know it (as KafkaJS gives),
+ * otherwise (a browser build) a plain Uint8Array. At run time it is a Buffer whenever one exists.
+ */
+export type MessageBytes = typeof globalThis extends { Buffer: { prototype: infer B extends Uint8Array } }
+  ? B
+  : Uint8Array;
+
 /** Header values: a string or bytes (an array is accepted when it holds one value; see docs/client.md). */
 export interface IHeaders {
   [key: string]: Bytes | string | (Bytes | string)[] | undefined;
@@ -87,13 +95,13 @@ export interface ProducerConfig {
 }
 
 export interface KafkaMessage {
-  key: Bytes | null;
-  value: Bytes | null;
+  key: MessageBytes | null;
+  value: MessageBytes | null;
   timestamp: string;
   attributes: number;
   offset: string;
   size: number;
-  headers: { [key: string]: Bytes | undefined };
+  headers: { [key: string]: MessageBytes | undefined };
 }
 
 export interface TopicPartitionOffset {
