@@ -20,6 +20,7 @@ export function isRetriableAwsError(err: unknown): boolean {
     'ProvisionedThroughputExceededException',
     'RequestLimitExceeded',
     'TransactionInProgressException',
+    'TransactionConflictException',
     'InternalServerError',
     'ServiceUnavailable',
     'SlowDown',

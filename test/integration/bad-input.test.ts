@@ -362,7 +362,7 @@ const cases: Case[] = [
     'INVALID_PARTITIONS',
   ],
   ['unknown route', 'GET', '/v1/nothing-here', undefined, 404, 'NOT_FOUND'],
-  ['wrong method', 'DELETE', '/v1/topics/strict/records', undefined, 405, 'METHOD_NOT_ALLOWED'],
+  ['wrong method', 'PUT', '/v1/topics/strict/records', undefined, 405, 'METHOD_NOT_ALLOWED'],
 ];
 
 describe('bad input gets a typed 4xx and changes nothing', () => {
