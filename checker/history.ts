@@ -1,0 +1,66 @@
+/**
+ * The history of a Jepsen-style queue run: every send and every poll, as the clients saw them.
+ * It is plain JSON, so a run can be saved and checked again later (`checkHistory`).
+ */
+
+/** Jepsen's outcomes: ok (it happened), fail (it definitely did not), info (unknown). */
+export type Outcome = 'ok' | 'fail' | 'info';
+
+export interface SentRecord {
+  /** Unique across the whole run. */
+  value: string;
+  partition: number;
+}
+
+export interface SendOp {
+  type: 'send';
+  /** The logical producer. A producer that re-initialises (a new producer id) keeps its name. */
+  process: string;
+  idempotent: boolean;
+  /** The position of this send among the process's sends (sends of one process never overlap). */
+  seq: number;
+  records: SentRecord[];
+  outcome: Outcome;
+  /** When ok: the acknowledged offset of each record, in request order. */
+  offsets?: number[];
+  /** HTTP requests made for this send (client-side retries of indefinite failures included). */
+  attempts: number;
+  /** The last error seen, for fail and info. */
+  error?: string;
+  /** Milliseconds since the start of the run. */
+  start: number;
+  end: number;
+}
+
+export interface PolledRecord {
+  offset: number;
+  value: string;
+}
+
+export interface PollOp {
+  type: 'poll';
+  process: string;
+  partition: number;
+  /**
+   * Changes whenever the consumer's position on this partition was set by anything other than its
+   * previous poll: a (re)assignment, a rebalance, a seek, a restart. Poll-skip and nonmonotonic-poll
+   * are only meaningful between polls of one assignment.
+   */
+  assignment: number;
+  /** The offset the poll asked for. */
+  offset: number;
+  records: PolledRecord[];
+  /** Part of the final read-back after the workload stopped. */
+  final?: boolean;
+  start: number;
+  end: number;
+}
+
+export type HistoryOp = SendOp | PollOp;
+
+export interface History {
+  topic: string;
+  partitions: number;
+  /** In completion order. */
+  ops: HistoryOp[];
+}
