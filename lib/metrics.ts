@@ -27,7 +27,13 @@ export const METRIC = {
   storageThrottles: 'StorageThrottles',
   /** Error responses, with an ErrorCode dimension (the Kafka error name). */
   errors: 'Errors',
-  /** Maintenance: the cleanup backlog. */
+  /** Maintenance: what one run did... */
+  partitionsTrimmed: 'PartitionsTrimmed',
+  indexEntriesRemoved: 'IndexEntriesRemoved',
+  entriesCompacted: 'EntriesCompacted',
+  /** Segment objects deleted: dereferenced, orphaned, or unreferenced (never committed). */
+  segmentsDeleted: 'SegmentsDeleted',
+  /** ...and the cleanup backlog left after it. */
   orphanedSegments: 'OrphanedSegments',
   oldestOrphanAge: 'OldestOrphanAge',
   deletedTopicsPending: 'DeletedTopicsPending',

@@ -97,6 +97,8 @@ export interface FunctionAccess {
   index?: TableAccess;
   /** Object-level S3 actions on `segments/*`. */
   segments?: readonly string[];
+  /** s3:ListBucket, limited to the `segments/` prefix (storage GC finds objects that never got committed). */
+  listSegments?: boolean;
 }
 
 /** `head#<topicId>#<p>` -> `head#*`: the IAM pattern for one kind of meta item. */
@@ -110,6 +112,10 @@ const pk = {
   deletedTopics: metaKeys.deletedTopicsPk,
   groups: metaKeys.groupsPk,
   group: kind(metaKeys.groupPk('g')),
+  producer: kind(metaKeys.producer('p').pk),
+  transactionalId: kind(metaKeys.transactionalId('t').pk),
+  producerState: kind(metaKeys.producerPartition('p', 't', 0).pk),
+  gcCandidates: metaKeys.gcCandidatesPk,
 } as const;
 
 /**
@@ -131,11 +137,28 @@ export const FUNCTION_ACCESS: Record<StrataFunctionName, FunctionAccess> = {
       ],
       leadingKeys: [pk.topics, pk.heads, pk.deletedTopics],
     },
+    // DeleteRecords finds the first batch it keeps.
+    index: { actions: ['dynamodb:Query'] },
   },
   produce: {
     meta: {
-      actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem'],
-      leadingKeys: [pk.topics, pk.heads, pk.segments, pk.orphans],
+      actions: [
+        'dynamodb:GetItem',
+        'dynamodb:BatchGetItem',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+        'dynamodb:ConditionCheckItem',
+      ],
+      // Idempotent producers: ids, transactional ids, per-partition sequence state.
+      leadingKeys: [
+        pk.topics,
+        pk.heads,
+        pk.segments,
+        pk.orphans,
+        pk.producer,
+        pk.transactionalId,
+        pk.producerState,
+      ],
     },
     index: { actions: ['dynamodb:PutItem'] },
     segments: ['s3:PutObject'],
@@ -162,9 +185,24 @@ export const FUNCTION_ACCESS: Record<StrataFunctionName, FunctionAccess> = {
     index: { actions: ['dynamodb:Query'] },
     segments: ['s3:GetObject'],
   },
-  // Read-only for now: it measures the cleanup backlog. The retention change adds its deletes.
+  // Retention (trims heads, removes index entries), compaction (reads small batches, writes one
+  // object and its index entries), storage GC (deletes dereferenced, orphaned and never-committed
+  // objects, which takes a LIST of segments/), and the backlog survey.
   maintenance: {
-    meta: { actions: ['dynamodb:Query'], leadingKeys: [pk.orphans, pk.deletedTopics] },
+    meta: {
+      actions: [
+        'dynamodb:GetItem',
+        'dynamodb:BatchGetItem',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+        'dynamodb:DeleteItem',
+        'dynamodb:Query',
+      ],
+      leadingKeys: [pk.topics, pk.heads, pk.segments, pk.orphans, pk.deletedTopics, pk.gcCandidates],
+    },
+    index: { actions: ['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:DeleteItem'] },
+    segments: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'],
+    listSegments: true,
   },
   tail: {
     meta: { actions: ['dynamodb:GetItem'], leadingKeys: [pk.topics, pk.heads] },
@@ -204,11 +242,13 @@ export const FUNCTION_SIZING: Record<StrataFunctionName, FunctionSizing> = {
   },
   // Heartbeats and commits: small conditional writes; the assignor is cheap for thousands of partitions.
   groups: { memoryMiB: 512, timeout: Duration.seconds(10), cacheMiB: 32, description: 'consumer groups' },
-  // Paginated queries over the cleanup backlog; room for the retention work that lands here later.
+  // Retention, compaction and GC over every topic: compaction decodes and re-encodes batches (CPU)
+  // and GC lists the bucket, so 1 GB and Lambda's maximum 15 min; a run cut short is safe (every
+  // step is conditional) and the next one continues.
   maintenance: {
-    memoryMiB: 256,
-    timeout: Duration.minutes(5),
-    cacheMiB: 0,
+    memoryMiB: 1024,
+    timeout: Duration.minutes(15),
+    cacheMiB: 64,
     description: 'scheduled maintenance',
   },
   // Holds one stream open: mostly waiting. 15 min is Lambda's maximum; the stream ends itself 3 s
@@ -493,6 +533,15 @@ export class StrataCluster extends Construct {
           'Object actions need object ARNs; segment keys are random UUIDs, so the grant is the segments/ prefix of this one bucket.',
       });
     }
+    if (access.listSegments) {
+      role.addToPolicy(
+        new iam.PolicyStatement({
+          actions: ['s3:ListBucket'],
+          resources: [this.bucket.bucketArn],
+          conditions: { StringLike: { 's3:prefix': [`${SEGMENT_PREFIX}*`] } },
+        }),
+      );
+    }
     if (this.encryptionKey) {
       // Explicit actions rather than grantEncryptDecrypt's wildcards (kms:ReEncrypt*, kms:GenerateDataKey*).
       const actions = ['kms:Decrypt', 'kms:DescribeKey'];
@@ -687,7 +736,17 @@ export class StrataCluster extends Construct {
         ]),
       }),
       new cloudwatch.GraphWidget({
-        title: 'Cleanup backlog',
+        title: 'Maintenance: work done per hour',
+        width,
+        left: [
+          METRIC.segmentsDeleted,
+          METRIC.indexEntriesRemoved,
+          METRIC.entriesCompacted,
+          METRIC.partitionsTrimmed,
+        ].map((name) => m(name, 'maintenance', { period: Duration.hours(1) })),
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Maintenance: backlog left after each run',
         width,
         left: [
           m(METRIC.orphanedSegments, 'maintenance', { statistic: 'Maximum', period: Duration.hours(1) }),

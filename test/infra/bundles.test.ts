@@ -280,17 +280,22 @@ describe('bundled functions against the local stack', () => {
     expect(body(malformed).error.code).toBe('INVALID_REQUEST');
   });
 
-  it('maintenance surveys the cleanup backlog', async () => {
+  it('maintenance runs retention, compaction and storage GC, and reports the backlog left', async () => {
     await invoke('topics', httpEvent('POST', '/v1/topics', { body: { name: 'doomed', partitions: 1 } }));
+    await invoke(
+      'produce',
+      httpEvent('POST', '/v1/topics/doomed/records', { body: { records: [{ value: 'x' }] } }),
+    );
     expect((await invoke('topics', httpEvent('DELETE', '/v1/topics/doomed'))).statusCode).toBe(204);
-    const survey = await invoke('maintenance', {
+    const result = await invoke('maintenance', {
       version: '0',
       'detail-type': 'Scheduled Event',
       source: 'aws.events',
       time: new Date().toISOString(),
       detail: {},
     });
-    expect(survey).toMatchObject({ orphans: 0, deletedTopics: 1 });
+    expect(result.report).toMatchObject({ topics: 1, deletedTopicsCleaned: 1 });
+    expect(result.backlog).toMatchObject({ orphans: 0, deletedTopics: 0 });
   });
 
   it('the tail streams SSE under the streaming runtime, and answers buffered without it', async () => {

@@ -293,7 +293,11 @@ describe('least privilege', () => {
     }));
     for (const s of statements()) {
       const actions = list(s.Action).map(String);
-      if (actions.some((a) => a.startsWith('s3:'))) {
+      if (actions.includes('s3:ListBucket')) {
+        expect(actions).toEqual(['s3:ListBucket']);
+        expect(s.Resource).toEqual(bucketArn);
+        expect(s.Condition).toEqual({ StringLike: { 's3:prefix': ['segments/*'] } });
+      } else if (actions.some((a) => a.startsWith('s3:'))) {
         expect(s.Resource).toEqual({ 'Fn::Join': ['', [bucketArn, '/segments/*']] });
       }
       if (actions.some((a) => a.startsWith('dynamodb:'))) {
@@ -307,7 +311,8 @@ describe('least privilege', () => {
     const calls: AwsCall[] = [];
     const engines = {} as Record<StrataFunctionName, Engine>;
     for (const fn of Object.keys(synth.cluster.functions) as StrataFunctionName[]) {
-      engines[fn] = createEngine(base.config);
+      // Maintenance with no grace period, so that every cleanup path runs now.
+      engines[fn] = createEngine(fn === 'maintenance' ? { ...base.config, segmentGraceMs: 0 } : base.config);
       recordCalls(engines[fn], fn, calls);
     }
     const topics = createTopicsHandler(engines.topics);
@@ -319,28 +324,40 @@ describe('least privilege', () => {
       expect(r.statusCode, r.body).toBe(status);
       return r.body ? JSON.parse(r.body) : undefined;
     };
+    const send = (topic: string, records: unknown[], extra: Record<string, unknown> = {}) =>
+      ok(produce(httpEvent('POST', `/v1/topics/${topic}/records`, { body: { records, ...extra } })));
 
-    await ok(topics(httpEvent('POST', '/v1/topics', { body: { name: 'iam', partitions: 2 } })), 201);
+    // topics: every admin route
+    const hour = 3_600_000;
+    const config = { 'retention.ms': String(hour) };
+    await ok(topics(httpEvent('POST', '/v1/topics', { body: { name: 'iam', partitions: 2, config } })), 201);
+    await ok(topics(httpEvent('POST', '/v1/topics', { body: { name: 'gone', partitions: 1 } })), 201);
     await ok(topics(httpEvent('GET', '/v1/topics')));
     await ok(topics(httpEvent('GET', '/v1/topics/iam')));
     await ok(topics(httpEvent('POST', '/v1/topics/iam/partitions', { body: { count: 3 } })));
+
+    // produce: plain and idempotent (a transactional id, so producer ids are looked up too)
     const t0 = Date.now();
-    await ok(
-      produce(
-        httpEvent('POST', '/v1/topics/iam/records', {
-          body: {
-            records: [
-              { key: 'k', value: 'v', partition: 0 },
-              { value: 'w', partition: 1 },
-            ],
-          },
-        }),
-      ),
+    for (let i = 0; i < 3; i++) await send('iam', [{ key: 'k', value: `v${i}`, partition: 0 }]);
+    await send(
+      'iam',
+      [0, 1, 2].map((i) => ({ value: `old${i}`, partition: 1, timestamp: String(t0 - 2 * hour) })),
     );
+    await send('gone', [{ value: 'x' }]);
+    const producer = await ok(
+      produce(httpEvent('POST', '/v1/producers', { body: { transactionalId: 'iam-tx' } })),
+    );
+    await send('iam', [{ value: 'once', partition: 0 }], {
+      producer: { ...producer, sequences: [{ partition: 0, baseSequence: 0 }] },
+    });
+
+    // fetch and list offsets (by time too)
     await ok(fetch(httpEvent('GET', '/v1/topics/iam/partitions/0/records', { query: { offset: '0' } })));
     for (const at of ['earliest', 'latest', String(t0 - 1000)]) {
       await ok(fetch(httpEvent('GET', '/v1/topics/iam/partitions/0/offsets', { query: { at } })));
     }
+
+    // groups: join, reconcile, commit, read, describe, list, leave, reset by time, delete
     const joined = await ok(
       groups(httpEvent('POST', '/v1/groups/iam-g/heartbeat', { body: { memberEpoch: 0, topics: ['iam'] } })),
     );
@@ -384,13 +401,33 @@ describe('least privilege', () => {
       ),
     );
     await ok(groups(httpEvent('DELETE', '/v1/groups/iam-g')), 204);
+
+    // the live tail
     const tail = await createBufferedTailHandler(engines.tail)(
-      httpEvent('GET', '/', { query: { topic: 'iam', partition: '1', offset: 'earliest' } }),
+      httpEvent('GET', '/', { query: { topic: 'iam', partition: '0', offset: 'earliest' } }),
     );
     expect(tail.body).toContain('event: record');
-    await ok(topics(httpEvent('DELETE', '/v1/topics/iam')), 204);
-    const survey = await createMaintenanceHandler(engines.maintenance)({}, createTelemetry('maintenance'));
-    expect(survey.deletedTopics).toBe(1);
+
+    // DeleteRecords and topic deletion, then a maintenance run with work on every path: retention
+    // (partition 1 is two hours old), compaction (small batches on partition 0), a deleted topic,
+    // an orphan whose commit failed, and an object that never got a segment record.
+    await ok(
+      topics(httpEvent('DELETE', '/v1/topics/iam/records', { body: { partition: 1, beforeOffset: '1' } })),
+    );
+    await ok(topics(httpEvent('DELETE', '/v1/topics/gone')), 204);
+    const orphanKey = 'segments/ff/1-orphan.seg';
+    await base.segments.put(orphanKey, new Uint8Array(16));
+    await base.metadata.recordOrphan(orphanKey, 'commit failed', t0 - hour);
+    await base.segments.put('segments/fe/1-never-committed.seg', new Uint8Array(16));
+    const { report } = await createMaintenanceHandler(engines.maintenance)(
+      {},
+      createTelemetry('maintenance'),
+    );
+    expect(report).toMatchObject({ deletedTopicsCleaned: 1, orphansDeleted: 1 });
+    expect(report.partitionsTrimmed).toBeGreaterThan(0);
+    expect(report.entriesMerged).toBeGreaterThan(0);
+    expect(report.objectsDeleted).toBeGreaterThan(0);
+    expect(report.unreferencedDeleted).toBeGreaterThan(0);
 
     const problems: string[] = [];
     for (const fn of Object.keys(engines) as StrataFunctionName[]) {
@@ -477,6 +514,8 @@ interface AwsCall {
   /** Partition key values touched (what dynamodb:LeadingKeys is evaluated on). */
   keys: string[];
   objectKey?: string;
+  /** s3:ListBucket: the listed prefix (what s3:prefix is evaluated on). */
+  prefix?: string;
 }
 
 function recordCalls(engine: Engine, fn: StrataFunctionName, calls: AwsCall[]): void {
@@ -540,6 +579,9 @@ function recordCalls(engine: Engine, fn: StrataFunctionName, calls: AwsCall[]): 
           for (const item of input.TransactItems as Json[])
             add('dynamodb:GetItem', item.Get.TableName, [pkOf(item.Get.Key)]);
           break;
+        case 'ListObjectsV2':
+          calls.push({ fn, action: 's3:ListBucket', keys: [], prefix: String(input.Prefix ?? '') });
+          break;
         default:
           if (String(context.commandName).endsWith('ObjectCommand') || input.Bucket) {
             add(`s3:${command}`, undefined, [], input.Key);
@@ -570,6 +612,9 @@ function policyOf(fn: StrataFunctionName): Json[] {
 }
 
 function resourceMatches(resource: Json, call: AwsCall): boolean {
+  if (call.action === 's3:ListBucket') {
+    return resource?.['Fn::GetAtt']?.[0] === logicalId(synth.cluster.bucket);
+  }
   if (call.action.startsWith('s3:')) {
     const join = resource?.['Fn::Join']?.[1];
     if (!join || join[0]?.['Fn::GetAtt']?.[0] !== logicalId(synth.cluster.bucket)) return false;
@@ -585,12 +630,21 @@ function resourceMatches(resource: Json, call: AwsCall): boolean {
 function allows(statement: Json, call: AwsCall): boolean {
   const actions = (Array.isArray(statement.Action) ? statement.Action : [statement.Action]).map(String);
   if (!actions.includes(call.action) || !resourceMatches(statement.Resource, call)) return false;
-  if (!statement.Condition) return true;
-  const { 'ForAllValues:StringLike': like, ...other } = statement.Condition;
-  if (Object.keys(other).length > 0 || !like || Object.keys(like).some((k) => k !== 'dynamodb:LeadingKeys'))
-    return false;
-  const patterns = (like['dynamodb:LeadingKeys'] as string[]).map(glob);
-  return call.keys.every((k) => patterns.some((p) => p.test(k)));
+  // The two condition forms the construct uses; anything else counts as not allowing (fail closed).
+  for (const [operator, byKey] of Object.entries<Json>(statement.Condition ?? {})) {
+    for (const [key, values] of Object.entries<Json>(byKey)) {
+      const patterns = (Array.isArray(values) ? values : [values]).map((v: string) => glob(v));
+      if (operator === 'ForAllValues:StringLike' && key === 'dynamodb:LeadingKeys') {
+        if (!call.keys.every((k) => patterns.some((p: RegExp) => p.test(k)))) return false;
+      } else if (operator === 'StringLike' && key === 's3:prefix') {
+        if (call.prefix === undefined || !patterns.some((p: RegExp) => p.test(call.prefix as string)))
+          return false;
+      } else {
+        return false;
+      }
+    }
+  }
+  return true;
 }
 
 function glob(pattern: string): RegExp {
