@@ -22,10 +22,11 @@ const decoder = new TextDecoder();
 export type Payload = string | Uint8Array | null | undefined;
 
 /** Bytes as KafkaJS hands them to consumers: a Buffer where one exists (a view, no copy). */
-export function toBufferLike(bytes: Uint8Array): Uint8Array {
-  if (NodeBuffer && !NodeBuffer.isBuffer(bytes))
-    return NodeBuffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
-  return bytes;
+export function toBufferLike(bytes: Uint8Array): MessageBytes {
+  if (NodeBuffer && !NodeBuffer.isBuffer(bytes)) {
+    return NodeBuffer.from(bytes.buffer, bytes.byteOffset, bytes.length) as unknown as MessageBytes;
+  }
+  return bytes as MessageBytes;
 }
 
 export function utf8Encode(text: string): Uint8Array {

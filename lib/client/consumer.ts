@@ -37,6 +37,7 @@ import type {
   ConsumerSubscribeTopics,
   EachBatchPayload,
   KafkaMessage,
+  MessageBytes,
   SeekEntry,
   TopicPartitionOffsetAndMetadata,
   TopicPartitions,
@@ -1043,7 +1044,7 @@ export function subscriptionToWire(matchers: (string | RegExp)[]): {
 function toKafkaMessage(r: WireRecordOut): KafkaMessage {
   const key = r.key === null || r.key === undefined ? null : toBufferLike(fromBase64(r.key));
   const value = r.value === null || r.value === undefined ? null : toBufferLike(fromBase64(r.value));
-  const headers: Record<string, Uint8Array | undefined> = {};
+  const headers: Record<string, MessageBytes | undefined> = {};
   if (r.headers && typeof r.headers === 'object') {
     for (const [k, v] of Object.entries(r.headers)) {
       headers[k] = v === null || v === undefined ? undefined : toBufferLike(fromBase64(v));

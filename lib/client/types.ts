@@ -7,8 +7,10 @@ export type Bytes = Uint8Array;
  * What consumers receive: Node's Buffer where the program's types know it (as KafkaJS gives),
  * otherwise (a browser build) a plain Uint8Array. At run time it is a Buffer whenever one exists.
  */
-export type MessageBytes = typeof globalThis extends { Buffer: { prototype: infer B extends Uint8Array } }
-  ? B
+export type MessageBytes = typeof globalThis extends { Buffer: { alloc(...args: never[]): infer B } }
+  ? B extends Uint8Array
+    ? B
+    : Uint8Array
   : Uint8Array;
 
 /** Header values: a string or bytes (an array is accepted when it holds one value; see docs/client.md). */
