@@ -88,17 +88,7 @@ export async function produce(
     topic = await topicForProduce(engine, topicName, now, true);
   }
   const placed = placeRecords(topic, records);
-  const byPartition = new Map<number, ProducerRecord[]>();
-  records.forEach((r, i) => {
-    checkRecordSize(topic, r, i);
-    const p = placed[i] as number;
-    let list = byPartition.get(p);
-    if (!list) {
-      list = [];
-      byPartition.set(p, list);
-    }
-    list.push({ key: r.key, value: r.value, headers: r.headers, timestamp: r.timestamp ?? now });
-  });
+  const byPartition = groupByPartition(topic, records, placed, now);
   const maxPartitions = options.producer ? MAX_PARTITIONS_PER_IDEMPOTENT_COMMIT : MAX_PARTITIONS_PER_COMMIT;
   if (byPartition.size > maxPartitions) {
     throw new InvalidRequestError(
@@ -131,36 +121,7 @@ export async function produce(
     );
   }
 
-  const writer = new SegmentWriter();
-  const pending: PendingBatch[] = [];
-  for (const [partition, list] of byPartition) {
-    const producerInfo = sequenced
-      ? {
-          producerId: Number(sequenced.producerId),
-          producerEpoch: sequenced.epoch,
-          baseSequence: sequenced.batches.get(partition)?.baseSequence ?? -1,
-        }
-      : undefined;
-    const batch = encodeBatch(list, options.compression ?? 0, producerInfo);
-    const ref = writer.add(
-      {
-        topic: topic.name,
-        topicId: topic.topicId,
-        partition,
-        recordCount: batch.recordCount,
-        maxTimestamp: batch.maxTimestamp,
-      },
-      batch.bytes,
-    );
-    pending.push({
-      partition,
-      recordCount: batch.recordCount,
-      byteOffset: ref.byteOffset,
-      byteLength: ref.byteLength,
-      maxTimestamp: batch.maxTimestamp,
-    });
-  }
-  const body = writer.finish();
+  const { body, pending } = buildSegment(topic, byPartition, options.compression ?? 0, sequenced);
   const objectKey = newSegmentKey(now);
 
   try {
@@ -217,6 +178,61 @@ async function topicForProduce(engine: Engine, name: string, now: number, fresh 
   const topic = await getTopic(engine, name);
   engine.topics.set(topic, now);
   return topic;
+}
+
+/** The records of each partition, in request order, with their timestamps settled. */
+function groupByPartition(
+  topic: Topic,
+  records: readonly ProduceRecordInput[],
+  placed: number[],
+  now: number,
+): Map<number, ProducerRecord[]> {
+  const byPartition = new Map<number, ProducerRecord[]>();
+  records.forEach((r, i) => {
+    checkRecordSize(topic, r, i);
+    const p = placed[i] as number;
+    let list = byPartition.get(p);
+    if (!list) {
+      list = [];
+      byPartition.set(p, list);
+    }
+    list.push({ key: r.key, value: r.value, headers: r.headers, timestamp: r.timestamp ?? now });
+  });
+  return byPartition;
+}
+
+/** One RecordBatch per partition, all in one segment object. */
+function buildSegment(
+  topic: Topic,
+  byPartition: Map<number, ProducerRecord[]>,
+  compression: number,
+  sequenced: SequencedRequest | undefined,
+): { body: Uint8Array; pending: PendingBatch[] } {
+  const writer = new SegmentWriter();
+  const pending: PendingBatch[] = [];
+  for (const [partition, list] of byPartition) {
+    const producerInfo = sequenced
+      ? {
+          producerId: Number(sequenced.producerId),
+          producerEpoch: sequenced.epoch,
+          baseSequence: sequenced.batches.get(partition)?.baseSequence ?? -1,
+        }
+      : undefined;
+    const batch = encodeBatch(list, compression, producerInfo);
+    const { recordCount, maxTimestamp } = batch;
+    const ref = writer.add(
+      { topic: topic.name, topicId: topic.topicId, partition, recordCount, maxTimestamp },
+      batch.bytes,
+    );
+    pending.push({
+      partition,
+      recordCount,
+      byteOffset: ref.byteOffset,
+      byteLength: ref.byteLength,
+      maxTimestamp,
+    });
+  }
+  return { body: writer.finish(), pending };
 }
 
 interface SequencedRequest {
