@@ -149,7 +149,8 @@ export const FUNCTION_ACCESS: Record<StrataFunctionName, FunctionAccess> = {
         'dynamodb:UpdateItem',
         'dynamodb:ConditionCheckItem',
       ],
-      // Idempotent producers: ids, transactional ids, per-partition sequence state.
+      // Idempotent producers: ids, transactional ids, per-partition sequence state. Exactly-once
+      // consume-transform-produce: the group's offsets (group#<id>) commit in the same transaction.
       leadingKeys: [
         pk.topics,
         pk.heads,
@@ -158,6 +159,7 @@ export const FUNCTION_ACCESS: Record<StrataFunctionName, FunctionAccess> = {
         pk.producer,
         pk.transactionalId,
         pk.producerState,
+        pk.group,
       ],
     },
     index: { actions: ['dynamodb:PutItem'] },

@@ -384,6 +384,16 @@ describe('least privilege', () => {
       ),
     );
     await ok(groups(httpEvent('GET', '/v1/groups/iam-g/offsets')));
+    // exactly-once consume-transform-produce: the group's offsets commit in the produce transaction
+    await send('iam', [{ value: 'eos', partition: 0 }], {
+      producer: { ...producer, sequences: [{ partition: 0, baseSequence: 1 }] },
+      groupCommit: {
+        groupId: 'iam-g',
+        memberId: member.memberId,
+        memberEpoch: member.memberEpoch,
+        offsets: [{ topic: 'iam', partition: member.assignment[0].partitions[0], offset: '2' }],
+      },
+    });
     await ok(groups(httpEvent('GET', '/v1/groups/iam-g')));
     await ok(groups(httpEvent('GET', '/v1/groups')));
     await ok(
