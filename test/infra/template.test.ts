@@ -10,12 +10,14 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createFetchHandler } from '../../functions/fetch.js';
 import { createGroupsHandler } from '../../functions/groups.js';
+import { createHealthHandler } from '../../functions/health.js';
 import { createMaintenanceHandler } from '../../functions/maintenance.js';
 import { createTelemetry } from '../../functions/observability.js';
 import { createProduceHandler } from '../../functions/produce.js';
 import { createBufferedTailHandler } from '../../functions/tail.js';
 import { createTopicsHandler } from '../../functions/topics.js';
 import { createEngine, type Engine } from '../../lib/engine.js';
+import type { HttpHandler } from '../../lib/http/api.js';
 import { ROUTES } from '../../lib/http/routes.js';
 import { FUNCTION_SIZING, type StrataFunctionName } from '../../lib/infra/strata-cluster.js';
 import { INDEX_KEY_SCHEMA, META_KEY_SCHEMA } from '../../lib/storage/provision.js';
@@ -315,10 +317,18 @@ describe('least privilege', () => {
       engines[fn] = createEngine(fn === 'maintenance' ? { ...base.config, segmentGraceMs: 0 } : base.config);
       recordCalls(engines[fn], fn, calls);
     }
-    const topics = createTopicsHandler(engines.topics);
-    const produce = createProduceHandler(engines.produce);
-    const fetch = createFetchHandler(engines.fetch);
-    const groups = createGroupsHandler(engines.groups);
+    // Every route of the table must be replayed: a new route cannot slip past this check.
+    const replayed = new Set<string>();
+    const track =
+      (handler: HttpHandler): HttpHandler =>
+      (event) => {
+        replayed.add(event.routeKey);
+        return handler(event);
+      };
+    const topics = track(createTopicsHandler(engines.topics));
+    const produce = track(createProduceHandler(engines.produce));
+    const fetch = track(createFetchHandler(engines.fetch));
+    const groups = track(createGroupsHandler(engines.groups));
     const ok = async (res: Promise<{ statusCode: number; body?: string }>, status = 200) => {
       const r = await res;
       expect(r.statusCode, r.body).toBe(status);
@@ -438,6 +448,9 @@ describe('least privilege', () => {
     expect(report.entriesMerged).toBeGreaterThan(0);
     expect(report.objectsDeleted).toBeGreaterThan(0);
     expect(report.unreferencedDeleted).toBeGreaterThan(0);
+
+    await track(createHealthHandler())(httpEvent('GET', '/healthz'));
+    expect(ROUTES.map((r) => `${r.method} ${r.path}`).filter((k) => !replayed.has(k))).toEqual([]);
 
     const problems: string[] = [];
     for (const fn of Object.keys(engines) as StrataFunctionName[]) {
