@@ -475,6 +475,8 @@ async function consume(ctx: Context, strata: Strata, topic: string, opts: Consum
         'with -g, -o is beginning or end (where to start when the group has no committed offset)',
       );
     }
+    // Fail fast on a missing topic: a group would otherwise wait for it to appear.
+    await strata.api.describeTopic(topic);
     return consumeAsGroup(ctx, strata, topic, opts, spec.kind === 'beginning', render);
   }
   return consumePartitions(ctx, strata, topic, opts, spec, render);
