@@ -25,7 +25,7 @@ export interface SendOp {
   offsets?: number[];
   /** HTTP requests made for this send (client-side retries of indefinite failures included). */
   attempts: number;
-  /** The last error seen, for fail and info. */
+  /** The last error an attempt got (also for an ok send that needed retries). */
   error?: string;
   /** Milliseconds since the start of the run. */
   start: number;

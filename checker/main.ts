@@ -1,0 +1,69 @@
+/**
+ * `npm run check:faults -- --ops N --faults all|none|<list> [--no-idempotence] [--break-commit]
+ * [--seed S] [--json]`: a Jepsen-style queue run against an in-process local stack, with faults
+ * injected into the engine's AWS SDK clients. Exit code 1 when a must-be-zero anomaly is found.
+ * See docs/checker.md.
+ */
+import { writeFile } from 'node:fs/promises';
+import { Command, InvalidArgumentError } from 'commander';
+import { FAULT_CLASSES, parseFaults } from './nemesis.js';
+import { formatReport, jsonReport } from './report.js';
+import { runChecker } from './run.js';
+
+const positiveInt = (raw: string) => {
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
+  return n;
+};
+const faultSpec = (raw: string) => {
+  try {
+    return parseFaults(raw);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+};
+
+const program = new Command()
+  .name('check:faults')
+  .description('Jepsen-style queue workload against a local Strata stack, with AWS faults injected')
+  .option('--ops <n>', 'operations to invoke (sends and polls)', positiveInt, 1000)
+  .option('--faults <list>', `all, none, or a comma list of: ${FAULT_CLASSES.join(', ')}`, faultSpec, [
+    ...FAULT_CLASSES,
+  ])
+  .option('--no-idempotence', 'every producer plain (retries may duplicate)')
+  .option('--break-commit', 'TEST ONLY: drop the commit conditions; producers contend on partition 0')
+  .option('--seed <n>', 'seed for every random choice (timing stays nondeterministic)', positiveInt)
+  .option('--partitions <n>', 'partitions of the topic (default 4; 1 with --break-commit)', positiveInt)
+  .option('--time-limit <s>', 'stop invoking operations after this many seconds', positiveInt)
+  .option('--history <file>', 'save the full history (JSON) to this file')
+  .option('--json', 'print the report as JSON')
+  .option('--server-logs', "print the server's 5xx logs (counted otherwise)")
+  .parse();
+
+const opts = program.opts<{
+  ops: number;
+  faults: ReturnType<typeof parseFaults>;
+  idempotence: boolean;
+  breakCommit?: boolean;
+  seed?: number;
+  partitions?: number;
+  timeLimit?: number;
+  history?: string;
+  json?: boolean;
+  serverLogs?: boolean;
+}>();
+
+const result = await runChecker({
+  ops: opts.ops,
+  faults: opts.faults,
+  idempotence: opts.idempotence,
+  breakCommit: opts.breakCommit ?? false,
+  ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
+  ...(opts.partitions !== undefined ? { partitions: opts.partitions } : {}),
+  ...(opts.timeLimit !== undefined ? { timeLimitMs: opts.timeLimit * 1000 } : {}),
+  serverLogs: opts.serverLogs ?? false,
+  log: opts.json ? () => {} : (m) => process.stderr.write(`${m}\n`),
+});
+if (opts.history) await writeFile(opts.history, JSON.stringify(result.history));
+process.stdout.write(`${opts.json ? JSON.stringify(jsonReport(result), null, 2) : formatReport(result)}\n`);
+process.exitCode = result.report.valid ? 0 : 1;

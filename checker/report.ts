@@ -1,0 +1,82 @@
+/** The human-readable report of a run (the table `npm run check:faults` prints). */
+import { ANOMALY_NAMES, MUST_BE_ZERO } from './check.js';
+import { FAULT_CLASSES } from './nemesis.js';
+import type { RunResult } from './run.js';
+
+export function formatReport(result: RunResult, examples = 3): string {
+  const { report, settings } = result;
+  const s = report.stats;
+  const lines: string[] = [];
+  const faults =
+    settings.faults.length === FAULT_CLASSES.length ? 'all' : settings.faults.join(',') || 'none';
+  lines.push(
+    `Strata fault checker: ${settings.ops} ops, faults ${faults}, idempotence ${settings.idempotence ? 'on' : 'off'}` +
+      `${settings.breakCommit ? ', BROKEN COMMIT (test only)' : ''}, seed ${settings.seed}, ${settings.partitions} partitions`,
+    `actors: ${settings.producers.idempotent} idempotent + ${settings.producers.plain} plain producers, ` +
+      `${settings.consumers.assigned} assigned + ${settings.consumers.subscribed} subscribed consumers`,
+    `${(result.durationMs / 1000).toFixed(1)} s; ${result.invoked} operations: ` +
+      `${s.sends.ok + s.sends.fail + s.sends.info} sends (ok ${s.sends.ok}, fail ${s.sends.fail}, info ${s.sends.info}; ` +
+      `${s.sends.attempts} HTTP attempts), ${s.polls} polls with ${s.polledRecords} records (final read included)`,
+    `values: ${s.sentValues.ok} acknowledged, ${s.sentValues.fail} failed, ${s.sentValues.info} indefinite ` +
+      `(${s.infoValuesRead} of those read); log ${s.logSize.reduce((a, b) => a + b, 0)} records [${s.logSize.join(', ')}]`,
+  );
+  const injected = Object.entries(result.nemesis.injected)
+    .filter(([f]) => settings.faults.includes(f as never))
+    .map(([f, n]) => `${f} ${n}`)
+    .join(', ');
+  lines.push(
+    `faults injected: ${injected || 'none'} (${result.nemesis.events.length} activations); ` +
+      `server 5xx logged ${result.serverErrorsLogged}`,
+    `groups: ${result.workload.heartbeats} heartbeats, ${result.workload.offsetCommits} offset commits, ` +
+      `${result.workload.rebalances} assignment changes, ${result.workload.memberCrashes} member crashes; ` +
+      `${result.workload.producerInits} producer ids`,
+    '',
+  );
+
+  const rows: string[][] = [['anomaly', 'count', 'must be 0', 'status']];
+  for (const name of ANOMALY_NAMES) {
+    const a = report.anomalies[name];
+    if (name === 'duplicate') {
+      const d = report.anomalies.duplicate;
+      rows.push([name, `${d.count}`, 'idempotent', d.idempotent === 0 ? 'ok' : 'FAIL']);
+      rows.push(['  idempotent', `${d.idempotent}`, 'yes', d.idempotent === 0 ? 'ok' : 'FAIL']);
+      rows.push(['  plain', `${d.plain}`, 'no', d.plain === 0 ? 'ok' : 'expected under retries']);
+      continue;
+    }
+    const must = MUST_BE_ZERO.includes(name);
+    rows.push([name, `${a.count}`, must ? 'yes' : 'no', a.count === 0 ? 'ok' : must ? 'FAIL' : 'reported']);
+  }
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
+  for (const [i, row] of rows.entries()) {
+    lines.push(
+      row
+        .map((cell, c) => (c === 1 ? cell.padStart(widths[c] ?? 0) : cell.padEnd(widths[c] ?? 0)))
+        .join('  '),
+    );
+    if (i === 0) lines.push(widths.map((w) => '-'.repeat(w)).join('  '));
+  }
+
+  for (const name of ANOMALY_NAMES) {
+    const a = report.anomalies[name];
+    if (a.count === 0) continue;
+    lines.push('', `${name} (${a.count}), first ${Math.min(examples, a.examples.length)}:`);
+    for (const e of a.examples.slice(0, examples)) lines.push(`  ${JSON.stringify(e)}`);
+  }
+  if (result.notes.length > 0) {
+    lines.push('', `notes (${result.notes.length}):`);
+    for (const n of result.notes.slice(0, 10)) lines.push(`  ${n}`);
+  }
+  lines.push(
+    '',
+    report.valid
+      ? 'VALID: no lost write, inconsistent offset, G1a, nonmonotonic send, or idempotent duplicate'
+      : `INVALID: ${report.violations.join(', ')}`,
+  );
+  return lines.join('\n');
+}
+
+/** The JSON report: everything but the history itself (save that with --history). */
+export function jsonReport(result: RunResult): unknown {
+  const { history: _history, ...rest } = result;
+  return rest;
+}

@@ -1,0 +1,169 @@
+/**
+ * One checker run: start a stack, create the topic, run the workload under the nemesis, stop the
+ * faults, read everything back, and check the history.
+ */
+import { type CheckReport, checkHistory } from './check.js';
+import type { History } from './history.js';
+import { checkerHttp } from './http.js';
+import { type FaultClass, type NemesisEvent, type NemesisOptions, startNemesis } from './nemesis.js';
+import { seededRandom } from './random.js';
+import { type CheckerStackOptions, startCheckerStack } from './stack.js';
+import { Budget, finalRead, runWorkload, type WorkloadResult } from './workload.js';
+
+export interface RunOptions {
+  /** Operations to invoke: sends and polls together. */
+  ops: number;
+  faults: FaultClass[];
+  /** Idempotent producers alongside the plain ones (default true); false makes every producer plain. */
+  idempotence?: boolean;
+  /** Engine without its commit conditions (test only), every producer on partition 0. */
+  breakCommit?: boolean;
+  seed?: number;
+  partitions?: number;
+  producers?: { idempotent?: number; plain?: number };
+  consumers?: { assigned?: number; subscribed?: number };
+  /** Stop invoking operations after this long, even with ops left. */
+  timeLimitMs?: number;
+  /** Client timeout per HTTP request (default 5000 ms): a timed-out send is indefinite. */
+  clientTimeoutMs?: number;
+  nemesis?: Omit<NemesisOptions, 'faults'>;
+  /** Running emulators to use (tests); otherwise DynamoDB Local and s3rver are started here. */
+  endpoints?: CheckerStackOptions['endpoints'];
+  /** Let the server log its 5xx errors (default: counted, not printed; the faults cause many). */
+  serverLogs?: boolean;
+  /** Progress messages. */
+  log?: (message: string) => void;
+}
+
+export interface RunResult {
+  report: CheckReport;
+  history: History;
+  settings: {
+    ops: number;
+    faults: FaultClass[];
+    idempotence: boolean;
+    breakCommit: boolean;
+    seed: number;
+    partitions: number;
+    producers: { idempotent: number; plain: number };
+    consumers: { assigned: number; subscribed: number };
+  };
+  /** Operations invoked (sends and polls, not counting the final read). */
+  invoked: number;
+  durationMs: number;
+  nemesis: { events: NemesisEvent[]; injected: Record<FaultClass, number> };
+  workload: WorkloadResult['counts'];
+  notes: string[];
+  serverErrorsLogged: number;
+}
+
+const TOPIC = 'checker-queue';
+const GROUP = 'checker-group';
+
+export async function runChecker(options: RunOptions): Promise<RunResult> {
+  const seed = options.seed ?? Math.floor(Math.random() * 2 ** 31);
+  const rng = seededRandom(seed);
+  const idempotence = options.idempotence ?? true;
+  const breakCommit = options.breakCommit ?? false;
+  const partitions = options.partitions ?? (breakCommit ? 1 : 4);
+  const producers = {
+    idempotent: idempotence ? (options.producers?.idempotent ?? 2) : 0,
+    plain: options.producers?.plain ?? (idempotence ? 2 : 4),
+  };
+  const consumers = {
+    assigned: options.consumers?.assigned ?? 2,
+    subscribed: options.consumers?.subscribed ?? 2,
+  };
+  const log = options.log ?? (() => {});
+  const started = Date.now();
+  const clock = () => Date.now() - started;
+
+  // The handlers log every 5xx; under faults that is most of the output. Count instead.
+  let serverErrorsLogged = 0;
+  const consoleError = console.error;
+  if (!options.serverLogs) {
+    console.error = (...args: unknown[]) => {
+      if (typeof args[0] === 'string' && args[0].includes('"request failed')) serverErrorsLogged++;
+      else consoleError(...args);
+    };
+  }
+  const stack = await startCheckerStack({
+    ...(options.endpoints ? { endpoints: options.endpoints } : {}),
+    config: { testOnlyBreakCommitCondition: breakCommit },
+  });
+  try {
+    const http = checkerHttp(stack.url, options.clientTimeoutMs ?? 5000);
+    for (let attempt = 0; ; attempt++) {
+      const res = await http.call('POST', '/v1/topics', {
+        name: TOPIC,
+        partitions,
+        config: { 'retention.ms': '-1' },
+      });
+      if (res.kind === 'ok') break;
+      if (attempt > 10) throw new Error(`cannot create the topic: ${res.code} ${res.message}`);
+    }
+    log(`stack up at ${stack.url}; topic ${TOPIC} with ${partitions} partitions; seed ${seed}`);
+
+    const nemesis = startNemesis(
+      stack.engine,
+      stack.responses,
+      rng.fork('nemesis'),
+      { ...options.nemesis, faults: options.faults },
+      clock,
+    );
+    const budget = new Budget(
+      options.ops,
+      options.timeLimitMs ? Date.now() + options.timeLimitMs : undefined,
+    );
+    let workload: WorkloadResult;
+    try {
+      workload = await runWorkload({
+        http,
+        topic: TOPIC,
+        partitions,
+        group: GROUP,
+        idempotentProducers: producers.idempotent,
+        plainProducers: producers.plain,
+        assignedConsumers: consumers.assigned,
+        subscribedConsumers: consumers.subscribed,
+        ...(breakCommit ? { producerPartitions: [0] } : {}),
+        rng: rng.fork('workload'),
+        clock,
+        budget,
+      });
+    } finally {
+      await nemesis.stop();
+    }
+    log(`workload done: ${budget.used} operations in ${clock()} ms; reading back`);
+
+    const final = await finalRead(http, TOPIC, partitions, clock, workload.notes);
+    const history: History = { topic: TOPIC, partitions, ops: [...workload.ops, ...final] };
+    const report = checkHistory(history);
+    return {
+      report,
+      history,
+      settings: {
+        ops: options.ops,
+        faults: options.faults,
+        idempotence,
+        breakCommit,
+        seed,
+        partitions,
+        producers,
+        consumers,
+      },
+      invoked: budget.used,
+      durationMs: Date.now() - started,
+      nemesis: {
+        events: nemesis.events,
+        injected: { ...nemesis.injected(), 'lost-response': stack.responses.lost },
+      },
+      workload: workload.counts,
+      notes: workload.notes,
+      serverErrorsLogged,
+    };
+  } finally {
+    await stack.stop();
+    console.error = consoleError;
+  }
+}
