@@ -101,6 +101,8 @@ class PartitionState {
   abort = new AbortController();
   readonly waker = new Waker();
   task: Promise<void> = Promise.resolve();
+  /** Set while eachMessage/eachBatch runs for this partition. */
+  inHandler: Promise<void> | undefined;
 
   constructor(
     readonly topic: string,
@@ -525,7 +527,9 @@ export class Consumer {
     const previous = this.losing;
     const losing = (async () => {
       await previous;
-      await Promise.all(states.map((ps) => ps.task.catch(() => {})));
+      // Only user code in flight is waited for: nothing new starts on a lost partition, and a
+      // commit still retrying must not hold the loss past the session timeout.
+      await Promise.all(states.map((ps) => ps.inHandler));
       for (const ps of states) if (this.partitions.get(ps.key) === ps) this.partitions.delete(ps.key);
       this.emitter.emit(CONSUMER_EVENTS.PARTITIONS_LOST, { partitions: tpList(states), reason });
       this.heartbeatWaker.notify();
@@ -839,6 +843,12 @@ export class Consumer {
         return () => this.resume([{ topic: ps.topic, partitions: [ps.partition] }]);
       };
       const heartbeat = async () => {};
+      // While user code runs for this partition: a lost partition waits for exactly this.
+      let handlerDone!: () => void;
+      ps.inHandler = new Promise<void>((resolve) => {
+        handlerDone = resolve;
+      });
+      let failure: { error: unknown } | undefined;
       try {
         if (this.runConfig.eachBatch) {
           const batch = makeBatch(ps.topic, ps.partition, highWatermark, messages);
@@ -874,8 +884,14 @@ export class Consumer {
             resolveOffset(message.offset);
           }
         }
-      } catch (err) {
-        await this.onProcessingError(ps, err);
+      } catch (error) {
+        failure = { error };
+      } finally {
+        ps.inHandler = undefined;
+        handlerDone();
+      }
+      if (failure) {
+        await this.onProcessingError(ps, failure.error);
         return;
       }
       ps.failures = 0;
