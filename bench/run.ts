@@ -9,6 +9,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { startLocalStack } from '../local/stack.js';
+import { measureBundles } from './bundles.js';
+import { clientBenches } from './client.js';
 import { countRequests } from './request-counter.js';
 
 const MiB = 1024 * 1024;
@@ -197,10 +199,41 @@ async function main() {
       record('consumeDdbPerMiB', '  DynamoDB requests per MiB consumed', ddbRequests.count / mib, 'req/MiB');
     }
 
-    for (const extra of await extraBenches(url))
-      record(extra.key, extra.name, extra.value, extra.unit, extra.note);
+    // --- the client (issue 3) --------------------------------------------------------------------
+    const client = await clientBenches(url, BYTES_PER_RUN);
+    record(
+      'clientProducerMBs',
+      'client producer, default settings, 1 KiB records',
+      client.producerMBs,
+      'MB/s',
+    );
+    record(
+      'clientProducerRatio',
+      '  as a share of raw HTTP produce at 1 MiB requests x8',
+      (client.producerMBs / (results.produceMBs_1024_8 as number)) * 100,
+      '%',
+    );
+    record(
+      'e2eP50Ms',
+      'end-to-end send -> eachMessage, group of 3 on 6 partitions, p50',
+      client.e2eP50Ms,
+      'ms',
+    );
+    record(
+      'e2eP99Ms',
+      'end-to-end send -> eachMessage, group of 3 on 6 partitions, p99',
+      client.e2eP99Ms,
+      'ms',
+    );
+    record('rebalanceMs', 'rebalance of a group of 3 after one member leaves', client.rebalanceMs, 'ms');
   } finally {
     await stack.stop();
+  }
+
+  // --- Lambda bundles (issue 4): size and import time in a fresh node process ----------------
+  for (const b of await measureBundles()) {
+    record(`bundleBytes_${b.function}`, `bundle ${b.function}`, b.bytes / 1024, 'KiB');
+    record(`bundleImportMs_${b.function}`, `  cold import of the ${b.function} bundle`, b.coldImportMs, 'ms');
   }
 
   printTable(rows);
@@ -210,11 +243,6 @@ async function main() {
     `${JSON.stringify({ date: new Date().toISOString(), node: process.version, bytesPerRun: BYTES_PER_RUN, results }, null, 2)}\n`,
   );
   console.log('\nwritten to bench/results/latest.json');
-}
-
-/** Later benches (client, bundles) plug in here and share the run and the table. */
-async function extraBenches(_url: string): Promise<(Row & { key: string })[]> {
-  return [];
 }
 
 function kib(bytes: number): string {
