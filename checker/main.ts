@@ -15,6 +15,11 @@ const positiveInt = (raw: string) => {
   if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
   return n;
 };
+const probability = (raw: string) => {
+  const n = Number(raw);
+  if (!(n > 0 && n <= 1)) throw new InvalidArgumentError('must be in (0, 1]');
+  return n;
+};
 const faultSpec = (raw: string) => {
   try {
     return parseFaults(raw);
@@ -30,10 +35,20 @@ const program = new Command()
   .option('--faults <list>', `all, none, or a comma list of: ${FAULT_CLASSES.join(', ')}`, faultSpec, [
     ...FAULT_CLASSES,
   ])
+  .option(
+    '--fault-probability <p>',
+    'chance a matching request is faulted while its class is active (default 0.2)',
+    probability,
+  )
   .option('--no-idempotence', 'every producer plain (retries may duplicate)')
   .option('--break-commit', 'TEST ONLY: drop the commit conditions; producers contend on partition 0')
   .option('--seed <n>', 'seed for every random choice (timing stays nondeterministic)', positiveInt)
   .option('--partitions <n>', 'partitions of the topic (default 4; 1 with --break-commit)', positiveInt)
+  .option(
+    '--client-timeout <ms>',
+    'HTTP client timeout; a timed-out send is indefinite (default 5000)',
+    positiveInt,
+  )
   .option('--time-limit <s>', 'stop invoking operations after this many seconds', positiveInt)
   .option('--history <file>', 'save the full history (JSON) to this file')
   .option('--json', 'print the report as JSON')
@@ -48,6 +63,8 @@ const opts = program.opts<{
   seed?: number;
   partitions?: number;
   timeLimit?: number;
+  clientTimeout?: number;
+  faultProbability?: number;
   history?: string;
   json?: boolean;
   serverLogs?: boolean;
@@ -60,6 +77,8 @@ const result = await runChecker({
   breakCommit: opts.breakCommit ?? false,
   ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
   ...(opts.partitions !== undefined ? { partitions: opts.partitions } : {}),
+  ...(opts.faultProbability !== undefined ? { nemesis: { probability: opts.faultProbability } } : {}),
+  ...(opts.clientTimeout !== undefined ? { clientTimeoutMs: opts.clientTimeout } : {}),
   ...(opts.timeLimit !== undefined ? { timeLimitMs: opts.timeLimit * 1000 } : {}),
   serverLogs: opts.serverLogs ?? false,
   log: opts.json ? () => {} : (m) => process.stderr.write(`${m}\n`),

@@ -99,7 +99,10 @@ export async function runChecker(options: RunOptions): Promise<RunResult> {
         partitions,
         config: { 'retention.ms': '-1' },
       });
-      if (res.kind === 'ok') break;
+      // A retry of a create whose response we lost finds the topic there.
+      if (res.kind === 'ok' || (attempt > 0 && res.kind === 'fail' && res.code === 'TOPIC_ALREADY_EXISTS'))
+        break;
+      await new Promise((r) => setTimeout(r, 100));
       if (attempt > 10) throw new Error(`cannot create the topic: ${res.code} ${res.message}`);
     }
     log(`stack up at ${stack.url}; topic ${TOPIC} with ${partitions} partitions; seed ${seed}`);

@@ -22,6 +22,11 @@ export interface WorkloadOptions {
   producerPartitions?: number[];
   /** Records per send: 1 to this (default 3). */
   maxRecordsPerSend?: number;
+  /**
+   * Chance that a send also carries a record for a partition that does not exist (default 0.02):
+   * the whole request must fail (404, definite), so none of its values may ever be read (G1a).
+   */
+  poisonChance?: number;
   /** HTTP attempts per send before giving up with an info outcome (default 8). */
   sendAttempts?: number;
   /** Group member session timeout (default 3000 ms). */
@@ -152,6 +157,9 @@ async function producer(ctx: Context, name: string, idempotent: boolean, rng: Ra
       value: `${name}-${seq}-${i}`,
       partition: i === 0 ? first : rng.pick([first, second]),
     }));
+    if (rng.chance(ctx.poisonChance ?? 0.02)) {
+      records.push({ value: `${name}-${seq}-${records.length}`, partition: ctx.partitions });
+    }
     const body: Record<string, unknown> = { records };
     const counts = new Map<number, number>();
     for (const r of records) counts.set(r.partition, (counts.get(r.partition) ?? 0) + 1);
