@@ -370,6 +370,8 @@ async function produce(
 ): Promise<void> {
   const producer = strata.producer({ linger: 10 });
   const lines = createInterface({ input: ctx.io.stdin, crlfDelay: Number.POSITIVE_INFINITY });
+  // Ctrl-C: stop reading, send what was read, print the summary.
+  ctx.io.signal?.addEventListener('abort', () => lines.close(), { once: true });
   const window: Promise<RecordMetadata[]>[] = [];
   const perPartition = new Map<number, { first: bigint; last: bigint; count: number }>();
   let total = 0;
