@@ -42,6 +42,8 @@ export const PRODUCER_EVENTS = {
 
 interface Queue extends PartitionQueue {
   key: string;
+  /** Sum of the records' sizes, kept as records come and go. */
+  bytes: number;
 }
 
 /** One `send`: resolves when every record is acknowledged, rejects on the first failure. */
@@ -110,7 +112,6 @@ export class Producer {
   private readonly sticky = new Map<string, number>();
   private readonly previousSticky = new Map<string, number>();
   private inFlight = 0;
-  private waitingBytes = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private timerDue = 0;
   private flushing = 0;
@@ -295,11 +296,11 @@ export class Producer {
     const k = `${rec.topic}\u0000${rec.partition}`;
     let q = this.queues.get(k);
     if (!q) {
-      q = { key: k, topic: rec.topic, partition: rec.partition, records: [] };
+      q = { key: k, topic: rec.topic, partition: rec.partition, records: [], bytes: 0 };
       this.queues.set(k, q);
     }
     q.records.push(rec);
-    this.waitingBytes += rec.size;
+    q.bytes += rec.size;
   }
 
   private queuedRecords(): number {
@@ -341,7 +342,7 @@ export class Producer {
         if (!first || this.inFlightPartitions.has(q.key)) continue;
         sendable.push(q);
         oldest = Math.min(oldest, first.enqueuedAt);
-        for (const r of q.records) sendableBytes += r.size;
+        sendableBytes += q.bytes;
       }
       if (sendable.length === 0) return;
       const ready =
@@ -364,7 +365,7 @@ export class Producer {
       req.taken.forEach((n, i) => {
         if (n === 0) return;
         const q = topicQueues[i] as Queue;
-        for (const r of q.records.splice(0, n)) this.waitingBytes -= r.size;
+        for (const r of q.records.splice(0, n)) q.bytes -= r.size;
         if (q.records.length === 0) this.queues.delete(q.key);
         keys.push(q.key);
       });
