@@ -51,7 +51,8 @@ export function formatReport(result: RunResult, examples = 3): string {
     lines.push(
       row
         .map((cell, c) => (c === 1 ? cell.padStart(widths[c] ?? 0) : cell.padEnd(widths[c] ?? 0)))
-        .join('  '),
+        .join('  ')
+        .trimEnd(),
     );
     if (i === 0) lines.push(widths.map((w) => '-'.repeat(w)).join('  '));
   }
