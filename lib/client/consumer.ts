@@ -149,6 +149,7 @@ export class Consumer {
   private lastCommitAt = Date.now();
   private joined: { resolve: () => void; reject: (e: unknown) => void } | undefined;
   private hasJoined = false;
+  private joinFailures = 0;
   private restarting = false;
 
   constructor(
@@ -241,6 +242,7 @@ export class Consumer {
     this.slots = new Semaphore(this.runConfig.partitionsConsumedConcurrently);
     this.running = true;
     this.hasJoined = false;
+    this.joinFailures = 0;
     this.memberId = undefined;
     this.memberEpoch = 0;
     this.lastHeartbeatOkSentAt = Date.now();
@@ -473,6 +475,12 @@ export class Consumer {
     }
     if (isRetriable(err)) {
       this.log.debug('heartbeat failed', { error: String(err) });
+      // run() gives up joining after the retry policy's attempts, as KafkaJS's connect does.
+      if (!this.hasJoined && this.joined && ++this.joinFailures > this.retry.retries) {
+        this.joined.reject(err);
+        this.joined = undefined;
+        this.running = false;
+      }
       return false;
     }
     this.log.error('heartbeat rejected', { groupId: this.groupId, error: String(err) });

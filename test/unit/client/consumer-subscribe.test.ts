@@ -66,4 +66,16 @@ describe('consumer arguments', () => {
     c.resume([{ topic: 'b' }]);
     expect(c.paused()).toEqual([]);
   });
+
+  it('run rejects once joining failed retry.retries times', async () => {
+    const down = new Strata({
+      endpoint: 'http://down.test',
+      logLevel: logLevel.NOTHING,
+      fetch: () => Promise.reject(new TypeError('connection refused')),
+      retry: { retries: 2, initialRetryTime: 1, maxRetryTime: 5 },
+    });
+    const c = down.consumer({ groupId: 'g' });
+    await c.subscribe({ topics: ['t'] });
+    await expect(c.run({ eachMessage: async () => {} })).rejects.toMatchObject({ code: 'NETWORK_EXCEPTION' });
+  });
 });
