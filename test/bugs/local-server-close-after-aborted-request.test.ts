@@ -11,7 +11,12 @@ import { startHttpServer } from '../../local/server.js';
 describe('local server', () => {
   it('closes after a client aborted a request whose handler was still running', async () => {
     let finished = false;
+    let started: () => void = () => {};
+    const handlerStarted = new Promise<void>((r) => {
+      started = r;
+    });
     const slow: HttpHandler = async () => {
+      started();
       await new Promise((r) => setTimeout(r, 300));
       finished = true;
       return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: '{"records":[]}' };
@@ -23,7 +28,8 @@ describe('local server', () => {
     const request = fetch(`${server.url}/v1/topics/t/partitions/0/records?offset=0&waitMs=300`, {
       signal: abort.signal,
     }).catch((err) => err);
-    await new Promise((r) => setTimeout(r, 50));
+    // Abort only once the handler runs (a fixed sleep raced the request on a loaded machine).
+    await handlerStarted;
     abort.abort();
     expect(await request).toBeInstanceOf(Error);
     const closed = await Promise.race([
