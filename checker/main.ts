@@ -49,6 +49,11 @@ const program = new Command()
     'HTTP client timeout; a timed-out send is indefinite (default 5000)',
     positiveInt,
   )
+  .option(
+    '--engines <n>',
+    'engines (Lambda instances) behind the server, each with its own caches (default 1)',
+    positiveInt,
+  )
   .option('--time-limit <s>', 'stop invoking operations after this many seconds', positiveInt)
   .option('--history <file>', 'save the full history (JSON) to this file')
   .option('--json', 'print the report as JSON')
@@ -62,6 +67,7 @@ const opts = program.opts<{
   breakCommit?: boolean;
   seed?: number;
   partitions?: number;
+  engines?: number;
   timeLimit?: number;
   clientTimeout?: number;
   faultProbability?: number;
@@ -77,6 +83,7 @@ const result = await runChecker({
   breakCommit: opts.breakCommit ?? false,
   ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
   ...(opts.partitions !== undefined ? { partitions: opts.partitions } : {}),
+  ...(opts.engines !== undefined ? { engines: opts.engines } : {}),
   ...(opts.faultProbability !== undefined ? { nemesis: { probability: opts.faultProbability } } : {}),
   ...(opts.clientTimeout !== undefined ? { clientTimeoutMs: opts.clientTimeout } : {}),
   ...(opts.timeLimit !== undefined ? { timeLimitMs: opts.timeLimit * 1000 } : {}),

@@ -74,7 +74,7 @@ interface Activation {
 }
 
 export function startNemesis(
-  engine: Engine,
+  engines: Engine[],
   responses: ResponseFaults,
   rng: Random,
   options: NemesisOptions,
@@ -86,55 +86,54 @@ export function startNemesis(
   const times = options.maxPerActivation ?? 10;
   const [quietMin, quietMax] = options.quietMs ?? [200, 600];
   const [activeMin, activeMax] = options.activeMs ?? [400, 1200];
-  const { s3, dynamodb } = engine.clients;
   const sometimes = { when: () => rng() < p, times };
+  /** The same faults on every engine's clients (each engine is one Lambda instance). */
+  const everywhere = (install: (clients: Engine['clients']) => Fault[]) =>
+    engines.flatMap((e) => install(e.clients));
 
   const activate: Record<FaultClass, () => Activation> = {
     ambiguous: () => {
       const insideRetries = rng.chance(0.5);
-      const faults = [
+      const other = rng.pick(['UpdateItem', 'PutItem', 'GetItem', 'BatchGetItem', 'Query']);
+      const faults = everywhere(({ dynamodb, s3 }) => [
         ambiguousNext(dynamodb, 'TransactWriteItems', { ...sometimes, insideRetries }),
-        ambiguousNext(dynamodb, rng.pick(['UpdateItem', 'PutItem', 'GetItem', 'BatchGetItem', 'Query']), {
-          ...sometimes,
-          insideRetries,
-        }),
+        ambiguousNext(dynamodb, other, { ...sometimes, insideRetries }),
         ambiguousNext(s3, 'PutObject', { ...sometimes, insideRetries }),
-      ];
-      return fromFaults(
-        faults,
-        `TransactWriteItems, one more DynamoDB command, PutObject${where(insideRetries)}`,
-      );
+      ]);
+      return fromFaults(faults, `TransactWriteItems, ${other}, PutObject${where(insideRetries)}`);
     },
     throttle: () => {
       const insideRetries = rng.chance(0.5);
-      const faults = [
+      const faults = everywhere(({ dynamodb, s3 }) => [
         failNext(dynamodb, '*', () => throttled(rng), { ...sometimes, insideRetries }),
         failNext(s3, '*', slowDown, { ...sometimes, insideRetries }),
-      ];
+      ]);
       return fromFaults(faults, `DynamoDB throttling, S3 SlowDown${where(insideRetries)}`);
     },
     conflict: () =>
       fromFaults(
-        [failNext(dynamodb, 'TransactWriteItems', (ctx) => transactionConflict(ctx, rng), sometimes)],
+        everywhere(({ dynamodb }) => [
+          failNext(dynamodb, 'TransactWriteItems', (ctx) => transactionConflict(ctx, rng), sometimes),
+        ]),
         'TransactionCanceledException [TransactionConflict]',
       ),
     delay: () => {
       const ms = rng.int(5, 250);
       const phase = rng.pick(['before', 'after'] as const);
-      const faults = [
+      const faults = everywhere(({ dynamodb, s3 }) => [
         delay(dynamodb, '*', ms, { ...sometimes, times: times * 5, phase }),
         delay(s3, '*', ms, { ...sometimes, times: times * 5, phase }),
-      ];
+      ]);
       return fromFaults(faults, `${ms} ms ${phase} DynamoDB and S3 requests`);
     },
     'crash-before-commit': () =>
       fromFaults(
-        [
+        everywhere(({ dynamodb }) => [
           failNext(dynamodb, 'TransactWriteItems', crashed, {
             when: (input) => isProduceCommit(input) && rng() < p,
             times,
           }),
-        ],
+        ]),
         'produce commit fails after the upload',
       ),
     'lost-response': () => {

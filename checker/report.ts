@@ -11,7 +11,8 @@ export function formatReport(result: RunResult, examples = 3): string {
     settings.faults.length === FAULT_CLASSES.length ? 'all' : settings.faults.join(',') || 'none';
   lines.push(
     `Strata fault checker: ${settings.ops} ops, faults ${faults}, idempotence ${settings.idempotence ? 'on' : 'off'}` +
-      `${settings.breakCommit ? ', BROKEN COMMIT (test only)' : ''}, seed ${settings.seed}, ${settings.partitions} partitions`,
+      `${settings.breakCommit ? ', BROKEN COMMIT (test only)' : ''}, seed ${settings.seed}, ${settings.partitions} partitions` +
+      `${settings.engines > 1 ? `, ${settings.engines} engines` : ''}`,
     `actors: ${settings.producers.idempotent} idempotent + ${settings.producers.plain} plain producers, ` +
       `${settings.consumers.assigned} assigned + ${settings.consumers.subscribed} subscribed consumers`,
     `${(result.durationMs / 1000).toFixed(1)} s; ${result.invoked} operations: ` +

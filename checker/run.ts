@@ -20,6 +20,8 @@ export interface RunOptions {
   breakCommit?: boolean;
   seed?: number;
   partitions?: number;
+  /** Engines (Lambda instances) serving the requests, each with its own clients and caches (default 1). */
+  engines?: number;
   producers?: { idempotent?: number; plain?: number };
   consumers?: { assigned?: number; subscribed?: number };
   /** Stop invoking operations after this long, even with ops left. */
@@ -45,6 +47,7 @@ export interface RunResult {
     breakCommit: boolean;
     seed: number;
     partitions: number;
+    engines: number;
     producers: { idempotent: number; plain: number };
     consumers: { assigned: number; subscribed: number };
   };
@@ -74,6 +77,7 @@ export async function runChecker(options: RunOptions): Promise<RunResult> {
     assigned: options.consumers?.assigned ?? 2,
     subscribed: options.consumers?.subscribed ?? 2,
   };
+  const engines = options.engines ?? 1;
   const log = options.log ?? (() => {});
   const started = Date.now();
   const clock = () => Date.now() - started;
@@ -90,6 +94,7 @@ export async function runChecker(options: RunOptions): Promise<RunResult> {
   const stack = await startCheckerStack({
     ...(options.endpoints ? { endpoints: options.endpoints } : {}),
     config: { testOnlyBreakCommitCondition: breakCommit },
+    engines,
   });
   try {
     const http = checkerHttp(stack.url, options.clientTimeoutMs ?? 5000);
@@ -108,7 +113,7 @@ export async function runChecker(options: RunOptions): Promise<RunResult> {
     log(`stack up at ${stack.url}; topic ${TOPIC} with ${partitions} partitions; seed ${seed}`);
 
     const nemesis = startNemesis(
-      stack.engine,
+      stack.engines,
       stack.responses,
       rng.fork('nemesis'),
       { ...options.nemesis, faults: options.faults },
@@ -152,6 +157,7 @@ export async function runChecker(options: RunOptions): Promise<RunResult> {
         breakCommit,
         seed,
         partitions,
+        engines,
         producers,
         consumers,
       },

@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_CONFIG, type StrataConfig } from '../lib/config.js';
 import { createEngine, type Engine } from '../lib/engine.js';
-import type { HttpHandler } from '../lib/http/api.js';
+import type { HttpEvent, HttpHandler } from '../lib/http/api.js';
+import type { RouteGroup } from '../lib/http/routes.js';
 import { createAwsClients } from '../lib/storage/aws-clients.js';
 import { ensureStorage } from '../lib/storage/provision.js';
 import { createHandlers } from '../local/handlers.js';
@@ -22,6 +23,11 @@ export interface CheckerStackOptions {
   endpoints?: { s3: string; dynamodb: string };
   /** Engine tuning, e.g. `testOnlyBreakCommitCondition`. Tables and bucket are always fresh. */
   config?: Partial<StrataConfig>;
+  /**
+   * Engines behind the server (default 1), each with its own SDK clients and per-process caches,
+   * as concurrent Lambda instances are; each request goes to one of them at random.
+   */
+  engines?: number;
 }
 
 /** The crash between commit and response: decides, per successful produce, whether its response is lost. */
@@ -33,7 +39,9 @@ export interface ResponseFaults {
 
 export interface CheckerStack {
   url: string;
+  /** The first of `engines`. */
   engine: Engine;
+  engines: Engine[];
   responses: ResponseFaults;
   stop(): Promise<void>;
 }
@@ -64,41 +72,61 @@ export async function startCheckerStack(options: CheckerStackOptions = {}): Prom
       s3Endpoint: endpoints.s3,
       dynamodbEndpoint: endpoints.dynamodb,
     };
-    const clients = createAwsClients(config);
-    teardown.push(async () => {
-      clients.s3.destroy();
-      clients.dynamodb.destroy();
-    });
-    await ensureStorage(clients, config);
-    const engine = createEngine(config, clients);
+    const engines: Engine[] = [];
+    for (let i = 0; i < Math.max(1, options.engines ?? 1); i++) {
+      const clients = createAwsClients(config);
+      teardown.push(async () => {
+        clients.s3.destroy();
+        clients.dynamodb.destroy();
+      });
+      if (i === 0) await ensureStorage(clients, config);
+      engines.push(createEngine(config, clients));
+    }
 
     const responses: ResponseFaults = { loseProduceResponse: undefined, lost: 0 };
-    const handlers = createHandlers(engine);
-    const produce: HttpHandler = handlers.produce;
-    handlers.produce = async (event) => {
-      const result = await produce(event);
-      if (
-        event.routeKey === PRODUCE_ROUTE &&
-        result.statusCode === 200 &&
-        responses.loseProduceResponse?.()
-      ) {
-        responses.lost++;
-        // What API Gateway answers when the function died after doing its work.
-        return {
-          statusCode: 502,
-          headers: { 'content-type': 'application/json' },
-          body: '{"message":"Internal Server Error"}',
-        };
-      }
-      return result;
-    };
+    const perEngine = engines.map((engine) => {
+      const handlers = createHandlers(engine);
+      const produce: HttpHandler = handlers.produce;
+      handlers.produce = async (event) => {
+        const result = await produce(event);
+        if (
+          event.routeKey === PRODUCE_ROUTE &&
+          result.statusCode === 200 &&
+          responses.loseProduceResponse?.()
+        ) {
+          responses.lost++;
+          // What API Gateway answers when the function died after doing its work.
+          return {
+            statusCode: 502,
+            headers: { 'content-type': 'application/json' },
+            body: '{"message":"Internal Server Error"}',
+          };
+        }
+        return result;
+      };
+      return handlers;
+    });
+    const groups = Object.keys(perEngine[0] ?? {}) as RouteGroup[];
+    const handlers = Object.fromEntries(
+      groups.map((group) => [
+        group,
+        (event: HttpEvent) => {
+          const chosen = perEngine[Math.floor(Math.random() * perEngine.length)] as Record<
+            RouteGroup,
+            HttpHandler
+          >;
+          return chosen[group](event);
+        },
+      ]),
+    ) as Record<RouteGroup, HttpHandler>;
     const http = await startHttpServer({ handlers, port: 0 });
     teardown.push(http.close);
 
     let stopped: Promise<void> | undefined;
     return {
       url: http.url,
-      engine,
+      engine: engines[0] as Engine,
+      engines,
       responses,
       stop: () => {
         stopped ??= runTeardown();
