@@ -34,6 +34,8 @@ describe('the fault checker (short version)', () => {
       faults: [...FAULT_CLASSES],
       seed: 20_240_601,
       endpoints: endpoints(),
+      // Two Lambda instances: separate caches and head guesses, racing on the same partitions.
+      engines: 2,
       // Dense enough that every class fires in a short run.
       nemesis: { probability: 0.3, quietMs: [100, 300] },
       timeLimitMs: 40_000,
