@@ -167,6 +167,14 @@ export class StrataApi {
     });
   }
 
+  /** Kafka's InitProducerId: a producer id and epoch (the next epoch of `transactionalId` when given). */
+  initProducer(transactionalId?: string, opts: { retry?: ResolvedRetry | false } = {}) {
+    return this.transport.request<{ producerId: string; producerEpoch: number }>('POST', '/v1/producers', {
+      body: transactionalId ? { transactionalId } : {},
+      ...opts,
+    });
+  }
+
   /** `body` is the request JSON, already serialised (the producer builds it record by record). */
   produce(topic: string, body: string, opts: { retry?: ResolvedRetry | false; signal?: AbortSignal } = {}) {
     return this.transport.request<ProduceResponse>('POST', `/v1/topics/${seg(topic)}/records`, {

@@ -7,6 +7,8 @@ import { isBinary, type Payload, payloadToWire, utf8Length } from './bytes.js';
 
 /** The API's limits on one produce request (docs/api.md). */
 export const MAX_PARTITIONS_PER_REQUEST = 49;
+/** An idempotent request spends a third transaction action per partition (its sequence state). */
+export const MAX_PARTITIONS_PER_IDEMPOTENT_REQUEST = 32;
 export const MAX_RECORDS_PER_REQUEST = 10_000;
 /** 6 MB is Lambda's synchronous payload limit for the whole event; keep a margin for the envelope. */
 export const MAX_REQUEST_BYTES = 6_000_000;
@@ -169,4 +171,9 @@ export function buildRequest(
   }}`;
   bytes += envelopeBytes(base64, compression) - envelopeBytes(base64);
   return { topic, records: selected, base64, body, bytes, partitions, taken };
+}
+
+/** Adds a top-level field to a request body built above (it always ends with its closing brace). */
+export function withField(body: string, name: string, value: unknown): string {
+  return `${body.slice(0, -1)},${JSON.stringify(name)}:${JSON.stringify(value)}}`;
 }

@@ -179,6 +179,11 @@ export class Consumer {
     return this.memberId;
   }
 
+  /** Strata: who this member is now, for offset commits that ride on a produce (transactions). */
+  memberIdentity(): { memberId: string; memberEpoch: number } | undefined {
+    return this.memberId ? { memberId: this.memberId, memberEpoch: this.memberEpoch } : undefined;
+  }
+
   /** Strata: the partitions this member holds now. */
   assignment(): { topic: string; partition: number }[] {
     return [...this.partitions.values()].map((p) => ({ topic: p.topic, partition: p.partition }));

@@ -13,7 +13,7 @@ export {
   type LogLevel,
   logLevel,
 } from './logger.js';
-export { PRODUCER_EVENTS, Producer } from './producer.js';
+export { PRODUCER_EVENTS, Producer, Transaction } from './producer.js';
 export { backoffDelay, DEFAULT_RETRY, type RetryOptions } from './retry.js';
 export { Strata, type StrataConfig } from './strata.js';
 export * from './types.js';

@@ -9,14 +9,17 @@ import { partitionForKey } from '../partitioner.js';
 import type { StrataApi } from './api.js';
 import {
   buildRequest,
+  MAX_PARTITIONS_PER_IDEMPOTENT_REQUEST,
   MAX_PARTITIONS_PER_REQUEST,
   MAX_RECORDS_PER_REQUEST,
   MAX_REQUEST_BYTES,
   type PartitionQueue,
   PendingRecord,
   type RecordSink,
+  withField,
 } from './batcher.js';
 import { isBinary, type Payload, utf8Encode } from './bytes.js';
+import type { Consumer } from './consumer.js';
 import { StrataClientError, StrataUsageError } from './errors.js';
 import { Emitter, type Listener, type RemoveListener } from './events.js';
 import type { Logger } from './logger.js';
@@ -39,6 +42,12 @@ export const PRODUCER_EVENTS = {
   REQUEST: 'producer.network.request',
   REQUEST_QUEUE_SIZE: 'producer.network.request_queue_size',
 } as const;
+
+/** One producer id and the next sequence per partition under it (a new id starts again at 0). */
+interface Idempotence {
+  identity: Promise<{ producerId: string; producerEpoch: number }>;
+  sequences: Map<string, number>;
+}
 
 interface Queue extends PartitionQueue {
   key: string;
@@ -117,6 +126,10 @@ export class Producer {
   private flushing = 0;
   private idleWaiters: (() => void)[] = [];
   private connected = false;
+  private readonly idempotent: boolean;
+  private readonly transactionalId: string | undefined;
+  private idempotence: Idempotence | undefined;
+  private activeTransaction: Transaction | undefined;
   private readonly customPartitioner:
     | ReturnType<NonNullable<ProducerConfig['createPartitioner']>>
     | undefined;
@@ -127,17 +140,17 @@ export class Producer {
     config: ProducerConfig,
     clientRetry: ResolvedRetry,
     private readonly log: Logger,
+    private readonly findConsumer: (groupId: string) => Consumer | undefined = () => undefined,
   ) {
     this.linger = config.linger ?? 5;
     this.batchSize = Math.min(config.batchSize ?? 1024 * 1024, MAX_REQUEST_BYTES);
     this.maxInFlight = Math.max(1, config.maxInFlightRequests ?? 5);
     this.retry = resolveRetry(clientRetry, config.retry);
     this.customPartitioner = config.createPartitioner?.();
-    if (config.transactionalId) {
-      throw new StrataUsageError(
-        'transactions are not supported yet (docs/client.md)',
-        'UNSUPPORTED_VERSION',
-      );
+    this.transactionalId = config.transactionalId;
+    this.idempotent = config.idempotent ?? true;
+    if (this.transactionalId && !this.idempotent) {
+      throw new StrataUsageError('a transactional producer is idempotent: drop `idempotent: false`');
     }
     this.emitter = new Emitter(Object.values(PRODUCER_EVENTS), (err, type) =>
       this.log.error('event listener failed', { type, error: String(err) }),
@@ -163,11 +176,97 @@ export class Producer {
   }
 
   isIdempotent(): boolean {
-    return false;
+    return this.idempotent;
   }
 
-  transaction(): never {
-    throw new StrataUsageError('transactions are not supported yet (docs/client.md)', 'UNSUPPORTED_VERSION');
+  /**
+   * KafkaJS's `producer.transaction()`: sends and `sendOffsets` are collected and written by
+   * `commit()` in one request, so the records and the consumer group's offsets are committed
+   * together or not at all. One transaction at a time, one topic per transaction.
+   */
+  async transaction(): Promise<Transaction> {
+    if (!this.transactionalId) {
+      throw new StrataUsageError('transaction() needs a producer created with a transactionalId');
+    }
+    if (this.activeTransaction?.isActive()) {
+      throw new StrataUsageError('there is already an ongoing transaction for this producer');
+    }
+    // Fences any older instance with this transactionalId before anything is written.
+    await this.currentIdempotence().identity;
+    this.activeTransaction = new Transaction(this);
+    return this.activeTransaction;
+  }
+
+  /** @internal Writes a transaction's records and group offsets in one idempotent request. */
+  async commitTransaction(
+    topicMessages: { topic: string; messages: Message[] }[],
+    offsets:
+      | {
+          consumerGroupId: string;
+          topics: { topic: string; partitions: { partition: number; offset: string }[] }[];
+        }
+      | undefined,
+  ): Promise<RecordMetadata[]> {
+    const topics = new Set(topicMessages.filter((t) => t.messages.length > 0).map((t) => t.topic));
+    if (topics.size !== 1) {
+      throw new StrataUsageError('a Strata transaction writes to exactly one topic (docs/client.md)');
+    }
+    const topic = [...topics][0] as string;
+    const messages = topicMessages.flatMap((t) => t.messages);
+    const tracker = new SendTracker(messages.map(() => topic));
+    const queues = new Map<number, Queue>();
+    const now = Date.now();
+    for (const [index, message] of messages.entries()) {
+      const key = normalisePayload(message.key, 'key');
+      const partition = await this.placeRecord(topic, message, key);
+      const rec = new PendingRecord(
+        topic,
+        partition,
+        key,
+        normalisePayload(message.value, 'value'),
+        normaliseHeaders(message.headers),
+        message.timestamp,
+        tracker,
+        index,
+        now,
+        'none',
+      );
+      let q = queues.get(partition);
+      if (!q) {
+        q = { key: `${topic}\u0000${partition}`, topic, partition, records: [], bytes: 0 };
+        queues.set(partition, q);
+      }
+      q.records.push(rec);
+    }
+    const req = buildRequest([...queues.values()], {
+      maxBytes: MAX_REQUEST_BYTES,
+      maxRecords: MAX_RECORDS_PER_REQUEST,
+      maxPartitions: MAX_PARTITIONS_PER_IDEMPOTENT_REQUEST,
+    });
+    if (!req || req.records.length !== messages.length) {
+      throw new StrataUsageError('a transaction must fit one request (6 MB, 10,000 records, 32 partitions)');
+    }
+    let groupCommit: Record<string, unknown> | undefined;
+    if (offsets) {
+      const consumer = this.findConsumer(offsets.consumerGroupId);
+      const member = consumer?.memberIdentity();
+      if (!member) {
+        throw new StrataUsageError(
+          `sendOffsets: no running consumer of group ${offsets.consumerGroupId} in this client to commit as`,
+        );
+      }
+      groupCommit = {
+        groupId: offsets.consumerGroupId,
+        ...member,
+        offsets: offsets.topics.flatMap((t) =>
+          t.partitions.map((p) => ({ topic: t.topic, partition: p.partition, offset: String(p.offset) })),
+        ),
+      };
+    }
+    await this.sendRequest(topic, req.records, req.body, (body) =>
+      groupCommit ? withField(body, 'groupCommit', groupCommit) : body,
+    );
+    return tracker.promise;
   }
 
   logger(): Logger {
@@ -183,7 +282,78 @@ export class Producer {
         `send: invalid messages array ${String(record.messages)} for topic "${record.topic}"`,
       );
     }
+    this.checkNotTransactional();
     return this.sendAll([{ topic: record.topic, messages: record.messages }], record.compression);
+  }
+
+  private checkNotTransactional(): void {
+    if (this.transactionalId) {
+      throw new StrataUsageError('a transactional producer sends through transaction() (as in KafkaJS)');
+    }
+  }
+
+  /** The producer id this producer writes under, minted on first use (a failed request drops it). */
+  private currentIdempotence(): Idempotence {
+    if (!this.idempotence) {
+      const gen: Idempotence = {
+        identity: this.api.initProducer(this.transactionalId, { retry: this.retry }),
+        sequences: new Map(),
+      };
+      gen.identity.catch(() => {
+        if (this.idempotence === gen) this.idempotence = undefined;
+      });
+      this.idempotence = gen;
+    }
+    return this.idempotence;
+  }
+
+  /**
+   * Sends one built request and acknowledges its records. Idempotent producers add their id and
+   * each partition's base sequence; the transport's retries resend the same body, which the
+   * server answers with the original offsets. A request that fails for good leaves a gap in the
+   * sequences, so the producer takes a new id for the next one (as Kafka's producer resets).
+   */
+  private async sendRequest(
+    topic: string,
+    records: PendingRecord[],
+    built: string,
+    decorate: (body: string) => string = (b) => b,
+  ): Promise<void> {
+    const counts = new Map<number, number>();
+    for (const r of records) counts.set(r.partition, (counts.get(r.partition) ?? 0) + 1);
+    const gen = this.idempotent ? this.currentIdempotence() : undefined;
+    let body = built;
+    if (gen) {
+      const identity = await gen.identity;
+      const sequences = [...counts.keys()].map((partition) => ({
+        partition,
+        baseSequence: gen.sequences.get(`${topic}\u0000${partition}`) ?? 0,
+      }));
+      body = withField(body, 'producer', { ...identity, sequences });
+    }
+    try {
+      const res = await this.api.produce(topic, decorate(body), { retry: this.retry });
+      const offsets = res?.offsets;
+      if (!Array.isArray(offsets) || offsets.length !== records.length) {
+        throw new StrataClientError(
+          `produce to ${topic}: expected ${records.length} offsets, got ${Array.isArray(offsets) ? offsets.length : 'none'}`,
+          { code: 'INVALID_RESPONSE', retriable: false },
+        );
+      }
+      if (gen) {
+        for (const [partition, n] of counts) {
+          const k = `${topic}\u0000${partition}`;
+          gen.sequences.set(k, (gen.sequences.get(k) ?? 0) + n);
+        }
+      }
+      records.forEach((rec, i) => {
+        const o = offsets[i] as { partition: number; offset: string };
+        rec.sink.ack(rec.index, o.partition ?? rec.partition, String(o.offset));
+      });
+    } catch (err) {
+      if (gen && this.idempotence === gen && !this.transactionalId) this.idempotence = undefined;
+      throw err;
+    }
   }
 
   async sendBatch(batch: ProducerBatch): Promise<RecordMetadata[]> {
@@ -193,6 +363,7 @@ export class Producer {
         throw new StrataUsageError('sendBatch: each entry needs `topic` and `messages`');
       }
     }
+    this.checkNotTransactional();
     return this.sendAll(topicMessages, batch.compression);
   }
 
@@ -358,7 +529,7 @@ export class Producer {
       const req = buildRequest(topicQueues, {
         maxBytes: this.batchSize,
         maxRecords: MAX_RECORDS_PER_REQUEST,
-        maxPartitions: MAX_PARTITIONS_PER_REQUEST,
+        maxPartitions: this.idempotent ? MAX_PARTITIONS_PER_IDEMPOTENT_REQUEST : MAX_PARTITIONS_PER_REQUEST,
       });
       if (!req) return;
       const keys: string[] = [];
@@ -392,18 +563,7 @@ export class Producer {
     for (const k of keys) this.inFlightPartitions.add(k);
     const started = Date.now();
     try {
-      const res = await this.api.produce(topic, body, { retry: this.retry });
-      const offsets = res?.offsets;
-      if (!Array.isArray(offsets) || offsets.length !== records.length) {
-        throw new StrataClientError(
-          `produce to ${topic}: expected ${records.length} offsets, got ${Array.isArray(offsets) ? offsets.length : 'none'}`,
-          { code: 'INVALID_RESPONSE', retriable: false },
-        );
-      }
-      records.forEach((rec, i) => {
-        const o = offsets[i] as { partition: number; offset: string };
-        rec.sink.ack(rec.index, o.partition ?? rec.partition, String(o.offset));
-      });
+      await this.sendRequest(topic, records, body);
     } catch (err) {
       if (err instanceof StrataClientError && err.code === 'UNKNOWN_TOPIC_OR_PARTITION')
         this.metadata.invalidate(topic);
@@ -424,6 +584,65 @@ export class Producer {
         for (const w of waiters) w();
       }
     }
+  }
+}
+
+/**
+ * A KafkaJS-shaped transaction: `send`/`sendBatch`/`sendOffsets` collect, `commit` writes it all in
+ * one request (records, producer sequences and the group's offsets in one server-side commit),
+ * `abort` drops it. Nothing is visible to consumers before `commit` succeeds.
+ */
+export class Transaction {
+  private readonly topicMessages: { topic: string; messages: Message[] }[] = [];
+  private offsets:
+    | {
+        consumerGroupId: string;
+        topics: { topic: string; partitions: { partition: number; offset: string }[] }[];
+      }
+    | undefined;
+  private active = true;
+
+  constructor(private readonly producer: Producer) {}
+
+  isActive(): boolean {
+    return this.active;
+  }
+
+  async send(record: ProducerRecord): Promise<void> {
+    this.checkActive();
+    this.topicMessages.push({ topic: record.topic, messages: record.messages });
+  }
+
+  async sendBatch(batch: ProducerBatch): Promise<void> {
+    this.checkActive();
+    for (const tm of batch.topicMessages ?? [])
+      this.topicMessages.push({ topic: tm.topic, messages: tm.messages });
+  }
+
+  async sendOffsets(offsets: {
+    consumerGroupId: string;
+    topics: { topic: string; partitions: { partition: number; offset: string }[] }[];
+  }): Promise<void> {
+    this.checkActive();
+    this.offsets = offsets;
+  }
+
+  async commit(): Promise<RecordMetadata[]> {
+    this.checkActive();
+    try {
+      return await this.producer.commitTransaction(this.topicMessages, this.offsets);
+    } finally {
+      this.active = false;
+    }
+  }
+
+  async abort(): Promise<void> {
+    this.checkActive();
+    this.active = false;
+  }
+
+  private checkActive(): void {
+    if (!this.active) throw new StrataUsageError('the transaction is no longer active');
   }
 }
 

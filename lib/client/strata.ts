@@ -38,6 +38,7 @@ export class Strata {
   private readonly log: Logger;
   private readonly metadata: TopicMetadataCache;
   private readonly clientId: string | undefined;
+  private readonly consumers = new Map<string, Consumer>();
 
   constructor(config: StrataConfig) {
     if (!config || typeof config.endpoint !== 'string' || config.endpoint === '') {
@@ -66,16 +67,21 @@ export class Strata {
       config.metadataMaxAge === undefined
         ? this.metadata
         : new TopicMetadataCache(this.api, config.metadataMaxAge);
-    return new Producer(this.api, metadata, config, this.retry, this.log.namespace('producer'));
+    return new Producer(this.api, metadata, config, this.retry, this.log.namespace('producer'), (groupId) =>
+      this.consumers.get(groupId),
+    );
   }
 
   consumer(config: ConsumerConfig): Consumer {
-    return new Consumer(
+    const consumer = new Consumer(
       this.api,
       config,
       this.retry,
       this.log.namespace(`consumer.${config?.groupId ?? ''}`),
     );
+    // The latest consumer of a group is the one a transaction's sendOffsets commits as.
+    if (config?.groupId) this.consumers.set(config.groupId, consumer);
+    return consumer;
   }
 
   admin(_config: { retry?: RetryOptions } = {}): Admin {

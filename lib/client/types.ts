@@ -91,8 +91,12 @@ export interface ProducerConfig {
   metadataMaxAge?: number;
   /** Accepted and ignored (no auto creation: create topics with the admin). */
   allowAutoTopicCreation?: boolean;
-  /** Accepted; Strata has no idempotent producer yet (docs/client.md). */
+  /**
+   * Default true (as Kafka's producer since 3.0): requests carry a producer id and per-partition
+   * sequences, so a retried request is never appended twice.
+   */
   idempotent?: boolean;
+  /** Makes the producer transactional: `transaction()` with `sendOffsets` (exactly-once pipelines). */
   transactionalId?: string;
 }
 

@@ -26,6 +26,11 @@ export class FakeLog {
   /** Responses to give to the next matching requests instead of serving them. */
   readonly failures: { match: RegExp; status: number; body: unknown }[] = [];
   holdProduces = false;
+  /** Serve the next N produce requests, then answer 503 as if the response was lost. */
+  loseProduceResponses = 0;
+  private nextProducerId = 1000;
+  /** Idempotent batches seen: producer/partition/base sequence -> the offsets given. */
+  private readonly sequenced = new Map<string, string[]>();
   inFlight = 0;
   maxInFlight = 0;
   /** Set when two produce requests in flight at once touched the same partition. */
@@ -67,6 +72,9 @@ export class FakeLog {
     }
     const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
     if (parts[0] === 'healthz') return json(200, { status: 'ok' });
+    if (parts[1] === 'producers' && method === 'POST') {
+      return json(200, { producerId: String(this.nextProducerId++), producerEpoch: 0 });
+    }
     if (parts[0] !== 'v1' || parts[1] !== 'topics')
       return json(404, { error: { code: 'NOT_FOUND', message: 'no route' } });
     const topicName = parts[2];
@@ -97,7 +105,26 @@ export class FakeLog {
       });
     }
     if (parts[3] === 'records' && method === 'POST') {
-      const b = body as { records: (StoredRecord & { partition?: number })[]; encoding?: string };
+      const b = body as {
+        records: (StoredRecord & { partition?: number })[];
+        encoding?: string;
+        producer?: { producerId: string; sequences: { partition: number; baseSequence: number }[] };
+      };
+      // Like the server: a retried idempotent batch gets its original offsets, nothing is appended.
+      const seqKeys = b.producer?.sequences.map(
+        (s) => `${b.producer?.producerId}/${s.partition}/${s.baseSequence}`,
+      );
+      if (seqKeys && seqKeys.every((k) => this.sequenced.has(k))) {
+        const byPartition = new Map(
+          seqKeys.map((k, i) => [b.producer?.sequences[i]?.partition, [...(this.sequenced.get(k) ?? [])]]),
+        );
+        return json(200, {
+          offsets: b.records.map((r) => ({
+            partition: r.partition ?? 0,
+            offset: byPartition.get(r.partition)?.shift(),
+          })),
+        });
+      }
       const touched = new Set(b.records.map((r) => r.partition));
       if (touched.size > 49)
         return json(400, { error: { code: 'INVALID_REQUEST', message: 'over 49 partitions' } });
@@ -130,6 +157,18 @@ export class FakeLog {
         log.push({ key: text(r.key), value: text(r.value), headers, timestamp: String(Date.now()) });
         return { partition: p, offset: String(log.length - 1) };
       });
+      b.producer?.sequences.forEach((seq, i) => {
+        this.sequenced.set(
+          seqKeys?.[i] as string,
+          offsets.filter((o) => o.partition === seq.partition).map((o) => o.offset),
+        );
+      });
+      if (this.loseProduceResponses > 0) {
+        this.loseProduceResponses--;
+        return json(503, {
+          error: { code: 'KAFKA_STORAGE_ERROR', message: 'response lost', retriable: true },
+        });
+      }
       return json(200, { offsets });
     }
     if (parts[3] === 'partitions' && parts[5] === 'records' && method === 'GET') {

@@ -22,6 +22,39 @@ const produceBodies = (log: FakeLog) =>
       (r) => r.body as { records: { partition: number; key?: string; value: string }[]; encoding?: string },
     );
 
+describe('idempotent producer (the default)', () => {
+  it('carries its producer id and per-partition sequences, and a retry after a lost response appends nothing', async () => {
+    const { producer, log } = setup(2);
+    await producer.send({
+      topic: 't',
+      messages: [
+        { value: 'a', partition: 0 },
+        { value: 'b', partition: 0 },
+      ],
+    });
+    log.loseProduceResponses = 1;
+    const [md] = await producer.send({ topic: 't', messages: [{ value: 'c', partition: 0 }] });
+    expect(md?.offsets).toEqual(['2']);
+    expect(log.topics.get('t')?.[0]?.map((r) => r.value)).toEqual(['a', 'b', 'c']);
+    const bodies = produceBodies(log) as unknown as {
+      producer: { producerId: string; sequences: unknown[] };
+    }[];
+    expect(bodies.map((b) => b.producer.sequences)).toEqual([
+      [{ partition: 0, baseSequence: 0 }],
+      [{ partition: 0, baseSequence: 2 }],
+      [{ partition: 0, baseSequence: 2 }],
+    ]);
+    expect(new Set(bodies.map((b) => b.producer.producerId)).size).toBe(1);
+  });
+
+  it('without idempotence, the same lost response duplicates (what idempotence prevents)', async () => {
+    const { producer, log } = setup(1, { idempotent: false });
+    log.loseProduceResponses = 1;
+    await producer.send({ topic: 't', messages: [{ value: 'c' }] });
+    expect(log.topics.get('t')?.[0]?.map((r) => r.value)).toEqual(['c', 'c']);
+  });
+});
+
 describe('producer', () => {
   it('resolves send with KafkaJS RecordMetadata plus every offset', async () => {
     const { producer } = setup(1);
@@ -94,14 +127,23 @@ describe('producer', () => {
     expect(log.produceRequests()).toHaveLength(2);
   });
 
-  it('splits a batch over 49 partitions into several requests', async () => {
-    const { producer, log } = setup(120);
+  it('splits a batch over 49 partitions into several requests (non-idempotent)', async () => {
+    const { producer, log } = setup(120, { idempotent: false });
     const messages = Array.from({ length: 120 }, (_, p) => ({ value: `p${p}`, partition: p }));
     const res = await producer.send({ topic: 't', messages });
     expect(res).toHaveLength(120);
     const bodies = produceBodies(log);
     expect(bodies.length).toBe(3);
     for (const b of bodies) expect(new Set(b.records.map((r) => r.partition)).size).toBeLessThanOrEqual(49);
+  });
+
+  it('splits an idempotent batch over 32 partitions (3 transaction actions per partition)', async () => {
+    const { producer, log } = setup(120);
+    const messages = Array.from({ length: 120 }, (_, p) => ({ value: `p${p}`, partition: p }));
+    expect(await producer.send({ topic: 't', messages })).toHaveLength(120);
+    const bodies = produceBodies(log);
+    expect(bodies.length).toBe(4);
+    for (const b of bodies) expect(new Set(b.records.map((r) => r.partition)).size).toBeLessThanOrEqual(32);
   });
 
   it('keeps up to maxInFlightRequests requests in flight, never two for one partition, order kept', async () => {
