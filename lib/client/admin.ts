@@ -319,6 +319,20 @@ export class Admin {
     return results;
   }
 
+  /**
+   * KafkaJS's `deleteTopicRecords({ topic, partitions: [{ partition, offset }] })`: every record
+   * below `offset` becomes unreadable (`'-1'`: everything up to the high watermark).
+   */
+  async deleteTopicRecords({
+    topic,
+    partitions,
+  }: {
+    topic: string;
+    partitions: { partition: number; offset: string }[];
+  }): Promise<void> {
+    for (const p of partitions) await this.api.deleteRecords(topic, p.partition, String(p.offset));
+  }
+
   /** A single-node view, for programs that print it. */
   async describeCluster(): Promise<{
     brokers: { nodeId: number; host: string; port: number }[];

@@ -167,6 +167,15 @@ export class StrataApi {
     });
   }
 
+  /** Kafka's DeleteRecords: the partition's log start moves to `beforeOffset` (-1: the high watermark). */
+  deleteRecords(topic: string, partition: number, beforeOffset: string) {
+    return this.transport.request<{ partition: number; lowWatermark: string }>(
+      'DELETE',
+      `/v1/topics/${seg(topic)}/records`,
+      { body: { partition, beforeOffset }, retry: false },
+    );
+  }
+
   /** Kafka's InitProducerId: a producer id and epoch (the next epoch of `transactionalId` when given). */
   initProducer(transactionalId?: string, opts: { retry?: ResolvedRetry | false } = {}) {
     return this.transport.request<{ producerId: string; producerEpoch: number }>('POST', '/v1/producers', {

@@ -84,3 +84,33 @@ describe('client transactions (exactly-once consume, transform, produce)', () =>
     expect(res.body.records.map((r: { value: string }) => r.value)).not.toContain('zombie');
   });
 });
+
+describe('retention through the client', () => {
+  it('deleteTopicRecords moves the log start, and a consumer below it resets as auto.offset.reset says', async () => {
+    const admin = strata.admin();
+    await admin.createTopics({ topics: [{ topic: 'trimmed', numPartitions: 1 }] });
+    const producer = strata.producer();
+    await producer.send({
+      topic: 'trimmed',
+      messages: Array.from({ length: 10 }, (_, i) => ({ value: `v${i}` })),
+    });
+    // A group that committed offset 2 before the records below 6 were deleted.
+    await admin.setOffsets({
+      groupId: 'behind',
+      topic: 'trimmed',
+      partitions: [{ partition: 0, offset: '2' }],
+    });
+    await admin.deleteTopicRecords({ topic: 'trimmed', partitions: [{ partition: 0, offset: '6' }] });
+    expect(await admin.fetchTopicOffsets('trimmed')).toMatchObject([{ partition: 0, low: '6', high: '10' }]);
+
+    const consumer = strata.consumer({ groupId: 'behind' });
+    const seen: string[] = [];
+    await consumer.connect();
+    await consumer.subscribe({ topics: ['trimmed'], fromBeginning: true });
+    await consumer.run({ eachMessage: async ({ message }) => void seen.push(String(message.value)) });
+    const deadline = Date.now() + 20_000;
+    while (seen.length < 4 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await consumer.disconnect();
+    expect(seen).toEqual(['v6', 'v7', 'v8', 'v9']);
+  });
+});
