@@ -120,6 +120,8 @@ export class Producer {
   private readonly inFlightPartitions = new Set<string>();
   private readonly sticky = new Map<string, number>();
   private readonly previousSticky = new Map<string, number>();
+  /** Bytes of unkeyed records placed on the current sticky partition (its batch fills up). */
+  private readonly stickyBytes = new Map<string, number>();
   private inFlight = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private timerDue = 0;
@@ -454,6 +456,14 @@ export class Producer {
       return partitionForKey(typeof key === 'string' ? utf8Encode(key) : key, count);
     }
     let sticky = this.sticky.get(topic);
+    // Kafka's sticky partitioner moves on when the current batch is full: otherwise a burst of
+    // unkeyed records piles onto one partition, which only one request at a time may carry.
+    const size = approximateSize(key) + approximateSize(message.value);
+    if (sticky !== undefined && (this.stickyBytes.get(topic) ?? 0) + size > this.batchSize) {
+      this.rotateSticky(topic);
+      sticky = undefined;
+    }
+    this.stickyBytes.set(topic, (this.stickyBytes.get(topic) ?? 0) + size);
     if (sticky === undefined || sticky >= count) {
       // A new batch: a random partition, not the one the previous batch went to.
       sticky = Math.floor(Math.random() * count);
@@ -549,6 +559,7 @@ export class Producer {
   private rotateSticky(topic: string): void {
     const current = this.sticky.get(topic);
     this.sticky.delete(topic);
+    this.stickyBytes.delete(topic);
     if (current !== undefined) this.previousSticky.set(topic, current);
   }
 
@@ -644,6 +655,12 @@ export class Transaction {
   private checkActive(): void {
     if (!this.active) throw new StrataUsageError('the transaction is no longer active');
   }
+}
+
+function approximateSize(v: unknown): number {
+  if (typeof v === 'string') return v.length;
+  if (v instanceof Uint8Array) return v.byteLength;
+  return 0;
 }
 
 const COMPRESSION_NAMES = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const;

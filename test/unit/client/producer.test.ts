@@ -146,6 +146,18 @@ describe('producer', () => {
     for (const b of bodies) expect(new Set(b.records.map((r) => r.partition)).size).toBeLessThanOrEqual(32);
   });
 
+  it('moves unkeyed records to a new partition once a batch is full, so a burst uses several requests', async () => {
+    const { producer, log } = setup(6, { batchSize: 64 * 1024, linger: 50 });
+    const value = 'x'.repeat(1024);
+    const sends = Array.from({ length: 12 }, () =>
+      producer.send({ topic: 't', messages: Array.from({ length: 30 }, () => ({ value })) }),
+    );
+    await Promise.all(sends);
+    const partitions = new Set(produceBodies(log).flatMap((b) => b.records.map((r) => r.partition)));
+    expect(partitions.size).toBeGreaterThan(1);
+    expect(log.maxInFlight).toBeGreaterThan(1);
+  });
+
   it('keeps up to maxInFlightRequests requests in flight, never two for one partition, order kept', async () => {
     const { producer, log } = setup(6, { linger: 0, maxInFlightRequests: 3 });
     log.holdProduces = true;
