@@ -1,10 +1,10 @@
 import type { Engine } from '../lib/engine.js';
 import { InvalidRequestError, RouteNotFoundError } from '../lib/errors.js';
 import { type HttpEvent, type HttpHandler, json, pathParam, withErrors } from '../lib/http/api.js';
+import { wireRecord } from '../lib/http/wire.js';
 import { fetchRecords } from '../lib/ops/fetch.js';
 import { listOffsets, type OffsetSpec } from '../lib/ops/list-offsets.js';
-import type { ConsumedRecord } from '../lib/types.js';
-import { encodePayload, LIMITS, parseIntParam, parseOffset } from '../lib/validation.js';
+import { LIMITS, parseIntParam, parseOffset } from '../lib/validation.js';
 import { observe } from './observability.js';
 import { lambdaEngine } from './runtime.js';
 
@@ -17,18 +17,6 @@ function encodingParam(event: HttpEvent): 'utf8' | 'base64' {
   if (e !== 'utf8' && e !== 'base64')
     throw new InvalidRequestError(`encoding must be utf8 or base64, got ${e}`);
   return e;
-}
-
-function wireRecord(r: ConsumedRecord, encoding: 'utf8' | 'base64') {
-  return {
-    offset: String(r.offset),
-    timestamp: String(r.timestamp),
-    key: r.key === null ? null : encodePayload(r.key, encoding),
-    value: r.value === null ? null : encodePayload(r.value, encoding),
-    headers: Object.fromEntries(
-      r.headers.map((h) => [h.key, h.value === null ? null : encodePayload(h.value, encoding)]),
-    ),
-  };
 }
 
 export function createFetchHandler(engine: Engine): HttpHandler {

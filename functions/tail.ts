@@ -16,10 +16,11 @@ import type { Context } from 'aws-lambda';
 import type { Engine } from '../lib/engine.js';
 import { InvalidRequestError, StrataError } from '../lib/errors.js';
 import { errorResult, type HttpEvent, type HttpResult } from '../lib/http/api.js';
+import { wireRecord } from '../lib/http/wire.js';
 import { fetchRecords } from '../lib/ops/fetch.js';
 import { listOffsets } from '../lib/ops/list-offsets.js';
 import type { ConsumedRecord } from '../lib/types.js';
-import { encodePayload, LIMITS, parseIntParam, parseOffset } from '../lib/validation.js';
+import { LIMITS, parseIntParam, parseOffset } from '../lib/validation.js';
 import { METRIC, observe, type Telemetry } from './observability.js';
 import { lambdaEngine } from './runtime.js';
 
@@ -78,17 +79,7 @@ export function sseRecord(
   r: ConsumedRecord,
   encoding: 'utf8' | 'base64',
 ): string {
-  const data = JSON.stringify({
-    topic,
-    partition,
-    offset: String(r.offset),
-    timestamp: String(r.timestamp),
-    key: r.key === null ? null : encodePayload(r.key, encoding),
-    value: r.value === null ? null : encodePayload(r.value, encoding),
-    headers: Object.fromEntries(
-      r.headers.map((h) => [h.key, h.value === null ? null : encodePayload(h.value, encoding)]),
-    ),
-  });
+  const data = JSON.stringify({ topic, partition, ...wireRecord(r, encoding) });
   return `id: ${r.offset}\nevent: record\ndata: ${data}\n\n`;
 }
 

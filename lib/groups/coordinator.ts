@@ -213,24 +213,7 @@ export async function commitOffsets(
     if (!stored) {
       throw new UnknownMemberIdError(`unknown member ${input.memberId}: group ${groupId} does not exist`);
     }
-    const rev = validateCommit(
-      stored.state,
-      {
-        memberId: input.memberId,
-        memberEpoch: input.memberEpoch,
-        partitions: pending.map((o) => ({ topic: o.topic, partition: o.partition })),
-      },
-      now,
-    );
-    const entries: StoredOffset[] = pending.map((o) => ({
-      topic: o.topic,
-      partition: o.partition,
-      offset: o.offset,
-      ...(o.metadata ? { metadata: o.metadata } : {}),
-      committedAt: now,
-      memberId: input.memberId,
-      memberEpoch: input.memberEpoch,
-    }));
+    const { rev, entries } = validatedEntries(stored.state, { ...input, offsets: pending }, now);
     // Re-validate whatever is left when the member changed between chunks (commits over 98 partitions).
     pending = pending.slice(await groups.commitAsMember(groupId, stored, input.memberId, rev, entries));
     return pending.length === 0 ? true : undefined;
@@ -254,8 +237,14 @@ export async function prepareOffsetCommit(
   const now = engine.now();
   if (!stored)
     throw new UnknownMemberIdError(`unknown member ${input.memberId}: group ${groupId} does not exist`);
+  const { rev, entries } = validatedEntries(stored.state, input, now);
+  return groups.memberCommitActions(groupId, stored, input.memberId, rev, entries);
+}
+
+/** Checks that the member may commit these offsets now; returns its fence revision and the rows to write. */
+function validatedEntries(state: GroupState, input: CommitOffsetsInput, now: number) {
   const rev = validateCommit(
-    stored.state,
+    state,
     {
       memberId: input.memberId,
       memberEpoch: input.memberEpoch,
@@ -263,21 +252,16 @@ export async function prepareOffsetCommit(
     },
     now,
   );
-  return groups.memberCommitActions(
-    groupId,
-    stored,
-    input.memberId,
-    rev,
-    input.offsets.map((o) => ({
-      topic: o.topic,
-      partition: o.partition,
-      offset: o.offset,
-      ...(o.metadata ? { metadata: o.metadata } : {}),
-      committedAt: now,
-      memberId: input.memberId,
-      memberEpoch: input.memberEpoch,
-    })),
-  );
+  const entries: StoredOffset[] = input.offsets.map((o) => ({
+    topic: o.topic,
+    partition: o.partition,
+    offset: o.offset,
+    ...(o.metadata ? { metadata: o.metadata } : {}),
+    committedAt: now,
+    memberId: input.memberId,
+    memberEpoch: input.memberEpoch,
+  }));
+  return { rev, entries };
 }
 
 export interface CommittedOffset {

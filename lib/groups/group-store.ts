@@ -18,12 +18,12 @@ import {
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
-  QueryCommand,
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { CoordinatorNotAvailableError } from '../errors.js';
 import { metaKeys } from '../storage/keys.js';
 import { sleep } from '../storage/metadata-store.js';
+import { queryCollection } from '../storage/query-all.js';
 import type { GroupState } from './reconcile.js';
 
 /** One transaction holds 100 actions; the first chunk of an admin write also carries the group and registry items. */
@@ -393,22 +393,7 @@ export class GroupStore {
     }
   }
 
-  private async queryAll(pk: string): Promise<Record<string, unknown>[]> {
-    const out: Record<string, unknown>[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const res = await this.doc.send(
-        new QueryCommand({
-          TableName: this.table,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': pk },
-          ConsistentRead: true,
-          ExclusiveStartKey: start,
-        }),
-      );
-      out.push(...(res.Items ?? []));
-      start = res.LastEvaluatedKey;
-    } while (start);
-    return out;
+  private queryAll(pk: string): Promise<Record<string, unknown>[]> {
+    return queryCollection(this.doc, this.table, pk);
   }
 }

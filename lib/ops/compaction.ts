@@ -5,6 +5,7 @@ import { indexKeys, metaKeys } from '../storage/keys.js';
 import { isConditionFailure } from '../storage/metadata-store.js';
 import { newSegmentKey } from '../storage/segment-store.js';
 import type { IndexEntry, Topic } from '../types.js';
+import { releaseObjectActions } from './index-removal.js';
 import { allIndexEntries } from './retention.js';
 
 export interface CompactionOptions {
@@ -139,18 +140,7 @@ async function mergeRun(
         ExpressionAttributeValues: { ':key': last.objectKey },
       },
     },
-    ...[...perObject].flatMap(([oldKey, count]) => [
-      {
-        Update: {
-          TableName: metaTable,
-          Key: metaKeys.segment(oldKey),
-          UpdateExpression: 'ADD liveBatches :minus',
-          ConditionExpression: 'attribute_exists(pk)',
-          ExpressionAttributeValues: { ':minus': -count },
-        },
-      },
-      { Put: { TableName: metaTable, Item: { ...metaKeys.gcCandidate(oldKey), since: now } } },
-    ]),
+    ...[...perObject].flatMap(([oldKey, count]) => releaseObjectActions(metaTable, oldKey, count, now)),
     {
       Put: {
         TableName: metaTable,

@@ -42,6 +42,25 @@ export async function removeIndexEntries(
   return removed;
 }
 
+/**
+ * Takes `count` index references off an object's segment record and queues the object as a GC
+ * candidate; goes into the same transaction as the index change that drops the references.
+ */
+export function releaseObjectActions(metaTable: string, objectKey: string, count: number, now: number) {
+  return [
+    {
+      Update: {
+        TableName: metaTable,
+        Key: metaKeys.segment(objectKey),
+        UpdateExpression: 'ADD liveBatches :minus',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':minus': -count },
+      },
+    },
+    { Put: { TableName: metaTable, Item: { ...metaKeys.gcCandidate(objectKey), since: now } } },
+  ];
+}
+
 async function removeChunk(
   engine: Engine,
   topicId: string,
@@ -61,18 +80,7 @@ async function removeChunk(
         ExpressionAttributeValues: { ':key': e.objectKey },
       },
     })),
-    ...[...perObject].flatMap(([objectKey, count]) => [
-      {
-        Update: {
-          TableName: metaTable,
-          Key: metaKeys.segment(objectKey),
-          UpdateExpression: 'ADD liveBatches :minus',
-          ConditionExpression: 'attribute_exists(pk)',
-          ExpressionAttributeValues: { ':minus': -count },
-        },
-      },
-      { Put: { TableName: metaTable, Item: { ...metaKeys.gcCandidate(objectKey), since: now } } },
-    ]),
+    ...[...perObject].flatMap(([objectKey, count]) => releaseObjectActions(metaTable, objectKey, count, now)),
   ];
   try {
     await engine.clients.doc.send(new TransactWriteCommand({ TransactItems: actions }));

@@ -1,6 +1,6 @@
-import { QueryCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
 import type { Engine } from '../engine.js';
 import { metaKeys } from '../storage/keys.js';
+import { queryAll } from '../storage/query-all.js';
 import { type CompactionResult, compactPartition } from './compaction.js';
 import { applyRetention, type RetentionResult } from './retention.js';
 import { collectGarbage, type GcResult } from './storage-gc.js';
@@ -40,27 +40,19 @@ async function countCollection(
   pk: string,
   timeAttribute: string,
 ): Promise<{ count: number; oldest: number | undefined }> {
-  let count = 0;
+  const items = await queryAll(engine.clients.doc, {
+    TableName: engine.config.metaTable,
+    KeyConditionExpression: 'pk = :pk',
+    ExpressionAttributeValues: { ':pk': pk },
+    ProjectionExpression: '#t',
+    ExpressionAttributeNames: { '#t': timeAttribute },
+  });
   let oldest: number | undefined;
-  let start: Record<string, unknown> | undefined;
-  do {
-    const res: QueryCommandOutput = await engine.clients.doc.send(
-      new QueryCommand({
-        TableName: engine.config.metaTable,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': pk },
-        ProjectionExpression: '#t',
-        ExpressionAttributeNames: { '#t': timeAttribute },
-        ExclusiveStartKey: start,
-      }),
-    );
-    for (const item of res.Items ?? []) {
-      count++;
-      const t = Number(item[timeAttribute]);
-      if (Number.isFinite(t) && (oldest === undefined || t < oldest)) oldest = t;
-    }
-    start = res.LastEvaluatedKey;
-  } while (start);
+  for (const item of items) {
+    const t = Number(item[timeAttribute]);
+    if (Number.isFinite(t) && (oldest === undefined || t < oldest)) oldest = t;
+  }
+  const count = items.length;
   return { count, oldest };
 }
 

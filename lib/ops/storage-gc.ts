@@ -3,15 +3,11 @@ import {
   ListObjectsV2Command,
   type ListObjectsV2CommandOutput,
 } from '@aws-sdk/client-s3';
-import {
-  DeleteCommand,
-  QueryCommand,
-  type QueryCommandOutput,
-  TransactWriteCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { Engine } from '../engine.js';
 import { metaKeys } from '../storage/keys.js';
 import { isConditionFailure } from '../storage/metadata-store.js';
+import { queryCollection } from '../storage/query-all.js';
 import { SEGMENT_PREFIX } from '../storage/segment-store.js';
 import { removeIndexEntries } from './index-removal.js';
 import { allIndexEntries } from './retention.js';
@@ -51,7 +47,7 @@ export async function collectGarbage(engine: Engine, options: GcOptions): Promis
     unreferencedDeleted: 0,
   };
 
-  for (const item of await queryCollection(engine, metaKeys.deletedTopicsPk)) {
+  for (const item of await queryMeta(engine, metaKeys.deletedTopicsPk)) {
     const topicId = String(item.sk);
     for (let p = 0; p < Number(item.partitions); p++) {
       const entries = await allIndexEntries(engine, { topicId, name: String(item.name) }, p);
@@ -62,7 +58,7 @@ export async function collectGarbage(engine: Engine, options: GcOptions): Promis
     result.deletedTopicsCleaned++;
   }
 
-  for (const candidate of await queryCollection(engine, metaKeys.gcCandidatesPk)) {
+  for (const candidate of await queryMeta(engine, metaKeys.gcCandidatesPk)) {
     const objectKey = String(candidate.sk);
     if (now - Number(candidate.since) < options.graceMs) continue;
     const segment = await engine.metadata.getMetaItem(metaKeys.segment(objectKey));
@@ -93,7 +89,7 @@ export async function collectGarbage(engine: Engine, options: GcOptions): Promis
     result.objectsDeleted++;
   }
 
-  for (const orphan of await queryCollection(engine, metaKeys.orphansPk)) {
+  for (const orphan of await queryMeta(engine, metaKeys.orphansPk)) {
     const objectKey = String(orphan.sk);
     if (now - Number(orphan.orphanedAt) < options.graceMs) continue;
     // An ambiguous commit may have landed after the produce recorded the orphan: then it is live.
@@ -161,21 +157,6 @@ async function deleteIfUnchanged(
   }
 }
 
-async function queryCollection(engine: Engine, pk: string): Promise<Record<string, unknown>[]> {
-  const out: Record<string, unknown>[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const res: QueryCommandOutput = await engine.clients.doc.send(
-      new QueryCommand({
-        TableName: engine.config.metaTable,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': pk },
-        ConsistentRead: true,
-        ExclusiveStartKey: start,
-      }),
-    );
-    out.push(...(res.Items ?? []));
-    start = res.LastEvaluatedKey;
-  } while (start);
-  return out;
+function queryMeta(engine: Engine, pk: string): Promise<Record<string, unknown>[]> {
+  return queryCollection(engine.clients.doc, engine.config.metaTable, pk);
 }

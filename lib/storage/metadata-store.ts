@@ -14,6 +14,7 @@ import {
 import { InvalidPartitionsError, TopicAlreadyExistsError, UnknownTopicOrPartitionError } from '../errors.js';
 import type { IndexEntry, PartitionHead, Topic } from '../types.js';
 import { indexKeys, metaKeys } from './keys.js';
+import { queryCollection } from './query-all.js';
 
 const BATCH_GET_LIMIT = 100;
 
@@ -92,22 +93,7 @@ export class MetadataStore {
   }
 
   async listTopics(): Promise<Topic[]> {
-    const topics: Topic[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const res = await this.doc.send(
-        new QueryCommand({
-          TableName: this.metaTable,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': metaKeys.topicsPk },
-          ConsistentRead: true,
-          ExclusiveStartKey: start,
-        }),
-      );
-      for (const item of res.Items ?? []) topics.push(topicFromItem(item));
-      start = res.LastEvaluatedKey;
-    } while (start);
-    return topics;
+    return (await queryCollection(this.doc, this.metaTable, metaKeys.topicsPk)).map(topicFromItem);
   }
 
   /** Removes the topic and leaves a record for storage cleanup, in one transaction. */

@@ -1,0 +1,15 @@
+import type { ConsumedRecord } from '../types.js';
+import { encodePayload } from '../validation.js';
+
+/** A fetched record as the API shows it: offsets and timestamps as strings, bytes as UTF-8 or base64. */
+export function wireRecord(r: ConsumedRecord, encoding: 'utf8' | 'base64') {
+  return {
+    offset: String(r.offset),
+    timestamp: String(r.timestamp),
+    key: r.key === null ? null : encodePayload(r.key, encoding),
+    value: r.value === null ? null : encodePayload(r.value, encoding),
+    headers: Object.fromEntries(
+      r.headers.map((h) => [h.key, h.value === null ? null : encodePayload(h.value, encoding)]),
+    ),
+  };
+}
