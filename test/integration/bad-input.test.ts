@@ -1,39 +1,37 @@
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Engine } from '../../lib/engine.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { getTopic } from '../../lib/ops/topics.js';
-import { api, createTestEngine, startTestServer, type TestServer } from '../support/stack.js';
+import { useTestServer } from '../support/stack.js';
 
-let engine: Engine;
-let server: TestServer;
-let http: ReturnType<typeof api>;
+const ctx = useTestServer();
 
 beforeAll(async () => {
-  engine = await createTestEngine();
-  server = await startTestServer(engine);
-  http = api(server.url);
   expect(
-    (await http.post('/v1/topics', { name: 'strict', partitions: 2, config: { 'max.message.bytes': 100 } }))
-      .status,
+    (
+      await ctx.http.post('/v1/topics', {
+        name: 'strict',
+        partitions: 2,
+        config: { 'max.message.bytes': 100 },
+      })
+    ).status,
   ).toBe(201);
   // One good record so that "nothing changed" is checked against a non-empty log.
   expect(
-    (await http.post('/v1/topics/strict/records', { records: [{ value: 'ok', partition: 0 }] })).status,
+    (await ctx.http.post('/v1/topics/strict/records', { records: [{ value: 'ok', partition: 0 }] })).status,
   ).toBe(200);
-});
-afterAll(async () => {
-  await server?.close();
 });
 
 /** Everything a bad request could have changed: topics, heads, index entries, segment objects. */
 async function snapshot() {
-  const topic = await getTopic(engine, 'strict');
-  const heads = await engine.metadata.getHeads(topic);
+  const topic = await getTopic(ctx.engine, 'strict');
+  const heads = await ctx.engine.metadata.getHeads(topic);
   const index = await Promise.all(
-    [0, 1].map(async (p) => (await engine.metadata.queryIndex(topic, p, 0, 100)).entries),
+    [0, 1].map(async (p) => (await ctx.engine.metadata.queryIndex(topic, p, 0, 100)).entries),
   );
-  const objects = await engine.clients.s3.send(new ListObjectsV2Command({ Bucket: engine.config.bucket }));
-  const topics = (await engine.metadata.listTopics()).map((t) => `${t.name}:${t.partitions}`);
+  const objects = await ctx.engine.clients.s3.send(
+    new ListObjectsV2Command({ Bucket: ctx.engine.config.bucket }),
+  );
+  const topics = (await ctx.engine.metadata.listTopics()).map((t) => `${t.name}:${t.partitions}`);
   return { heads, index, objects: (objects.Contents ?? []).map((o) => o.Key), topics };
 }
 
@@ -368,7 +366,7 @@ const cases: Case[] = [
 describe('bad input gets a typed 4xx and changes nothing', () => {
   it.each(cases)('%s', async (_name, method, path, body, status, code) => {
     const before = await snapshot();
-    const res = await http.request(method, path, body);
+    const res = await ctx.http.request(method, path, body);
     expect(res.status, JSON.stringify(res.body)).toBe(status);
     expect(res.body.error.code).toBe(code);
     expect(typeof res.body.error.message).toBe('string');
@@ -376,7 +374,7 @@ describe('bad input gets a typed 4xx and changes nothing', () => {
   });
 
   it('reports both bounds for an offset out of range', async () => {
-    const res = await http.get('/v1/topics/strict/partitions/0/records?offset=9');
+    const res = await ctx.http.get('/v1/topics/strict/partitions/0/records?offset=9');
     expect(res.body.error).toMatchObject({ logStartOffset: '0', highWatermark: '1', retriable: false });
   });
 });

@@ -1,55 +1,45 @@
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Engine } from '../../lib/engine.js';
+import { describe, expect, it } from 'vitest';
 import { produce } from '../../lib/ops/produce.js';
 import { getTopic } from '../../lib/ops/topics.js';
 import { metaKeys } from '../../lib/storage/keys.js';
 import { ambiguousNext, delay, failNext } from '../support/faults.js';
-import { api, createTestEngine, startTestServer, type TestServer } from '../support/stack.js';
+import { createTestEngine, useTestServer } from '../support/stack.js';
 
-let engine: Engine;
-let server: TestServer;
-let http: ReturnType<typeof api>;
-
-beforeAll(async () => {
-  engine = await createTestEngine();
-  server = await startTestServer(engine);
-  http = api(server.url);
-});
-afterAll(async () => {
-  await server?.close();
-});
+const ctx = useTestServer();
 
 const value = (s: string) => new TextEncoder().encode(s);
 const record = (partition: number, v: string) => ({ key: null, value: value(v), headers: [], partition });
 
 async function heads(topic: string) {
-  const t = await getTopic(engine, topic);
-  return (await engine.metadata.getHeads(t)).map((h) => h.nextOffset);
+  const t = await getTopic(ctx.engine, topic);
+  return (await ctx.engine.metadata.getHeads(t)).map((h) => h.nextOffset);
 }
 
 async function indexSize(topic: string, partition: number) {
-  const t = await getTopic(engine, topic);
-  return (await engine.metadata.queryIndex(t, partition, 0, 1000)).entries.length;
+  const t = await getTopic(ctx.engine, topic);
+  return (await ctx.engine.metadata.queryIndex(t, partition, 0, 1000)).entries.length;
 }
 
 async function objectKeys(): Promise<string[]> {
-  const res = await engine.clients.s3.send(new ListObjectsV2Command({ Bucket: engine.config.bucket }));
+  const res = await ctx.engine.clients.s3.send(
+    new ListObjectsV2Command({ Bucket: ctx.engine.config.bucket }),
+  );
   return (res.Contents ?? []).map((o) => o.Key as string);
 }
 
 describe('the commit', () => {
   it('is all or nothing across partitions when it fails between upload and commit', async () => {
-    await http.post('/v1/topics', { name: 'atomic', partitions: 3 });
-    await produce(engine, 'atomic', [record(0, 'before')]);
+    await ctx.http.post('/v1/topics', { name: 'atomic', partitions: 3 });
+    await produce(ctx.engine, 'atomic', [record(0, 'before')]);
     const before = await objectKeys();
 
-    const fault = failNext(engine.clients.dynamodb, 'TransactWriteItems', () => {
+    const fault = failNext(ctx.engine.clients.dynamodb, 'TransactWriteItems', () => {
       const err = new Error('injected: the commit never reached DynamoDB');
       err.name = 'AccessDeniedException';
       return err;
     });
-    const res = await http.post('/v1/topics/atomic/records', {
+    const res = await ctx.http.post('/v1/topics/atomic/records', {
       records: [
         { value: 'x', partition: 0 },
         { value: 'y', partition: 1 },
@@ -67,17 +57,17 @@ describe('the commit', () => {
       await indexSize('atomic', 1),
       await indexSize('atomic', 2),
     ]).toEqual([1, 0, 0]);
-    const fetched = await http.get('/v1/topics/atomic/partitions/1/records?offset=0');
+    const fetched = await ctx.http.get('/v1/topics/atomic/partitions/1/records?offset=0');
     expect(fetched.body.records).toEqual([]);
 
     // The upload happened, and the object is recorded as an orphan for storage cleanup.
     const orphanKeys = (await objectKeys()).filter((k) => !before.includes(k));
     expect(orphanKeys).toHaveLength(1);
-    const orphan = await engine.metadata.getMetaItem(metaKeys.orphan(orphanKeys[0] as string));
+    const orphan = await ctx.engine.metadata.getMetaItem(metaKeys.orphan(orphanKeys[0] as string));
     expect(orphan?.reason).toContain('injected');
 
     // The next produce commits normally at the offsets the failed one would have taken.
-    const ok = await produce(engine, 'atomic', [record(0, 'a'), record(1, 'b'), record(2, 'c')]);
+    const ok = await produce(ctx.engine, 'atomic', [record(0, 'a'), record(1, 'b'), record(2, 'c')]);
     expect(ok).toEqual([
       { partition: 0, offset: 1 },
       { partition: 1, offset: 0 },
@@ -86,9 +76,9 @@ describe('the commit', () => {
   });
 
   it('is applied once when its response is lost (ambiguous failure), and reports the applied offsets', async () => {
-    await http.post('/v1/topics', { name: 'ambiguous', partitions: 2 });
-    const fault = ambiguousNext(engine.clients.dynamodb, 'TransactWriteItems');
-    const offsets = await produce(engine, 'ambiguous', [record(0, 'once'), record(1, 'only once')]);
+    await ctx.http.post('/v1/topics', { name: 'ambiguous', partitions: 2 });
+    const fault = ambiguousNext(ctx.engine.clients.dynamodb, 'TransactWriteItems');
+    const offsets = await produce(ctx.engine, 'ambiguous', [record(0, 'once'), record(1, 'only once')]);
     fault.remove();
     expect(fault.injected).toBe(1);
     expect(offsets).toEqual([
@@ -96,19 +86,19 @@ describe('the commit', () => {
       { partition: 1, offset: 0 },
     ]);
     expect(await heads('ambiguous')).toEqual([1, 1]);
-    const p1 = await http.get('/v1/topics/ambiguous/partitions/1/records?offset=0');
+    const p1 = await ctx.http.get('/v1/topics/ambiguous/partitions/1/records?offset=0');
     expect(p1.body.records.map((r: { value: string }) => r.value)).toEqual(['only once']);
   });
 
   it('retries at fresh offsets when another writer moved the head (returned by the cancellation)', async () => {
-    await http.post('/v1/topics', { name: 'raced', partitions: 1 });
-    // A second engine on the same tables has a stale idea of the head: its first guess is 0.
+    await ctx.http.post('/v1/topics', { name: 'raced', partitions: 1 });
+    // A second ctx.engine on the same tables has a stale idea of the head: its first guess is 0.
     const other = await createTestEngine({
-      metaTable: engine.config.metaTable,
-      indexTable: engine.config.indexTable,
-      bucket: engine.config.bucket,
+      metaTable: ctx.engine.config.metaTable,
+      indexTable: ctx.engine.config.indexTable,
+      bucket: ctx.engine.config.bucket,
     });
-    await produce(engine, 'raced', [record(0, 'a'), record(0, 'b')]);
+    await produce(ctx.engine, 'raced', [record(0, 'a'), record(0, 'b')]);
     let transactions = 0;
     const counter = failNext(other.clients.dynamodb, 'TransactWriteItems', () => new Error('unused'), {
       times: 0,
@@ -122,13 +112,13 @@ describe('the commit', () => {
   });
 
   it('fails a produce racing a topic delete instead of acknowledging into the void', async () => {
-    await http.post('/v1/topics', { name: 'doomed', partitions: 1 });
-    await produce(engine, 'doomed', [record(0, 'a')]);
+    await ctx.http.post('/v1/topics', { name: 'doomed', partitions: 1 });
+    await produce(ctx.engine, 'doomed', [record(0, 'a')]);
     // Hold the upload so that the delete lands between reading the topic and committing.
-    const slowUpload = delay(engine.clients.s3, 'PutObject', 500, { times: 1 });
-    const racing = produce(engine, 'doomed', [record(0, 'b')]);
+    const slowUpload = delay(ctx.engine.clients.s3, 'PutObject', 500, { times: 1 });
+    const racing = produce(ctx.engine, 'doomed', [record(0, 'b')]);
     await new Promise((r) => setTimeout(r, 100));
-    expect((await http.delete('/v1/topics/doomed')).status).toBe(204);
+    expect((await ctx.http.delete('/v1/topics/doomed')).status).toBe(204);
     await expect(racing).rejects.toMatchObject({ code: 'UNKNOWN_TOPIC_OR_PARTITION' });
     expect(slowUpload.injected).toBe(1);
     slowUpload.remove();

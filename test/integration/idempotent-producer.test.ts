@@ -1,24 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Engine } from '../../lib/engine.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ambiguousNext } from '../support/faults.js';
-import { api, createTestEngine, startTestServer, type TestServer } from '../support/stack.js';
+import { useTestServer } from '../support/stack.js';
 
-let engine: Engine;
-let server: TestServer;
-let http: ReturnType<typeof api>;
+const ctx = useTestServer();
 
 beforeAll(async () => {
-  engine = await createTestEngine();
-  server = await startTestServer(engine);
-  http = api(server.url);
-  expect((await http.post('/v1/topics', { name: 'idem', partitions: 3 })).status).toBe(201);
-});
-afterAll(async () => {
-  await server?.close();
+  expect((await ctx.http.post('/v1/topics', { name: 'idem', partitions: 3 })).status).toBe(201);
 });
 
 async function highWatermarks(): Promise<string[]> {
-  const res = await http.get('/v1/topics/idem');
+  const res = await ctx.http.get('/v1/topics/idem');
   return res.body.partitions.map((p: { latestOffset: string }) => p.latestOffset);
 }
 
@@ -43,34 +34,37 @@ function request(
 
 describe('idempotent producer', () => {
   it('appends a retried batch once and answers the retry with the original offsets', async () => {
-    const init = await http.post('/v1/producers', {});
+    const init = await ctx.http.post('/v1/producers', {});
     expect(init.status).toBe(200);
     expect(init.body).toMatchObject({ producerId: expect.stringMatching(/^\d+$/), producerEpoch: 0 });
     const before = await highWatermarks();
 
     const first = request(init.body, { 0: 0, 1: 0 }, { 0: ['a', 'b'], 1: ['c'] });
-    const sent = await http.post('/v1/topics/idem/records', first);
+    const sent = await ctx.http.post('/v1/topics/idem/records', first);
     expect(sent.status, JSON.stringify(sent.body)).toBe(200);
     // The client never heard back (say) and retries, twice at once: nothing more is appended.
     const retries = await Promise.all([
-      http.post('/v1/topics/idem/records', first),
-      http.post('/v1/topics/idem/records', first),
+      ctx.http.post('/v1/topics/idem/records', first),
+      ctx.http.post('/v1/topics/idem/records', first),
     ]);
     for (const r of retries) expect(r.body).toEqual(sent.body);
     expect((await highWatermarks()).map(Number)).toEqual(
       before.map((h, p) => Number(h) + (p === 0 ? 2 : p === 1 ? 1 : 0)),
     );
 
-    const next = await http.post('/v1/topics/idem/records', request(init.body, { 0: 2 }, { 0: ['d'] }));
+    const next = await ctx.http.post('/v1/topics/idem/records', request(init.body, { 0: 2 }, { 0: ['d'] }));
     expect(next.status).toBe(200);
     expect(next.body.offsets[0].offset).toBe(String(Number(sent.body.offsets[1].offset) + 1));
   });
 
   it('survives an ambiguous commit inside the server without duplicating', async () => {
-    const init = await http.post('/v1/producers', {});
+    const init = await ctx.http.post('/v1/producers', {});
     const before = await highWatermarks();
-    const fault = ambiguousNext(engine.clients.dynamodb, 'TransactWriteItems');
-    const res = await http.post('/v1/topics/idem/records', request(init.body, { 2: 0 }, { 2: ['x', 'y'] }));
+    const fault = ambiguousNext(ctx.engine.clients.dynamodb, 'TransactWriteItems');
+    const res = await ctx.http.post(
+      '/v1/topics/idem/records',
+      request(init.body, { 2: 0 }, { 2: ['x', 'y'] }),
+    );
     fault.remove();
     expect(fault.injected).toBe(1);
     expect(res.status).toBe(200);
@@ -78,29 +72,32 @@ describe('idempotent producer', () => {
   });
 
   it('rejects a sequence gap with OUT_OF_ORDER_SEQUENCE_NUMBER and appends nothing', async () => {
-    const init = await http.post('/v1/producers', {});
-    await http.post('/v1/topics/idem/records', request(init.body, { 0: 0 }, { 0: ['a'] }));
+    const init = await ctx.http.post('/v1/producers', {});
+    await ctx.http.post('/v1/topics/idem/records', request(init.body, { 0: 0 }, { 0: ['a'] }));
     const before = await highWatermarks();
-    const gap = await http.post('/v1/topics/idem/records', request(init.body, { 0: 5 }, { 0: ['b'] }));
+    const gap = await ctx.http.post('/v1/topics/idem/records', request(init.body, { 0: 5 }, { 0: ['b'] }));
     expect(gap.status).toBe(409);
     expect(gap.body.error.code).toBe('OUT_OF_ORDER_SEQUENCE_NUMBER');
     expect(await highWatermarks()).toEqual(before);
   });
 
   it('fences an older epoch of the same transactionalId with INVALID_PRODUCER_EPOCH', async () => {
-    const old = await http.post('/v1/producers', { transactionalId: 'pipeline-1' });
+    const old = await ctx.http.post('/v1/producers', { transactionalId: 'pipeline-1' });
     expect(old.body.producerEpoch).toBe(0);
     expect(
-      (await http.post('/v1/topics/idem/records', request(old.body, { 1: 0 }, { 1: ['old'] }))).status,
+      (await ctx.http.post('/v1/topics/idem/records', request(old.body, { 1: 0 }, { 1: ['old'] }))).status,
     ).toBe(200);
-    const fresh = await http.post('/v1/producers', { transactionalId: 'pipeline-1' });
+    const fresh = await ctx.http.post('/v1/producers', { transactionalId: 'pipeline-1' });
     expect(fresh.body).toEqual({ producerId: old.body.producerId, producerEpoch: 1 });
     const before = await highWatermarks();
-    const fenced = await http.post('/v1/topics/idem/records', request(old.body, { 1: 1 }, { 1: ['zombie'] }));
+    const fenced = await ctx.http.post(
+      '/v1/topics/idem/records',
+      request(old.body, { 1: 1 }, { 1: ['zombie'] }),
+    );
     expect(fenced.status).toBe(409);
     expect(fenced.body.error.code).toBe('INVALID_PRODUCER_EPOCH');
     // Fenced on a partition the new epoch has not written yet, too.
-    const fenced2 = await http.post(
+    const fenced2 = await ctx.http.post(
       '/v1/topics/idem/records',
       request(old.body, { 2: 0 }, { 2: ['zombie'] }),
     );
@@ -108,24 +105,24 @@ describe('idempotent producer', () => {
     expect(await highWatermarks()).toEqual(before);
     // The new epoch starts its sequences again at 0.
     expect(
-      (await http.post('/v1/topics/idem/records', request(fresh.body, { 1: 0 }, { 1: ['new'] }))).status,
+      (await ctx.http.post('/v1/topics/idem/records', request(fresh.body, { 1: 0 }, { 1: ['new'] }))).status,
     ).toBe(200);
   });
 
   it('rejects unknown producers and unsequenced records', async () => {
-    const unknown = await http.post(
+    const unknown = await ctx.http.post(
       '/v1/topics/idem/records',
       request({ producerId: '12345', producerEpoch: 0 }, { 0: 0 }, { 0: ['a'] }),
     );
     expect(unknown.status).toBe(404);
     expect(unknown.body.error.code).toBe('UNKNOWN_PRODUCER_ID');
-    const init = await http.post('/v1/producers', {});
-    const noPartition = await http.post('/v1/topics/idem/records', {
+    const init = await ctx.http.post('/v1/producers', {});
+    const noPartition = await ctx.http.post('/v1/topics/idem/records', {
       producer: { ...init.body, sequences: [{ partition: 0, baseSequence: 0 }] },
       records: [{ value: 'a' }],
     });
     expect(noPartition.status).toBe(400);
-    const missingSeq = await http.post(
+    const missingSeq = await ctx.http.post(
       '/v1/topics/idem/records',
       request(init.body, { 0: 0 }, { 0: ['a'], 1: ['b'] }),
     );

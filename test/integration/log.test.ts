@@ -1,29 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Engine } from '../../lib/engine.js';
+import { describe, expect, it } from 'vitest';
 import { partitionForKey } from '../../lib/partitioner.js';
 import { delay } from '../support/faults.js';
-import { api, createTestEngine, startTestServer, type TestServer } from '../support/stack.js';
+import { api, createTestEngine, startTestServer, useTestServer } from '../support/stack.js';
 
-let engine: Engine;
-let server: TestServer;
-let http: ReturnType<typeof api>;
-
-beforeAll(async () => {
-  engine = await createTestEngine();
-  server = await startTestServer(engine);
-  http = api(server.url);
-});
-afterAll(async () => {
-  await server?.close();
-});
+const ctx = useTestServer();
 
 async function createTopic(name: string, partitions = 1, config?: Record<string, unknown>) {
-  const res = await http.post('/v1/topics', { name, partitions, ...(config ? { config } : {}) });
+  const res = await ctx.http.post('/v1/topics', { name, partitions, ...(config ? { config } : {}) });
   expect(res.status).toBe(201);
 }
 
 async function produce(topic: string, records: unknown[], extra: Record<string, unknown> = {}) {
-  const res = await http.post(`/v1/topics/${topic}/records`, { records, ...extra });
+  const res = await ctx.http.post(`/v1/topics/${topic}/records`, { records, ...extra });
   expect(res.status, JSON.stringify(res.body)).toBe(200);
   return res.body.offsets as { partition: number; offset: string }[];
 }
@@ -31,15 +19,15 @@ async function produce(topic: string, records: unknown[], extra: Record<string, 
 describe('topics', () => {
   it('creates, lists, describes, grows and deletes a topic', async () => {
     await createTopic('t-admin', 3, { 'retention.ms': '1000', 'cleanup.policy': 'delete' });
-    const dup = await http.post('/v1/topics', { name: 't-admin', partitions: 1 });
+    const dup = await ctx.http.post('/v1/topics', { name: 't-admin', partitions: 1 });
     expect(dup.status).toBe(409);
     expect(dup.body.error.code).toBe('TOPIC_ALREADY_EXISTS');
 
-    const list = await http.get('/v1/topics');
+    const list = await ctx.http.get('/v1/topics');
     expect(list.body.topics).toContainEqual({ name: 't-admin', partitions: 3 });
 
     await produce('t-admin', [{ value: 'a', partition: 1 }]);
-    const described = await http.get('/v1/topics/t-admin');
+    const described = await ctx.http.get('/v1/topics/t-admin');
     expect(described.body).toMatchObject({
       name: 't-admin',
       config: {
@@ -55,21 +43,21 @@ describe('topics', () => {
       ],
     });
 
-    const grown = await http.post('/v1/topics/t-admin/partitions', { count: 5 });
+    const grown = await ctx.http.post('/v1/topics/t-admin/partitions', { count: 5 });
     expect(grown.status).toBe(200);
-    expect((await http.get('/v1/topics/t-admin')).body.partitions).toHaveLength(5);
-    const shrink = await http.post('/v1/topics/t-admin/partitions', { count: 2 });
+    expect((await ctx.http.get('/v1/topics/t-admin')).body.partitions).toHaveLength(5);
+    const shrink = await ctx.http.post('/v1/topics/t-admin/partitions', { count: 2 });
     expect(shrink.status).toBe(400);
     expect(shrink.body.error.code).toBe('INVALID_PARTITIONS');
 
-    expect((await http.delete('/v1/topics/t-admin')).status).toBe(204);
-    const gone = await http.get('/v1/topics/t-admin/partitions/1/records?offset=0');
+    expect((await ctx.http.delete('/v1/topics/t-admin')).status).toBe(204);
+    const gone = await ctx.http.get('/v1/topics/t-admin/partitions/1/records?offset=0');
     expect(gone.status).toBe(404);
     expect(gone.body.error.code).toBe('UNKNOWN_TOPIC_OR_PARTITION');
 
     // A re-created topic of the same name starts empty: the old data is unreachable.
     await createTopic('t-admin', 3);
-    const fresh = await http.get('/v1/topics/t-admin/partitions/1/records?offset=0');
+    const fresh = await ctx.http.get('/v1/topics/t-admin/partitions/1/records?offset=0');
     expect(fresh.body).toMatchObject({ records: [], highWatermark: '0' });
   });
 });
@@ -87,7 +75,7 @@ describe('produce and fetch', () => {
       { partition: 0, offset: '1' },
       { partition: 0, offset: '2' },
     ]);
-    const res = await http.get('/v1/topics/t-rt/partitions/0/records?offset=0');
+    const res = await ctx.http.get('/v1/topics/t-rt/partitions/0/records?offset=0');
     expect(res.body).toMatchObject({ nextOffset: '3', highWatermark: '3', logStartOffset: '0' });
     expect(res.body.records[0]).toEqual({
       offset: '0',
@@ -123,7 +111,7 @@ describe('produce and fetch', () => {
         compression: 'gzip',
       },
     );
-    const res = await http.get('/v1/topics/t-b64/partitions/0/records?offset=0&encoding=base64');
+    const res = await ctx.http.get('/v1/topics/t-b64/partitions/0/records?offset=0&encoding=base64');
     expect(res.body.records[0]).toMatchObject({
       key: raw.toString('base64'),
       value: raw.toString('base64'),
@@ -168,18 +156,18 @@ describe('produce and fetch', () => {
       ...Array.from({ length: 5 }, (_, i) => `s${i}`),
     ];
     for (let from = 0; from < 15; from++) {
-      const res = await http.get(`/v1/topics/t-mid/partitions/0/records?offset=${from}`);
+      const res = await ctx.http.get(`/v1/topics/t-mid/partitions/0/records?offset=${from}`);
       expect(res.body.records.map((r: { value: string }) => r.value)).toEqual(all.slice(from));
       expect(res.body.records.map((r: { offset: string }) => Number(r.offset))).toEqual(
         Array.from({ length: 15 - from }, (_, i) => from + i),
       );
       expect(res.body.nextOffset).toBe('15');
     }
-    const limited = await http.get('/v1/topics/t-mid/partitions/0/records?offset=8&maxRecords=3');
+    const limited = await ctx.http.get('/v1/topics/t-mid/partitions/0/records?offset=8&maxRecords=3');
     expect(limited.body.records.map((r: { value: string }) => r.value)).toEqual(['r8', 'r9', 's0']);
     expect(limited.body.nextOffset).toBe('11');
     // maxBytes is soft: at least one record comes back so a consumer always progresses.
-    const tiny = await http.get('/v1/topics/t-mid/partitions/0/records?offset=3&maxBytes=1');
+    const tiny = await ctx.http.get('/v1/topics/t-mid/partitions/0/records?offset=3&maxBytes=1');
     expect(tiny.body.records.map((r: { value: string }) => r.value)).toEqual(['r3']);
     expect(tiny.body.nextOffset).toBe('4');
   });
@@ -187,9 +175,9 @@ describe('produce and fetch', () => {
   it('returns nothing at the high watermark and OFFSET_OUT_OF_RANGE past it', async () => {
     await createTopic('t-range');
     await produce('t-range', [{ value: 'a' }, { value: 'b' }]);
-    const atEnd = await http.get('/v1/topics/t-range/partitions/0/records?offset=2');
+    const atEnd = await ctx.http.get('/v1/topics/t-range/partitions/0/records?offset=2');
     expect(atEnd.body).toMatchObject({ records: [], nextOffset: '2', highWatermark: '2' });
-    const past = await http.get('/v1/topics/t-range/partitions/0/records?offset=3');
+    const past = await ctx.http.get('/v1/topics/t-range/partitions/0/records?offset=3');
     expect(past.status).toBe(416);
     expect(past.body.error).toMatchObject({
       code: 'OFFSET_OUT_OF_RANGE',
@@ -201,11 +189,11 @@ describe('produce and fetch', () => {
   it('long-polls until data arrives, and gives up empty at waitMs', async () => {
     await createTopic('t-poll');
     const started = Date.now();
-    const empty = await http.get('/v1/topics/t-poll/partitions/0/records?offset=0&waitMs=300');
+    const empty = await ctx.http.get('/v1/topics/t-poll/partitions/0/records?offset=0&waitMs=300');
     expect(empty.body.records).toEqual([]);
     expect(Date.now() - started).toBeGreaterThanOrEqual(250);
 
-    const waiting = http.get('/v1/topics/t-poll/partitions/0/records?offset=0&waitMs=15000');
+    const waiting = ctx.http.get('/v1/topics/t-poll/partitions/0/records?offset=0&waitMs=15000');
     await new Promise((r) => setTimeout(r, 300));
     await produce('t-poll', [{ value: 'wake up' }]);
     const res = await waiting;
@@ -213,16 +201,16 @@ describe('produce and fetch', () => {
     expect(res.body.highWatermark).toBe('1');
   });
 
-  it('long-polls across processes: a commit by another engine wakes the fetch by polling', async () => {
+  it('long-polls across processes: a commit by another ctx.engine wakes the fetch by polling', async () => {
     await createTopic('t-poll2');
     const other = await createTestEngine({
-      metaTable: engine.config.metaTable,
-      indexTable: engine.config.indexTable,
-      bucket: engine.config.bucket,
+      metaTable: ctx.engine.config.metaTable,
+      indexTable: ctx.engine.config.indexTable,
+      bucket: ctx.engine.config.bucket,
     });
     const otherServer = await startTestServer(other);
     try {
-      const waiting = http.get('/v1/topics/t-poll2/partitions/0/records?offset=0&waitMs=15000');
+      const waiting = ctx.http.get('/v1/topics/t-poll2/partitions/0/records?offset=0&waitMs=15000');
       await new Promise((r) => setTimeout(r, 300));
       const res = await api(otherServer.url).post('/v1/topics/t-poll2/records', {
         records: [{ value: 'elsewhere' }],
@@ -240,10 +228,10 @@ describe('segment cache', () => {
     await createTopic('t-cache');
     await produce('t-cache', [{ value: 'a' }]);
     await produce('t-cache', [{ value: 'b' }]);
-    const gets = delay(engine.clients.s3, 'GetObject', 0);
-    const first = await http.get('/v1/topics/t-cache/partitions/0/records?offset=0');
+    const gets = delay(ctx.engine.clients.s3, 'GetObject', 0);
+    const first = await ctx.http.get('/v1/topics/t-cache/partitions/0/records?offset=0');
     expect(gets.calls).toBe(2);
-    const second = await http.get('/v1/topics/t-cache/partitions/0/records?offset=0');
+    const second = await ctx.http.get('/v1/topics/t-cache/partitions/0/records?offset=0');
     expect(second.body).toEqual(first.body);
     expect(gets.calls).toBe(2);
     gets.remove();
@@ -262,7 +250,7 @@ describe('list offsets', () => {
       { value: 'd', timestamp: 5000 },
     ]);
     const at = async (q: string) =>
-      (await http.get(`/v1/topics/t-ts/partitions/0/offsets?at=${q}`)).body.offset;
+      (await ctx.http.get(`/v1/topics/t-ts/partitions/0/offsets?at=${q}`)).body.offset;
     expect(await at('earliest')).toBe('0');
     expect(await at('latest')).toBe('4');
     expect(await at('0')).toBe('0');

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 import { DEFAULT_CONFIG, type StrataConfig } from '../../lib/config.js';
 import { createEngine, type Engine } from '../../lib/engine.js';
 import { createAwsClients } from '../../lib/storage/aws-clients.js';
@@ -93,5 +93,42 @@ export function api(baseUrl: string): ApiClient {
     get: (path) => request('GET', path),
     post: (path, body) => request('POST', path, body),
     delete: (path) => request('DELETE', path),
+  };
+}
+
+export interface TestServerContext {
+  readonly engine: Engine;
+  readonly server: TestServer;
+  readonly http: ApiClient;
+}
+
+/**
+ * The usual setup of an HTTP test file: one engine with its own tables, the real handlers served
+ * on a free port, and an API client, started before the file's tests and closed after them.
+ */
+export function useTestServer(overrides: Partial<StrataConfig> = {}): TestServerContext {
+  let current: { engine: Engine; server: TestServer; http: ApiClient } | undefined;
+  const get = () => {
+    if (!current) throw new Error('useTestServer: used outside a test');
+    return current;
+  };
+  beforeAll(async () => {
+    const engine = await createTestEngine(overrides);
+    const server = await startTestServer(engine);
+    current = { engine, server, http: api(server.url) };
+  });
+  afterAll(async () => {
+    await current?.server.close();
+  });
+  return {
+    get engine() {
+      return get().engine;
+    },
+    get server() {
+      return get().server;
+    },
+    get http() {
+      return get().http;
+    },
   };
 }
