@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { Engine } from '../lib/engine.js';
 import { RouteNotFoundError } from '../lib/errors.js';
 import {
@@ -12,75 +12,57 @@ import {
   validateGroupId,
 } from '../lib/groups/coordinator.js';
 import { type HttpEvent, type HttpHandler, json, parseBody, pathParam, withErrors } from '../lib/http/api.js';
+import { offsetValue, parseOffset } from '../lib/validation.js';
 import { observe } from './observability.js';
 import { lambdaEngine } from './runtime.js';
 
-/** Offsets travel as strings (numbers are accepted too), like the rest of the API. */
-const offsetValue = z
-  .union([z.number(), z.string().regex(/^\d+$/, 'must be a non-negative integer')])
-  .transform((v, ctx) => {
-    const n = Number(v);
-    if (!Number.isSafeInteger(n) || n < 0) {
-      ctx.addIssue({ code: 'custom', message: 'must be a non-negative integer' });
-      return z.NEVER;
-    }
-    return n;
-  });
-
-const partitionNumber = z.number().int().min(0).max(999_999);
-const topicName = z.string().min(1).max(249);
-const memberId = z.string().min(1).max(255);
+const partitionNumber = z.int().check(z.gte(0), z.lte(999_999));
+const topicName = z.string().check(z.minLength(1), z.maxLength(249));
+const memberId = z.string().check(z.minLength(1), z.maxLength(255));
+const epoch = (min: number) => z.int().check(z.gte(min), z.lte(2 ** 31 - 1));
+const timeoutMs = z.optional(z.int().check(z.gte(100), z.lte(3_600_000)));
 
 const heartbeatBody = z.object({
-  memberId: memberId.optional(),
-  memberEpoch: z
-    .number()
-    .int()
-    .min(-2)
-    .max(2 ** 31 - 1),
-  topics: z.array(topicName).max(10_000).optional(),
-  topicPattern: z.string().min(1).max(1000).optional(),
-  instanceId: z.string().min(1).max(255).optional(),
-  clientId: z.string().max(255).optional(),
-  ownedPartitions: z
-    .array(z.object({ topic: topicName, partitions: z.array(partitionNumber).max(100_000) }))
-    .max(10_000)
-    .optional(),
-  sessionTimeoutMs: z.number().int().min(100).max(3_600_000).optional(),
-  rebalanceTimeoutMs: z.number().int().min(100).max(3_600_000).optional(),
-  assignor: z.enum(['uniform', 'range']).optional(),
+  memberId: z.optional(memberId),
+  memberEpoch: epoch(-2),
+  topics: z.optional(z.array(topicName).check(z.maxLength(10_000))),
+  topicPattern: z.optional(z.string().check(z.minLength(1), z.maxLength(1000))),
+  instanceId: z.optional(z.string().check(z.minLength(1), z.maxLength(255))),
+  clientId: z.optional(z.string().check(z.maxLength(255))),
+  ownedPartitions: z.optional(
+    z
+      .array(z.object({ topic: topicName, partitions: z.array(partitionNumber).check(z.maxLength(100_000)) }))
+      .check(z.maxLength(10_000)),
+  ),
+  sessionTimeoutMs: timeoutMs,
+  rebalanceTimeoutMs: timeoutMs,
+  assignor: z.optional(z.enum(['uniform', 'range'])),
 });
 
 const commitBody = z.object({
   memberId,
-  memberEpoch: z
-    .number()
-    .int()
-    .min(0)
-    .max(2 ** 31 - 1),
+  memberEpoch: epoch(0),
   offsets: z
     .array(
       z.object({
         topic: topicName,
         partition: partitionNumber,
         offset: offsetValue,
-        metadata: z.string().nullable().optional(),
+        metadata: z.optional(z.nullable(z.string())),
       }),
     )
-    .min(1)
-    .max(10_000),
+    .check(z.minLength(1), z.maxLength(10_000)),
 });
 
 const resetBody = z.object({
   topic: topicName,
   to: z.enum(['earliest', 'latest', 'timestamp', 'offset']),
-  value: offsetValue.optional(),
-  dryRun: z.boolean().optional(),
-  partitions: z.array(partitionNumber).max(10_000).optional(),
-  offsets: z
-    .array(z.object({ partition: partitionNumber, offset: offsetValue }))
-    .max(10_000)
-    .optional(),
+  value: z.optional(offsetValue),
+  dryRun: z.optional(z.boolean()),
+  partitions: z.optional(z.array(partitionNumber).check(z.maxLength(10_000))),
+  offsets: z.optional(
+    z.array(z.object({ partition: partitionNumber, offset: offsetValue })).check(z.maxLength(10_000)),
+  ),
 });
 
 function groupParam(event: HttpEvent): string {
@@ -109,7 +91,13 @@ export function createGroupsHandler(engine: Engine): HttpHandler {
       case 'POST /v1/groups/{group}/offsets': {
         const group = groupParam(event);
         const body = parseBody(event, commitBody);
-        await commitOffsets(engine, group, body);
+        await commitOffsets(engine, group, {
+          ...body,
+          offsets: body.offsets.map((o, i) => ({
+            ...o,
+            offset: parseOffset(o.offset, `offsets.${i}.offset`),
+          })),
+        });
         return json(200, {
           offsets: body.offsets.map((o) => ({
             topic: o.topic,
@@ -142,7 +130,14 @@ export function createGroupsHandler(engine: Engine): HttpHandler {
       case 'POST /v1/groups/{group}/offsets/reset': {
         const group = groupParam(event);
         const body = parseBody(event, resetBody);
-        const results = await resetOffsets(engine, group, body);
+        const results = await resetOffsets(engine, group, {
+          ...body,
+          value: body.value === undefined ? undefined : parseOffset(body.value, 'value'),
+          offsets: body.offsets?.map((o, i) => ({
+            partition: o.partition,
+            offset: parseOffset(o.offset, `offsets.${i}.offset`),
+          })),
+        });
         return json(200, {
           dryRun: body.dryRun ?? false,
           offsets: results.map((r) => ({ ...r, before: str(r.before), after: String(r.after) })),

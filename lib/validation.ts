@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import {
   InvalidConfigError,
   InvalidRequestError,
@@ -37,133 +37,121 @@ export function validateTopicName(name: string): string {
   return name;
 }
 
-/** Kafka configs travel as strings; numbers are accepted too. */
-const configNumber = (min: number, max = Number.MAX_SAFE_INTEGER) =>
-  z.union([z.number(), z.string().regex(/^-?\d+$/, 'must be an integer')]).transform((v, ctx) => {
-    const n = Number(v);
-    if (!Number.isSafeInteger(n) || n < min || n > max) {
-      ctx.addIssue({ code: 'custom', message: `must be an integer in [${min}, ${max}]` });
-      return z.NEVER;
-    }
-    return n;
-  });
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.int().check(z.gte(min), z.lte(max));
+const digits = (re: RegExp, message: string) => z.string().check(z.regex(re, message));
 
-const topicConfigSchema = z
-  .object({
-    'retention.ms': configNumber(-1).optional(),
-    'retention.bytes': configNumber(-1).optional(),
-    'cleanup.policy': z.enum(['delete', 'compact']).optional(),
-    // A record must fit one 6 MB request with room for the JSON around it.
-    'max.message.bytes': configNumber(1, 5 * 1024 * 1024).optional(),
-  })
-  .strict();
+/** An offset on the wire: a decimal string (numbers are accepted too); parseOffset converts it. */
+export const offsetValue = z.union([
+  z.int().check(z.gte(0)),
+  digits(/^\d{1,16}$/, 'must be a non-negative integer'),
+]);
+
+/** Kafka configs travel as strings; numbers are accepted too. Ranges are checked after parsing. */
+const configValue = z.optional(z.union([z.number(), digits(/^-?\d+$/, 'must be an integer')]));
+
+const topicConfigSchema = z.strictObject({
+  'retention.ms': configValue,
+  'retention.bytes': configValue,
+  'cleanup.policy': z.optional(z.enum(['delete', 'compact'])),
+  'max.message.bytes': configValue,
+});
+
+/** Allowed ranges; a record must fit one 6 MB request with room for the JSON around it. */
+const CONFIG_RANGES: Record<string, [number, number]> = {
+  'retention.ms': [-1, Number.MAX_SAFE_INTEGER],
+  'retention.bytes': [-1, Number.MAX_SAFE_INTEGER],
+  'max.message.bytes': [1, 5 * 1024 * 1024],
+};
 
 export function validateTopicConfig(config: unknown): TopicConfig {
   const res = topicConfigSchema.safeParse(config ?? {});
   if (!res.success) {
     const issue = res.error.issues[0];
-    const key = issue?.path[0];
     const message =
       issue?.code === 'unrecognized_keys'
         ? `unknown topic config ${issue.keys.join(', ')}`
-        : `invalid value for ${String(key)}: ${issue?.message}`;
+        : `invalid value for ${String(issue?.path[0])}: ${issue?.message}`;
     throw new InvalidConfigError(message);
   }
-  const out: TopicConfig = { ...DEFAULT_TOPIC_CONFIG };
-  for (const [k, v] of Object.entries(res.data))
-    if (v !== undefined) (out as unknown as Record<string, unknown>)[k] = v;
-  return out;
+  const out: Record<string, unknown> = { ...DEFAULT_TOPIC_CONFIG };
+  for (const [key, value] of Object.entries(res.data)) {
+    if (value === undefined) continue;
+    const range = CONFIG_RANGES[key];
+    if (!range) {
+      out[key] = value;
+      continue;
+    }
+    const n = Number(value);
+    if (!Number.isSafeInteger(n) || n < range[0] || n > range[1]) {
+      throw new InvalidConfigError(
+        `invalid value for ${key}: must be an integer in [${range[0]}, ${range[1]}]`,
+      );
+    }
+    out[key] = n;
+  }
+  return out as unknown as TopicConfig;
 }
 
-export const createTopicBody = z
-  .object({
-    name: z.string(),
-    partitions: z.number().int().optional(),
-    config: z.record(z.string(), z.unknown()).optional(),
-  })
-  .strict();
+export const createTopicBody = z.strictObject({
+  name: z.string(),
+  partitions: z.optional(z.int()),
+  config: z.optional(z.record(z.string(), z.unknown())),
+});
 
-export const deleteRecordsBody = z
-  .object({
-    partition: z.number().int().min(0),
-    beforeOffset: z.union([
-      z.string().regex(/^(-1|\d{1,16})$/, 'must be an offset or -1'),
-      z.number().int().min(-1),
-    ]),
-  })
-  .strict();
+export const deleteRecordsBody = z.strictObject({
+  partition: int(0),
+  beforeOffset: z.union([digits(/^(-1|\d{1,16})$/, 'must be an offset or -1'), int(-1)]),
+});
 
-export const addPartitionsBody = z.object({ count: z.number().int() }).strict();
+export const addPartitionsBody = z.strictObject({ count: z.int() });
 
-const timestamp = z.union([
-  z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
-  z.string().regex(/^\d{1,16}$/, 'must be epoch milliseconds'),
-]);
+const timestamp = z.union([int(0), digits(/^\d{1,16}$/, 'must be epoch milliseconds')]);
 
-const produceRecord = z
-  .object({
-    key: z.string().nullable().optional(),
-    value: z.string().nullable().optional(),
-    headers: z.record(z.string(), z.string().nullable()).optional(),
-    partition: z.number().int().min(0).optional(),
-    timestamp: timestamp.optional(),
-  })
-  .strict();
+const produceRecord = z.strictObject({
+  key: z.optional(z.nullable(z.string())),
+  value: z.optional(z.nullable(z.string())),
+  headers: z.optional(z.record(z.string(), z.nullable(z.string()))),
+  partition: z.optional(int(0)),
+  timestamp: z.optional(timestamp),
+});
 
-export const produceBody = z
-  .object({
-    records: z.array(produceRecord).min(1, 'at least one record is required'),
-    encoding: z.enum(['utf8', 'base64']).optional(),
-    compression: z.enum(['none', 'gzip', 'snappy', 'lz4', 'zstd']).optional(),
-    /** Idempotent produce: see docs/api.md. */
-    producer: z
-      .object({
-        producerId: z.string().regex(/^\d{1,16}$/, 'must be a producer id from POST /v1/producers'),
-        producerEpoch: z.number().int().min(0).max(32_767),
-        sequences: z
-          .array(
-            z
-              .object({
-                partition: z.number().int().min(0),
-                baseSequence: z
-                  .number()
-                  .int()
-                  .min(0)
-                  .max(2 ** 31 - 1),
-              })
-              .strict(),
-          )
-          .min(1),
-      })
-      .strict()
-      .optional(),
-    /** Exactly-once pipelines: a group's offset commit applied in the same transaction. */
-    groupCommit: z
-      .object({
-        groupId: z.string().min(1),
-        memberId: z.string().min(1),
-        memberEpoch: z.number().int(),
-        offsets: z
-          .array(
-            z
-              .object({
-                topic: z.string(),
-                partition: z.number().int().min(0),
-                offset: z.union([z.string(), z.number()]),
-                metadata: z.string().optional(),
-              })
-              .strict(),
-          )
-          .min(1),
-      })
-      .strict()
-      .optional(),
-  })
-  .strict();
-
-export const initProducerBody = z.object({ transactionalId: z.string().optional() }).strict().optional();
+export const produceBody = z.strictObject({
+  records: z.array(produceRecord).check(z.minLength(1, 'at least one record is required')),
+  encoding: z.optional(z.enum(['utf8', 'base64'])),
+  compression: z.optional(z.enum(['none', 'gzip', 'snappy', 'lz4', 'zstd'])),
+  /** Idempotent produce: see docs/api.md. */
+  producer: z.optional(
+    z.strictObject({
+      producerId: digits(/^\d{1,16}$/, 'must be a producer id from POST /v1/producers'),
+      producerEpoch: int(0, 32_767),
+      sequences: z
+        .array(z.strictObject({ partition: int(0), baseSequence: int(0, 2 ** 31 - 1) }))
+        .check(z.minLength(1)),
+    }),
+  ),
+  /** Exactly-once pipelines: a group's offset commit applied in the same transaction. */
+  groupCommit: z.optional(
+    z.strictObject({
+      groupId: z.string().check(z.minLength(1)),
+      memberId: z.string().check(z.minLength(1)),
+      memberEpoch: z.int(),
+      offsets: z
+        .array(
+          z.strictObject({
+            topic: z.string(),
+            partition: int(0),
+            offset: offsetValue,
+            metadata: z.optional(z.string()),
+          }),
+        )
+        .check(z.minLength(1)),
+    }),
+  ),
+});
 
 export type ProduceBody = z.infer<typeof produceBody>;
+
+export const initProducerBody = z.optional(z.strictObject({ transactionalId: z.optional(z.string()) }));
 
 /** Checked before the schema so that an oversized request gets its own error, not a schema message. */
 export function checkRecordCount(body: unknown): void {

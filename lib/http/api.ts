@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import {
   InvalidRequestError,
   KafkaStorageError,
@@ -62,11 +62,11 @@ export function readJson(event: HttpEvent): unknown {
 }
 
 /** Reads the JSON body and validates it against a zod schema. */
-export function parseBody<S extends z.ZodType>(event: HttpEvent, schema: S): z.infer<S> {
+export function parseBody<S extends z.ZodMiniType>(event: HttpEvent, schema: S): z.infer<S> {
   return parseWith(schema, readJson(event), 'request body');
 }
 
-export function parseWith<S extends z.ZodType>(schema: S, value: unknown, what: string): z.infer<S> {
+export function parseWith<S extends z.ZodMiniType>(schema: S, value: unknown, what: string): z.infer<S> {
   const res = schema.safeParse(value);
   if (!res.success) {
     const issue = res.error.issues[0];
