@@ -2,6 +2,7 @@ import type { StrataConfig } from './config.js';
 import { type AwsClients, createAwsClients } from './storage/aws-clients.js';
 import { MetadataStore } from './storage/metadata-store.js';
 import { PartitionWatch } from './storage/partition-watch.js';
+import { ProducerStateCache } from './storage/producer-state-cache.js';
 import { SegmentStore } from './storage/segment-store.js';
 import { TopicCache } from './storage/topic-cache.js';
 
@@ -18,6 +19,8 @@ export interface Engine {
   watch: PartitionWatch;
   /** Produce-side topic metadata cache (see TopicCache for why it is safe). */
   topics: TopicCache;
+  /** Idempotent-producer states this process committed last (see ProducerStateCache). */
+  producerStates: ProducerStateCache;
   /** Epoch ms; tests replace it to move time. */
   now: () => number;
 }
@@ -30,6 +33,7 @@ export function createEngine(config: StrataConfig, clients: AwsClients = createA
     segments: new SegmentStore(clients.s3, config.bucket, config.segmentCacheBytes),
     watch: new PartitionWatch(),
     topics: new TopicCache(config.topicCacheMs),
+    producerStates: new ProducerStateCache(),
     now: Date.now,
   };
 }

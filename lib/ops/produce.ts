@@ -10,7 +10,7 @@ import {
   UnknownTopicOrPartitionError,
 } from '../errors.js';
 import { type CommitOffsetsInput, prepareOffsetCommit } from '../groups/coordinator.js';
-import { checkSequence, type ProducerPartitionState, type SequencedBatch } from '../idempotence.js';
+import { advance, checkSequence, type ProducerPartitionState, type SequencedBatch } from '../idempotence.js';
 import { partitionForKey } from '../partitioner.js';
 import { newSegmentKey } from '../storage/segment-store.js';
 import type { ProducerRecord, RecordHeader, Topic } from '../types.js';
@@ -98,11 +98,28 @@ export async function produce(
   const sequenced = options.producer
     ? checkSequencedRequest(options.producer, records, byPartition)
     : undefined;
-  let priors = sequenced
-    ? await loadProducerStates(engine, sequenced.producerId, sequenced.epoch, topic, [...byPartition.keys()])
+  const partitions = [...byPartition.keys()];
+  // A warm writer knows its states from its last commit; the commit's condition catches a stale one.
+  const freshStates = async (req: SequencedRequest) => {
+    const states = await loadProducerStates(engine, req.producerId, req.epoch, topic, partitions);
+    for (const [p, state] of states)
+      if (state) engine.producerStates.set(req.producerId, topic.topicId, p, state);
+    return states;
+  };
+  const cached = sequenced
+    ? engine.producerStates.getAll(sequenced.producerId, topic.topicId, partitions)
     : undefined;
+  let priors = sequenced ? (cached ?? (await freshStates(sequenced))) : undefined;
   if (sequenced && priors) {
-    const duplicate = duplicateOf(sequenced, priors);
+    let duplicate: Map<number, number> | undefined;
+    try {
+      duplicate = duplicateOf(sequenced, priors);
+    } catch (err) {
+      // Judged against a cached state, which another process may have moved on: ask DynamoDB.
+      if (!cached) throw err;
+      priors = await freshStates(sequenced);
+      duplicate = duplicateOf(sequenced, priors);
+    }
     if (duplicate) return offsetsFor(placed, duplicate);
   }
 
@@ -143,13 +160,12 @@ export async function produce(
         ...(producer ? { producer } : {}),
         ...(groupCommit ? { groupCommit } : {}),
       });
+      if (sequenced && priors) rememberProducerStates(engine, topic, sequenced, priors, committed);
       return offsetsFor(placed, committed);
     } catch (err) {
       if (err instanceof ProducerStateChanged && sequenced && attempt < MAX_PRODUCER_STATE_RETRIES) {
         // A concurrent retry of this request may have committed first: if so, answer with its offsets.
-        priors = await loadProducerStates(engine, sequenced.producerId, sequenced.epoch, topic, [
-          ...byPartition.keys(),
-        ]);
+        priors = await freshStates(sequenced);
         const duplicate = duplicateOf(sequenced, priors);
         if (!duplicate) continue;
         await recordOrphan(engine, objectKey, 'duplicate of a concurrent retry');
@@ -286,6 +302,24 @@ function commitProducer(
     epoch: req.epoch,
     partitions: new Map([...req.batches].map(([p, batch]) => [p, { batch, prior: priors.get(p) }])),
   };
+}
+
+function rememberProducerStates(
+  engine: Engine,
+  topic: Topic,
+  req: SequencedRequest,
+  priors: Map<number, ProducerPartitionState | undefined>,
+  committed: Map<number, number>,
+): void {
+  for (const [partition, batch] of req.batches) {
+    const base = committed.get(partition) as number;
+    engine.producerStates.set(
+      req.producerId,
+      topic.topicId,
+      partition,
+      advance(priors.get(partition), batch, base),
+    );
+  }
 }
 
 /** One offset per record, in request order, from each partition's base offset. */

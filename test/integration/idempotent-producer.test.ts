@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { getTopic } from '../../lib/ops/topics.js';
 import { ambiguousNext } from '../support/faults.js';
-import { useTestServer } from '../support/stack.js';
+import { createTestEngine, useTestServer } from '../support/stack.js';
 
 const ctx = useTestServer();
 
@@ -127,5 +128,34 @@ describe('idempotent producer', () => {
       request(init.body, { 0: 0 }, { 0: ['a'], 1: ['b'] }),
     );
     expect(missingSeq.status).toBe(400);
+  });
+});
+
+describe('idempotent producer across processes (each with its own cached producer state)', () => {
+  it('a stale cached state in one process is caught by the commit condition: no gap, no duplicate', async () => {
+    const { produce } = await import('../../lib/ops/produce.js');
+    const { initProducer } = await import('../../lib/ops/producers.js');
+    const a = ctx.engine;
+    const b = await createTestEngine({ ...a.config });
+    const id = await initProducer(a, {});
+    const send = (engine: typeof a, seq: number, value: string) =>
+      produce(
+        engine,
+        'idem',
+        [{ key: null, value: new TextEncoder().encode(value), headers: [], partition: 1 }],
+        {
+          producer: { ...id, sequences: new Map([[1, seq]]) },
+        },
+      );
+    const first = await send(a, 0, 'one'); // a caches the state after sequence 0
+    const second = await send(b, 1, 'two'); // written by b: a's cache is now stale
+    expect(second[0]?.offset).toBe((first[0]?.offset ?? 0) + 1);
+    // A retry of b's batch reaching a: a's stale cache says "append", the commit says "duplicate".
+    expect(await send(a, 1, 'two')).toEqual(second);
+    // And a goes on at the right sequence.
+    const third = await send(a, 2, 'three');
+    expect(third[0]?.offset).toBe((second[0]?.offset ?? 0) + 1);
+    const head = await ctx.engine.metadata.getHead(await getTopic(ctx.engine, 'idem'), 1);
+    expect(head.nextOffset).toBe((third[0]?.offset ?? 0) + 1);
   });
 });
