@@ -7,6 +7,8 @@ import { Strata } from '../lib/client/index.js';
 
 export interface ClientBenchResult {
   producerMBs: number;
+  /** The same without idempotence: what the producer ids and sequences cost. */
+  plainProducerMBs: number;
   e2eP50Ms: number;
   e2eP99Ms: number;
   rebalanceMs: number;
@@ -30,21 +32,30 @@ export async function clientBenches(url: string, bytesPerRun: number): Promise<C
     ],
   });
 
-  // --- producer with default settings: 1 KiB records, sent as fast as send() accepts them -----
-  const producer = strata.producer();
-  await producer.connect();
+  // --- producer with default settings (idempotent), then without idempotence -----------------
   const value = 'x'.repeat(1024);
   const total = Math.round(bytesPerRun / 1024);
-  const perSend = 100;
-  const started = performance.now();
-  const sends: Promise<unknown>[] = [];
-  for (let i = 0; i < total; i += perSend) {
-    sends.push(
-      producer.send({ topic: 'bench-client', messages: Array.from({ length: perSend }, () => ({ value })) }),
-    );
-  }
-  await Promise.all(sends);
-  const producerMBs = (total * 1024) / MiB / ((performance.now() - started) / 1000);
+  const throughput = async (producer: ReturnType<typeof strata.producer>) => {
+    await producer.connect();
+    const perSend = 100;
+    const started = performance.now();
+    const sends: Promise<unknown>[] = [];
+    for (let i = 0; i < total; i += perSend) {
+      sends.push(
+        producer.send({
+          topic: 'bench-client',
+          messages: Array.from({ length: perSend }, () => ({ value })),
+        }),
+      );
+    }
+    await Promise.all(sends);
+    return (total * 1024) / MiB / ((performance.now() - started) / 1000);
+  };
+  const producer = strata.producer();
+  const producerMBs = await throughput(producer);
+  const plain = strata.producer({ idempotent: false });
+  const plainProducerMBs = await throughput(plain);
+  await plain.disconnect();
 
   // --- end-to-end latency: a group of 3 on 6 partitions ----------------------------------------
   const seenAt = new Map<string, number>();
@@ -80,6 +91,7 @@ export async function clientBenches(url: string, bytesPerRun: number): Promise<C
   await admin.disconnect();
   return {
     producerMBs,
+    plainProducerMBs,
     e2eP50Ms: percentile(latencies, 50),
     e2eP99Ms: percentile(latencies, 99),
     rebalanceMs,

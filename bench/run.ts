@@ -213,6 +213,13 @@ async function main() {
       (client.producerMBs / (results.produceMBs_1024_8 as number)) * 100,
       '%',
     );
+    record('clientPlainProducerMBs', 'client producer, idempotent: false', client.plainProducerMBs, 'MB/s');
+    record(
+      'clientPlainProducerRatio',
+      '  as a share of raw HTTP produce at 1 MiB requests x8',
+      (client.plainProducerMBs / (results.produceMBs_1024_8 as number)) * 100,
+      '%',
+    );
     record(
       'e2eP50Ms',
       'end-to-end send -> eachMessage, group of 3 on 6 partitions, p50',
