@@ -5,8 +5,7 @@ import { wireRecord } from '../lib/http/wire.js';
 import { fetchRecords } from '../lib/ops/fetch.js';
 import { listOffsets, type OffsetSpec } from '../lib/ops/list-offsets.js';
 import { LIMITS, parseIntParam, parseOffset } from '../lib/validation.js';
-import { observe } from './observability.js';
-import { lambdaEngine } from './runtime.js';
+import { lambdaHandler } from './runtime.js';
 
 function partitionParam(event: HttpEvent): number {
   return parseIntParam(pathParam(event, 'partition'), 'partition', 0, LIMITS.maxPartitions - 1);
@@ -51,12 +50,4 @@ export function createFetchHandler(engine: Engine): HttpHandler {
   });
 }
 
-let lambda: HttpHandler | undefined;
-export const handler = observe(
-  'fetch',
-  (event: HttpEvent) => {
-    lambda ??= createFetchHandler(lambdaEngine());
-    return lambda(event);
-  },
-  { engine: lambdaEngine },
-);
+export const handler = lambdaHandler('fetch', createFetchHandler);

@@ -13,8 +13,7 @@ import {
 } from '../lib/groups/coordinator.js';
 import { type HttpEvent, type HttpHandler, json, parseBody, pathParam, withErrors } from '../lib/http/api.js';
 import { offsetValue, parseOffset } from '../lib/validation.js';
-import { observe } from './observability.js';
-import { lambdaEngine } from './runtime.js';
+import { lambdaHandler } from './runtime.js';
 
 const partitionNumber = z.int().check(z.gte(0), z.lte(999_999));
 const topicName = z.string().check(z.minLength(1), z.maxLength(249));
@@ -149,12 +148,4 @@ export function createGroupsHandler(engine: Engine): HttpHandler {
   });
 }
 
-let lambda: HttpHandler | undefined;
-export const handler = observe(
-  'groups',
-  (event: HttpEvent) => {
-    lambda ??= createGroupsHandler(lambdaEngine());
-    return lambda(event);
-  },
-  { engine: lambdaEngine },
-);
+export const handler = lambdaHandler('groups', createGroupsHandler);

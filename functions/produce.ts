@@ -2,7 +2,6 @@ import { CompressionType } from '../lib/codec/compression.js';
 import type { Engine } from '../lib/engine.js';
 import { InvalidRequestError, RouteNotFoundError } from '../lib/errors.js';
 import {
-  type HttpEvent,
   type HttpHandler,
   json,
   parseBody,
@@ -23,8 +22,7 @@ import {
   parseOffset,
   produceBody,
 } from '../lib/validation.js';
-import { observe } from './observability.js';
-import { lambdaEngine } from './runtime.js';
+import { lambdaHandler } from './runtime.js';
 
 export function createProduceHandler(engine: Engine): HttpHandler {
   return withErrors(async (event) => {
@@ -102,12 +100,4 @@ export function toRecords(body: ProduceBody): ProduceRecordInput[] {
   });
 }
 
-let lambda: HttpHandler | undefined;
-export const handler = observe(
-  'produce',
-  (event: HttpEvent) => {
-    lambda ??= createProduceHandler(lambdaEngine());
-    return lambda(event);
-  },
-  { engine: lambdaEngine },
-);
+export const handler = lambdaHandler('produce', createProduceHandler);

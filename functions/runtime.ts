@@ -1,5 +1,7 @@
 import { configFromEnv } from '../lib/config.js';
 import { createEngine, type Engine } from '../lib/engine.js';
+import type { HttpEvent, HttpHandler } from '../lib/http/api.js';
+import { type ObservedFunction, observe } from './observability.js';
 
 let engine: Engine | undefined;
 
@@ -7,4 +9,20 @@ let engine: Engine | undefined;
 export function lambdaEngine(): Engine {
   engine ??= createEngine(configFromEnv(process.env));
   return engine;
+}
+
+/**
+ * A route group's Lambda entry point: Powertools around the handler, which is built on the first
+ * invocation (the engine, and so the configuration, is read once per cold start).
+ */
+export function lambdaHandler(routeGroup: ObservedFunction, create: (engine: Engine) => HttpHandler) {
+  let built: HttpHandler | undefined;
+  return observe(
+    routeGroup,
+    (event: HttpEvent) => {
+      built ??= create(lambdaEngine());
+      return built(event);
+    },
+    { engine: lambdaEngine },
+  );
 }

@@ -1,12 +1,11 @@
 import type { Engine } from '../lib/engine.js';
 import { RouteNotFoundError } from '../lib/errors.js';
-import { type HttpEvent, type HttpHandler, json, parseBody, pathParam, withErrors } from '../lib/http/api.js';
+import { type HttpHandler, json, parseBody, pathParam, withErrors } from '../lib/http/api.js';
 import { deleteRecords } from '../lib/ops/retention.js';
 import { addPartitions, createTopic, deleteTopic, describeTopic, listTopics } from '../lib/ops/topics.js';
 import type { Topic } from '../lib/types.js';
 import { addPartitionsBody, createTopicBody, deleteRecordsBody } from '../lib/validation.js';
-import { observe } from './observability.js';
-import { lambdaEngine } from './runtime.js';
+import { lambdaHandler } from './runtime.js';
 
 /** Kafka reports config values as strings. */
 function wireConfig(topic: Topic): Record<string, string> {
@@ -61,12 +60,4 @@ export function createTopicsHandler(engine: Engine): HttpHandler {
   });
 }
 
-let lambda: HttpHandler | undefined;
-export const handler = observe(
-  'topics',
-  (event: HttpEvent) => {
-    lambda ??= createTopicsHandler(lambdaEngine());
-    return lambda(event);
-  },
-  { engine: lambdaEngine },
-);
+export const handler = lambdaHandler('topics', createTopicsHandler);

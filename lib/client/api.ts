@@ -5,6 +5,7 @@
  */
 import type { RequestOptions, Transport } from './http.js';
 import type { ResolvedRetry } from './retry.js';
+import type { PartitionLag } from './types.js';
 
 export interface WireRecordIn {
   key?: string | null;
@@ -96,13 +97,7 @@ export interface WireGroupDescription {
     assignment: WireTopicPartitions[];
     [k: string]: unknown;
   }[];
-  offsets: {
-    topic: string;
-    partition: number;
-    committedOffset: string | null;
-    logEndOffset: string | null;
-    lag: string | null;
-  }[];
+  offsets: PartitionLag[];
 }
 
 export type OffsetResetTarget = 'earliest' | 'latest' | 'timestamp' | 'offset';

@@ -254,11 +254,14 @@ export interface GroupDescription {
   errorCode: number;
   members: MemberDescription[];
   /** Strata extra: per partition, committed offset, log end and lag. */
-  offsets: {
-    topic: string;
-    partition: number;
-    committedOffset: string | null;
-    logEndOffset: string | null;
-    lag: string | null;
-  }[];
+  offsets: PartitionLag[];
+}
+
+/** One partition of a group describe: offsets as strings, null where nothing is committed. */
+export interface PartitionLag {
+  topic: string;
+  partition: number;
+  committedOffset: string | null;
+  logEndOffset: string | null;
+  lag: string | null;
 }
