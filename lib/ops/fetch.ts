@@ -43,32 +43,64 @@ export async function fetchRecords(
   }
   if (offset === head.nextOffset && options.waitMs > 0) {
     head = await waitForData(engine, topic, partition, offset, options.waitMs);
+    // DeleteRecords or retention may have moved the log start past us while we waited.
+    if (offset < head.logStartOffset)
+      throw new OffsetOutOfRangeError(offset, head.logStartOffset, head.nextOffset);
   }
-  const result = {
-    records: [] as ConsumedRecord[],
-    nextOffset: offset,
-    highWatermark: head.nextOffset,
-    logStartOffset: head.logStartOffset,
-  };
-  if (offset >= head.nextOffset) return result;
+  if (offset >= head.nextOffset) {
+    return {
+      records: [],
+      nextOffset: offset,
+      highWatermark: head.nextOffset,
+      logStartOffset: head.logStartOffset,
+    };
+  }
 
   const entries = await indexEntriesFor(engine, topic, partition, offset, head.nextOffset, options);
   const batches = await readBatches(engine, entries);
+  const records = collectRecords(
+    batches.map((bytes, i) => decodeBatches(bytes, (entries[i] as IndexEntry).baseOffset)),
+    offset,
+    head.nextOffset,
+    options,
+  );
+  const last = records.at(-1);
+  return {
+    records,
+    nextOffset: last ? last.offset + 1 : offset,
+    highWatermark: head.nextOffset,
+    logStartOffset: head.logStartOffset,
+  };
+}
+
+/**
+ * The records to return, strictly consecutive from `offset` and below the high watermark. Index
+ * pages are separate reads, so a compaction swapping entries between them can make a later page
+ * repeat offsets an earlier one covered, or skip some: repeats are dropped, and a gap ends the
+ * response (the next fetch starts there and reads the swapped index).
+ */
+export function collectRecords(
+  batches: ConsumedRecord[][],
+  offset: number,
+  highWatermark: number,
+  limits: Pick<FetchOptions, 'maxRecords' | 'maxBytes'>,
+): ConsumedRecord[] {
+  const out: ConsumedRecord[] = [];
+  let expected = offset;
   let bytes = 0;
-  outer: for (const [i, bytesOfBatch] of batches.entries()) {
-    const entry = entries[i] as IndexEntry;
-    for (const record of decodeBatches(bytesOfBatch, entry.baseOffset)) {
-      if (record.offset < offset) continue;
-      if (record.offset >= head.nextOffset || result.records.length >= options.maxRecords) break outer;
+  for (const batch of batches) {
+    for (const record of batch) {
+      if (record.offset < expected) continue;
+      if (record.offset > expected || record.offset >= highWatermark || out.length >= limits.maxRecords)
+        return out;
       const size = (record.key?.length ?? 0) + (record.value?.length ?? 0);
-      if (result.records.length > 0 && bytes + size > options.maxBytes) break outer;
+      if (out.length > 0 && bytes + size > limits.maxBytes) return out;
       bytes += size;
-      result.records.push(record);
+      out.push(record);
+      expected = record.offset + 1;
     }
   }
-  const last = result.records.at(-1);
-  if (last) result.nextOffset = last.offset + 1;
-  return result;
+  return out;
 }
 
 async function readHead(engine: Engine, topic: Topic, partition: number): Promise<PartitionHead> {

@@ -165,8 +165,14 @@ export async function produce(
     } catch (err) {
       if (err instanceof ProducerStateChanged && sequenced && attempt < MAX_PRODUCER_STATE_RETRIES) {
         // A concurrent retry of this request may have committed first: if so, answer with its offsets.
-        priors = await freshStates(sequenced);
-        const duplicate = duplicateOf(sequenced, priors);
+        let duplicate: Map<number, number> | undefined;
+        try {
+          priors = await freshStates(sequenced);
+          duplicate = duplicateOf(sequenced, priors);
+        } catch (rejection) {
+          await recordOrphan(engine, objectKey, rejection);
+          throw rejection;
+        }
         if (!duplicate) continue;
         await recordOrphan(engine, objectKey, 'duplicate of a concurrent retry');
         return offsetsFor(placed, duplicate);

@@ -49,13 +49,19 @@ export async function collectGarbage(engine: Engine, options: GcOptions): Promis
 
   for (const item of await queryMeta(engine, metaKeys.deletedTopicsPk)) {
     const topicId = String(item.sk);
+    let clean = true;
     for (let p = 0; p < Number(item.partitions); p++) {
-      const entries = await allIndexEntries(engine, { topicId, name: String(item.name) }, p);
-      await removeIndexEntries(engine, topicId, p, entries);
-      await engine.metadata.deleteItem(metaKeys.head(topicId, p));
+      if (await removeAllIndexEntries(engine, topicId, String(item.name), p)) {
+        await engine.metadata.deleteItem(metaKeys.head(topicId, p));
+      } else {
+        clean = false;
+      }
     }
-    await engine.metadata.deleteItem({ pk: metaKeys.deletedTopicsPk, sk: topicId });
-    result.deletedTopicsCleaned++;
+    // The record goes last, so a partition left behind (a race with compaction) is retried next run.
+    if (clean) {
+      await engine.metadata.deleteItem({ pk: metaKeys.deletedTopicsPk, sk: topicId });
+      result.deletedTopicsCleaned++;
+    }
   }
 
   for (const candidate of await queryMeta(engine, metaKeys.gcCandidatesPk)) {
@@ -104,6 +110,21 @@ export async function collectGarbage(engine: Engine, options: GcOptions): Promis
   if (options.sweepUnreferenced)
     result.unreferencedDeleted = await sweepUnreferenced(engine, now - options.graceMs);
   return result;
+}
+
+/** Removes a partition's whole index (a few passes, as a racing compaction may rewrite entries). */
+async function removeAllIndexEntries(
+  engine: Engine,
+  topicId: string,
+  name: string,
+  partition: number,
+): Promise<boolean> {
+  for (let pass = 0; pass < 3; pass++) {
+    const entries = await allIndexEntries(engine, { topicId, name }, partition);
+    if (entries.length === 0) return true;
+    await removeIndexEntries(engine, topicId, partition, entries);
+  }
+  return (await allIndexEntries(engine, { topicId, name }, partition)).length === 0;
 }
 
 async function sweepUnreferenced(engine: Engine, olderThan: number): Promise<number> {

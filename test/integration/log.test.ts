@@ -1,4 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import type { Engine } from '../../lib/engine.js';
+import { produce as produceRecords } from '../../lib/ops/produce.js';
+import { deleteRecords } from '../../lib/ops/retention.js';
 import { partitionForKey } from '../../lib/partitioner.js';
 import { delay } from '../support/faults.js';
 import { api, createTestEngine, startTestServer, useTestServer } from '../support/stack.js';
@@ -223,6 +226,27 @@ describe('produce and fetch', () => {
   });
 });
 
+describe('long-poll and the log start', () => {
+  it('answers OFFSET_OUT_OF_RANGE when DeleteRecords moved the log start past the offset during the wait', async () => {
+    await createTopic('t-poll-trim');
+    const other = await createTestEngine({ ...ctx.engine.config });
+    // Hold this engine's next head read, so that the other engine's produce and DeleteRecords land first.
+    const waiting = ctx.http.get('/v1/topics/t-poll-trim/partitions/0/records?offset=0&waitMs=10000');
+    await new Promise((r) => setTimeout(r, 50));
+    const held = delay(ctx.engine.clients.dynamodb, 'GetItem', 500, { times: 1 });
+    await produceWith(other, 't-poll-trim', 3);
+    await deleteRecords(other, 't-poll-trim', 0, 2);
+    const res = await waiting;
+    held.remove();
+    expect(res.status).toBe(416);
+    expect(res.body.error).toMatchObject({
+      code: 'OFFSET_OUT_OF_RANGE',
+      logStartOffset: '2',
+      highWatermark: '3',
+    });
+  });
+});
+
 describe('segment cache', () => {
   it('serves a warm re-read without fetching the same bytes from S3 again', async () => {
     await createTopic('t-cache');
@@ -260,3 +284,12 @@ describe('list offsets', () => {
     expect(await at('9999')).toBe('4');
   });
 });
+
+async function produceWith(engine: Engine, topic: string, count: number) {
+  const value = new TextEncoder().encode('v');
+  await produceRecords(
+    engine,
+    topic,
+    Array.from({ length: count }, () => ({ key: null, value, headers: [] })),
+  );
+}
