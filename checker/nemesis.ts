@@ -3,7 +3,7 @@
  * response seam of checker/stack.ts), with quiet periods in between. Every activation is bounded
  * in time and in the number of faults it injects.
  */
-import type { Engine } from '../lib/engine.js';
+import type { Engine } from '../lib/engine/engine.js';
 import { ambiguousNext, delay, type Fault, type FaultContext, failNext } from '../lib/testing/faults.js';
 import type { Random } from './random.js';
 import type { ResponseFaults } from './stack.js';

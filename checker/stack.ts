@@ -8,12 +8,12 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_CONFIG, type StrataConfig } from '../lib/config.js';
-import { createEngine, type Engine } from '../lib/engine.js';
-import type { HttpEvent, HttpHandler } from '../lib/http/api.js';
-import type { RouteGroup } from '../lib/http/routes.js';
-import { createAwsClients } from '../lib/storage/aws-clients.js';
-import { ensureStorage } from '../lib/storage/provision.js';
+import type { RouteGroup } from '../lib/contract/routes.js';
+import { DEFAULT_CONFIG, type EngineConfig } from '../lib/engine/config.js';
+import { createEngine, type Engine } from '../lib/engine/engine.js';
+import type { HttpEvent, HttpHandler } from '../lib/engine/http/api.js';
+import { createAwsClients } from '../lib/engine/storage/aws-clients.js';
+import { ensureStorage } from '../lib/engine/storage/provision.js';
 import { createHandlers } from '../local/handlers.js';
 import { startHttpServer } from '../local/server.js';
 import { startDynamoDbLocal, startS3rver } from '../local/stack.js';
@@ -22,7 +22,7 @@ export interface CheckerStackOptions {
   /** Use running emulators (the vitest global setup's) instead of starting our own. */
   endpoints?: { s3: string; dynamodb: string };
   /** Engine tuning, e.g. `testOnlyBreakCommitCondition`. Tables and bucket are always fresh. */
-  config?: Partial<StrataConfig>;
+  config?: Partial<EngineConfig>;
   /**
    * Engines behind the server (default 1), each with its own SDK clients and per-process caches,
    * as concurrent Lambda instances are; each request goes to one of them at random.
@@ -63,7 +63,7 @@ export async function startCheckerStack(options: CheckerStackOptions = {}): Prom
       endpoints = { s3: s3.endpoint, dynamodb: dynamodb.endpoint };
     }
     const id = `strata-check-${randomUUID().replaceAll('-', '').slice(0, 12)}`;
-    const config: StrataConfig = {
+    const config: EngineConfig = {
       ...DEFAULT_CONFIG,
       ...options.config,
       metaTable: `${id}-meta`,

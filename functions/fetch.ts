@@ -1,10 +1,10 @@
-import type { Engine } from '../lib/engine.js';
-import { InvalidRequestError, RouteNotFoundError } from '../lib/errors.js';
-import { type HttpEvent, type HttpHandler, json, pathParam, withErrors } from '../lib/http/api.js';
-import { wireRecord } from '../lib/http/wire.js';
-import { fetchRecords } from '../lib/ops/fetch.js';
-import { listOffsets, type OffsetSpec } from '../lib/ops/list-offsets.js';
-import { LIMITS, parseIntParam, parseOffset } from '../lib/validation.js';
+import type { Engine } from '../lib/engine/engine.js';
+import { InvalidRequestError, RouteNotFoundError } from '../lib/engine/errors.js';
+import { type HttpEvent, type HttpHandler, json, pathParam, withErrors } from '../lib/engine/http/api.js';
+import { wireRecord } from '../lib/engine/http/wire.js';
+import { fetchRecords } from '../lib/engine/ops/fetch.js';
+import { listOffsets, type OffsetSpec } from '../lib/engine/ops/list-offsets.js';
+import { LIMITS, parseIntParam, parseOffset } from '../lib/engine/validation.js';
 import { lambdaHandler } from './runtime.js';
 
 function partitionParam(event: HttpEvent): number {

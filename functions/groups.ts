@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
-import type { Engine } from '../lib/engine.js';
-import { RouteNotFoundError } from '../lib/errors.js';
+import type { Engine } from '../lib/engine/engine.js';
+import { RouteNotFoundError } from '../lib/engine/errors.js';
 import {
   commitOffsets,
   deleteGroup,
@@ -10,9 +10,16 @@ import {
   listGroups,
   resetOffsets,
   validateGroupId,
-} from '../lib/groups/coordinator.js';
-import { type HttpEvent, type HttpHandler, json, parseBody, pathParam, withErrors } from '../lib/http/api.js';
-import { offsetValue, parseOffset } from '../lib/validation.js';
+} from '../lib/engine/groups/coordinator.js';
+import {
+  type HttpEvent,
+  type HttpHandler,
+  json,
+  parseBody,
+  pathParam,
+  withErrors,
+} from '../lib/engine/http/api.js';
+import { offsetValue, parseOffset } from '../lib/engine/validation.js';
 import { lambdaHandler } from './runtime.js';
 
 const partitionNumber = z.int().check(z.gte(0), z.lte(999_999));

@@ -1,4 +1,4 @@
-import { type HttpHandler, json } from '../lib/http/api.js';
+import { type HttpHandler, json } from '../lib/engine/http/api.js';
 import { observe } from './observability.js';
 
 export function createHealthHandler(): HttpHandler {

@@ -1,13 +1,13 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { Engine } from '../lib/engine.js';
-import { METRIC } from '../lib/metrics.js';
+import { METRIC } from '../lib/contract/metrics.js';
+import type { Engine } from '../lib/engine/engine.js';
 import {
   type MaintenanceReport,
   maintenanceOptions,
   runMaintenance,
   type StorageSurvey,
   surveyStorage,
-} from '../lib/ops/maintenance.js';
+} from '../lib/engine/ops/maintenance.js';
 import { observe, type Telemetry } from './observability.js';
 import { lambdaEngine } from './runtime.js';
 
@@ -19,7 +19,7 @@ export interface MaintenanceResult {
 
 /**
  * The scheduled maintenance run (EventBridge, hourly by default): retention, compaction of small
- * objects, storage GC (lib/ops/maintenance.ts runMaintenance, the same pass the local stack runs
+ * objects, storage GC (lib/engine/ops/maintenance.ts runMaintenance, the same pass the local stack runs
  * on a timer), then a survey of what is left to clean. Everything it did and left goes out as
  * metrics and one log line. A failure is rethrown: Lambda counts it and the maintenance alarm fires.
  */

@@ -14,13 +14,13 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Tracer } from '@aws-lambda-powertools/tracer';
 import type { Context } from 'aws-lambda';
-import type { Engine } from '../lib/engine.js';
-import { errorResult, type HttpResult } from '../lib/http/api.js';
-import type { RouteGroup } from '../lib/http/routes.js';
-import { METRIC, METRIC_DIMENSIONS, METRICS_NAMESPACE } from '../lib/metrics.js';
-import type { AwsClients } from '../lib/storage/aws-clients.js';
+import { METRIC, METRIC_DIMENSIONS, METRICS_NAMESPACE } from '../lib/contract/metrics.js';
+import type { RouteGroup } from '../lib/contract/routes.js';
+import type { Engine } from '../lib/engine/engine.js';
+import { errorResult, type HttpResult } from '../lib/engine/http/api.js';
+import type { AwsClients } from '../lib/engine/storage/aws-clients.js';
 
-export { METRIC } from '../lib/metrics.js';
+export { METRIC } from '../lib/contract/metrics.js';
 
 /** A deployed function: one per route group, plus the scheduled maintenance and the live tail. */
 export type ObservedFunction = RouteGroup | 'maintenance' | 'tail';

@@ -1,6 +1,6 @@
-import { CompressionType } from '../lib/codec/compression.js';
-import type { Engine } from '../lib/engine.js';
-import { InvalidRequestError, RouteNotFoundError } from '../lib/errors.js';
+import { CompressionType } from '../lib/engine/codec/compression.js';
+import type { Engine } from '../lib/engine/engine.js';
+import { InvalidRequestError, RouteNotFoundError } from '../lib/engine/errors.js';
 import {
   type HttpHandler,
   json,
@@ -9,10 +9,10 @@ import {
   pathParam,
   readJson,
   withErrors,
-} from '../lib/http/api.js';
-import { type IdempotentProducerInput, type ProduceRecordInput, produce } from '../lib/ops/produce.js';
-import { initProducer } from '../lib/ops/producers.js';
-import type { RecordHeader } from '../lib/types.js';
+} from '../lib/engine/http/api.js';
+import { type IdempotentProducerInput, type ProduceRecordInput, produce } from '../lib/engine/ops/produce.js';
+import { initProducer } from '../lib/engine/ops/producers.js';
+import type { RecordHeader } from '../lib/engine/types.js';
 import {
   checkRecordCount,
   decodePayload,
@@ -21,7 +21,7 @@ import {
   type ProduceBody,
   parseOffset,
   produceBody,
-} from '../lib/validation.js';
+} from '../lib/engine/validation.js';
 import { lambdaHandler } from './runtime.js';
 
 export function createProduceHandler(engine: Engine): HttpHandler {

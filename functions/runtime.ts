@@ -1,6 +1,6 @@
-import { configFromEnv } from '../lib/config.js';
-import { createEngine, type Engine } from '../lib/engine.js';
-import type { HttpEvent, HttpHandler } from '../lib/http/api.js';
+import { configFromEnv } from '../lib/engine/config.js';
+import { createEngine, type Engine } from '../lib/engine/engine.js';
+import type { HttpEvent, HttpHandler } from '../lib/engine/http/api.js';
 import { type ObservedFunction, observe } from './observability.js';
 
 let engine: Engine | undefined;

@@ -13,14 +13,14 @@
 import type { Writable } from 'node:stream';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
-import type { Engine } from '../lib/engine.js';
-import { InvalidRequestError, StrataError } from '../lib/errors.js';
-import { errorResult, type HttpEvent, type HttpResult } from '../lib/http/api.js';
-import { wireRecord } from '../lib/http/wire.js';
-import { fetchRecords } from '../lib/ops/fetch.js';
-import { listOffsets } from '../lib/ops/list-offsets.js';
-import type { ConsumedRecord } from '../lib/types.js';
-import { LIMITS, parseIntParam, parseOffset } from '../lib/validation.js';
+import type { Engine } from '../lib/engine/engine.js';
+import { InvalidRequestError, StrataError } from '../lib/engine/errors.js';
+import { errorResult, type HttpEvent, type HttpResult } from '../lib/engine/http/api.js';
+import { wireRecord } from '../lib/engine/http/wire.js';
+import { fetchRecords } from '../lib/engine/ops/fetch.js';
+import { listOffsets } from '../lib/engine/ops/list-offsets.js';
+import type { LogRecord } from '../lib/engine/types.js';
+import { LIMITS, parseIntParam, parseOffset } from '../lib/engine/validation.js';
 import { METRIC, observe, type Telemetry } from './observability.js';
 import { lambdaEngine } from './runtime.js';
 
@@ -76,7 +76,7 @@ export function parseTailRequest(event: HttpEvent): TailRequest {
 export function sseRecord(
   topic: string,
   partition: number,
-  r: ConsumedRecord,
+  r: LogRecord,
   encoding: 'utf8' | 'base64',
 ): string {
   const data = JSON.stringify({ topic, partition, ...wireRecord(r, encoding) });

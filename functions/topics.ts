@@ -1,10 +1,16 @@
-import type { Engine } from '../lib/engine.js';
-import { RouteNotFoundError } from '../lib/errors.js';
-import { type HttpHandler, json, parseBody, pathParam, withErrors } from '../lib/http/api.js';
-import { deleteRecords } from '../lib/ops/retention.js';
-import { addPartitions, createTopic, deleteTopic, describeTopic, listTopics } from '../lib/ops/topics.js';
-import type { Topic } from '../lib/types.js';
-import { addPartitionsBody, createTopicBody, deleteRecordsBody } from '../lib/validation.js';
+import type { Engine } from '../lib/engine/engine.js';
+import { RouteNotFoundError } from '../lib/engine/errors.js';
+import { type HttpHandler, json, parseBody, pathParam, withErrors } from '../lib/engine/http/api.js';
+import { deleteRecords } from '../lib/engine/ops/retention.js';
+import {
+  addPartitions,
+  createTopic,
+  deleteTopic,
+  describeTopic,
+  listTopics,
+} from '../lib/engine/ops/topics.js';
+import type { Topic } from '../lib/engine/types.js';
+import { addPartitionsBody, createTopicBody, deleteRecordsBody } from '../lib/engine/validation.js';
 import { lambdaHandler } from './runtime.js';
 
 /** Kafka reports config values as strings. */

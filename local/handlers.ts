@@ -3,9 +3,9 @@ import { createGroupsHandler } from '../functions/groups.js';
 import { createHealthHandler } from '../functions/health.js';
 import { createProduceHandler } from '../functions/produce.js';
 import { createTopicsHandler } from '../functions/topics.js';
-import type { Engine } from '../lib/engine.js';
-import type { HttpHandler } from '../lib/http/api.js';
-import type { RouteGroup } from '../lib/http/routes.js';
+import type { RouteGroup } from '../lib/contract/routes.js';
+import type { Engine } from '../lib/engine/engine.js';
+import type { HttpHandler } from '../lib/engine/http/api.js';
 
 /** One handler per route group, built from the same factories the Lambda functions use. */
 export function createHandlers(engine: Engine): Record<RouteGroup, HttpHandler> {

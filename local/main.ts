@@ -6,10 +6,11 @@
  *   S3_ENDPOINT, DYNAMODB_ENDPOINT   use these servers (e.g. local/docker-compose.yml) instead
  *   STRATA_S3_ACCESS_KEY_ID, STRATA_S3_SECRET_ACCESS_KEY   keys for S3_ENDPOINT (MinIO)
  *   STRATA_MAINTENANCE_INTERVAL_MS   retention, compaction and storage GC every N ms (default 60000; 0 = off)
- *   STRATA_META_TABLE, STRATA_INDEX_TABLE, STRATA_BUCKET, ...   see lib/config.ts
+ *   STRATA_META_TABLE, STRATA_INDEX_TABLE, STRATA_BUCKET, ...   see lib/engine/config.ts
  */
-import { configFromEnv } from '../lib/config.js';
-import { partitionForKey } from '../lib/partitioner.js';
+
+import { partitionForKey } from '../lib/contract/partitioner.js';
+import { configFromEnv } from '../lib/engine/config.js';
 import { type LocalStack, startLocalStack } from './stack.js';
 
 /** Signals closer than this to the first are echoes of the same Ctrl-C. */

@@ -1,5 +1,5 @@
-import type { Engine } from '../lib/engine.js';
-import { type MaintenanceReport, maintenanceOptions, runMaintenance } from '../lib/ops/maintenance.js';
+import type { Engine } from '../lib/engine/engine.js';
+import { type MaintenanceReport, maintenanceOptions, runMaintenance } from '../lib/engine/ops/maintenance.js';
 
 /**
  * The local stand-in for the EventBridge schedule: one maintenance run every `intervalMs`, never

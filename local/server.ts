@@ -1,15 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { MethodNotAllowedError, RecordListTooLargeError, RouteNotFoundError } from '../lib/errors.js';
+import { matchRoute, ROUTES, type RouteGroup } from '../lib/contract/routes.js';
+import { MethodNotAllowedError, RecordListTooLargeError, RouteNotFoundError } from '../lib/engine/errors.js';
 import {
   errorResult,
   type HttpEvent,
   type HttpHandler,
   type HttpResult,
   MAX_REQUEST_BYTES,
-} from '../lib/http/api.js';
-import { matchRoute, ROUTES, type RouteGroup } from '../lib/http/routes.js';
+} from '../lib/engine/http/api.js';
 
 /**
  * The local stand-in for API Gateway (HTTP API, payload format 2.0): it turns each request into the

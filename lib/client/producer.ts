@@ -5,7 +5,7 @@
  * partition's records are appended in send order even across retries. `send` resolves once all
  * of its records are acknowledged (committed by the server).
  */
-import { partitionForKey } from '../partitioner.js';
+import { partitionForKey } from '../contract/partitioner.js';
 import type { StrataApi } from './api.js';
 import {
   buildRequest,

@@ -25,9 +25,9 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { ROUTES } from '../http/routes.js';
-import { METRIC, METRIC_DIMENSIONS, METRICS_NAMESPACE } from '../metrics.js';
-import { metaKeys } from '../storage/keys.js';
+import { METRIC, METRIC_DIMENSIONS, METRICS_NAMESPACE } from '../contract/metrics.js';
+import { ROUTES } from '../contract/routes.js';
+import { metaKeys } from '../engine/storage/keys.js';
 import { BUNDLING, functionEntry, STRATA_FUNCTIONS, type StrataFunctionName } from './bundling.js';
 
 /** The repository root: function entries, the lock file and tsconfig live here. */
@@ -405,7 +405,7 @@ export class StrataCluster extends Construct {
     sortKeyType: dynamodb.AttributeType,
     props: StrataClusterProps,
   ): dynamodb.Table {
-    // Key schemas as in lib/storage/provision.ts (the local stack creates the same tables).
+    // Key schemas as in lib/engine/storage/provision.ts (the local stack creates the same tables).
     return new dynamodb.Table(this, id, {
       partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
       sortKey: { name: 'sk', type: sortKeyType },
@@ -564,7 +564,7 @@ export class StrataCluster extends Construct {
         ? new HttpJwtAuthorizer('JwtAuthorizer', auth.issuer, { jwtAudience: auth.audience })
         : new HttpIamAuthorizer();
     const api = new apigw.HttpApi(this, 'Api', {
-      description: 'Strata HTTP API: the routes of lib/http/routes.ts',
+      description: 'Strata HTTP API: the routes of lib/contract/routes.ts',
       createDefaultStage: false,
       // With a custom domain, the execute-api URL stays on so that SigV4 clients can use either.
       disableExecuteApiEndpoint: false,

@@ -4,8 +4,8 @@
  * event had already fired before the server started waiting for it.
  */
 import { describe, expect, it } from 'vitest';
-import type { HttpHandler } from '../../lib/http/api.js';
-import type { RouteGroup } from '../../lib/http/routes.js';
+import type { RouteGroup } from '../../lib/contract/routes.js';
+import type { HttpHandler } from '../../lib/engine/http/api.js';
 import { startHttpServer } from '../../local/server.js';
 
 describe('local server', () => {

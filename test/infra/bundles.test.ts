@@ -17,7 +17,7 @@ import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Engine } from '../../lib/engine.js';
+import type { Engine } from '../../lib/engine/engine.js';
 import { STRATA_FUNCTIONS, type StrataFunctionName } from '../../lib/infra/bundling.js';
 import { createTestEngine } from '../support/stack.js';
 import { httpEvent } from './support.js';

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import type { HttpEvent } from '../../lib/http/api.js';
-import { matchRoute, ROUTES } from '../../lib/http/routes.js';
+import { matchRoute, ROUTES } from '../../lib/contract/routes.js';
+import type { HttpEvent } from '../../lib/engine/http/api.js';
 import { StrataCluster, type StrataClusterProps } from '../../lib/infra/strata-cluster.js';
 
 export interface SynthesizedCluster {

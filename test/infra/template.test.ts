@@ -16,11 +16,11 @@ import { createTelemetry } from '../../functions/observability.js';
 import { createProduceHandler } from '../../functions/produce.js';
 import { createBufferedTailHandler } from '../../functions/tail.js';
 import { createTopicsHandler } from '../../functions/topics.js';
-import { createEngine, type Engine } from '../../lib/engine.js';
-import type { HttpHandler } from '../../lib/http/api.js';
-import { ROUTES } from '../../lib/http/routes.js';
+import { ROUTES } from '../../lib/contract/routes.js';
+import { createEngine, type Engine } from '../../lib/engine/engine.js';
+import type { HttpHandler } from '../../lib/engine/http/api.js';
+import { INDEX_KEY_SCHEMA, META_KEY_SCHEMA } from '../../lib/engine/storage/provision.js';
 import { FUNCTION_SIZING, type StrataFunctionName } from '../../lib/infra/strata-cluster.js';
-import { INDEX_KEY_SCHEMA, META_KEY_SCHEMA } from '../../lib/storage/provision.js';
 import { createTestEngine } from '../support/stack.js';
 import { httpEvent, type SynthesizedCluster, synthCluster } from './support.js';
 

@@ -1,6 +1,6 @@
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { getTopic } from '../../lib/ops/topics.js';
+import { getTopic } from '../../lib/engine/ops/topics.js';
 import { useTestServer } from '../support/stack.js';
 
 const ctx = useTestServer();

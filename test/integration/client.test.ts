@@ -11,7 +11,7 @@ import {
   Strata,
   StrataTopicAlreadyExistsError,
 } from '../../index.js';
-import { partitionForKey } from '../../lib/partitioner.js';
+import { partitionForKey } from '../../lib/contract/partitioner.js';
 import { createTestEngine, startTestServer, type TestServer } from '../support/stack.js';
 
 let server: TestServer;

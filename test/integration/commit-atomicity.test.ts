@@ -1,8 +1,8 @@
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
-import { produce } from '../../lib/ops/produce.js';
-import { getTopic } from '../../lib/ops/topics.js';
-import { metaKeys } from '../../lib/storage/keys.js';
+import { produce } from '../../lib/engine/ops/produce.js';
+import { getTopic } from '../../lib/engine/ops/topics.js';
+import { metaKeys } from '../../lib/engine/storage/keys.js';
 import { ambiguousNext, delay, failNext } from '../support/faults.js';
 import { createTestEngine, useTestServer } from '../support/stack.js';
 

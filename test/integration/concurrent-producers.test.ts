@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { Engine } from '../../lib/engine.js';
+import type { Engine } from '../../lib/engine/engine.js';
 import { api, createTestEngine, startTestServer, type TestServer } from '../support/stack.js';
 
 const PRODUCERS = 8;

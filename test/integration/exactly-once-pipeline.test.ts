@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Engine } from '../../lib/engine.js';
+import type { Engine } from '../../lib/engine/engine.js';
 import { ambiguousNext } from '../support/faults.js';
 import { api, createTestEngine, startTestServer, type TestServer } from '../support/stack.js';
 

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Engine } from '../../lib/engine.js';
-import { GroupStore } from '../../lib/groups/group-store.js';
-import { ownedByMember } from '../../lib/groups/reconcile.js';
+import type { Engine } from '../../lib/engine/engine.js';
+import { GroupStore } from '../../lib/engine/groups/group-store.js';
+import { ownedByMember } from '../../lib/engine/groups/reconcile.js';
 import { delay, failNext } from '../support/faults.js';
 import { api, createTestEngine, type JsonBody, startTestServer, type TestServer } from '../support/stack.js';
 

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { getTopic } from '../../lib/ops/topics.js';
+import { getTopic } from '../../lib/engine/ops/topics.js';
 import { ambiguousNext } from '../support/faults.js';
 import { createTestEngine, useTestServer } from '../support/stack.js';
 
@@ -133,8 +133,8 @@ describe('idempotent producer', () => {
 
 describe('idempotent producer across processes (each with its own cached producer state)', () => {
   it('a stale cached state in one process is caught by the commit condition: no gap, no duplicate', async () => {
-    const { produce } = await import('../../lib/ops/produce.js');
-    const { initProducer } = await import('../../lib/ops/producers.js');
+    const { produce } = await import('../../lib/engine/ops/produce.js');
+    const { initProducer } = await import('../../lib/engine/ops/producers.js');
     const a = ctx.engine;
     const b = await createTestEngine({ ...a.config });
     const id = await initProducer(a, {});

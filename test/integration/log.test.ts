@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { Engine } from '../../lib/engine.js';
-import { produce as produceRecords } from '../../lib/ops/produce.js';
-import { deleteRecords } from '../../lib/ops/retention.js';
-import { partitionForKey } from '../../lib/partitioner.js';
+import { partitionForKey } from '../../lib/contract/partitioner.js';
+import type { Engine } from '../../lib/engine/engine.js';
+import { produce as produceRecords } from '../../lib/engine/ops/produce.js';
+import { deleteRecords } from '../../lib/engine/ops/retention.js';
 import { delay } from '../support/faults.js';
 import { api, createTestEngine, startTestServer, useTestServer } from '../support/stack.js';
 

@@ -1,10 +1,10 @@
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Engine } from '../../lib/engine.js';
-import { compactPartition } from '../../lib/ops/compaction.js';
-import { runMaintenance } from '../../lib/ops/maintenance.js';
-import { getTopic } from '../../lib/ops/topics.js';
-import { metaKeys } from '../../lib/storage/keys.js';
+import type { Engine } from '../../lib/engine/engine.js';
+import { compactPartition } from '../../lib/engine/ops/compaction.js';
+import { runMaintenance } from '../../lib/engine/ops/maintenance.js';
+import { getTopic } from '../../lib/engine/ops/topics.js';
+import { metaKeys } from '../../lib/engine/storage/keys.js';
 import { delay, failNext } from '../support/faults.js';
 import { api, createTestEngine, startTestServer, type TestServer } from '../support/stack.js';
 

@@ -1,6 +1,6 @@
 import { expect, it, vi } from 'vitest';
-import { produce } from '../../lib/ops/produce.js';
-import { createTopic, describeTopic } from '../../lib/ops/topics.js';
+import { produce } from '../../lib/engine/ops/produce.js';
+import { createTopic, describeTopic } from '../../lib/engine/ops/topics.js';
 import { startMaintenanceTimer } from '../../local/maintenance-timer.js';
 import { createTestEngine } from '../support/stack.js';
 

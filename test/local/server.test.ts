@@ -1,7 +1,7 @@
 import { request as httpRequest } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type HttpEvent, type HttpHandler, json, MAX_REQUEST_BYTES } from '../../lib/http/api.js';
-import type { RouteGroup } from '../../lib/http/routes.js';
+import type { RouteGroup } from '../../lib/contract/routes.js';
+import { type HttpEvent, type HttpHandler, json, MAX_REQUEST_BYTES } from '../../lib/engine/http/api.js';
 import { type RunningHttpServer, startHttpServer } from '../../local/server.js';
 import { api } from '../support/stack.js';
 

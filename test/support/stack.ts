@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, inject } from 'vitest';
-import { DEFAULT_CONFIG, type StrataConfig } from '../../lib/config.js';
-import { createEngine, type Engine } from '../../lib/engine.js';
-import { createAwsClients } from '../../lib/storage/aws-clients.js';
-import { ensureStorage } from '../../lib/storage/provision.js';
+import { DEFAULT_CONFIG, type EngineConfig } from '../../lib/engine/config.js';
+import { createEngine, type Engine } from '../../lib/engine/engine.js';
+import { createAwsClients } from '../../lib/engine/storage/aws-clients.js';
+import { ensureStorage } from '../../lib/engine/storage/provision.js';
 import { createHandlers } from '../../local/handlers.js';
 import { startHttpServer } from '../../local/server.js';
 
@@ -11,9 +11,9 @@ import { startHttpServer } from '../../local/server.js';
  * An engine on the run's shared DynamoDB Local and s3rver (see global-setup.ts), with its own
  * tables and bucket, created here: no two calls, hence no two test files, ever see each other's data.
  */
-export async function createTestEngine(overrides: Partial<StrataConfig> = {}): Promise<Engine> {
+export async function createTestEngine(overrides: Partial<EngineConfig> = {}): Promise<Engine> {
   const id = `strata-t-${randomUUID().replaceAll('-', '').slice(0, 16)}`;
-  const config: StrataConfig = {
+  const config: EngineConfig = {
     ...DEFAULT_CONFIG,
     metaTable: `${id}-meta`,
     indexTable: `${id}-index`,
@@ -106,7 +106,7 @@ export interface TestServerContext {
  * The usual setup of an HTTP test file: one engine with its own tables, the real handlers served
  * on a free port, and an API client, started before the file's tests and closed after them.
  */
-export function useTestServer(overrides: Partial<StrataConfig> = {}): TestServerContext {
+export function useTestServer(overrides: Partial<EngineConfig> = {}): TestServerContext {
   let current: { engine: Engine; server: TestServer; http: ApiClient } | undefined;
   const get = () => {
     if (!current) throw new Error('useTestServer: used outside a test');

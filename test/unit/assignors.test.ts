@@ -7,7 +7,7 @@ import {
   type GroupAssignment,
   rangeAssign,
   uniformAssign,
-} from '../../lib/groups/assignors.js';
+} from '../../lib/engine/groups/assignors.js';
 
 const TOPICS = ['a', 'b', 'c', 'd'];
 

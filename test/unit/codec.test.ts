@@ -1,10 +1,15 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CompressionType } from '../../lib/codec/compression.js';
-import { decodeBatch, encodeBatch, readBatchHeader, withBaseOffset } from '../../lib/codec/record-batch.js';
-import { readSegmentFooter, SegmentWriter } from '../../lib/codec/segment.js';
-import { CorruptMessageError } from '../../lib/errors.js';
-import type { ProducerRecord } from '../../lib/types.js';
+import { CompressionType } from '../../lib/engine/codec/compression.js';
+import {
+  decodeBatch,
+  encodeBatch,
+  readBatchHeader,
+  withBaseOffset,
+} from '../../lib/engine/codec/record-batch.js';
+import { readSegmentFooter, SegmentWriter } from '../../lib/engine/codec/segment.js';
+import { CorruptMessageError } from '../../lib/engine/errors.js';
+import type { ProducerRecord } from '../../lib/engine/types.js';
 
 const bytes = fc.uint8Array({ maxLength: 300 });
 const record: fc.Arbitrary<ProducerRecord> = fc.record({
@@ -116,7 +121,7 @@ describe('segment objects', () => {
 describe('crc32c', () => {
   it('matches @aws-crypto/crc32c on any input', async () => {
     const { crc32c: reference } = await import('@aws-crypto/crc32c');
-    const { crc32c } = await import('../../lib/codec/crc32c.js');
+    const { crc32c } = await import('../../lib/engine/codec/crc32c.js');
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 2000 }), (data) => crc32c(data) === reference(data)),
       { numRuns: 300 },

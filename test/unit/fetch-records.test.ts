@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { collectRecords } from '../../lib/ops/fetch.js';
-import type { ConsumedRecord } from '../../lib/types.js';
+import { collectRecords } from '../../lib/engine/ops/fetch.js';
+import type { LogRecord } from '../../lib/engine/types.js';
 
-const rec = (offset: number, value = 'v'): ConsumedRecord => ({
+const rec = (offset: number, value = 'v'): LogRecord => ({
   offset,
   timestamp: 0,
   key: null,
@@ -11,7 +11,7 @@ const rec = (offset: number, value = 'v'): ConsumedRecord => ({
 });
 const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => rec(from + i));
 const limits = { maxRecords: 1000, maxBytes: 1 << 20 };
-const offsets = (rs: ConsumedRecord[]) => rs.map((r) => r.offset);
+const offsets = (rs: LogRecord[]) => rs.map((r) => r.offset);
 
 describe('collectRecords', () => {
   it('starts in the middle of a batch and stops at the high watermark', () => {

@@ -8,21 +8,21 @@ import {
   StrataError,
   UnknownMemberIdError,
   UnreleasedInstanceIdError,
-} from '../../lib/errors.js';
+} from '../../lib/engine/errors.js';
 import {
   currentView,
   emptyGroup,
   type GroupState,
   groupStateName,
-  type HeartbeatRequest,
+  type MemberHeartbeat,
   ownedByMember,
   ownerMap,
   reconcile,
+  type TopicAssignment,
   type TopicInfo,
-  type TopicPartitions,
   toList,
   validateCommit,
-} from '../../lib/groups/reconcile.js';
+} from '../../lib/engine/groups/reconcile.js';
 
 const T0 = 1_000_000;
 
@@ -38,17 +38,17 @@ class Group {
   constructor(counts: Record<string, number>) {
     this.topics = topicsOf(counts);
   }
-  hb(req: Partial<HeartbeatRequest> & { memberId: string; memberEpoch: number }) {
+  hb(req: Partial<MemberHeartbeat> & { memberId: string; memberEpoch: number }) {
     const res = reconcile(this.state, req, { now: this.now, topics: this.topics });
     this.state = res.state;
     return res.response;
   }
-  join(memberId: string, topics = ['t'], extra: Partial<HeartbeatRequest> = {}) {
+  join(memberId: string, topics = ['t'], extra: Partial<MemberHeartbeat> = {}) {
     return this.hb({ memberId, memberEpoch: 0, subscribedTopics: topics, ...extra });
   }
 }
 
-const parts = (assignment: TopicPartitions[], topic = 't') =>
+const parts = (assignment: TopicAssignment[], topic = 't') =>
   assignment.find((a) => a.topic === topic)?.partitions ?? [];
 const owned = (topic: string, partitions: number[]) => [{ topic, partitions }];
 
@@ -364,9 +364,9 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
 );
 
 const key = (topic: string, p: number) => `${topic}-${p}`;
-const toSet = (list: TopicPartitions[]) =>
+const toSet = (list: TopicAssignment[]) =>
   new Set(list.flatMap((e) => e.partitions.map((p) => key(e.topic, p))));
-const toOwned = (set: Set<string>): TopicPartitions[] => {
+const toOwned = (set: Set<string>): TopicAssignment[] => {
   const by = new Map<string, number[]>();
   for (const k of set) {
     const i = k.lastIndexOf('-');
@@ -411,7 +411,7 @@ class Model {
   }
 
   heartbeat(c: Client, opts: { lost?: boolean } = {}): void {
-    const req: HeartbeatRequest = {
+    const req: MemberHeartbeat = {
       memberId: c.memberId,
       memberEpoch: c.joined ? c.epoch : 0,
       ...(c.instanceId ? { instanceId: c.instanceId } : {}),

@@ -5,7 +5,7 @@ import {
   checkSequence,
   type ProducerPartitionState,
   RETAINED_BATCHES,
-} from '../../lib/idempotence.js';
+} from '../../lib/engine/idempotence.js';
 
 describe('idempotent producer sequence rules', () => {
   it('appends in order, returns the original offset for a retained retry, rejects gaps and stale epochs', () => {

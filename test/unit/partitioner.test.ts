@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { murmur2, partitionForKey } from '../../lib/partitioner.js';
+import { murmur2, partitionForKey } from '../../lib/contract/partitioner.js';
 
 const utf8 = (s: string) => new TextEncoder().encode(s);
 

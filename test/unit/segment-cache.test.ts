@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { SegmentCache } from '../../lib/storage/segment-cache.js';
+import { SegmentCache } from '../../lib/engine/storage/segment-cache.js';
 
 describe('SegmentCache', () => {
   it('never holds more than its bound, and evicts the least recently used first', () => {

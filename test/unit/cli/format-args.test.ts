@@ -8,8 +8,8 @@ import {
   UsageError,
 } from '../../../lib/cli/args.js';
 import {
-  type ConsumedRecord,
   InputError,
+  type PrintedRecord,
   parseProduceLine,
   renderFormat,
   renderJson,
@@ -18,7 +18,7 @@ import {
 } from '../../../lib/cli/format.js';
 
 const enc = (s: string) => new TextEncoder().encode(s);
-const record: ConsumedRecord = {
+const record: PrintedRecord = {
   topic: 'orders',
   partition: 2,
   offset: '17',

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { logLevel, Strata } from '../../../index.js';
-import { partitionForKey } from '../../../lib/partitioner.js';
+import { partitionForKey } from '../../../lib/contract/partitioner.js';
 import { FakeLog } from './fake-log.js';
 
 function setup(partitions = 3, producerConfig: Parameters<Strata['producer']>[0] = {}) {

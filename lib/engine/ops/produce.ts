@@ -1,3 +1,4 @@
+import { partitionForKey } from '../../contract/partitioner.js';
 import { encodeBatch } from '../codec/record-batch.js';
 import { SegmentWriter } from '../codec/segment.js';
 import type { Engine } from '../engine.js';
@@ -11,7 +12,6 @@ import {
 } from '../errors.js';
 import { type CommitOffsetsInput, prepareOffsetCommit } from '../groups/coordinator.js';
 import { advance, checkSequence, type ProducerPartitionState, type SequencedBatch } from '../idempotence.js';
-import { partitionForKey } from '../partitioner.js';
 import { newSegmentKey } from '../storage/segment-store.js';
 import type { ProducerRecord, RecordHeader, Topic } from '../types.js';
 import { LIMITS } from '../validation.js';

@@ -1,4 +1,4 @@
-import type { StrataConfig } from './config.js';
+import type { EngineConfig } from './config.js';
 import { type AwsClients, createAwsClients } from './storage/aws-clients.js';
 import { MetadataStore } from './storage/metadata-store.js';
 import { PartitionWatch } from './storage/partition-watch.js';
@@ -11,7 +11,7 @@ import { TopicCache } from './storage/topic-cache.js';
  * a test). Operations are plain functions that take the engine as their first argument.
  */
 export interface Engine {
-  config: StrataConfig;
+  config: EngineConfig;
   clients: AwsClients;
   metadata: MetadataStore;
   segments: SegmentStore;
@@ -25,7 +25,7 @@ export interface Engine {
   now: () => number;
 }
 
-export function createEngine(config: StrataConfig, clients: AwsClients = createAwsClients(config)): Engine {
+export function createEngine(config: EngineConfig, clients: AwsClients = createAwsClients(config)): Engine {
   return {
     config,
     clients,

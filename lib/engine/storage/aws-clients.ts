@@ -1,7 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { StrataConfig } from '../config.js';
+import type { EngineConfig } from '../config.js';
 
 export interface AwsClients {
   s3: S3Client;
@@ -23,7 +23,7 @@ export interface LocalCredentials {
  * s3rver and DynamoDB Local accept anything.
  */
 export function createAwsClients(
-  config: Pick<StrataConfig, 'region' | 's3Endpoint' | 'dynamodbEndpoint'>,
+  config: Pick<EngineConfig, 'region' | 's3Endpoint' | 'dynamodbEndpoint'>,
   s3Credentials: LocalCredentials = LOCAL_CREDENTIALS,
 ): AwsClients {
   const s3 = new S3Client({

@@ -17,7 +17,7 @@ export interface ProducerRecord {
 }
 
 /** A record as fetch returns it. */
-export interface ConsumedRecord extends ProducerRecord {
+export interface LogRecord extends ProducerRecord {
   offset: number;
 }
 

@@ -2,7 +2,7 @@
  * Configuration is read once, at the edge (a Lambda cold start or the local server), and passed in.
  * Nothing below this module reads process.env.
  */
-export interface StrataConfig {
+export interface EngineConfig {
   region: string;
   /** Topics, partition heads, segment records, orphans, groups, producers. */
   metaTable: string;
@@ -43,9 +43,9 @@ export const DEFAULT_CONFIG = {
   segmentGraceMs: 10 * 60 * 1000,
   compactionSmallBytes: 1024 * 1024,
   compactionTargetBytes: 8 * 1024 * 1024,
-} as const satisfies StrataConfig;
+} as const satisfies EngineConfig;
 
-export function configFromEnv(env: Record<string, string | undefined>): StrataConfig {
+export function configFromEnv(env: Record<string, string | undefined>): EngineConfig {
   const num = (name: string, fallback: number) => {
     const raw = env[name];
     if (raw === undefined || raw === '') return fallback;

@@ -28,18 +28,18 @@ import {
   type GroupState,
   type GroupStateName,
   groupStateName,
-  type HeartbeatResponse,
+  type MemberHeartbeatResult,
   type MemberStatus,
   ownedByMember,
   ownerMap,
   reconcile,
+  type TopicAssignment,
   type TopicInfo,
-  type TopicPartitions,
   toList,
   validateCommit,
 } from './reconcile.js';
 
-export type { HeartbeatResponse, TopicPartitions } from './reconcile.js';
+export type { MemberHeartbeatResult, TopicAssignment } from './reconcile.js';
 
 /** DynamoDB items hold 400 KB; the state JSON must leave room for the fence map and attribute names. */
 export const MAX_GROUP_STATE_BYTES = 300 * 1024;
@@ -99,7 +99,7 @@ export interface HeartbeatInput {
   host?: string;
   topics?: string[];
   topicPattern?: string;
-  ownedPartitions?: TopicPartitions[];
+  ownedPartitions?: TopicAssignment[];
   sessionTimeoutMs?: number;
   rebalanceTimeoutMs?: number;
   assignor?: AssignorName;
@@ -114,7 +114,7 @@ export async function heartbeat(
   engine: Engine,
   groupId: string,
   input: HeartbeatInput,
-): Promise<HeartbeatResponse> {
+): Promise<MemberHeartbeatResult> {
   validateGroupId(groupId);
   let memberId = input.memberId;
   if (memberId === undefined) {
@@ -332,10 +332,10 @@ export interface MemberDescription {
   subscribedTopics?: string[];
   topicPattern?: string;
   /** What the member owns now: the partitions it was given, including any it has yet to release. */
-  assignment: TopicPartitions[];
+  assignment: TopicAssignment[];
   /** Of those, the ones it has been asked to release. */
-  revoking: TopicPartitions[];
-  targetAssignment: TopicPartitions[];
+  revoking: TopicAssignment[];
+  targetAssignment: TopicAssignment[];
   lastHeartbeatAt: number;
 }
 

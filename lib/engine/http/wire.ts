@@ -1,8 +1,8 @@
-import type { ConsumedRecord } from '../types.js';
+import type { LogRecord } from '../types.js';
 import { encodePayload } from '../validation.js';
 
 /** A fetched record as the API shows it: offsets and timestamps as strings, bytes as UTF-8 or base64. */
-export function wireRecord(r: ConsumedRecord, encoding: 'utf8' | 'base64') {
+export function wireRecord(r: LogRecord, encoding: 'utf8' | 'base64') {
   return {
     offset: String(r.offset),
     timestamp: String(r.timestamp),

@@ -1,5 +1,5 @@
 import { CorruptMessageError } from '../errors.js';
-import type { ConsumedRecord, ProducerRecord, RecordHeader } from '../types.js';
+import type { LogRecord, ProducerRecord, RecordHeader } from '../types.js';
 import { ByteReader, ByteWriter } from './bytes.js';
 import { codecFor } from './compression.js';
 import { crc32c } from './crc32c.js';
@@ -122,7 +122,7 @@ export interface DecodedBatch {
   baseTimestamp: number;
   maxTimestamp: number;
   producer: BatchProducerInfo;
-  records: ConsumedRecord[];
+  records: LogRecord[];
 }
 
 /** Reads the fixed header without checking the CRC or touching the records. */
@@ -177,7 +177,7 @@ export function decodeBatch(bytes: Uint8Array, baseOffset: number): DecodedBatch
     throw new CorruptMessageError('record batch does not decompress', { cause: err });
   }
   const r = new ByteReader(body);
-  const records: ConsumedRecord[] = [];
+  const records: LogRecord[] = [];
   const decoder = new TextDecoder();
   try {
     for (let i = 0; i < h.recordCount; i++) {
@@ -233,8 +233,8 @@ export function withBaseOffset(bytes: Uint8Array, baseOffset: number): Uint8Arra
  * Decodes a byte range holding one or more consecutive batches of one partition (compaction joins
  * adjacent batches into one range). Offsets are dense, so each batch starts where the last ended.
  */
-export function decodeBatches(bytes: Uint8Array, baseOffset: number): ConsumedRecord[] {
-  const records: ConsumedRecord[] = [];
+export function decodeBatches(bytes: Uint8Array, baseOffset: number): LogRecord[] {
+  const records: LogRecord[] = [];
   let pos = 0;
   let base = baseOffset;
   while (pos < bytes.length) {

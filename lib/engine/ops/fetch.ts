@@ -1,7 +1,7 @@
 import { decodeBatches } from '../codec/record-batch.js';
 import type { Engine } from '../engine.js';
 import { OffsetOutOfRangeError } from '../errors.js';
-import type { ConsumedRecord, IndexEntry, PartitionHead, Topic } from '../types.js';
+import type { IndexEntry, LogRecord, PartitionHead, Topic } from '../types.js';
 import { checkPartition, getTopic } from './topics.js';
 
 export interface FetchOptions {
@@ -14,7 +14,7 @@ export interface FetchOptions {
 }
 
 export interface FetchResult {
-  records: ConsumedRecord[];
+  records: LogRecord[];
   nextOffset: number;
   highWatermark: number;
   logStartOffset: number;
@@ -80,12 +80,12 @@ export async function fetchRecords(
  * response (the next fetch starts there and reads the swapped index).
  */
 export function collectRecords(
-  batches: ConsumedRecord[][],
+  batches: LogRecord[][],
   offset: number,
   highWatermark: number,
   limits: Pick<FetchOptions, 'maxRecords' | 'maxBytes'>,
-): ConsumedRecord[] {
-  const out: ConsumedRecord[] = [];
+): LogRecord[] {
+  const out: LogRecord[] = [];
   let expected = offset;
   let bytes = 0;
   for (const batch of batches) {

@@ -17,7 +17,7 @@ export const metaKeys = {
   /** Topics deleted by the admin API, so that storage cleanup can remove their heads, index and objects. */
   deletedTopic: (topicId: string) => ({ pk: 'deleted-topics', sk: topicId }),
   deletedTopicsPk: 'deleted-topics',
-  /** A consumer group: its whole state in one item, updated with optimistic concurrency (lib/groups). */
+  /** A consumer group: its whole state in one item, updated with optimistic concurrency (lib/engine/groups). */
   group: (groupId: string) => ({ pk: `group#${groupId}`, sk: 'group' }),
   /** Committed offsets share the group's item collection, so describe is one Query. */
   groupOffset: (groupId: string, topic: string, partition: number) => ({

@@ -163,7 +163,7 @@ export class UnknownServerError extends StrataError {
   readonly httpStatus = 500;
 }
 
-// Consumer groups (lib/groups). Epoch and membership errors are not retriable as such: the member
+// Consumer groups (lib/engine/groups). Epoch and membership errors are not retriable as such: the member
 // must act (rejoin with epoch 0, or heartbeat to refresh its assignment) before trying again.
 
 /** The coordinator could not apply a change: the group item kept changing under it. Retry. */

@@ -6,7 +6,7 @@ import {
   ResourceNotFoundException,
 } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
-import type { StrataConfig } from '../config.js';
+import type { EngineConfig } from '../config.js';
 
 /**
  * Table layouts. In AWS the CDK construct creates the same tables; locally `ensureStorage` does.
@@ -58,7 +58,7 @@ async function ensureBucket(s3: S3Client, bucket: string): Promise<void> {
 /** Creates the tables and the bucket when they are missing. Safe to call on every start. */
 export async function ensureStorage(
   clients: { s3: S3Client; dynamodb: DynamoDBClient },
-  config: Pick<StrataConfig, 'metaTable' | 'indexTable' | 'bucket'>,
+  config: Pick<EngineConfig, 'metaTable' | 'indexTable' | 'bucket'>,
 ): Promise<void> {
   await Promise.all([
     ensureTable(clients.dynamodb, config.metaTable, META_KEY_SCHEMA),

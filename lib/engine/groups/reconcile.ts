@@ -79,12 +79,12 @@ export interface TopicInfo {
   partitions: number;
 }
 
-export interface TopicPartitions {
+export interface TopicAssignment {
   topic: string;
   partitions: number[];
 }
 
-export interface HeartbeatRequest {
+export interface MemberHeartbeat {
   /** Required except on join (epoch 0); the coordinator mints one when a joining member has none. */
   memberId: string;
   /** 0 joins, -1 leaves, -2 leaves temporarily (static members), > 0 heartbeats. */
@@ -95,17 +95,17 @@ export interface HeartbeatRequest {
   subscribedTopics?: string[];
   topicPattern?: string;
   /** What the member holds now. Absent: nothing released since the last heartbeat. */
-  ownedPartitions?: TopicPartitions[];
+  ownedPartitions?: TopicAssignment[];
   sessionTimeoutMs?: number;
   rebalanceTimeoutMs?: number;
   assignor?: AssignorName;
 }
 
-export interface HeartbeatResponse {
+export interface MemberHeartbeatResult {
   memberId: string;
   memberEpoch: number;
   heartbeatIntervalMs: number;
-  assignment: TopicPartitions[];
+  assignment: TopicAssignment[];
 }
 
 export interface GroupDefaults {
@@ -134,7 +134,7 @@ export interface ReconcileContext {
 
 export interface ReconcileResult {
   state: GroupState;
-  response: HeartbeatResponse;
+  response: MemberHeartbeatResult;
   /** False when nothing needs writing (a leave from a member that is already gone). */
   persist: boolean;
 }
@@ -183,7 +183,7 @@ function sinceOf(owned: OwnedPartitions, topic: string, p: number): number | und
 }
 
 /** Sorted `[{topic, partitions}]`, the wire shape. */
-export function toList(map: OwnedPartitions | TopicPartitionMap): TopicPartitions[] {
+export function toList(map: OwnedPartitions | TopicPartitionMap): TopicAssignment[] {
   return Object.keys(map)
     .sort()
     .map((topic) => {
@@ -195,7 +195,7 @@ export function toList(map: OwnedPartitions | TopicPartitionMap): TopicPartition
 }
 
 /** Partitions the member owns, as the server sees it: kept plus not yet released. */
-export function ownedByMember(m: MemberState): TopicPartitions[] {
+export function ownedByMember(m: MemberState): TopicAssignment[] {
   const all: OwnedPartitions = structuredClone(m.assigned);
   for (const [t, p, since] of entries(m.revoking)) put(all, t, p, since);
   return toList(all);
@@ -342,7 +342,7 @@ function bumpRev(state: GroupState, m: MemberState): void {
   m.rev = state.revCounter;
 }
 
-function sameSubscription(m: MemberState, hb: HeartbeatRequest): boolean {
+function sameSubscription(m: MemberState, hb: MemberHeartbeat): boolean {
   if (hb.topicPattern !== undefined) return m.topicPattern === hb.topicPattern;
   if (hb.subscribedTopics !== undefined) {
     return (
@@ -360,7 +360,7 @@ function normalizeTopics(topics: readonly string[]): string[] {
   return [...new Set(topics)].sort();
 }
 
-function applySubscription(state: GroupState, m: MemberState, hb: HeartbeatRequest): void {
+function applySubscription(state: GroupState, m: MemberState, hb: MemberHeartbeat): void {
   if (hb.topicPattern === undefined && hb.subscribedTopics === undefined) return;
   if (sameSubscription(m, hb)) return;
   if (hb.topicPattern !== undefined) {
@@ -373,7 +373,7 @@ function applySubscription(state: GroupState, m: MemberState, hb: HeartbeatReque
   state.groupEpoch++;
 }
 
-function applySettings(m: MemberState, hb: HeartbeatRequest): void {
+function applySettings(m: MemberState, hb: MemberHeartbeat): void {
   if (hb.sessionTimeoutMs !== undefined) m.sessionTimeoutMs = hb.sessionTimeoutMs;
   if (hb.rebalanceTimeoutMs !== undefined) m.rebalanceTimeoutMs = hb.rebalanceTimeoutMs;
   if (hb.assignor !== undefined) m.assignor = hb.assignor;
@@ -382,7 +382,7 @@ function applySettings(m: MemberState, hb: HeartbeatRequest): void {
 }
 
 /** Drops from `revoking` every partition the member's heartbeat no longer lists. */
-function applyOwned(state: GroupState, m: MemberState, owned: TopicPartitions[] | undefined): void {
+function applyOwned(state: GroupState, m: MemberState, owned: TopicAssignment[] | undefined): void {
   if (owned === undefined || isEmpty(m.revoking)) return;
   const held = new Set(owned.flatMap((e) => e.partitions.map((p) => tpKey(e.topic, p))));
   let released = false;
@@ -447,7 +447,7 @@ function heartbeatInterval(m: MemberState, defaults: GroupDefaults): number {
   return m.status === 'stable' ? base : Math.min(base, defaults.reconcilingHeartbeatIntervalMs);
 }
 
-function response(m: MemberState, defaults: GroupDefaults): HeartbeatResponse {
+function response(m: MemberState, defaults: GroupDefaults): MemberHeartbeatResult {
   return {
     memberId: m.memberId,
     memberEpoch: m.memberEpoch,
@@ -456,11 +456,11 @@ function response(m: MemberState, defaults: GroupDefaults): HeartbeatResponse {
   };
 }
 
-function leaveResponse(memberId: string, memberEpoch: number): HeartbeatResponse {
+function leaveResponse(memberId: string, memberEpoch: number): MemberHeartbeatResult {
   return { memberId, memberEpoch, heartbeatIntervalMs: 0, assignment: [] };
 }
 
-function validateSubscription(hb: HeartbeatRequest, joining: boolean): void {
+function validateSubscription(hb: MemberHeartbeat, joining: boolean): void {
   if (hb.topicPattern !== undefined && hb.subscribedTopics !== undefined) {
     throw new InvalidRequestError('give either topics or topicPattern, not both');
   }
@@ -470,7 +470,7 @@ function validateSubscription(hb: HeartbeatRequest, joining: boolean): void {
   if (hb.topicPattern !== undefined) compilePattern(hb.topicPattern);
 }
 
-function newMember(hb: HeartbeatRequest, now: number, defaults: GroupDefaults): MemberState {
+function newMember(hb: MemberHeartbeat, now: number, defaults: GroupDefaults): MemberState {
   return {
     memberId: hb.memberId,
     ...(hb.instanceId !== undefined ? { instanceId: hb.instanceId } : {}),
@@ -493,7 +493,7 @@ function newMember(hb: HeartbeatRequest, now: number, defaults: GroupDefaults): 
  * heartbeating member. Returns the new state (the input is not modified) and the response; throws a
  * StrataError (nothing to write) when the heartbeat is rejected.
  */
-export function reconcile(current: GroupState, hb: HeartbeatRequest, ctx: ReconcileContext): ReconcileResult {
+export function reconcile(current: GroupState, hb: MemberHeartbeat, ctx: ReconcileContext): ReconcileResult {
   const defaults = { ...GROUP_DEFAULTS, ...ctx.defaults };
   const now = ctx.now;
   const state = structuredClone(current);
