@@ -24,6 +24,7 @@ const PLACES: readonly [RegExp, Layer][] = [
   [/^bin\/app\.ts$/, 'infra'],
   [/^(functions|local)\//, 'edge'],
   [/^lib\/engine\/http\//, 'edge'],
+  [/^lib\/kafka\/protocol\//, 'pure'],
   [/^lib\/kafka\//, 'edge'],
   [/^lib\/engine\/ops\//, 'ops'],
   [/^lib\/engine\/groups\//, 'groups'],
