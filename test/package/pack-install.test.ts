@@ -277,7 +277,7 @@ describe('the packed package', () => {
         await ok(process.execPath, [tsc, '-p', config], app, env);
       }),
     );
-  });
+  }, 120_000);
 
   it('its client side, dist/index.js and everything it imports, loads no Node-only module', async () => {
     const dist = join(app, 'node_modules', 'strata', 'dist');
