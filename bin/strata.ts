@@ -1,6 +1,7 @@
 /**
  * The `strata` CLI's process edge: reads STRATA_ENDPOINT, wires stdio and Ctrl-C, exits with the
- * code lib/cli/main.ts returns. Run through bin/strata.js (or `npx tsx bin/strata.ts`).
+ * code lib/cli/main.ts returns. Run through bin/strata.js: from source with tsx in a checkout, as
+ * dist/bin/strata.js (emitted by `npm run build`) in the installed package.
  */
 import { runCli } from '../lib/cli/main.js';
 import { signerForEndpoint } from '../lib/client/sigv4.js';

@@ -2,7 +2,7 @@
  * SigV4 request signing for a deployed Strata (API Gateway with IAM authorization, or the tail's
  * Lambda Function URL), plugged into the client's `requestSigner` hook:
  *
- *   import { signerForEndpoint } from 'strata/lib/client/sigv4.js';
+ *   import { signerForEndpoint } from 'strata/sigv4';
  *   const endpoint = 'https://abc123.execute-api.eu-west-1.amazonaws.com';
  *   const strata = new Strata({ endpoint, requestSigner: signerForEndpoint(endpoint) });
  *
