@@ -89,9 +89,14 @@ export function renderFormat(format: string, rec: PrintedRecord): string {
 
 /** One JSON object per record: offsets and timestamps as strings (as in the HTTP API), text as UTF-8. */
 export function renderJson(rec: PrintedRecord): string {
+  return JSON.stringify(recordToJson(rec));
+}
+
+/** The object renderJson prints. */
+export function recordToJson(rec: PrintedRecord): Record<string, unknown> {
   const headers: Record<string, string | null> = {};
   for (const [k, v] of Object.entries(rec.headers)) headers[k] = v ? utf8Decode(v) : null;
-  return JSON.stringify({
+  return {
     topic: rec.topic,
     partition: rec.partition,
     offset: rec.offset,
@@ -99,7 +104,51 @@ export function renderJson(rec: PrintedRecord): string {
     key: rec.key ? utf8Decode(rec.key) : null,
     value: rec.value ? utf8Decode(rec.value) : null,
     headers,
-  });
+  };
+}
+
+/**
+ * How a command prints its rows: `table` (a terminal: header and aligned columns), `tsv` (a
+ * pipe: cells only), `lines` (one line of text per row: a sentence, or a record in the user's
+ * format), `json` (one JSON object per row).
+ */
+export type RowStyle = 'table' | 'tsv' | 'lines' | 'json';
+
+/** Rows and how each style shows one; a style a command never uses needs no entry. */
+export interface Rows<T> {
+  readonly rows: readonly T[];
+  /** The table's header. */
+  readonly columns?: readonly string[];
+  /** A row's cells, for `table` and `tsv`. */
+  readonly cells?: (row: T) => (string | number)[];
+  /** A row as one line (without its newline), for `lines`. */
+  readonly line?: (row: T) => string;
+  /** The object `json` prints for a row; the row itself by default. */
+  readonly json?: (row: T) => unknown;
+  /** What a `table` without rows prints instead of a bare header. */
+  readonly empty?: string;
+}
+
+/** The one row printer of every CLI command. */
+export function renderRows<T>(style: RowStyle, set: Rows<T>): string {
+  const cells = (row: T) => {
+    if (!set.cells) throw new Error(`rows without cells cannot be printed as ${style}`);
+    return set.cells(row);
+  };
+  switch (style) {
+    case 'table':
+      if (set.rows.length === 0 && set.empty !== undefined) return `${set.empty}\n`;
+      return renderTable([...(set.columns ?? [])], set.rows.map(cells));
+    case 'tsv':
+      return renderTsv(set.rows.map(cells));
+    case 'lines': {
+      const line = set.line;
+      if (!line) throw new Error('rows without a line cannot be printed as lines');
+      return set.rows.map((r) => `${line(r)}\n`).join('');
+    }
+    case 'json':
+      return set.rows.map((r) => `${JSON.stringify(set.json ? set.json(r) : r)}\n`).join('');
+  }
 }
 
 /** Columns padded to their widest cell, two spaces apart (the last column unpadded). */

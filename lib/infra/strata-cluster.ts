@@ -12,8 +12,7 @@ import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer, HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type * as acm from 'aws-cdk-lib/aws-certificatemanager';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -25,14 +24,16 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { METRIC, METRIC_DIMENSIONS, METRICS_NAMESPACE } from '../contract/metrics.js';
+import { METRICS_NAMESPACE } from '../contract/metrics.js';
 import { ROUTES } from '../contract/routes.js';
-import { metaKeys } from '../engine/storage/keys.js';
+import { FUNCTION_ACCESS, grantFunctionAccess } from './access.js';
 import { BUNDLING, functionEntry, STRATA_FUNCTIONS, type StrataFunctionName } from './bundling.js';
+import { createAlarms, createDashboard } from './dashboard.js';
 
 /** The repository root: function entries, the lock file and tsconfig live here. */
 const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
+export { FUNCTION_ACCESS, type FunctionAccess } from './access.js';
 export type { StrataFunctionName };
 
 export type StrataAuthorization =
@@ -57,8 +58,6 @@ export interface StrataClusterProps {
   readonly encryption?: 'aws-managed' | 'kms';
   readonly encryptionKey?: kms.IKey;
   readonly retention?: {
-    /** Days an object stays under `orphans/` before the lifecycle rule expires it. Default 7. */
-    readonly orphanedSegmentDays?: number;
     /** CloudWatch Logs retention of the functions and the API access log. Default one month. */
     readonly logs?: logs.RetentionDays;
     /** Days S3 server access logs are kept. Default 90. */
@@ -84,134 +83,6 @@ export interface StrataClusterProps {
    */
   readonly bundleAwsSdk?: boolean;
 }
-
-/** DynamoDB data-plane actions and the partition-key prefixes (LeadingKeys) a function may use. */
-interface TableAccess {
-  actions: readonly string[];
-  /** Partition key patterns (IAM StringLike) the function's items live under. */
-  leadingKeys?: readonly string[];
-}
-
-export interface FunctionAccess {
-  meta?: TableAccess;
-  index?: TableAccess;
-  /** Object-level S3 actions on `segments/*`. */
-  segments?: readonly string[];
-  /** s3:ListBucket, limited to the `segments/` prefix (storage GC finds objects that never got committed). */
-  listSegments?: boolean;
-}
-
-/** `head#<topicId>#<p>` -> `head#*`: the IAM pattern for one kind of meta item. */
-const kind = (key: string) => `${key.slice(0, key.indexOf('#') + 1)}*`;
-
-const pk = {
-  topics: metaKeys.topicsPk,
-  heads: kind(metaKeys.head('t', 0).pk),
-  segments: kind(metaKeys.segment('k').pk),
-  orphans: metaKeys.orphansPk,
-  deletedTopics: metaKeys.deletedTopicsPk,
-  groups: metaKeys.groupsPk,
-  group: kind(metaKeys.groupPk('g')),
-  producer: kind(metaKeys.producer('p').pk),
-  transactionalId: kind(metaKeys.transactionalId('t').pk),
-  producerState: kind(metaKeys.producerPartition('p', 't', 0).pk),
-  gcCandidates: metaKeys.gcCandidatesPk,
-} as const;
-
-/**
- * What each function may do, and nothing more: the actions its code paths send (the IAM test in
- * test/infra/template.test.ts replays every route against this and fails on a missing or unused
- * permission), on the items it owns (LeadingKeys on the meta table's partition key).
- */
-export const FUNCTION_ACCESS: Record<StrataFunctionName, FunctionAccess> = {
-  health: {},
-  topics: {
-    meta: {
-      actions: [
-        'dynamodb:GetItem',
-        'dynamodb:PutItem',
-        'dynamodb:UpdateItem',
-        'dynamodb:DeleteItem',
-        'dynamodb:Query',
-        'dynamodb:BatchGetItem',
-      ],
-      leadingKeys: [pk.topics, pk.heads, pk.deletedTopics],
-    },
-    // DeleteRecords finds the first batch it keeps.
-    index: { actions: ['dynamodb:Query'] },
-  },
-  produce: {
-    meta: {
-      actions: [
-        'dynamodb:GetItem',
-        'dynamodb:BatchGetItem',
-        'dynamodb:PutItem',
-        'dynamodb:UpdateItem',
-        'dynamodb:ConditionCheckItem',
-      ],
-      // Idempotent producers: ids, transactional ids, per-partition sequence state. Exactly-once
-      // consume-transform-produce: the group's offsets (group#<id>) commit in the same transaction.
-      leadingKeys: [
-        pk.topics,
-        pk.heads,
-        pk.segments,
-        pk.orphans,
-        pk.producer,
-        pk.transactionalId,
-        pk.producerState,
-        pk.group,
-      ],
-    },
-    index: { actions: ['dynamodb:PutItem'] },
-    segments: ['s3:PutObject'],
-  },
-  fetch: {
-    meta: { actions: ['dynamodb:GetItem'], leadingKeys: [pk.topics, pk.heads] },
-    index: { actions: ['dynamodb:Query'] },
-    segments: ['s3:GetObject'],
-  },
-  groups: {
-    meta: {
-      actions: [
-        'dynamodb:GetItem',
-        'dynamodb:BatchGetItem',
-        'dynamodb:PutItem',
-        'dynamodb:DeleteItem',
-        'dynamodb:ConditionCheckItem',
-        'dynamodb:Query',
-        'dynamodb:BatchWriteItem',
-      ],
-      leadingKeys: [pk.groups, pk.group, pk.topics, pk.heads],
-    },
-    // Resetting a group's offsets to a timestamp reads the index and the batches it points at.
-    index: { actions: ['dynamodb:Query'] },
-    segments: ['s3:GetObject'],
-  },
-  // Retention (trims heads, removes index entries), compaction (reads small batches, writes one
-  // object and its index entries), storage GC (deletes dereferenced, orphaned and never-committed
-  // objects, which takes a LIST of segments/), and the backlog survey.
-  maintenance: {
-    meta: {
-      actions: [
-        'dynamodb:GetItem',
-        'dynamodb:BatchGetItem',
-        'dynamodb:PutItem',
-        'dynamodb:UpdateItem',
-        'dynamodb:DeleteItem',
-        'dynamodb:Query',
-      ],
-      leadingKeys: [pk.topics, pk.heads, pk.segments, pk.orphans, pk.deletedTopics, pk.gcCandidates],
-    },
-    index: { actions: ['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:DeleteItem'] },
-    segments: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'],
-    listSegments: true,
-  },
-  tail: {
-    meta: { actions: ['dynamodb:GetItem'], leadingKeys: [pk.topics, pk.heads] },
-    index: { actions: ['dynamodb:Query'] },
-    segments: ['s3:GetObject'],
-  },
-};
 
 interface FunctionSizing {
   memoryMiB: number;
@@ -261,10 +132,6 @@ export const FUNCTION_SIZING: Record<StrataFunctionName, FunctionSizing> = {
 const HTTP_FUNCTIONS = ['health', 'topics', 'produce', 'fetch', 'groups'] as const;
 const ALL_FUNCTIONS: readonly StrataFunctionName[] = STRATA_FUNCTIONS;
 
-/** Where the lifecycle rule expires objects; the maintenance function moves unreferenced segments here. */
-export const ORPHAN_PREFIX = 'orphans/';
-export const SEGMENT_PREFIX = 'segments/';
-
 export class StrataCluster extends Construct {
   readonly bucket: s3.Bucket;
   readonly metaTable: dynamodb.Table;
@@ -274,7 +141,7 @@ export class StrataCluster extends Construct {
   readonly stage: apigw.HttpStage;
   readonly tailUrl: lambda.FunctionUrl;
   readonly dashboard: cloudwatch.Dashboard;
-  readonly alarms: cloudwatch.Alarm[] = [];
+  readonly alarms: cloudwatch.Alarm[];
   readonly encryptionKey?: kms.IKey;
   /** The base URL clients use: the custom domain when there is one. */
   readonly apiUrl: string;
@@ -325,8 +192,15 @@ export class StrataCluster extends Construct {
       targets: [new targets.LambdaFunction(fns.maintenance, { retryAttempts: 0 })],
     });
 
-    this.dashboard = this.createDashboard(clusterName);
-    this.createAlarms(clusterName, props.alarmTopic);
+    const watched = {
+      clusterName,
+      api: this.api,
+      functions: fns,
+      metaTable: this.metaTable,
+      indexTable: this.indexTable,
+    };
+    this.dashboard = createDashboard(this, watched);
+    this.alarms = createAlarms(this, watched, props.alarmTopic);
 
     new CfnOutput(this, 'ApiUrl', { value: this.apiUrl, description: 'Strata HTTP API (SigV4 unless JWT)' });
     new CfnOutput(this, 'TailUrl', {
@@ -384,13 +258,6 @@ export class StrataCluster extends Construct {
       serverAccessLogsBucket: accessLogs,
       serverAccessLogsPrefix: 'segments-bucket/',
       lifecycleRules: [
-        {
-          id: 'expire-orphaned-segments',
-          // Segments whose commit failed: the maintenance function moves them here after a grace
-          // period (or deletes them outright); this rule is the backstop that empties the prefix.
-          prefix: ORPHAN_PREFIX,
-          expiration: Duration.days(props.retention?.orphanedSegmentDays ?? 7),
-        },
         // Strata writes single-part objects, but a client-side SDK retry can leave parts behind.
         { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
       ],
@@ -440,7 +307,12 @@ export class StrataCluster extends Construct {
       description: `Strata ${clusterName}: ${sizing.description} function`,
     });
     logGroup.grantWrite(role);
-    this.grantAccess(role, FUNCTION_ACCESS[name]);
+    grantFunctionAccess(role, FUNCTION_ACCESS[name], {
+      metaTable: this.metaTable,
+      indexTable: this.indexTable,
+      bucket: this.bucket,
+      encryptionKey: this.encryptionKey,
+    });
 
     const fn = new nodejs.NodejsFunction(this, `${id}Function`, {
       entry: join(PROJECT_ROOT, functionEntry(name)),
@@ -498,60 +370,6 @@ export class StrataCluster extends Construct {
         'Node.js 22 is the runtime Strata is built and tested for (the issue pins it); moving to 24 is a deliberate upgrade.',
     });
     return fn;
-  }
-
-  private grantAccess(role: iam.Role, access: FunctionAccess): void {
-    const tables = [
-      ['Meta', this.metaTable, access.meta],
-      ['Index', this.indexTable, access.index],
-    ] as const;
-    for (const [, table, tableAccess] of tables) {
-      if (!tableAccess) continue;
-      role.addToPolicy(
-        new iam.PolicyStatement({
-          actions: [...tableAccess.actions],
-          // The table only: Strata has no secondary indexes, so no `table/index/*`.
-          resources: [table.tableArn],
-          ...(tableAccess.leadingKeys
-            ? {
-                conditions: {
-                  'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...tableAccess.leadingKeys] },
-                },
-              }
-            : {}),
-        }),
-      );
-    }
-    if (access.segments) {
-      role.addToPolicy(
-        new iam.PolicyStatement({
-          actions: [...access.segments],
-          resources: [this.bucket.arnForObjects(`${SEGMENT_PREFIX}*`)],
-        }),
-      );
-      Validations.of(role).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(this.bucket.node.defaultChild as s3.CfnBucket)}.Arn>/${SEGMENT_PREFIX}*]`,
-        reason:
-          'Object actions need object ARNs; segment keys are random UUIDs, so the grant is the segments/ prefix of this one bucket.',
-      });
-    }
-    if (access.listSegments) {
-      role.addToPolicy(
-        new iam.PolicyStatement({
-          actions: ['s3:ListBucket'],
-          resources: [this.bucket.bucketArn],
-          conditions: { StringLike: { 's3:prefix': [`${SEGMENT_PREFIX}*`] } },
-        }),
-      );
-    }
-    if (this.encryptionKey) {
-      // Explicit actions rather than grantEncryptDecrypt's wildcards (kms:ReEncrypt*, kms:GenerateDataKey*).
-      const actions = ['kms:Decrypt', 'kms:DescribeKey'];
-      if (access.segments?.includes('s3:PutObject') || access.meta || access.index) {
-        actions.push('kms:Encrypt', 'kms:GenerateDataKey');
-      }
-      role.addToPolicy(new iam.PolicyStatement({ actions, resources: [this.encryptionKey.keyArn] }));
-    }
   }
 
   private createApi(
@@ -627,219 +445,5 @@ export class StrataCluster extends Construct {
       });
     }
     return { api, stage };
-  }
-
-  private metric(
-    name: string,
-    service: StrataFunctionName,
-    clusterName: string,
-    options: cloudwatch.MetricOptions = {},
-  ): cloudwatch.Metric {
-    return new cloudwatch.Metric({
-      namespace: METRICS_NAMESPACE,
-      metricName: name,
-      dimensionsMap: { [METRIC_DIMENSIONS.service]: service, [METRIC_DIMENSIONS.cluster]: clusterName },
-      statistic: cloudwatch.Stats.SUM,
-      period: Duration.minutes(5),
-      ...options,
-    });
-  }
-
-  private createDashboard(clusterName: string): cloudwatch.Dashboard {
-    const fns = this.functions;
-    const m = (name: string, service: StrataFunctionName, options?: cloudwatch.MetricOptions) =>
-      this.metric(name, service, clusterName, options);
-    const dashboard = new cloudwatch.Dashboard(this, 'Dashboard', { defaultInterval: Duration.hours(3) });
-    const width = 8;
-    dashboard.addWidgets(
-      new cloudwatch.GraphWidget({
-        title: 'API requests and errors',
-        width,
-        left: [this.api.metricCount({ statistic: 'Sum' })],
-        right: [
-          this.api.metricClientError({ statistic: 'Sum' }),
-          this.api.metricServerError({ statistic: 'Sum' }),
-        ],
-      }),
-      new cloudwatch.GraphWidget({
-        title: 'API latency (ms)',
-        width,
-        left: [
-          this.api.metricLatency({ statistic: 'p50' }),
-          this.api.metricLatency({ statistic: 'p99' }),
-          this.api.metricIntegrationLatency({ statistic: 'p99' }),
-        ],
-      }),
-      new cloudwatch.GraphWidget({
-        title: 'Errors by code',
-        width,
-        left: [
-          new cloudwatch.MathExpression({
-            expression: `SEARCH('{${METRICS_NAMESPACE},${METRIC_DIMENSIONS.cluster},${METRIC_DIMENSIONS.errorCode},${METRIC_DIMENSIONS.service}} MetricName="${METRIC.errors}" ${METRIC_DIMENSIONS.cluster}="${clusterName}"', 'Sum', 300)`,
-            label: '',
-            period: Duration.minutes(5),
-          }),
-        ],
-      }),
-    );
-    dashboard.addWidgets(
-      new cloudwatch.GraphWidget({
-        title: 'Produced',
-        width,
-        left: [m(METRIC.recordsProduced, 'produce')],
-        right: [m(METRIC.bytesProduced, 'produce')],
-      }),
-      new cloudwatch.GraphWidget({
-        title: 'Fetched',
-        width,
-        left: [m(METRIC.recordsFetched, 'fetch'), m(METRIC.recordsFetched, 'tail')],
-        right: [m(METRIC.bytesFetched, 'fetch'), m(METRIC.segmentBytesRead, 'fetch')],
-      }),
-      new cloudwatch.GraphWidget({
-        title: 'Commit conflicts and storage throttling',
-        width,
-        left: [m(METRIC.commitConflicts, 'produce'), m(METRIC.commitConflicts, 'groups')],
-        right: (['produce', 'fetch', 'groups', 'topics'] as const).map((s) => m(METRIC.storageThrottles, s)),
-      }),
-    );
-    dashboard.addWidgets(
-      new cloudwatch.GraphWidget({
-        title: 'Fetch wait time (ms) and lag (records)',
-        width,
-        left: [
-          m(METRIC.fetchWaitTime, 'fetch', { statistic: 'p50' }),
-          m(METRIC.fetchWaitTime, 'fetch', { statistic: 'p99' }),
-        ],
-        right: [m(METRIC.fetchLag, 'fetch', { statistic: 'Maximum' })],
-      }),
-      new cloudwatch.GraphWidget({
-        title: 'Function duration p99 (ms)',
-        width,
-        left: ALL_FUNCTIONS.filter((f) => f !== 'tail').map((f) =>
-          fns[f].metricDuration({ statistic: 'p99', label: f }),
-        ),
-      }),
-      new cloudwatch.GraphWidget({
-        title: 'Function errors and throttles',
-        width,
-        left: ALL_FUNCTIONS.map((f) => fns[f].metricErrors({ statistic: 'Sum', label: `${f} errors` })),
-        right: ALL_FUNCTIONS.map((f) =>
-          fns[f].metricThrottles({ statistic: 'Sum', label: `${f} throttles` }),
-        ),
-      }),
-    );
-    dashboard.addWidgets(
-      new cloudwatch.GraphWidget({
-        title: 'DynamoDB capacity used',
-        width,
-        left: [this.metaTable, this.indexTable].flatMap((t) => [
-          t.metricConsumedWriteCapacityUnits({ statistic: 'Sum' }),
-          t.metricConsumedReadCapacityUnits({ statistic: 'Sum' }),
-        ]),
-      }),
-      new cloudwatch.GraphWidget({
-        title: 'Maintenance: work done per hour',
-        width,
-        left: [
-          METRIC.segmentsDeleted,
-          METRIC.indexEntriesRemoved,
-          METRIC.entriesCompacted,
-          METRIC.partitionsTrimmed,
-        ].map((name) => m(name, 'maintenance', { period: Duration.hours(1) })),
-      }),
-      new cloudwatch.GraphWidget({
-        title: 'Maintenance: backlog left after each run',
-        width,
-        left: [
-          m(METRIC.orphanedSegments, 'maintenance', { statistic: 'Maximum', period: Duration.hours(1) }),
-          m(METRIC.deletedTopicsPending, 'maintenance', { statistic: 'Maximum', period: Duration.hours(1) }),
-        ],
-        right: [
-          m(METRIC.oldestOrphanAge, 'maintenance', { statistic: 'Maximum', period: Duration.hours(1) }),
-        ],
-      }),
-    );
-    return dashboard;
-  }
-
-  private createAlarms(clusterName: string, topic: sns.ITopic | undefined): void {
-    const fns = this.functions;
-    const add = (alarm: cloudwatch.Alarm) => {
-      if (topic) alarm.addAlarmAction(new cwActions.SnsAction(topic));
-      this.alarms.push(alarm);
-    };
-    const period = Duration.minutes(5);
-
-    // 5xx rate, not count: a busy cluster with a handful of 503s (retriable) is healthy.
-    add(
-      new cloudwatch.MathExpression({
-        expression: 'IF(requests > 0, 100 * errors / requests, 0)',
-        usingMetrics: {
-          requests: this.api.metricCount({ statistic: 'Sum', period }),
-          errors: this.api.metricServerError({ statistic: 'Sum', period }),
-        },
-        label: '5xx rate (%)',
-        period,
-      }).createAlarm(this, 'Api5xxRateAlarm', {
-        alarmDescription: `Strata ${clusterName}: more than 1% of API requests failed with a 5xx in 2 of the last 3 five-minute periods`,
-        threshold: 1,
-        evaluationPeriods: 3,
-        datapointsToAlarm: 2,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }),
-    );
-
-    // Lambda throttling: the account's concurrency is exhausted and requests are being refused.
-    const lambdaThrottles: Record<string, cloudwatch.IMetric> = {};
-    for (const f of ALL_FUNCTIONS) lambdaThrottles[f] = fns[f].metricThrottles({ statistic: 'Sum', period });
-    add(
-      new cloudwatch.MathExpression({
-        expression: Object.keys(lambdaThrottles).join(' + '),
-        usingMetrics: lambdaThrottles,
-        label: 'Lambda throttles',
-        period,
-      }).createAlarm(this, 'LambdaThrottleAlarm', {
-        alarmDescription: `Strata ${clusterName}: Lambda throttled invocations (concurrency exhausted)`,
-        threshold: 0,
-        evaluationPeriods: 2,
-        datapointsToAlarm: 2,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }),
-    );
-
-    // Storage throttling (S3 SlowDown, DynamoDB throttles), per attempt: the SDK retries absorb a
-    // little; a sustained rate means a hot partition key or prefix.
-    const storageThrottles: Record<string, cloudwatch.IMetric> = {};
-    for (const f of ['topics', 'produce', 'fetch', 'groups', 'maintenance', 'tail'] as const) {
-      storageThrottles[f] = this.metric(METRIC.storageThrottles, f, clusterName, { period });
-    }
-    add(
-      new cloudwatch.MathExpression({
-        expression: Object.keys(storageThrottles).join(' + '),
-        usingMetrics: storageThrottles,
-        label: 'Storage throttles',
-        period,
-      }).createAlarm(this, 'StorageThrottleAlarm', {
-        alarmDescription: `Strata ${clusterName}: S3 or DynamoDB throttled more than 50 requests in each of 3 five-minute periods`,
-        threshold: 50,
-        evaluationPeriods: 3,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }),
-    );
-
-    add(
-      fns.maintenance
-        .metricErrors({ statistic: 'Sum', period: Duration.hours(1) })
-        .createAlarm(this, 'MaintenanceFailureAlarm', {
-          alarmDescription: `Strata ${clusterName}: the scheduled maintenance run failed`,
-          threshold: 1,
-          evaluationPeriods: 1,
-          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        }),
-    );
   }
 }
