@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { produce } from '../../lib/engine/ops/produce.js';
 import { getTopic } from '../../lib/engine/ops/topics.js';
 import { metaKeys } from '../../lib/engine/storage/keys.js';
+import type { TaggedAction } from '../../lib/engine/storage/transaction.js';
 import { ambiguousNext, failNext, hold } from '../support/faults.js';
 import { createTestEngine, useTestServer } from '../support/stack.js';
 
@@ -158,6 +159,62 @@ describe('the commit', () => {
     await expect(racing).rejects.toMatchObject({ code: 'UNKNOWN_TOPIC_OR_PARTITION' });
     expect(upload.injected).toBe(1);
     upload.remove();
+  });
+});
+
+describe('a caller-prepared group commit', () => {
+  /** A 'group' action whose condition holds or fails, standing in for the coordinator's member check. */
+  const memberCheck = (holds: boolean): TaggedAction => ({
+    role: 'group',
+    item: {
+      ConditionCheck: {
+        TableName: ctx.engine.config.metaTable,
+        Key: { pk: 'test#member-check', sk: 'check' },
+        ConditionExpression: holds ? 'attribute_not_exists(pk)' : 'attribute_exists(pk)',
+      },
+    },
+  });
+
+  it('is prepared again when the group changed before the commit landed, and commits once', async () => {
+    await ctx.http.post('/v1/topics', { name: 'grouped', partitions: 1 });
+    let prepared = 0;
+    const offsets = await produce(ctx.engine, 'grouped', [record(0, 'a'), record(0, 'b')], {
+      groupCommit: {
+        groupId: 'g',
+        offsets: 1,
+        // Stale when validated before the upload; valid when validated again.
+        prepare: async () => [memberCheck(++prepared > 1)],
+      },
+    });
+    expect(prepared).toBe(2);
+    expect(offsets).toEqual([
+      { partition: 0, offset: 0 },
+      { partition: 0, offset: 1 },
+    ]);
+    expect(await heads('grouped')).toEqual([2]);
+  });
+
+  it('gives up with CONCURRENT_TRANSACTIONS when the group keeps changing, and leaves an orphan', async () => {
+    await ctx.http.post('/v1/topics', { name: 'churning', partitions: 1 });
+    const before = await objectKeys();
+    let prepared = 0;
+    const produced = produce(ctx.engine, 'churning', [record(0, 'a')], {
+      groupCommit: {
+        groupId: 'g',
+        offsets: 1,
+        prepare: async () => {
+          prepared++;
+          return [memberCheck(false)];
+        },
+      },
+    });
+    await expect(produced).rejects.toMatchObject({ code: 'CONCURRENT_TRANSACTIONS' });
+    // Once before the upload, then after each of the bounded number of stale commits but the last.
+    expect(prepared).toBe(6);
+    expect(await heads('churning')).toEqual([0]);
+    const uploaded = (await objectKeys()).filter((k) => !before.includes(k));
+    expect(uploaded).toHaveLength(1);
+    expect((await ctx.engine.metadata.orphans()).map((o) => o.objectKey)).toContain(uploaded[0]);
   });
 });
 
