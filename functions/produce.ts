@@ -1,6 +1,7 @@
 import { CompressionType } from '../lib/engine/codec/compression.js';
 import type { Engine } from '../lib/engine/engine.js';
 import { InvalidRequestError, RouteNotFoundError } from '../lib/engine/errors.js';
+import { prepareOffsetCommit } from '../lib/engine/groups/coordinator.js';
 import {
   type HttpHandler,
   json,
@@ -10,8 +11,14 @@ import {
   readJson,
   withErrors,
 } from '../lib/engine/http/api.js';
-import { type IdempotentProducerInput, type ProduceRecordInput, produce } from '../lib/engine/ops/produce.js';
+import {
+  type IdempotentProducerInput,
+  type PreparedGroupCommit,
+  type ProduceRecordInput,
+  produce,
+} from '../lib/engine/ops/produce.js';
 import { initProducer } from '../lib/engine/ops/producers.js';
+import type { TaggedAction, TransactItem } from '../lib/engine/storage/transaction.js';
 import type { RecordHeader } from '../lib/engine/types.js';
 import {
   checkRecordCount,
@@ -34,17 +41,7 @@ export function createProduceHandler(engine: Engine): HttpHandler {
         const offsets = await produce(engine, pathParam(event, 'topic'), toRecords(body), {
           compression: CompressionType[body.compression ?? 'none'],
           ...(body.producer ? { producer: toProducer(body.producer) } : {}),
-          ...(body.groupCommit
-            ? {
-                groupCommit: {
-                  ...body.groupCommit,
-                  offsets: body.groupCommit.offsets.map((o, i) => ({
-                    ...o,
-                    offset: parseOffset(o.offset, `groupCommit.offsets.${i}.offset`),
-                  })),
-                },
-              }
-            : {}),
+          ...(body.groupCommit ? { groupCommit: toGroupCommit(engine, body.groupCommit) } : {}),
         });
         return json(200, {
           offsets: offsets.map((o) => ({ partition: o.partition, offset: String(o.offset) })),
@@ -58,6 +55,30 @@ export function createProduceHandler(engine: Engine): HttpHandler {
         throw new RouteNotFoundError(`no route ${event.routeKey}`);
     }
   });
+}
+
+/** The group coordinator validates the member's offset commit; produce writes it with the records. */
+function toGroupCommit(engine: Engine, wire: NonNullable<ProduceBody['groupCommit']>): PreparedGroupCommit {
+  const input = {
+    ...wire,
+    offsets: wire.offsets.map((o, i) => ({
+      ...o,
+      offset: parseOffset(o.offset, `groupCommit.offsets.${i}.offset`),
+    })),
+  };
+  return {
+    groupId: wire.groupId,
+    offsets: input.offsets.length,
+    prepare: async () => asGroupActions(await prepareOffsetCommit(engine, wire.groupId, input)),
+  };
+}
+
+/**
+ * The coordinator's actions, tagged with the role 'group' that the commit decodes a cancellation
+ * by. Actions it already tagged pass as they are.
+ */
+function asGroupActions(actions: readonly (TaggedAction | TransactItem)[]): TaggedAction[] {
+  return actions.map((a) => ('item' in a ? a : { role: 'group', item: a as TransactItem }));
 }
 
 function toProducer(p: NonNullable<ProduceBody['producer']>): IdempotentProducerInput {

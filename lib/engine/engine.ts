@@ -1,20 +1,30 @@
 import type { EngineConfig } from './config.js';
 import { type AwsClients, createAwsClients } from './storage/aws-clients.js';
+import { CommitTransaction } from './storage/commit-transaction.js';
 import { MetadataStore } from './storage/metadata-store.js';
 import { PartitionWatch } from './storage/partition-watch.js';
 import { ProducerStateCache } from './storage/producer-state-cache.js';
+import { ProducerStore } from './storage/producer-store.js';
+import { ReferenceStore } from './storage/reference-store.js';
 import { SegmentStore } from './storage/segment-store.js';
 import { TopicCache } from './storage/topic-cache.js';
 
 /**
  * Everything an operation needs, built once per process (a Lambda cold start, the local server,
- * a test). Operations are plain functions that take the engine as their first argument.
+ * a test). Operations are plain functions that take the engine as their first argument, and reach
+ * DynamoDB and S3 only through the stores here.
  */
 export interface Engine {
   config: EngineConfig;
   clients: AwsClients;
   metadata: MetadataStore;
   segments: SegmentStore;
+  /** The produce commit transaction (one attempt at a time; ops/commit.ts retries). */
+  commits: CommitTransaction;
+  /** Idempotent producers: epochs, transactional ids, per-partition sequence state. */
+  producers: ProducerStore;
+  /** Writes that drop index references (retention, compaction, cleanup) and storage GC's bookkeeping. */
+  references: ReferenceStore;
   /** Last known heads (the commit's first guess) and long-poll wake-ups, per process. */
   watch: PartitionWatch;
   /** Produce-side topic metadata cache (see TopicCache for why it is safe). */
@@ -26,11 +36,20 @@ export interface Engine {
 }
 
 export function createEngine(config: EngineConfig, clients: AwsClients = createAwsClients(config)): Engine {
+  const metadata = new MetadataStore(clients.doc, config.metaTable, config.indexTable);
   return {
     config,
     clients,
-    metadata: new MetadataStore(clients.doc, config.metaTable, config.indexTable),
+    metadata,
     segments: new SegmentStore(clients.s3, config.bucket, config.segmentCacheBytes),
+    commits: new CommitTransaction(
+      clients.doc,
+      config.metaTable,
+      config.indexTable,
+      config.testOnlyBreakCommitCondition === true,
+    ),
+    producers: new ProducerStore(clients.doc, config.metaTable, metadata),
+    references: new ReferenceStore(clients.doc, config.metaTable, config.indexTable, metadata),
     watch: new PartitionWatch(),
     topics: new TopicCache(config.topicCacheMs),
     producerStates: new ProducerStateCache(),

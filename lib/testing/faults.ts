@@ -129,6 +129,54 @@ export function delay(
   );
 }
 
+export interface Hold extends Fault {
+  /** Resolves when the first held request has arrived: the code under test has reached it. */
+  readonly reached: Promise<void>;
+  /** Lets the held requests go on (and any later matching one, unheld). */
+  release(): void;
+}
+
+/**
+ * The next `times` matching requests (default 1) wait before they are sent until `release()`, so
+ * a test can act at the moment the code reaches that request instead of sleeping "long enough".
+ */
+export function hold(
+  client: ClientWithMiddleware,
+  commandName: string,
+  options: FaultCommandFilter & { times?: number } = {},
+): Hold {
+  let arrived: () => void = () => {};
+  const reached = new Promise<void>((r) => {
+    arrived = r;
+  });
+  let release: () => void = () => {};
+  const released = new Promise<void>((r) => {
+    release = r;
+  });
+  const fault = install(client, commandName, 'initialize', options, {
+    around: async (next, args, _ctx, state) => {
+      if (!state.take()) return next(args);
+      arrived();
+      await released;
+      return next(args);
+    },
+  });
+  return {
+    get calls() {
+      return fault.calls;
+    },
+    get injected() {
+      return fault.injected;
+    },
+    remove: () => {
+      release();
+      fault.remove();
+    },
+    reached,
+    release,
+  };
+}
+
 /** The error the SDK's Node HTTP handler raises when a request times out. */
 export function timeoutError(commandName = 'request'): Error {
   const err = new Error(`injected fault: ${commandName} timed out after the service received it`);

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { produce } from '../../lib/engine/ops/produce.js';
 import { getTopic } from '../../lib/engine/ops/topics.js';
 import { metaKeys } from '../../lib/engine/storage/keys.js';
-import { ambiguousNext, delay, failNext } from '../support/faults.js';
+import type { TaggedAction } from '../../lib/engine/storage/transaction.js';
+import { ambiguousNext, failNext, hold } from '../support/faults.js';
 import { createTestEngine, useTestServer } from '../support/stack.js';
 
 const ctx = useTestServer();
@@ -90,6 +91,41 @@ describe('the commit', () => {
     expect(p1.body.records.map((r: { value: string }) => r.value)).toEqual(['only once']);
   });
 
+  it('settles a lost response from the segment record the retry finds, in exactly one more transaction', async () => {
+    await ctx.http.post('/v1/topics', { name: 'settled', partitions: 2 });
+    await produce(ctx.engine, 'settled', [record(0, 'first')]);
+    const before = await objectKeys();
+    // Counts every commit transaction the produce sends (times: 0 lets them all through).
+    const sent = failNext(ctx.engine.clients.dynamodb, 'TransactWriteItems', () => new Error('unused'), {
+      times: 0,
+    });
+    // DynamoDB applies the commit; the response is lost.
+    const lost = ambiguousNext(ctx.engine.clients.dynamodb, 'TransactWriteItems');
+    const offsets = await produce(ctx.engine, 'settled', [record(0, 'x'), record(1, 'y'), record(0, 'z')]);
+    const transactions = sent.calls;
+    lost.remove();
+    sent.remove();
+    expect(lost.injected).toBe(1);
+    expect(offsets).toEqual([
+      { partition: 0, offset: 1 },
+      { partition: 1, offset: 0 },
+      { partition: 0, offset: 2 },
+    ]);
+    // The applied one, then the retry whose cancellation returns the segment record with the
+    // offsets: anything slower (retrying until attempts run out, then reading the record) is a regression.
+    expect(transactions).toBe(2);
+    // Appended once, and the object is live, not an orphan.
+    expect(await heads('settled')).toEqual([3, 1]);
+    const p0 = await ctx.http.get('/v1/topics/settled/partitions/0/records?offset=0');
+    expect(p0.body.records.map((r: { value: string }) => r.value)).toEqual(['first', 'x', 'z']);
+    const p1 = await ctx.http.get('/v1/topics/settled/partitions/1/records?offset=0');
+    expect(p1.body.records.map((r: { value: string }) => r.value)).toEqual(['y']);
+    const uploaded = (await objectKeys()).filter((k) => !before.includes(k));
+    expect(uploaded).toHaveLength(1);
+    const orphans = (await ctx.engine.metadata.orphans()).map((o) => o.objectKey);
+    expect(orphans).not.toContain(uploaded[0]);
+  });
+
   it('retries at fresh offsets when another writer moved the head (returned by the cancellation)', async () => {
     await ctx.http.post('/v1/topics', { name: 'raced', partitions: 1 });
     // A second ctx.engine on the same tables has a stale idea of the head: its first guess is 0.
@@ -115,13 +151,70 @@ describe('the commit', () => {
     await ctx.http.post('/v1/topics', { name: 'doomed', partitions: 1 });
     await produce(ctx.engine, 'doomed', [record(0, 'a')]);
     // Hold the upload so that the delete lands between reading the topic and committing.
-    const slowUpload = delay(ctx.engine.clients.s3, 'PutObject', 500, { times: 1 });
+    const upload = hold(ctx.engine.clients.s3, 'PutObject');
     const racing = produce(ctx.engine, 'doomed', [record(0, 'b')]);
-    await new Promise((r) => setTimeout(r, 100));
+    await upload.reached;
     expect((await ctx.http.delete('/v1/topics/doomed')).status).toBe(204);
+    upload.release();
     await expect(racing).rejects.toMatchObject({ code: 'UNKNOWN_TOPIC_OR_PARTITION' });
-    expect(slowUpload.injected).toBe(1);
-    slowUpload.remove();
+    expect(upload.injected).toBe(1);
+    upload.remove();
+  });
+});
+
+describe('a caller-prepared group commit', () => {
+  /** A 'group' action whose condition holds or fails, standing in for the coordinator's member check. */
+  const memberCheck = (holds: boolean): TaggedAction => ({
+    role: 'group',
+    item: {
+      ConditionCheck: {
+        TableName: ctx.engine.config.metaTable,
+        Key: { pk: 'test#member-check', sk: 'check' },
+        ConditionExpression: holds ? 'attribute_not_exists(pk)' : 'attribute_exists(pk)',
+      },
+    },
+  });
+
+  it('is prepared again when the group changed before the commit landed, and commits once', async () => {
+    await ctx.http.post('/v1/topics', { name: 'grouped', partitions: 1 });
+    let prepared = 0;
+    const offsets = await produce(ctx.engine, 'grouped', [record(0, 'a'), record(0, 'b')], {
+      groupCommit: {
+        groupId: 'g',
+        offsets: 1,
+        // Stale when validated before the upload; valid when validated again.
+        prepare: async () => [memberCheck(++prepared > 1)],
+      },
+    });
+    expect(prepared).toBe(2);
+    expect(offsets).toEqual([
+      { partition: 0, offset: 0 },
+      { partition: 0, offset: 1 },
+    ]);
+    expect(await heads('grouped')).toEqual([2]);
+  });
+
+  it('gives up with CONCURRENT_TRANSACTIONS when the group keeps changing, and leaves an orphan', async () => {
+    await ctx.http.post('/v1/topics', { name: 'churning', partitions: 1 });
+    const before = await objectKeys();
+    let prepared = 0;
+    const produced = produce(ctx.engine, 'churning', [record(0, 'a')], {
+      groupCommit: {
+        groupId: 'g',
+        offsets: 1,
+        prepare: async () => {
+          prepared++;
+          return [memberCheck(false)];
+        },
+      },
+    });
+    await expect(produced).rejects.toMatchObject({ code: 'CONCURRENT_TRANSACTIONS' });
+    // Once before the upload, then after each of the bounded number of stale commits but the last.
+    expect(prepared).toBe(6);
+    expect(await heads('churning')).toEqual([0]);
+    const uploaded = (await objectKeys()).filter((k) => !before.includes(k));
+    expect(uploaded).toHaveLength(1);
+    expect((await ctx.engine.metadata.orphans()).map((o) => o.objectKey)).toContain(uploaded[0]);
   });
 });
 

@@ -3,7 +3,8 @@ import { partitionForKey } from '../../lib/contract/partitioner.js';
 import type { Engine } from '../../lib/engine/engine.js';
 import { produce as produceRecords } from '../../lib/engine/ops/produce.js';
 import { deleteRecords } from '../../lib/engine/ops/retention.js';
-import { delay } from '../support/faults.js';
+import { getTopic } from '../../lib/engine/ops/topics.js';
+import { delay, hold } from '../support/faults.js';
 import { api, createTestEngine, startTestServer, useTestServer } from '../support/stack.js';
 
 const ctx = useTestServer();
@@ -197,7 +198,8 @@ describe('produce and fetch', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(250);
 
     const waiting = ctx.http.get('/v1/topics/t-poll/partitions/0/records?offset=0&waitMs=15000');
-    await new Promise((r) => setTimeout(r, 300));
+    // Produce only once the fetch is in its long poll, so the records are what wakes it.
+    await longPollWaiting('t-poll');
     await produce('t-poll', [{ value: 'wake up' }]);
     const res = await waiting;
     expect(res.body.records.map((r: { value: string }) => r.value)).toEqual(['wake up']);
@@ -214,7 +216,7 @@ describe('produce and fetch', () => {
     const otherServer = await startTestServer(other);
     try {
       const waiting = ctx.http.get('/v1/topics/t-poll2/partitions/0/records?offset=0&waitMs=15000');
-      await new Promise((r) => setTimeout(r, 300));
+      await longPollWaiting('t-poll2');
       const res = await api(otherServer.url).post('/v1/topics/t-poll2/records', {
         records: [{ value: 'elsewhere' }],
       });
@@ -230,14 +232,17 @@ describe('long-poll and the log start', () => {
   it('answers OFFSET_OUT_OF_RANGE when DeleteRecords moved the log start past the offset during the wait', async () => {
     await createTopic('t-poll-trim');
     const other = await createTestEngine({ ...ctx.engine.config });
-    // Hold this engine's next head read, so that the other engine's produce and DeleteRecords land first.
     const waiting = ctx.http.get('/v1/topics/t-poll-trim/partitions/0/records?offset=0&waitMs=10000');
-    await new Promise((r) => setTimeout(r, 50));
-    const held = delay(ctx.engine.clients.dynamodb, 'GetItem', 500, { times: 1 });
+    // Once the fetch waits, hold its next head read, so that the other engine's produce and
+    // DeleteRecords both land before it looks again.
+    await longPollWaiting('t-poll-trim');
+    const held = hold(ctx.engine.clients.dynamodb, 'GetItem', { when: isHeadRead });
     await produceWith(other, 't-poll-trim', 3);
     await deleteRecords(other, 't-poll-trim', 0, 2);
+    held.release();
     const res = await waiting;
     held.remove();
+    expect(held.injected).toBe(1);
     expect(res.status).toBe(416);
     expect(res.body.error).toMatchObject({
       code: 'OFFSET_OUT_OF_RANGE',
@@ -284,6 +289,17 @@ describe('list offsets', () => {
     expect(await at('9999')).toBe('4');
   });
 });
+
+/** Resolves once a fetch of partition 0 of `topic` on the test server is waiting in its long poll. */
+async function longPollWaiting(topic: string) {
+  const { topicId } = await getTopic(ctx.engine, topic);
+  await ctx.engine.watch.whenWaiting(topicId, 0);
+}
+
+/** A GetItem of a partition head (the document client's input: keys are still plain strings). */
+function isHeadRead(input: Record<string, unknown>): boolean {
+  return String((input.Key as { pk?: unknown } | undefined)?.pk ?? '').startsWith('head#');
+}
 
 async function produceWith(engine: Engine, topic: string, count: number) {
   const value = new TextEncoder().encode('v');

@@ -1,11 +1,7 @@
-import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { SegmentWriter } from '../codec/segment.js';
 import type { Engine } from '../engine.js';
-import { indexKeys, metaKeys } from '../storage/keys.js';
-import { isConditionFailure } from '../storage/metadata-store.js';
 import { newSegmentKey } from '../storage/segment-store.js';
 import type { IndexEntry, Topic } from '../types.js';
-import { releaseObjectActions } from './index-removal.js';
 import { allIndexEntries } from './retention.js';
 
 export interface CompactionOptions {
@@ -16,9 +12,8 @@ export interface CompactionOptions {
 }
 
 /**
- * One transaction per merged run: a conditional delete per old entry (the last one is overwritten
- * instead: the merged entry has its key), a reference-count update and GC candidate per old object,
- * and the new segment record. 30 entries from 30 objects is 30 + 60 + 1 actions.
+ * One transaction per merged run (ReferenceStore.swapCompactedRun): an action per old entry, two per
+ * old object, and the new segment record. 30 entries from 30 objects is 30 + 60 + 1 actions.
  */
 const MAX_RUN = 30;
 const MIN_RUN = 2;
@@ -85,8 +80,6 @@ async function mergeRun(
   partition: number,
   run: IndexEntry[],
 ): Promise<boolean> {
-  const first = run[0] as IndexEntry;
-  const last = run.at(-1) as IndexEntry;
   const writer = new SegmentWriter();
   for (const e of run) {
     const bytes = await engine.segments.getRange(e.objectKey, e.byteOffset, e.byteLength);
@@ -108,63 +101,15 @@ async function mergeRun(
   const objectKey = newSegmentKey(engine.now());
   await engine.segments.put(objectKey, body);
 
-  const { metaTable, indexTable } = engine.config;
   const now = engine.now();
-  const pk = indexKeys.partition(topic.topicId, partition);
-  const perObject = new Map<string, number>();
-  for (const e of run) perObject.set(e.objectKey, (perObject.get(e.objectKey) ?? 0) + 1);
-  const merged = {
-    pk,
-    sk: last.lastOffset,
-    baseOffset: first.baseOffset,
-    objectKey,
-    byteOffset,
-    byteLength,
-    recordCount: run.reduce((n, e) => n + e.recordCount, 0),
-    maxTimestamp: Math.max(...run.map((e) => e.maxTimestamp)),
-  };
-  const actions = [
-    ...run.slice(0, -1).map((e) => ({
-      Delete: {
-        TableName: indexTable,
-        Key: { pk, sk: e.lastOffset },
-        ConditionExpression: 'objectKey = :key',
-        ExpressionAttributeValues: { ':key': e.objectKey },
-      },
-    })),
-    {
-      Put: {
-        TableName: indexTable,
-        Item: merged,
-        ConditionExpression: 'objectKey = :key',
-        ExpressionAttributeValues: { ':key': last.objectKey },
-      },
-    },
-    ...[...perObject].flatMap(([oldKey, count]) => releaseObjectActions(metaTable, oldKey, count, now)),
-    {
-      Put: {
-        TableName: metaTable,
-        Item: {
-          ...metaKeys.segment(objectKey),
-          topic: topic.name,
-          topicId: topic.topicId,
-          bases: { [String(partition)]: first.baseOffset },
-          liveBatches: 1,
-          bytes: body.length,
-          committedAt: now,
-          compacted: true,
-        },
-        ConditionExpression: 'attribute_not_exists(pk)',
-      },
-    },
-  ];
-  try {
-    await engine.clients.doc.send(new TransactWriteCommand({ TransactItems: actions }));
-    return true;
-  } catch (err) {
-    if (!isConditionFailure(err)) throw err;
-    // Retention or another compaction changed these entries first: the new object is an orphan.
-    await engine.metadata.recordOrphan(objectKey, 'compaction lost a race', now);
-    return false;
-  }
+  const swapped = await engine.references.swapCompactedRun(
+    topic,
+    partition,
+    run,
+    { objectKey, byteOffset, byteLength, bytes: body.length },
+    now,
+  );
+  // Retention or another compaction changed these entries first: the new object is an orphan.
+  if (!swapped) await engine.metadata.recordOrphan(objectKey, 'compaction lost a race', now);
+  return swapped;
 }

@@ -1,6 +1,4 @@
 import type { Engine } from '../engine.js';
-import { metaKeys } from '../storage/keys.js';
-import { queryAll } from '../storage/query-all.js';
 import { type CompactionResult, compactPartition } from './compaction.js';
 import { applyRetention, type RetentionResult } from './retention.js';
 import { collectGarbage, type GcResult } from './storage-gc.js';
@@ -18,14 +16,14 @@ export interface StorageSurvey {
 
 /**
  * Counts the cleanup backlog: one paginated Query per item collection (`orphans`, `deleted-topics`),
- * projecting only the timestamp. Deleting anything is the retention work of a later change; until
+ * projecting only the timestamp (MetadataStore.orphanTimes, deletedTopicTimes). Deleting anything is the retention work of a later change; until
  * then the backlog is measured, so that a growing one is visible on the dashboard.
  */
 export async function surveyStorage(engine: Engine): Promise<StorageSurvey> {
   const now = engine.now();
   const [orphans, deleted] = await Promise.all([
-    countCollection(engine, metaKeys.orphansPk, 'orphanedAt'),
-    countCollection(engine, metaKeys.deletedTopicsPk, 'deletedAt'),
+    engine.metadata.orphanTimes().then(backlog),
+    engine.metadata.deletedTopicTimes().then(backlog),
   ]);
   return {
     orphans: orphans.count,
@@ -35,25 +33,12 @@ export async function surveyStorage(engine: Engine): Promise<StorageSurvey> {
   };
 }
 
-async function countCollection(
-  engine: Engine,
-  pk: string,
-  timeAttribute: string,
-): Promise<{ count: number; oldest: number | undefined }> {
-  const items = await queryAll(engine.clients.doc, {
-    TableName: engine.config.metaTable,
-    KeyConditionExpression: 'pk = :pk',
-    ExpressionAttributeValues: { ':pk': pk },
-    ProjectionExpression: '#t',
-    ExpressionAttributeNames: { '#t': timeAttribute },
-  });
+function backlog(times: number[]): { count: number; oldest: number | undefined } {
   let oldest: number | undefined;
-  for (const item of items) {
-    const t = Number(item[timeAttribute]);
+  for (const t of times) {
     if (Number.isFinite(t) && (oldest === undefined || t < oldest)) oldest = t;
   }
-  const count = items.length;
-  return { count, oldest };
+  return { count: times.length, oldest };
 }
 
 export interface MaintenanceOptions {

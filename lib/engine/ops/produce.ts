@@ -3,6 +3,7 @@ import { encodeBatch } from '../codec/record-batch.js';
 import { SegmentWriter } from '../codec/segment.js';
 import type { Engine } from '../engine.js';
 import {
+  CommitConflictError,
   DuplicateSequenceNumberError,
   InvalidRequestError,
   KafkaStorageError,
@@ -10,21 +11,19 @@ import {
   RecordListTooLargeError,
   UnknownTopicOrPartitionError,
 } from '../errors.js';
-import { type CommitOffsetsInput, prepareOffsetCommit } from '../groups/coordinator.js';
 import { advance, checkSequence, type ProducerPartitionState, type SequencedBatch } from '../idempotence.js';
 import { newSegmentKey } from '../storage/segment-store.js';
+import type { TaggedAction } from '../storage/transaction.js';
 import type { ProducerRecord, RecordHeader, Topic } from '../types.js';
 import { LIMITS } from '../validation.js';
 import {
   type CommitProducer,
   commitActionCount,
   commitBatches,
-  GroupCommitChanged,
   MAX_PARTITIONS_PER_COMMIT,
   MAX_PARTITIONS_PER_IDEMPOTENT_COMMIT,
   MAX_TRANSACTION_ACTIONS,
   type PendingBatch,
-  ProducerStateChanged,
 } from './commit.js';
 import { loadProducerStates } from './producers.js';
 import { checkPartition, getTopic } from './topics.js';
@@ -44,11 +43,22 @@ export interface ProduceOptions {
   /** Makes the produce idempotent: every record names its partition, and each partition its base sequence. */
   producer?: IdempotentProducerInput;
   /** Commits a consumer group's offsets in the same transaction as the records (exactly-once pipelines). */
-  groupCommit?: GroupCommitInput;
+  groupCommit?: PreparedGroupCommit;
 }
 
-export interface GroupCommitInput extends CommitOffsetsInput {
+/**
+ * A consumer group's offset commit, prepared by the caller (the group coordinator validates the
+ * member), so that produce need not know about groups.
+ */
+export interface PreparedGroupCommit {
   groupId: string;
+  /** How many offsets it commits (for the message when the commit would not fit one transaction). */
+  offsets: number;
+  /**
+   * Validates the commit now and returns its transaction actions, of role 'group'. Called before
+   * the upload, and again whenever the commit reports that the group changed since.
+   */
+  prepare(): Promise<TaggedAction[]>;
 }
 
 export interface IdempotentProducerInput {
@@ -58,8 +68,11 @@ export interface IdempotentProducerInput {
   sequences: Map<number, number>;
 }
 
-/** A producer's retry that can no longer be answered; the caller gets a typed error instead. */
-const MAX_PRODUCER_STATE_RETRIES = 5;
+/**
+ * How many times a commit is prepared again because the producer state or the group member it was
+ * checked against moved; then the caller gets CONCURRENT_TRANSACTIONS, and may retry.
+ */
+const MAX_STALE_STATE_RETRIES = 5;
 
 export interface ProducedOffset {
   partition: number;
@@ -123,10 +136,7 @@ export async function produce(
     if (duplicate) return offsetsFor(placed, duplicate);
   }
 
-  const prepareGroupCommit = () =>
-    options.groupCommit
-      ? prepareOffsetCommit(engine, options.groupCommit.groupId, options.groupCommit)
-      : undefined;
+  const prepareGroupCommit = () => options.groupCommit?.prepare();
   // Validated before the upload, so a stale or fenced member costs no PUT.
   let groupCommit = await prepareGroupCommit();
   if (
@@ -134,7 +144,7 @@ export async function produce(
     MAX_TRANSACTION_ACTIONS
   ) {
     throw new InvalidRequestError(
-      `records for ${byPartition.size} partitions plus ${options.groupCommit?.offsets.length} group offsets do not fit one atomic commit (${MAX_TRANSACTION_ACTIONS} DynamoDB actions); see docs/api.md`,
+      `records for ${byPartition.size} partitions plus ${options.groupCommit?.offsets} group offsets do not fit one atomic commit (${MAX_TRANSACTION_ACTIONS} DynamoDB actions); see docs/api.md`,
     );
   }
 
@@ -149,47 +159,49 @@ export async function produce(
     throw new KafkaStorageError(`segment upload failed: ${(err as Error).message}`, { cause: err });
   }
 
+  // Every failure from here on leaves the uploaded object unreferenced: record it for cleanup.
+  const orphaned = async (err: unknown): Promise<never> => {
+    if (err instanceof UnknownTopicOrPartitionError) engine.topics.invalidate(topic.name);
+    await recordOrphan(engine, objectKey, err);
+    throw err;
+  };
   for (let attempt = 0; ; attempt++) {
-    try {
-      const producer = sequenced && priors ? commitProducer(sequenced, priors) : undefined;
-      const committed = await commitBatches(engine, {
-        topic,
-        objectKey,
-        objectBytes: body.length,
-        batches: pending,
-        ...(producer ? { producer } : {}),
-        ...(groupCommit ? { groupCommit } : {}),
-      });
-      if (sequenced && priors) rememberProducerStates(engine, topic, sequenced, priors, committed);
-      return offsetsFor(placed, committed);
-    } catch (err) {
-      if (err instanceof ProducerStateChanged && sequenced && attempt < MAX_PRODUCER_STATE_RETRIES) {
-        // A concurrent retry of this request may have committed first: if so, answer with its offsets.
-        let duplicate: Map<number, number> | undefined;
-        try {
-          priors = await freshStates(sequenced);
-          duplicate = duplicateOf(sequenced, priors);
-        } catch (rejection) {
-          await recordOrphan(engine, objectKey, rejection);
-          throw rejection;
-        }
-        if (!duplicate) continue;
-        await recordOrphan(engine, objectKey, 'duplicate of a concurrent retry');
-        return offsetsFor(placed, duplicate);
-      }
-      if (err instanceof GroupCommitChanged && attempt < MAX_PRODUCER_STATE_RETRIES) {
-        // The member heartbeated or was fenced meanwhile: validate its commit again (it may now fail).
-        try {
-          groupCommit = await prepareGroupCommit();
-        } catch (validationError) {
-          await recordOrphan(engine, objectKey, validationError);
-          throw validationError;
-        }
-        continue;
-      }
-      if (err instanceof UnknownTopicOrPartitionError) engine.topics.invalidate(topic.name);
-      await recordOrphan(engine, objectKey, err);
-      throw err;
+    const producer = sequenced && priors ? commitProducer(sequenced, priors) : undefined;
+    const result = await commitBatches(engine, {
+      topic,
+      objectKey,
+      objectBytes: body.length,
+      batches: pending,
+      ...(producer ? { producer } : {}),
+      ...(groupCommit ? { groupCommit } : {}),
+    }).catch(orphaned);
+    if (result.kind === 'committed') {
+      if (sequenced && priors) rememberProducerStates(engine, topic, sequenced, priors, result.offsets);
+      return offsetsFor(placed, result.offsets);
+    }
+    // What the commit was prepared against moved on: prepare it again, a bounded number of times.
+    if (attempt >= MAX_STALE_STATE_RETRIES) {
+      await orphaned(
+        new CommitConflictError(
+          `the ${result.kind === 'groupChanged' ? 'group member' : 'producer state'} kept changing during the commit; nothing was appended`,
+        ),
+      );
+    }
+    if (result.kind === 'producerStateChanged' && sequenced) {
+      // A concurrent retry of this request may have committed first: if so, answer with its offsets.
+      const duplicate = await freshStates(sequenced)
+        .then((states) => {
+          priors = states;
+          return duplicateOf(sequenced, states);
+        })
+        .catch(orphaned);
+      if (!duplicate) continue;
+      await recordOrphan(engine, objectKey, 'duplicate of a concurrent retry');
+      return offsetsFor(placed, duplicate);
+    }
+    if (result.kind === 'groupChanged') {
+      // The member heartbeated or was fenced meanwhile: validate its commit again (it may now fail).
+      groupCommit = await Promise.resolve(prepareGroupCommit()).catch(orphaned);
     }
   }
 }

@@ -1,10 +1,6 @@
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Engine } from '../engine.js';
 import { OffsetOutOfRangeError } from '../errors.js';
-import { metaKeys } from '../storage/keys.js';
-import { isConditionFailure } from '../storage/metadata-store.js';
 import type { IndexEntry, Topic } from '../types.js';
-import { removeIndexEntries } from './index-removal.js';
 import { checkPartition, getTopic } from './topics.js';
 
 const INDEX_PAGE = 500;
@@ -42,24 +38,10 @@ export async function advanceLogStart(
   to: number,
 ): Promise<number> {
   if (to <= 0) return (await engine.metadata.getHead(topic, partition)).logStartOffset;
-  try {
-    await engine.clients.doc.send(
-      new UpdateCommand({
-        TableName: engine.config.metaTable,
-        Key: metaKeys.head(topic.topicId, partition),
-        UpdateExpression: 'SET logStartOffset = :to',
-        ConditionExpression:
-          'nextOffset >= :to AND (attribute_not_exists(logStartOffset) OR logStartOffset < :to)',
-        ExpressionAttributeValues: { ':to': to },
-      }),
-    );
-    return to;
-  } catch (err) {
-    if (!isConditionFailure(err)) throw err;
-    const head = await engine.metadata.getHead(topic, partition);
-    if (head.logStartOffset >= to) return head.logStartOffset;
-    throw new OffsetOutOfRangeError(to, head.logStartOffset, head.nextOffset, { cause: err });
-  }
+  if (await engine.metadata.advanceLogStart(topic, partition, to)) return to;
+  const head = await engine.metadata.getHead(topic, partition);
+  if (head.logStartOffset >= to) return head.logStartOffset;
+  throw new OffsetOutOfRangeError(to, head.logStartOffset, head.nextOffset);
 }
 
 /** Removes the index entries that lie wholly below the log start. */
@@ -79,7 +61,7 @@ export async function trimIndex(
     }
     start = page.nextKey;
   } while (start);
-  return removeIndexEntries(engine, topic.topicId, partition, below);
+  return engine.references.removeIndexEntries(topic.topicId, partition, below, () => engine.now());
 }
 
 export interface RetentionResult {
@@ -116,7 +98,12 @@ export async function applyRetention(engine: Engine, topic: Topic, now: number):
     // Also finishes a trim that an earlier run (or DeleteRecords) started but did not complete.
     const removable = entries.filter((e) => e.lastOffset < Math.max(newStart, head.logStartOffset));
     if (removable.length > 0) {
-      result.indexEntriesRemoved += await removeIndexEntries(engine, topic.topicId, partition, removable);
+      result.indexEntriesRemoved += await engine.references.removeIndexEntries(
+        topic.topicId,
+        partition,
+        removable,
+        () => engine.now(),
+      );
     }
   }
   return result;

@@ -1,15 +1,4 @@
-import {
-  DeleteObjectCommand,
-  ListObjectsV2Command,
-  type ListObjectsV2CommandOutput,
-} from '@aws-sdk/client-s3';
-import { DeleteCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { Engine } from '../engine.js';
-import { metaKeys } from '../storage/keys.js';
-import { isConditionFailure } from '../storage/metadata-store.js';
-import { queryCollection } from '../storage/query-all.js';
-import { SEGMENT_PREFIX } from '../storage/segment-store.js';
-import { removeIndexEntries } from './index-removal.js';
 import { allIndexEntries } from './retention.js';
 
 export interface GcOptions {
@@ -47,64 +36,46 @@ export async function collectGarbage(engine: Engine, options: GcOptions): Promis
     unreferencedDeleted: 0,
   };
 
-  for (const item of await queryMeta(engine, metaKeys.deletedTopicsPk)) {
-    const topicId = String(item.sk);
+  for (const deleted of await engine.metadata.deletedTopics()) {
+    const { topicId } = deleted;
     let clean = true;
-    for (let p = 0; p < Number(item.partitions); p++) {
-      if (await removeAllIndexEntries(engine, topicId, String(item.name), p)) {
-        await engine.metadata.deleteItem(metaKeys.head(topicId, p));
+    for (let p = 0; p < deleted.partitions; p++) {
+      if (await removeAllIndexEntries(engine, topicId, deleted.name, p)) {
+        await engine.metadata.deleteHead(topicId, p);
       } else {
         clean = false;
       }
     }
     // The record goes last, so a partition left behind (a race with compaction) is retried next run.
     if (clean) {
-      await engine.metadata.deleteItem({ pk: metaKeys.deletedTopicsPk, sk: topicId });
+      await engine.metadata.dropDeletedTopic(topicId);
       result.deletedTopicsCleaned++;
     }
   }
 
-  for (const candidate of await queryMeta(engine, metaKeys.gcCandidatesPk)) {
-    const objectKey = String(candidate.sk);
-    if (now - Number(candidate.since) < options.graceMs) continue;
-    const segment = await engine.metadata.getMetaItem(metaKeys.segment(objectKey));
-    if (segment && Number(segment.liveBatches) > 0) {
-      await deleteIfUnchanged(engine, metaKeys.gcCandidate(objectKey), 'since', candidate.since);
+  for (const candidate of await engine.references.gcCandidates()) {
+    const { objectKey } = candidate;
+    if (now - candidate.since < options.graceMs) continue;
+    const live = await engine.references.liveBatches(objectKey);
+    if (live !== undefined && live > 0) {
+      await engine.references.dropCandidateIfUnchanged(candidate);
       continue;
     }
-    await deleteObject(engine, objectKey);
-    try {
-      await engine.clients.doc.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Delete: {
-                TableName: engine.config.metaTable,
-                Key: metaKeys.segment(objectKey),
-                ConditionExpression: 'attribute_not_exists(pk) OR liveBatches <= :zero',
-                ExpressionAttributeValues: { ':zero': 0 },
-              },
-            },
-            { Delete: { TableName: engine.config.metaTable, Key: metaKeys.gcCandidate(objectKey) } },
-          ],
-        }),
-      );
-    } catch (err) {
-      if (!isConditionFailure(err)) throw err;
-    }
+    await engine.segments.delete(objectKey);
+    // False when references came back meanwhile: the record stays; the object is gone either way.
+    await engine.references.forgetCollected(objectKey);
     result.objectsDeleted++;
   }
 
-  for (const orphan of await queryMeta(engine, metaKeys.orphansPk)) {
-    const objectKey = String(orphan.sk);
-    if (now - Number(orphan.orphanedAt) < options.graceMs) continue;
+  for (const orphan of await engine.metadata.orphans()) {
+    const { objectKey } = orphan;
+    if (now - orphan.orphanedAt < options.graceMs) continue;
     // An ambiguous commit may have landed after the produce recorded the orphan: then it is live.
-    const segment = await engine.metadata.getMetaItem(metaKeys.segment(objectKey));
-    if (!segment) {
-      await deleteObject(engine, objectKey);
+    if (!(await engine.references.isCommitted(objectKey))) {
+      await engine.segments.delete(objectKey);
       result.orphansDeleted++;
     }
-    await engine.metadata.deleteItem(metaKeys.orphan(objectKey));
+    await engine.metadata.dropOrphan(objectKey);
   }
 
   if (options.sweepUnreferenced)
@@ -122,62 +93,20 @@ async function removeAllIndexEntries(
   for (let pass = 0; pass < 3; pass++) {
     const entries = await allIndexEntries(engine, { topicId, name }, partition);
     if (entries.length === 0) return true;
-    await removeIndexEntries(engine, topicId, partition, entries);
+    await engine.references.removeIndexEntries(topicId, partition, entries, () => engine.now());
   }
   return (await allIndexEntries(engine, { topicId, name }, partition)).length === 0;
 }
 
 async function sweepUnreferenced(engine: Engine, olderThan: number): Promise<number> {
   let deleted = 0;
-  let token: string | undefined;
-  do {
-    const page: ListObjectsV2CommandOutput = await engine.clients.s3.send(
-      new ListObjectsV2Command({
-        Bucket: engine.config.bucket,
-        Prefix: SEGMENT_PREFIX,
-        ContinuationToken: token,
-      }),
-    );
-    const old = (page.Contents ?? []).filter(
-      (o) => o.Key && o.LastModified && o.LastModified.getTime() < olderThan,
-    );
-    const records = await engine.metadata.batchGetMeta(old.map((o) => metaKeys.segment(o.Key as string)));
-    for (const o of old) {
-      const key = metaKeys.segment(o.Key as string);
-      if (records.has(key.pk + key.sk)) continue;
-      await deleteObject(engine, o.Key as string);
+  for await (const keys of engine.segments.keysOlderThan(olderThan)) {
+    const committed = await engine.references.committed(keys);
+    for (const key of keys) {
+      if (committed.has(key)) continue;
+      await engine.segments.delete(key);
       deleted++;
     }
-    token = page.NextContinuationToken;
-  } while (token);
-  return deleted;
-}
-
-async function deleteObject(engine: Engine, key: string): Promise<void> {
-  await engine.clients.s3.send(new DeleteObjectCommand({ Bucket: engine.config.bucket, Key: key }));
-}
-
-async function deleteIfUnchanged(
-  engine: Engine,
-  key: { pk: string; sk: string },
-  attribute: string,
-  value: unknown,
-) {
-  try {
-    await engine.clients.doc.send(
-      new DeleteCommand({
-        TableName: engine.config.metaTable,
-        Key: key,
-        ConditionExpression: '#a = :v',
-        ExpressionAttributeNames: { '#a': attribute },
-        ExpressionAttributeValues: { ':v': value },
-      }),
-    );
-  } catch (err) {
-    if (!isConditionFailure(err)) throw err;
   }
-}
-
-function queryMeta(engine: Engine, pk: string): Promise<Record<string, unknown>[]> {
-  return queryCollection(engine.clients.doc, engine.config.metaTable, pk);
+  return deleted;
 }

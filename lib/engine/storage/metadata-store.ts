@@ -14,7 +14,7 @@ import {
 import { InvalidPartitionsError, TopicAlreadyExistsError, UnknownTopicOrPartitionError } from '../errors.js';
 import type { IndexEntry, PartitionHead, Topic } from '../types.js';
 import { indexKeys, metaKeys } from './keys.js';
-import { queryCollection } from './query-all.js';
+import { queryAll, queryCollection } from './query-all.js';
 
 const BATCH_GET_LIMIT = 100;
 
@@ -52,8 +52,9 @@ export function indexEntryFromItem(item: Record<string, unknown>): IndexEntry {
 }
 
 /**
- * Topics, partition heads and index reads in DynamoDB. The commit transaction lives in
- * ops/commit.ts because it spans heads, index and segment records at once.
+ * Topics, partition heads, index reads and the cleanup backlogs (orphans, deleted topics) in
+ * DynamoDB. The produce commit is CommitTransaction's (commit-transaction.ts), the writes that drop
+ * index references are ReferenceStore's, producer state is ProducerStore's.
  */
 export class MetadataStore {
   constructor(
@@ -157,6 +158,33 @@ export class MetadataStore {
     }
   }
 
+  /**
+   * Moves the log start forward to `to`: only forward, and never past the high watermark. False
+   * when the condition failed (the log start is already there or beyond, or `to` is past the head).
+   */
+  async advanceLogStart(topic: Topic, partition: number, to: number): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.metaTable,
+          Key: metaKeys.head(topic.topicId, partition),
+          UpdateExpression: 'SET logStartOffset = :to',
+          ConditionExpression:
+            'nextOffset >= :to AND (attribute_not_exists(logStartOffset) OR logStartOffset < :to)',
+          ExpressionAttributeValues: { ':to': to },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (isConditionFailure(err)) return false;
+      throw err;
+    }
+  }
+
+  async deleteHead(topicId: string, partition: number): Promise<void> {
+    await this.deleteItem(metaKeys.head(topicId, partition));
+  }
+
   async getHead(topic: Topic, partition: number): Promise<PartitionHead> {
     const res = await this.doc.send(
       new GetCommand({
@@ -248,6 +276,53 @@ export class MetadataStore {
         Item: { ...metaKeys.orphan(objectKey), reason: reason.slice(0, 1000), orphanedAt: now },
       }),
     );
+  }
+
+  /** Objects recorded as orphans, with when. */
+  async orphans(): Promise<{ objectKey: string; orphanedAt: number }[]> {
+    return (await queryCollection(this.doc, this.metaTable, metaKeys.orphansPk)).map((i) => ({
+      objectKey: String(i.sk),
+      orphanedAt: Number(i.orphanedAt),
+    }));
+  }
+
+  async dropOrphan(objectKey: string): Promise<void> {
+    await this.deleteItem(metaKeys.orphan(objectKey));
+  }
+
+  /** Topics deleted by the admin API whose heads and index entries may still be stored. */
+  async deletedTopics(): Promise<{ topicId: string; name: string; partitions: number }[]> {
+    return (await queryCollection(this.doc, this.metaTable, metaKeys.deletedTopicsPk)).map((i) => ({
+      topicId: String(i.sk),
+      name: String(i.name),
+      partitions: Number(i.partitions),
+    }));
+  }
+
+  /** The cleanup of a deleted topic is done. */
+  async dropDeletedTopic(topicId: string): Promise<void> {
+    await this.deleteItem(metaKeys.deletedTopic(topicId));
+  }
+
+  /** When each orphan was recorded: one paginated Query projecting only the timestamp. */
+  orphanTimes(): Promise<number[]> {
+    return this.collectionTimes(metaKeys.orphansPk, 'orphanedAt');
+  }
+
+  /** When each not yet cleaned-up topic was deleted. */
+  deletedTopicTimes(): Promise<number[]> {
+    return this.collectionTimes(metaKeys.deletedTopicsPk, 'deletedAt');
+  }
+
+  private async collectionTimes(pk: string, attribute: string): Promise<number[]> {
+    const items = await queryAll(this.doc, {
+      TableName: this.metaTable,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': pk },
+      ProjectionExpression: '#t',
+      ExpressionAttributeNames: { '#t': attribute },
+    });
+    return items.map((i) => Number(i[attribute]));
   }
 
   async getMetaItem(key: { pk: string; sk: string }): Promise<Record<string, unknown> | undefined> {

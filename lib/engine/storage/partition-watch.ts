@@ -9,6 +9,8 @@
 export class PartitionWatch {
   private readonly known = new Map<string, number>();
   private readonly waiters = new Map<string, Set<() => void>>();
+  /** See whenWaiting; empty unless a test is listening. */
+  private readonly waitListeners = new Map<string, (() => void)[]>();
 
   static key(topicId: string, partition: number): string {
     return `${topicId}#${partition}`;
@@ -47,6 +49,26 @@ export class PartitionWatch {
       };
       const timer = setTimeout(wake, ms);
       set.add(wake);
+      const listeners = this.waitListeners.get(key);
+      if (listeners) {
+        this.waitListeners.delete(key);
+        for (const notify of listeners) notify();
+      }
+    });
+  }
+
+  /**
+   * Resolves once a long poll is waiting on the partition, at once if one already is: the signal a
+   * test needs to act while a fetch is in its wait, rather than sleeping and hoping it got there.
+   * A wait in production pays one lookup in an empty map for it.
+   */
+  whenWaiting(topicId: string, partition: number): Promise<void> {
+    const key = PartitionWatch.key(topicId, partition);
+    if ((this.waiters.get(key)?.size ?? 0) > 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const listeners = this.waitListeners.get(key) ?? [];
+      listeners.push(resolve);
+      this.waitListeners.set(key, listeners);
     });
   }
 }

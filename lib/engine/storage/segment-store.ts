@@ -1,5 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  type ListObjectsV2CommandOutput,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { SegmentCache } from './segment-cache.js';
 
 /** Every segment object lives under this prefix. */
@@ -68,5 +75,23 @@ export class SegmentStore {
     const bytes = await res.Body?.transformToByteArray();
     if (!bytes) throw new Error(`empty body for ${key}`);
     return bytes;
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
+  }
+
+  /** The keys of segment objects last modified before `olderThan` (epoch ms), one LIST page at a time. */
+  async *keysOlderThan(olderThan: number): AsyncGenerator<string[]> {
+    let token: string | undefined;
+    do {
+      const page: ListObjectsV2CommandOutput = await this.s3.send(
+        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: SEGMENT_PREFIX, ContinuationToken: token }),
+      );
+      yield (page.Contents ?? [])
+        .filter((o) => o.Key && o.LastModified && o.LastModified.getTime() < olderThan)
+        .map((o) => o.Key as string);
+      token = page.NextContinuationToken;
+    } while (token);
   }
 }
