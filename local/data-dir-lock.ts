@@ -45,8 +45,17 @@ export class DataDirInUseError extends Error {
   }
 }
 
-/** Lock files this process holds: its own pid in one of them is a live stack, not a past life. */
-const heldHere = new Set<string>();
+/** Nonces of the locks and takeover markers this process has made and not yet removed. */
+const madeHere = new Set<string>();
+
+/**
+ * Whether the maker of a lock or marker still runs. Our own pid on one we did not make is an
+ * earlier life of the pid (a container restarted), not a live stack.
+ */
+function isHeld(holder: LockHolder): boolean {
+  if (holder.pid === process.pid) return madeHere.has(holder.nonce);
+  return isRunning(holder);
+}
 
 export interface DataDirLock {
   readonly path: string;
@@ -89,16 +98,12 @@ export async function lockDataDir(dataDir: string): Promise<DataDirLock> {
   let content = JSON.stringify(holder);
 
   for (let attempt = 1; ; attempt++) {
-    if (await publish(path, content)) break;
+    if (await publish(path, content, holder.nonce)) break;
     const found = await readLock(path);
     if (found === undefined) continue;
     const previous = found.holder;
     if (previous !== undefined) {
-      // Our own pid in a lock this process does not hold is an earlier life of the pid (a container
-      // restarted), not a running stack.
-      const pastLife = previous.pid === process.pid && !heldHere.has(path);
-      if (!pastLife && isRunning(previous))
-        throw new DataDirInUseError(dir, previous.pid, previous.startedAt);
+      if (isHeld(previous)) throw new DataDirInUseError(dir, previous.pid, previous.startedAt);
       // The stack is gone, but its guards are still stopping DynamoDB Local, which still has the
       // files open: starting another one on them now is what this lock is for.
       await waitForExit(previous.children, dir, previous.pid);
@@ -107,7 +112,6 @@ export async function lockDataDir(dataDir: string): Promise<DataDirLock> {
     if (attempt >= 20) throw new Error(`cannot take ${path}: it keeps changing`);
   }
 
-  heldHere.add(path);
   const releaseSync = () => {
     try {
       if (readFileSync(path, 'utf8') === content) unlinkSync(path);
@@ -131,20 +135,23 @@ export async function lockDataDir(dataDir: string): Promise<DataDirLock> {
     },
     async release() {
       process.off('exit', releaseSync);
-      heldHere.delete(path);
       if ((await readLock(path))?.raw === content) await rm(path, { force: true });
+      madeHere.delete(holder.nonce);
     },
   };
 }
 
 /** Creates `path` holding `content`, atomically, unless it exists: a hard link of a complete file. */
-async function publish(path: string, content: string): Promise<boolean> {
+async function publish(path: string, content: string, nonce: string): Promise<boolean> {
   const temp = `${path}.${process.pid}.${randomUUID()}`;
   await writeFile(temp, content);
+  // Known as ours before anyone can read it.
+  madeHere.add(nonce);
   try {
     await link(temp, path);
     return true;
   } catch (err) {
+    madeHere.delete(nonce);
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw err;
   } finally {
@@ -182,11 +189,11 @@ async function removeIfUnchanged(path: string, raw: string, depth: number): Prom
   if (depth > MAX_TAKEOVER_DEPTH) throw new Error(`cannot take over ${path}: too many abandoned takeovers`);
   const digest = createHash('sha256').update(raw).digest('hex').slice(0, 16);
   const marker = `${path}.takeover-${digest}`;
-  const me = JSON.stringify({ ...processRef(process.pid), startedAt: '', children: [], nonce: randomUUID() });
-  while (!(await publish(marker, me))) {
+  const me: LockHolder = { ...processRef(process.pid), startedAt: '', children: [], nonce: randomUUID() };
+  while (!(await publish(marker, JSON.stringify(me), me.nonce))) {
     const other = await readLock(marker);
     if (other === undefined) continue;
-    if (other.holder !== undefined && isRunning(other.holder)) {
+    if (other.holder !== undefined && isHeld(other.holder)) {
       // Another stack is taking over: the caller will find its lock on the next attempt.
       await sleep(POLL_MS);
       return;
@@ -199,6 +206,7 @@ async function removeIfUnchanged(path: string, raw: string, depth: number): Prom
     if ((await readLock(path))?.raw === raw) await rm(path, { force: true });
   } finally {
     await rm(marker, { force: true });
+    madeHere.delete(me.nonce);
   }
 }
 
