@@ -9,13 +9,25 @@ const GUARD = fileURLToPath(new URL('../../local/child-guard.mjs', import.meta.u
 /** local/child-guard.mjs: the command it runs dies with the guard's owner, however the owner dies. */
 describe('child guard', () => {
   const processes: ChildProcess[] = [];
+  /** Guards lead their own process groups: killing a group takes a command a broken guard left. */
+  const groups: number[] = [];
   afterEach(() => {
     for (const p of processes.splice(0)) p.kill('SIGKILL');
+    for (const pgid of groups.splice(0)) {
+      try {
+        process.kill(-pgid, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
   });
 
   const guard = (...command: string[]) => {
-    const child = spawn(process.execPath, [GUARD, ...command], { stdio: ['pipe', 'pipe', 'pipe'] });
-    processes.push(child);
+    const child = spawn(process.execPath, [GUARD, ...command], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      detached: true,
+    });
+    if (child.pid !== undefined) groups.push(child.pid);
     let out = '';
     let err = '';
     child.stdout?.on('data', (chunk: Buffer) => {
@@ -47,6 +59,7 @@ describe('child guard', () => {
       processes.push(owner);
       const [line] = (await once(owner.stdout as NodeJS.ReadableStream, 'data')) as [Buffer];
       const guardPid = Number(line.toString('utf8').trim());
+      groups.push(guardPid);
       const guardInfo = processInfo(guardPid);
       if (!guardInfo) throw new Error(`guard ${guardPid} not found`);
       // The command is up once the guard has a child.

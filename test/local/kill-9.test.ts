@@ -7,6 +7,7 @@ import { LOCK_FILE } from '../../local/data-dir-lock.js';
 import { api } from '../support/stack.js';
 import {
   descendants,
+  isGone,
   type ProcessInfo,
   processInfo,
   type StackProcess,
@@ -25,18 +26,17 @@ describe.skipIf(process.platform !== 'linux')('local stack killed with SIGKILL',
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'strata-kill-9-'));
   });
+  /** Every process a stack had when a step looked: what a failed step may have left running. */
+  const seen: ProcessInfo[] = [];
   afterAll(async () => {
-    // A failed step must not leave its stacks (or their Java) running.
     for (const stack of running.splice(0)) {
-      const tree = [processInfo(stack.pid), ...descendants(stack.pid)].filter(
-        (p): p is ProcessInfo => p !== undefined,
-      );
-      for (const p of tree) {
-        try {
-          process.kill(p.pid, 'SIGKILL');
-        } catch {
-          // Already gone.
-        }
+      seen.push(...[processInfo(stack.pid), ...descendants(stack.pid)].filter((p) => p !== undefined));
+    }
+    for (const p of seen.filter((p) => !isGone(p))) {
+      try {
+        process.kill(p.pid, 'SIGKILL');
+      } catch {
+        // Already gone.
       }
     }
     await rm(dataDir, { recursive: true, force: true });
@@ -53,6 +53,7 @@ describe.skipIf(process.platform !== 'linux')('local stack killed with SIGKILL',
   const killAndCheckNothingSurvives = async (stack: StackProcess, kill: () => void) => {
     const self = processInfo(stack.pid);
     const children = descendants(stack.pid);
+    seen.push(...children);
     // Without Java among them the check below would pass for the wrong reason.
     expect(children.map((p) => p.cmdline).join('\n')).toContain('DynamoDBLocal.jar');
     kill();
@@ -108,10 +109,18 @@ describe.skipIf(process.platform !== 'linux')('local stack killed with SIGKILL',
     if (!current) throw new Error('needs the stack of the step before');
     const second = spawnStack(dataDir);
     running.push(second);
-    const exit = await second.exited;
+    const exit = await Promise.race([
+      second.exited,
+      // Fails fast, instead of waiting for an exit that never comes, if it starts serving.
+      waitUntilServing(second).then(
+        (url) => ({ servesTheSameDataDirOn: url }),
+        () => new Promise<never>(() => {}),
+      ),
+    ]);
+    expect(exit).not.toHaveProperty('servesTheSameDataDirOn');
     running.splice(running.indexOf(second), 1);
-    expect(exit.code).not.toBe(0);
-    expect(exit.code).not.toBeNull();
+    expect(exit).toMatchObject({ code: expect.any(Number) });
+    expect(exit).not.toMatchObject({ code: 0 });
     expect(second.stderr()).toContain(`in use by another Strata local stack (pid ${current.stack.pid}`);
     // It started nothing on the data dir, and the first one still serves.
     expect(second.stdout()).not.toContain('serving');
@@ -122,6 +131,7 @@ describe.skipIf(process.platform !== 'linux')('local stack killed with SIGKILL',
     if (!current) throw new Error('needs the stack of the step before');
     const { stack } = current;
     const children = descendants(stack.pid);
+    seen.push(...children);
     expect(children.map((p) => p.cmdline).join('\n')).toContain('DynamoDBLocal.jar');
     process.kill(stack.pid, 'SIGTERM');
     expect(await stack.exited).toEqual({ code: 0, signal: null });
