@@ -1,6 +1,7 @@
 /**
  * `npm start`: the whole of Strata on this machine. The environment is read here and nowhere else.
- *   STRATA_DATA_DIR   data of DynamoDB Local and s3rver, kept across restarts (default ./.strata)
+ *   STRATA_DATA_DIR   data of DynamoDB Local and s3rver, kept across restarts (default ./.strata);
+ *                     one stack at a time (<dir>/strata.lock)
  *   STRATA_PORT       HTTP API port (default 4510)
  *   STRATA_HOST       interface to listen on (default 127.0.0.1)
  *   S3_ENDPOINT, DYNAMODB_ENDPOINT   use these servers (e.g. local/docker-compose.yml) instead
@@ -11,6 +12,7 @@
 
 import { partitionForKey } from '../lib/contract/partitioner.js';
 import { configFromEnv } from '../lib/engine/config.js';
+import { DataDirInUseError } from './data-dir-lock.js';
 import { type LocalStack, startLocalStack } from './stack.js';
 
 /** Signals closer than this to the first are echoes of the same Ctrl-C. */
@@ -106,6 +108,11 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  console.error('local stack failed to start:', err);
+  if (err instanceof DataDirInUseError) {
+    // Not a fault to debug: one sentence says what to do.
+    console.error(`local stack not started: ${err.message}`);
+  } else {
+    console.error('local stack failed to start:', err);
+  }
   process.exit(1);
 });

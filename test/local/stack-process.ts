@@ -1,0 +1,137 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * `npm start` as a separate process, for tests that kill it. Process facts come from /proc directly,
+ * not from local/data-dir-lock.ts, so that a bug there cannot hide here.
+ */
+
+const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+export interface StackProcess {
+  child: ChildProcess;
+  pid: number;
+  stdout(): string;
+  stderr(): string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Runs local/main.ts as `npm start` does (tsx), in its own process group, as a terminal would. */
+export function spawnStack(dataDir: string): StackProcess {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    STRATA_DATA_DIR: dataDir,
+    STRATA_PORT: '0',
+    STRATA_MAINTENANCE_INTERVAL_MS: '0',
+  };
+  delete env.S3_ENDPOINT;
+  delete env.DYNAMODB_ENDPOINT;
+  const child = spawn(process.execPath, ['--import', 'tsx', 'local/main.ts'], {
+    cwd: REPO_ROOT,
+    env,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  if (child.pid === undefined) throw new Error('cannot spawn the local stack');
+  let out = '';
+  let err = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    out += chunk.toString('utf8');
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    err += chunk.toString('utf8');
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  return { child, pid: child.pid, stdout: () => out, stderr: () => err, exited };
+}
+
+/** Resolves with the stack's URL once /healthz answers 200; rejects if the stack exits first. */
+export async function waitUntilServing(stack: StackProcess, timeoutMs = 60_000): Promise<string> {
+  let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  void stack.exited.then((e) => {
+    exit = e;
+  });
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (exit) {
+      throw new Error(`stack exited (${JSON.stringify(exit)}) before serving:\n${stack.stderr()}`);
+    }
+    const url = /serving the HTTP API on (http:\/\/\S+)/.exec(stack.stdout())?.[1];
+    if (url) {
+      const healthy = await fetch(`${url}/healthz`).then(
+        (r) => r.status === 200,
+        () => false,
+      );
+      if (healthy) return url;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`stack not serving after ${timeoutMs} ms:\n${stack.stdout()}\n${stack.stderr()}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export interface ProcessInfo {
+  pid: number;
+  ppid: number;
+  state: string;
+  /** Start time in clock ticks since boot: a later process with the same pid differs. */
+  startTicks: string;
+  cmdline: string;
+}
+
+export function processInfo(pid: number): ProcessInfo | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim();
+    return {
+      pid,
+      state: fields[0] ?? '',
+      ppid: Number(fields[1]),
+      startTicks: fields[19] ?? '',
+      cmdline,
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Every process below `pid`, found through the parent links in /proc. */
+export function descendants(pid: number): ProcessInfo[] {
+  const all = readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .map((name) => processInfo(Number(name)))
+    .filter((p): p is ProcessInfo => p !== undefined);
+  const found: ProcessInfo[] = [];
+  const parents = [pid];
+  while (parents.length > 0) {
+    const parent = parents.pop();
+    for (const p of all) {
+      if (p.ppid === parent) {
+        found.push(p);
+        parents.push(p.pid);
+      }
+    }
+  }
+  return found;
+}
+
+/** Gone: no such pid, a zombie (it has exited, only its exit status is left), or the pid was reused. */
+export function isGone(p: ProcessInfo): boolean {
+  const now = processInfo(p.pid);
+  return now === undefined || now.state === 'Z' || now.state === 'X' || now.startTicks !== p.startTicks;
+}
+
+/** Polls until every process in `processes` is gone; resolves with those still there at the deadline. */
+export async function waitUntilGone(processes: ProcessInfo[], timeoutMs: number): Promise<ProcessInfo[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const left = processes.filter((p) => !isGone(p));
+    if (left.length === 0 || Date.now() > deadline) return left;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
