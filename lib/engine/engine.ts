@@ -1,5 +1,6 @@
 import type { EngineConfig } from './config.js';
 import { type AwsClients, createAwsClients } from './storage/aws-clients.js';
+import { GroupStore } from './storage/group-store.js';
 import { MetadataStore } from './storage/metadata-store.js';
 import { PartitionWatch } from './storage/partition-watch.js';
 import { ProducerStateCache } from './storage/producer-state-cache.js';
@@ -21,6 +22,8 @@ export interface Engine {
   topics: TopicCache;
   /** Idempotent-producer states this process committed last (see ProducerStateCache). */
   producerStates: ProducerStateCache;
+  /** Consumer groups: their state, committed offsets and registry. */
+  groups: GroupStore;
   /** Epoch ms; tests replace it to move time. */
   now: () => number;
 }
@@ -34,6 +37,7 @@ export function createEngine(config: EngineConfig, clients: AwsClients = createA
     watch: new PartitionWatch(),
     topics: new TopicCache(config.topicCacheMs),
     producerStates: new ProducerStateCache(),
+    groups: new GroupStore(clients.doc, config.metaTable),
     now: Date.now,
   };
 }

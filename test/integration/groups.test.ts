@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../../lib/engine/engine.js';
-import { GroupStore } from '../../lib/engine/groups/group-store.js';
 import { ownedByMember } from '../../lib/engine/groups/reconcile.js';
 import { delay, failNext } from '../support/faults.js';
 import { api, createTestEngine, type JsonBody, startTestServer, type TestServer } from '../support/stack.js';
@@ -100,7 +99,7 @@ function expectDisjoint(members: Member[]): void {
 
 /** The coordinator's own view, read straight from DynamoDB: no partition counted for two members. */
 async function expectServerDisjoint(group: string): Promise<void> {
-  const stored = await new GroupStore(engine.clients.doc, engine.config.metaTable).get(group);
+  const stored = await engine.groups.get(group);
   const seen = new Map<string, string>();
   for (const m of Object.values(stored?.state.members ?? {})) {
     for (const { topic, partitions } of ownedByMember(m)) {

@@ -158,7 +158,7 @@ export async function produce(
         objectBytes: body.length,
         batches: pending,
         ...(producer ? { producer } : {}),
-        ...(groupCommit ? { groupCommit } : {}),
+        ...(groupCommit ? { groupCommit: groupCommit.map((a) => a.item) } : {}),
       });
       if (sequenced && priors) rememberProducerStates(engine, topic, sequenced, priors, committed);
       return offsetsFor(placed, committed);
