@@ -762,3 +762,175 @@ class OwnedSinceModel extends Model {
     }
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Each epoch case of reconcile(), from states that random histories reach.
+
+describe('reconcile: each epoch case, from reachable states', () => {
+  const history = fc.array(opArb, { maxLength: 40 });
+  function reached(ops: Op[]) {
+    const model = new Model();
+    for (const op of ops) model.apply(op);
+    const ctx = { now: model.now, topics: [...model.topics.values()] };
+    const live = Object.values(currentView(model.state, model.now).members).sort((a, b) =>
+      a.memberId < b.memberId ? -1 : 1,
+    );
+    return { state: model.state, ctx, live };
+  }
+
+  const REJECTIONS = [
+    'badEpoch',
+    'temporaryLeaveWithoutInstance',
+    'unknownTemporaryLeave',
+    'unknownHeartbeat',
+    'wrongInstance',
+    'epochAhead',
+    'bothSubscriptions',
+    'noSubscription',
+    'instanceStillHeld',
+  ] as const;
+
+  it('a rejected heartbeat, in any case, throws its own error and leaves the state as it was', () => {
+    fc.assert(
+      fc.property(history, fc.constantFrom(...REJECTIONS), fc.nat(), fc.nat(40), (ops, kind, pick, n) => {
+        const { state, ctx, live } = reached(ops);
+        const m = live.length > 0 ? live[pick % live.length] : undefined;
+        const anyId = m?.memberId ?? 'ghost';
+        let hb: MemberHeartbeat | undefined;
+        let error: new (...args: never[]) => Error;
+        switch (kind) {
+          case 'badEpoch':
+            hb = { memberId: anyId, memberEpoch: [-3, -4 - n, 0.5, n + 0.5][pick % 4] as number };
+            error = InvalidRequestError;
+            break;
+          case 'temporaryLeaveWithoutInstance':
+            hb = { memberId: anyId, memberEpoch: -2 };
+            error = InvalidRequestError;
+            break;
+          case 'unknownTemporaryLeave':
+            hb = { memberId: 'ghost', memberEpoch: -2, instanceId: 'ghost-instance' };
+            error = UnknownMemberIdError;
+            break;
+          case 'unknownHeartbeat':
+            hb = { memberId: 'ghost', memberEpoch: n + 1 };
+            error = UnknownMemberIdError;
+            break;
+          case 'wrongInstance': {
+            fc.pre(m !== undefined);
+            const memberEpoch = [-1, -2, 0, m.memberEpoch][pick % 4] as number;
+            hb = {
+              memberId: m.memberId,
+              memberEpoch,
+              instanceId: 'elsewhere',
+              ...(memberEpoch === 0 ? { subscribedTopics: ['a'] } : {}),
+            };
+            error = FencedInstanceIdError;
+            break;
+          }
+          case 'epochAhead':
+            fc.pre(m !== undefined);
+            hb = { memberId: m.memberId, memberEpoch: m.memberEpoch + 1 + n };
+            error = FencedMemberEpochError;
+            break;
+          case 'bothSubscriptions':
+            hb = {
+              memberId: anyId,
+              memberEpoch: pick % 2 === 0 ? 0 : (m?.memberEpoch ?? 1),
+              subscribedTopics: ['a'],
+              topicPattern: '^a$',
+            };
+            error = InvalidRequestError;
+            break;
+          case 'noSubscription':
+            hb = { memberId: anyId, memberEpoch: 0 };
+            error = InvalidRequestError;
+            break;
+          case 'instanceStillHeld': {
+            const holder = live.find((o) => o.instanceId !== undefined && o.leftAt === undefined);
+            fc.pre(holder !== undefined);
+            hb = {
+              memberId: 'newcomer',
+              memberEpoch: 0,
+              instanceId: holder.instanceId,
+              subscribedTopics: ['a'],
+            };
+            error = UnreleasedInstanceIdError;
+            break;
+          }
+        }
+        const before = structuredClone(state);
+        expect(() => reconcile(state, hb, ctx), JSON.stringify(hb)).toThrow(error);
+        expect(state).toEqual(before);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('a leave (-1) frees the member’s partitions at once, moves the group epoch by one, and repeats harmlessly', () => {
+    fc.assert(
+      fc.property(history, fc.nat(), (ops, pick) => {
+        const { state, ctx, live } = reached(ops);
+        const m = live[pick % Math.max(1, live.length)];
+        fc.pre(m !== undefined);
+        const before = structuredClone(state);
+        const left = reconcile(state, { memberId: m.memberId, memberEpoch: -1 }, ctx);
+        expect(state).toEqual(before);
+        expect(left.persist).toBe(true);
+        expect(left.response).toEqual({
+          memberId: m.memberId,
+          memberEpoch: -1,
+          heartbeatIntervalMs: 0,
+          assignment: [],
+        });
+        expect(left.state.members[m.memberId]).toBeUndefined();
+        expect(left.state.target[m.memberId]).toBeUndefined();
+        expect([...ownerMap(left.state).values()]).not.toContain(m.memberId);
+        expect(left.state.groupEpoch).toBe(state.groupEpoch + 1);
+        const again = reconcile(left.state, { memberId: m.memberId, memberEpoch: -1 }, ctx);
+        expect(again.persist).toBe(false);
+        expect(again.response).toEqual(left.response);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('a temporary leave (-2) keeps the static member as it was; its return under a new id is no rebalance', () => {
+    fc.assert(
+      fc.property(history, (ops) => {
+        const { state, ctx, live } = reached(ops);
+        const s = live.find((o) => o.instanceId !== undefined);
+        fc.pre(s !== undefined);
+        const left = reconcile(
+          s.leftAt === undefined ? state : state,
+          { memberId: s.memberId, memberEpoch: -2, instanceId: s.instanceId },
+          ctx,
+        );
+        expect(left.persist).toBe(true);
+        expect(left.response).toMatchObject({ memberId: s.memberId, memberEpoch: -2, assignment: [] });
+        const kept = left.state.members[s.memberId];
+        expect(kept?.memberEpoch).toBe(s.memberEpoch);
+        expect(ownedByMember(kept as NonNullable<typeof kept>)).toEqual(ownedByMember(s));
+        // Nothing else pending: the return moves no epoch, and the new id carries on from the old one.
+        const settled = currentView(left.state, ctx.now, ctx.topics).groupEpoch === left.state.groupEpoch;
+        const back = reconcile(
+          left.state,
+          {
+            memberId: 'returned',
+            memberEpoch: 0,
+            instanceId: s.instanceId,
+            ...(s.topicPattern !== undefined
+              ? { topicPattern: s.topicPattern }
+              : { subscribedTopics: s.subscribedTopics ?? [] }),
+            ownedPartitions: [],
+          },
+          ctx,
+        );
+        expect(back.state.members[s.memberId]).toBeUndefined();
+        expect(back.state.members.returned?.instanceId).toBe(s.instanceId);
+        expect(back.response.memberEpoch).toBeGreaterThanOrEqual(s.memberEpoch);
+        if (settled) expect(back.state.groupEpoch).toBe(left.state.groupEpoch);
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
