@@ -18,7 +18,12 @@ import {
   UnknownMemberIdError,
   UnknownTopicOrPartitionError,
 } from '../errors.js';
-import { type StoredGroup, type StoredOffset, serializeState } from '../storage/group-store.js';
+import {
+  MAX_GROUP_STATE_BYTES,
+  type StoredGroup,
+  type StoredOffset,
+  stateBytes,
+} from '../storage/group-store.js';
 import { offsetByTimestamp } from '../storage/offset-by-timestamp.js';
 import type { TaggedAction } from '../storage/transaction.js';
 import type { Topic } from '../types.js';
@@ -40,10 +45,9 @@ import {
   validateCommit,
 } from './reconcile.js';
 
+export { MAX_GROUP_STATE_BYTES } from '../storage/group-store.js';
 export type { MemberHeartbeatResult, TopicAssignment } from './reconcile.js';
 
-/** DynamoDB items hold 400 KB; the state JSON must leave room for the fence map and attribute names. */
-export const MAX_GROUP_STATE_BYTES = 300 * 1024;
 /** As Kafka's offset.metadata.max.bytes. */
 export const MAX_OFFSET_METADATA_CHARS = 4096;
 const MAX_ATTEMPTS = 64;
@@ -79,7 +83,7 @@ async function withRetries<T>(what: string, attempt: () => Promise<Attempt<T>>):
 }
 
 function checkSize(state: GroupState): void {
-  const bytes = Buffer.byteLength(serializeState(state));
+  const bytes = stateBytes(state);
   if (bytes > MAX_GROUP_STATE_BYTES) {
     throw new GroupMaxSizeReachedError(
       `group ${state.groupId} would need ${bytes} bytes of state, over the ${MAX_GROUP_STATE_BYTES} limit: fewer members or partitions`,
@@ -140,12 +144,11 @@ export async function heartbeat(
     ...(input.rebalanceTimeoutMs !== undefined ? { rebalanceTimeoutMs: input.rebalanceTimeoutMs } : {}),
     ...(input.assignor !== undefined ? { assignor: input.assignor } : {}),
   };
-  const groups = engine.groups;
-  const [first, topics] = await Promise.all([groups.get(groupId), engine.metadata.listTopics()]);
+  const [first, topics] = await Promise.all([engine.groups.get(groupId), engine.metadata.listTopics()]);
   let stored: StoredGroup | undefined = first;
   let reread = false;
   return withRetries(`heartbeat to group ${groupId}`, async () => {
-    if (reread) stored = await groups.get(groupId);
+    if (reread) stored = await engine.groups.get(groupId);
     reread = true;
     const now = engine.now();
     if (!stored && hb.memberEpoch !== 0) {
@@ -159,7 +162,7 @@ export async function heartbeat(
     });
     if (!result.persist) return done(result.response);
     checkSize(result.state);
-    const saved = await groups.save(groupId, result.state, stored, now);
+    const saved = await engine.groups.save(groupId, result.state, stored, now);
     return saved ? done(result.response) : GROUP_CHANGED;
   });
 }
@@ -211,17 +214,18 @@ export async function commitOffsets(
   validateGroupId(groupId);
   checkOffsets(input.offsets);
   if (input.offsets.length === 0) return;
-  const groups = engine.groups;
   let pending = input.offsets;
   await withRetries(`offset commit to group ${groupId}`, async () => {
-    const stored = await groups.get(groupId);
+    const stored = await engine.groups.get(groupId);
     const now = engine.now();
     if (!stored) {
       throw new UnknownMemberIdError(`unknown member ${input.memberId}: group ${groupId} does not exist`);
     }
     const { rev, entries } = validatedEntries(stored.state, { ...input, offsets: pending }, now);
     // Re-validate whatever is left when the member changed between chunks (commits over 98 partitions).
-    pending = pending.slice(await groups.commitAsMember(groupId, stored, input.memberId, rev, entries));
+    pending = pending.slice(
+      await engine.groups.commitAsMember(groupId, stored, input.memberId, rev, entries),
+    );
     return pending.length === 0 ? done(undefined) : GROUP_CHANGED;
   });
 }
@@ -239,13 +243,12 @@ export async function prepareOffsetCommit(
 ): Promise<TaggedAction[]> {
   validateGroupId(groupId);
   checkOffsets(input.offsets);
-  const groups = engine.groups;
-  const stored = await groups.get(groupId);
+  const stored = await engine.groups.get(groupId);
   const now = engine.now();
   if (!stored)
     throw new UnknownMemberIdError(`unknown member ${input.memberId}: group ${groupId} does not exist`);
   const { rev, entries } = validatedEntries(stored.state, input, now);
-  return groups.memberCommitActions(groupId, stored, input.memberId, rev, entries);
+  return engine.groups.memberCommitActions(groupId, stored, input.memberId, rev, entries);
 }
 
 /** Checks that the member may commit these offsets now; returns its fence revision and the rows to write. */
@@ -310,9 +313,8 @@ export interface GroupListing {
 }
 
 export async function listGroups(engine: Engine): Promise<GroupListing[]> {
-  const groups = engine.groups;
-  const ids = (await groups.listGroupIds()).sort();
-  const found = await groups.getMany(ids);
+  const ids = (await engine.groups.listGroupIds()).sort();
+  const found = await engine.groups.getMany(ids);
   const now = engine.now();
   return ids.flatMap((groupId) => {
     const g = found.get(groupId);
@@ -456,15 +458,14 @@ function liveMembers(state: GroupState, now: number): string[] {
 /** Deletes an empty group and its offsets. NON_EMPTY_GROUP while it has live members. */
 export async function deleteGroup(engine: Engine, groupId: string): Promise<void> {
   validateGroupId(groupId);
-  const groups = engine.groups;
   await withRetries(`delete group ${groupId}`, async () => {
-    const stored = await groups.get(groupId);
+    const stored = await engine.groups.get(groupId);
     if (!stored) throw new GroupIdNotFoundError(`group ${groupId} does not exist`);
     const live = liveMembers(stored.state, engine.now());
     if (live.length > 0) {
       throw new NonEmptyGroupError(`group ${groupId} has ${live.length} live member(s); stop them first`);
     }
-    return (await groups.delete(groupId, stored)) ? done(undefined) : GROUP_CHANGED;
+    return (await engine.groups.delete(groupId, stored)) ? done(undefined) : GROUP_CHANGED;
   });
 }
 
@@ -529,8 +530,7 @@ export async function resetOffsets(
     if (!Number.isSafeInteger(o) || o < 0)
       throw new InvalidRequestError(`invalid offset ${o} for partition ${p}`);
   }
-  const groups = engine.groups;
-  const firstCheck = await groups.get(groupId);
+  const firstCheck = await engine.groups.get(groupId);
   if (firstCheck && liveMembers(firstCheck.state, engine.now()).length > 0) throw nonEmpty(groupId);
 
   const heads = await engine.metadata.getHeads(topic, partitions);
@@ -559,7 +559,7 @@ export async function resetOffsets(
   );
 
   return withRetries(`reset offsets of group ${groupId}`, async () => {
-    const { group, offsets } = await groups.load(groupId);
+    const { group, offsets } = await engine.groups.load(groupId);
     const now = engine.now();
     if (group && liveMembers(group.state, now).length > 0) throw nonEmpty(groupId);
     const before = new Map(offsets.filter((o) => o.topic === topic.name).map((o) => [o.partition, o.offset]));
@@ -578,7 +578,9 @@ export async function resetOffsets(
       offset: r.after,
       committedAt: now,
     }));
-    return (await groups.commitAsAdmin(groupId, state, group, entries, now)) ? done(results) : GROUP_CHANGED;
+    return (await engine.groups.commitAsAdmin(groupId, state, group, entries, now))
+      ? done(results)
+      : GROUP_CHANGED;
   });
 }
 

@@ -153,9 +153,16 @@ function offsetFromItem(item: Record<string, unknown>): StoredOffset {
   };
 }
 
-/** The serialised state: callers check its size against the item limit before writing. */
-export function serializeState(state: GroupState): string {
+/** DynamoDB items hold 400 KB; the state JSON must leave room for the fence map and attribute names. */
+export const MAX_GROUP_STATE_BYTES = 300 * 1024;
+
+function serializeState(state: GroupState): string {
   return JSON.stringify(state);
+}
+
+/** The size of the state as stored: callers check it against MAX_GROUP_STATE_BYTES before writing. */
+export function stateBytes(state: GroupState): number {
+  return Buffer.byteLength(serializeState(state));
 }
 
 export class GroupStore {
