@@ -18,7 +18,6 @@ import {
   produce,
 } from '../lib/engine/ops/produce.js';
 import { initProducer } from '../lib/engine/ops/producers.js';
-import type { TaggedAction, TransactItem } from '../lib/engine/storage/transaction.js';
 import type { RecordHeader } from '../lib/engine/types.js';
 import {
   checkRecordCount,
@@ -69,16 +68,8 @@ function toGroupCommit(engine: Engine, wire: NonNullable<ProduceBody['groupCommi
   return {
     groupId: wire.groupId,
     offsets: input.offsets.length,
-    prepare: async () => asGroupActions(await prepareOffsetCommit(engine, wire.groupId, input)),
+    prepare: () => prepareOffsetCommit(engine, wire.groupId, input),
   };
-}
-
-/**
- * The coordinator's actions, tagged with the role 'group' that the commit decodes a cancellation
- * by. Actions it already tagged pass as they are.
- */
-function asGroupActions(actions: readonly (TaggedAction | TransactItem)[]): TaggedAction[] {
-  return actions.map((a) => ('item' in a ? a : { role: 'group', item: a as TransactItem }));
 }
 
 function toProducer(p: NonNullable<ProduceBody['producer']>): IdempotentProducerInput {

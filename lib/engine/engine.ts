@@ -1,6 +1,7 @@
 import type { EngineConfig } from './config.js';
 import { type AwsClients, createAwsClients } from './storage/aws-clients.js';
 import { CommitTransaction } from './storage/commit-transaction.js';
+import { GroupStore } from './storage/group-store.js';
 import { MetadataStore } from './storage/metadata-store.js';
 import { PartitionWatch } from './storage/partition-watch.js';
 import { ProducerStateCache } from './storage/producer-state-cache.js';
@@ -31,6 +32,8 @@ export interface Engine {
   topics: TopicCache;
   /** Idempotent-producer states this process committed last (see ProducerStateCache). */
   producerStates: ProducerStateCache;
+  /** Consumer groups: their state, committed offsets and registry. */
+  groups: GroupStore;
   /** Epoch ms; tests replace it to move time. */
   now: () => number;
 }
@@ -53,6 +56,7 @@ export function createEngine(config: EngineConfig, clients: AwsClients = createA
     watch: new PartitionWatch(),
     topics: new TopicCache(config.topicCacheMs),
     producerStates: new ProducerStateCache(),
+    groups: new GroupStore(clients.doc, config.metaTable),
     now: Date.now,
   };
 }

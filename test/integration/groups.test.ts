@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../../lib/engine/engine.js';
-import { GroupStore } from '../../lib/engine/groups/group-store.js';
 import { ownedByMember } from '../../lib/engine/groups/reconcile.js';
 import { delay, failNext } from '../support/faults.js';
 import { api, createTestEngine, type JsonBody, startTestServer, type TestServer } from '../support/stack.js';
@@ -100,7 +99,7 @@ function expectDisjoint(members: Member[]): void {
 
 /** The coordinator's own view, read straight from DynamoDB: no partition counted for two members. */
 async function expectServerDisjoint(group: string): Promise<void> {
-  const stored = await new GroupStore(engine.clients.doc, engine.config.metaTable).get(group);
+  const stored = await engine.groups.get(group);
   const seen = new Map<string, string>();
   for (const m of Object.values(stored?.state.members ?? {})) {
     for (const { topic, partitions } of ownedByMember(m)) {
@@ -294,6 +293,67 @@ describe('consumer groups over HTTP', () => {
       { topic: 'fence', partition: 0, offset: givenPartition === 0 ? '22' : '30' },
       { topic: 'fence', partition: 1, offset: givenPartition === 1 ? '22' : '30' },
     ]);
+  });
+
+  it('refuses a commit at an epoch older than the one since which the member owns the partition', async () => {
+    await createTopic('regained', 2);
+    const group = 'regained-group';
+    const a = new Member(group, { topics: ['regained'] });
+    await a.heartbeat();
+    expect(a.epoch).toBe(1);
+    // b joins; a gives one partition away (revoke first), and moves to epoch 2.
+    const b = new Member(group, { topics: ['regained'] });
+    await b.heartbeat();
+    await a.heartbeat();
+    await a.heartbeat();
+    expect(a.epoch).toBe(2);
+    const [kept] = a.holdings[0]?.partitions ?? [];
+    const given = 1 - (kept as number);
+    await b.heartbeat();
+    expect(b.keys()).toEqual([`regained-${given}`]);
+    expect((await b.commit([{ topic: 'regained', partition: given, offset: '50' }])).status).toBe(200);
+    // b leaves: a takes the partition back in the heartbeat that moves it to epoch 3.
+    await b.leave();
+    await a.heartbeat();
+    expect(a.epoch).toBe(3);
+    expect(a.keys()).toEqual(['regained-0', 'regained-1']);
+
+    // A commit a sent before it gave the partition away (or while b had it) arrives now: refused,
+    // or it would move the group back over what b processed.
+    for (const epoch of [1, 2]) {
+      const late = await a.commit([{ topic: 'regained', partition: given, offset: '10' }], epoch);
+      expect(late.status, `epoch ${epoch}`).toBe(409);
+      expect(late.body.error.code, `epoch ${epoch}`).toBe('STALE_MEMBER_EPOCH');
+    }
+    expect((await http.get(`/v1/groups/${group}/offsets?topic=regained`)).body.offsets).toContainEqual({
+      topic: 'regained',
+      partition: given,
+      offset: '50',
+    });
+    // The partition it kept throughout is still covered by its first epoch; the other, from epoch 3.
+    expect((await a.commit([{ topic: 'regained', partition: kept as number, offset: '7' }], 1)).status).toBe(
+      200,
+    );
+    expect((await a.commit([{ topic: 'regained', partition: given, offset: '60' }], 3)).status).toBe(200);
+    expect((await http.get(`/v1/groups/${group}/offsets`)).body.offsets).toEqual([
+      { topic: 'regained', partition: 0, offset: given === 0 ? '60' : '7' },
+      { topic: 'regained', partition: 1, offset: given === 1 ? '60' : '7' },
+    ]);
+
+    // c joins: a must give one partition up, and until it has, still owns it since the same epoch.
+    const c = new Member(group, { topics: ['regained'] });
+    await c.heartbeat();
+    await a.heartbeat();
+    expect(a.epoch).toBe(3);
+    expect(a.keys()).toHaveLength(1);
+    for (const [partition, since] of [
+      [kept as number, 1],
+      [given, 3],
+    ] as const) {
+      const late = await a.commit([{ topic: 'regained', partition, offset: '8' }], since - 1);
+      expect(late.body.error?.code, `partition ${partition} at ${since - 1}`).toBe('STALE_MEMBER_EPOCH');
+      expect((await a.commit([{ topic: 'regained', partition, offset: '9' }], since)).status).toBe(200);
+    }
   });
 
   it('removes a member silent past its session timeout, on the next heartbeat of anyone', async () => {

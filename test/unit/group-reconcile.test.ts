@@ -17,6 +17,7 @@ import {
   type MemberHeartbeat,
   ownedByMember,
   ownerMap,
+  type ReconcileResult,
   reconcile,
   type TopicAssignment,
   type TopicInfo,
@@ -410,6 +411,11 @@ class Model {
     };
   }
 
+  /** Every heartbeat goes through here, so that a subclass can watch each step. */
+  protected step(req: MemberHeartbeat): ReconcileResult {
+    return reconcile(this.state, req, { now: this.now, topics: [...this.topics.values()] });
+  }
+
   heartbeat(c: Client, opts: { lost?: boolean } = {}): void {
     const req: MemberHeartbeat = {
       memberId: c.memberId,
@@ -422,7 +428,7 @@ class Model {
     };
     if (!c.joined) c.holdings = new Set(); // a (re)joining client holds nothing
     try {
-      const res = reconcile(this.state, req, { now: this.now, topics: [...this.topics.values()] });
+      const res = this.step(req);
       this.state = res.state;
       if (opts.lost) return;
       c.joined = true;
@@ -463,11 +469,7 @@ class Model {
       case 'leave':
         if (c?.joined) {
           c.holdings = new Set(); // it stops consuming before it says goodbye
-          this.state = reconcile(
-            this.state,
-            { memberId: c.memberId, memberEpoch: -1 },
-            { now: this.now, topics: [...this.topics.values()] },
-          ).state;
+          this.state = this.step({ memberId: c.memberId, memberEpoch: -1 }).state;
           c.joined = false;
           c.wantsIn = false;
         }
@@ -476,11 +478,7 @@ class Model {
         if (c?.joined && c.instanceId) {
           c.holdings = new Set();
           try {
-            this.state = reconcile(
-              this.state,
-              { memberId: c.memberId, memberEpoch: -2, instanceId: c.instanceId },
-              { now: this.now, topics: [...this.topics.values()] },
-            ).state;
+            this.state = this.step({ memberId: c.memberId, memberEpoch: -2, instanceId: c.instanceId }).state;
           } catch (err) {
             if (!(err instanceof UnknownMemberIdError)) throw err;
           }
@@ -620,6 +618,319 @@ describe('reconcile: model-based', () => {
         model.converge();
       }),
       { numRuns: 150 },
+    );
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Owned since: a commit at an older epoch than the one since which the member owns the partition
+// could be a late commit from before the member gave the partition away (or before it had it), and
+// would overwrite what the owner in between committed. It must be STALE_MEMBER_EPOCH.
+
+describe('validateCommit: the epoch since which the member owns the partition', () => {
+  const claim = (memberId: string, memberEpoch: number, partition: number, topic = 't') => ({
+    memberId,
+    memberEpoch,
+    partitions: [{ topic, partition }],
+  });
+
+  it('a partition given away and got back is owned only since the epoch it came back at', () => {
+    const g = new Group({ t: 2 });
+    g.join('a');
+    g.join('b');
+    const a1 = g.hb({ memberId: 'a', memberEpoch: 1, ownedPartitions: owned('t', [0, 1]) });
+    const [kept] = parts(a1.assignment);
+    const given = 1 - (kept as number);
+    expect(g.hb({ memberId: 'a', memberEpoch: 1, ownedPartitions: a1.assignment }).memberEpoch).toBe(2);
+    expect(g.hb({ memberId: 'b', memberEpoch: 2, ownedPartitions: [] }).assignment).toEqual(
+      owned('t', [given]),
+    );
+    g.hb({ memberId: 'b', memberEpoch: -1 });
+    // a moves to epoch 3 and takes the partition back in the same heartbeat.
+    const a3 = g.hb({ memberId: 'a', memberEpoch: 2, ownedPartitions: a1.assignment });
+    expect(a3).toMatchObject({ memberEpoch: 3, assignment: owned('t', [0, 1]) });
+    expect(() => validateCommit(g.state, claim('a', 1, given), g.now)).toThrow(StaleMemberEpochError);
+    expect(() => validateCommit(g.state, claim('a', 2, given), g.now)).toThrow(StaleMemberEpochError);
+    expect(() => validateCommit(g.state, claim('a', 3, given), g.now)).not.toThrow();
+    // The partition it kept throughout is still covered by its first epoch.
+    expect(() => validateCommit(g.state, claim('a', 1, kept as number), g.now)).not.toThrow();
+    // c joins: a must give one partition up, and until it has, still owns it since the same epoch.
+    g.join('c');
+    const revoking = g.hb({ memberId: 'a', memberEpoch: 3, ownedPartitions: owned('t', [0, 1]) });
+    expect(revoking).toMatchObject({ memberEpoch: 3 });
+    expect(parts(revoking.assignment)).toHaveLength(1);
+    for (const [partition, since] of [
+      [kept as number, 1],
+      [given, 3],
+    ] as const) {
+      expect(() => validateCommit(g.state, claim('a', since - 1, partition), g.now)).toThrow(
+        StaleMemberEpochError,
+      );
+      expect(() => validateCommit(g.state, claim('a', since, partition), g.now)).not.toThrow();
+    }
+  });
+
+  it('a partition gained while the epoch moves is owned since the new epoch, not the old one', () => {
+    const g = new Group({ 'm-eu': 1 });
+    g.join('a', [], { subscribedTopics: undefined, topicPattern: '^m-' });
+    g.topics = topicsOf({ 'm-eu': 1, 'm-us': 1 });
+    expect(g.hb({ memberId: 'a', memberEpoch: 1, ownedPartitions: owned('m-eu', [0]) }).memberEpoch).toBe(2);
+    expect(() => validateCommit(g.state, claim('a', 1, 0, 'm-us'), g.now)).toThrow(StaleMemberEpochError);
+    expect(() => validateCommit(g.state, claim('a', 2, 0, 'm-us'), g.now)).not.toThrow();
+    expect(() => validateCommit(g.state, claim('a', 1, 0, 'm-eu'), g.now)).not.toThrow();
+  });
+
+  it('over random histories, accepts a commit for an owned partition exactly from the epoch it has owned it since', () => {
+    fc.assert(
+      fc.property(fc.array(opArb, { maxLength: 80, size: 'max' }), (ops) => {
+        const model = new OwnedSinceModel();
+        for (const op of ops) model.apply(op);
+        model.converge();
+      }),
+      { numRuns: 100 },
+    );
+  });
+});
+
+/**
+ * The model, plus its own account of ownership: for each member and partition, the member epoch at
+ * which its current unbroken ownership began, worked out from the heartbeats and the states they
+ * produce (not from the state's own `since` stamps).
+ */
+class OwnedSinceModel extends Model {
+  since = new Map<string, Map<string, number>>();
+
+  protected override step(req: MemberHeartbeat): ReconcileResult {
+    const res = super.step(req);
+    const before = currentView(this.state, this.now);
+    const next = new Map<string, Map<string, number>>();
+    for (const m of Object.values(res.state.members)) {
+      const heartbeating = req.memberId === m.memberId;
+      let previous = before.members[m.memberId];
+      if (heartbeating && req.memberEpoch === 0) {
+        // A join starts afresh, unless it takes over a static member that left temporarily.
+        previous = Object.values(before.members).find(
+          (o) =>
+            req.instanceId !== undefined &&
+            o.instanceId === req.instanceId &&
+            o.memberId !== m.memberId &&
+            !res.state.members[o.memberId],
+        );
+      }
+      const carried = previous && this.since.get(previous.memberId);
+      // A partition being revoked is released by the first heartbeat that no longer lists it.
+      const listed = heartbeating
+        ? (req.ownedPartitions ?? (req.memberEpoch === 0 ? [] : undefined))
+        : undefined;
+      const released = new Set<string>();
+      if (previous && listed) {
+        const held = toSet(listed);
+        for (const k of toSet(toList(previous.revoking))) if (!held.has(k)) released.add(k);
+      }
+      const mine = new Map<string, number>();
+      for (const k of toSet(ownedByMember(m))) {
+        const kept = released.has(k) ? undefined : carried?.get(k);
+        mine.set(k, kept ?? m.memberEpoch);
+      }
+      next.set(m.memberId, mine);
+    }
+    this.since = next;
+    return res;
+  }
+
+  /** Only the account of ownership: the model-based test above checks the model's own invariants. */
+  override check(): void {
+    const ctx = () => this.log.join('\n');
+    for (const m of Object.values(currentView(this.state, this.now).members)) {
+      const mine = this.since.get(m.memberId);
+      const ownedNow = ownedByMember(m).flatMap((e) =>
+        e.partitions.map((partition) => ({ topic: e.topic, partition })),
+      );
+      for (const [i, tp] of ownedNow.entries()) {
+        const since = mine?.get(key(tp.topic, tp.partition));
+        expect(since, `${m.memberId} owns ${key(tp.topic, tp.partition)} untracked\n${ctx()}`).toBeDefined();
+        const commitAt = (memberEpoch: number) => () =>
+          validateCommit(this.state, { memberId: m.memberId, memberEpoch, partitions: [tp] }, this.now);
+        const at = `${m.memberId} ${key(tp.topic, tp.partition)} since ${since}`;
+        expect(commitAt(since as number), `${at}\n${ctx()}`).not.toThrow();
+        expect(commitAt(m.memberEpoch), `${at}\n${ctx()}`).not.toThrow();
+        // One rejection per member and step (errors are costly), rotating through its partitions.
+        if (i === this.log.length % ownedNow.length) {
+          expect(commitAt((since as number) - 1), `${at}\n${ctx()}`).toThrow(StaleMemberEpochError);
+        }
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Each epoch case of reconcile(), from states that random histories reach.
+
+describe('reconcile: each epoch case, from reachable states', () => {
+  const history = fc.array(opArb, { maxLength: 40 });
+  function reached(ops: Op[]) {
+    const model = new Model();
+    for (const op of ops) model.apply(op);
+    const ctx = { now: model.now, topics: [...model.topics.values()] };
+    const live = Object.values(currentView(model.state, model.now).members).sort((a, b) =>
+      a.memberId < b.memberId ? -1 : 1,
+    );
+    return { state: model.state, ctx, live };
+  }
+
+  const REJECTIONS = [
+    'badEpoch',
+    'temporaryLeaveWithoutInstance',
+    'unknownTemporaryLeave',
+    'unknownHeartbeat',
+    'wrongInstance',
+    'epochAhead',
+    'bothSubscriptions',
+    'noSubscription',
+    'instanceStillHeld',
+  ] as const;
+
+  it('a rejected heartbeat, in any case, throws its own error and leaves the state as it was', () => {
+    fc.assert(
+      fc.property(history, fc.constantFrom(...REJECTIONS), fc.nat(), fc.nat(40), (ops, kind, pick, n) => {
+        const { state, ctx, live } = reached(ops);
+        const m = live.length > 0 ? live[pick % live.length] : undefined;
+        const anyId = m?.memberId ?? 'ghost';
+        let hb: MemberHeartbeat | undefined;
+        let error: new (...args: never[]) => Error;
+        switch (kind) {
+          case 'badEpoch':
+            hb = { memberId: anyId, memberEpoch: [-3, -4 - n, 0.5, n + 0.5][pick % 4] as number };
+            error = InvalidRequestError;
+            break;
+          case 'temporaryLeaveWithoutInstance':
+            hb = { memberId: anyId, memberEpoch: -2 };
+            error = InvalidRequestError;
+            break;
+          case 'unknownTemporaryLeave':
+            hb = { memberId: 'ghost', memberEpoch: -2, instanceId: 'ghost-instance' };
+            error = UnknownMemberIdError;
+            break;
+          case 'unknownHeartbeat':
+            hb = { memberId: 'ghost', memberEpoch: n + 1 };
+            error = UnknownMemberIdError;
+            break;
+          case 'wrongInstance': {
+            fc.pre(m !== undefined);
+            const memberEpoch = [-1, -2, 0, m.memberEpoch][pick % 4] as number;
+            hb = {
+              memberId: m.memberId,
+              memberEpoch,
+              instanceId: 'elsewhere',
+              ...(memberEpoch === 0 ? { subscribedTopics: ['a'] } : {}),
+            };
+            error = FencedInstanceIdError;
+            break;
+          }
+          case 'epochAhead':
+            fc.pre(m !== undefined);
+            hb = { memberId: m.memberId, memberEpoch: m.memberEpoch + 1 + n };
+            error = FencedMemberEpochError;
+            break;
+          case 'bothSubscriptions':
+            hb = {
+              memberId: anyId,
+              memberEpoch: pick % 2 === 0 ? 0 : (m?.memberEpoch ?? 1),
+              subscribedTopics: ['a'],
+              topicPattern: '^a$',
+            };
+            error = InvalidRequestError;
+            break;
+          case 'noSubscription':
+            hb = { memberId: anyId, memberEpoch: 0 };
+            error = InvalidRequestError;
+            break;
+          case 'instanceStillHeld': {
+            const holder = live.find((o) => o.instanceId !== undefined && o.leftAt === undefined);
+            fc.pre(holder !== undefined);
+            hb = {
+              memberId: 'newcomer',
+              memberEpoch: 0,
+              instanceId: holder.instanceId,
+              subscribedTopics: ['a'],
+            };
+            error = UnreleasedInstanceIdError;
+            break;
+          }
+        }
+        const before = structuredClone(state);
+        expect(() => reconcile(state, hb, ctx), JSON.stringify(hb)).toThrow(error);
+        expect(state).toEqual(before);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('a leave (-1) frees the member’s partitions at once, moves the group epoch by one, and repeats harmlessly', () => {
+    fc.assert(
+      fc.property(history, fc.nat(), (ops, pick) => {
+        const { state, ctx, live } = reached(ops);
+        const m = live[pick % Math.max(1, live.length)];
+        fc.pre(m !== undefined);
+        const before = structuredClone(state);
+        const left = reconcile(state, { memberId: m.memberId, memberEpoch: -1 }, ctx);
+        expect(state).toEqual(before);
+        expect(left.persist).toBe(true);
+        expect(left.response).toEqual({
+          memberId: m.memberId,
+          memberEpoch: -1,
+          heartbeatIntervalMs: 0,
+          assignment: [],
+        });
+        expect(left.state.members[m.memberId]).toBeUndefined();
+        expect(left.state.target[m.memberId]).toBeUndefined();
+        expect([...ownerMap(left.state).values()]).not.toContain(m.memberId);
+        expect(left.state.groupEpoch).toBe(state.groupEpoch + 1);
+        const again = reconcile(left.state, { memberId: m.memberId, memberEpoch: -1 }, ctx);
+        expect(again.persist).toBe(false);
+        expect(again.response).toEqual(left.response);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('a temporary leave (-2) keeps the static member as it was; its return under a new id is no rebalance', () => {
+    fc.assert(
+      fc.property(history, (ops) => {
+        const { state, ctx, live } = reached(ops);
+        const s = live.find((o) => o.instanceId !== undefined);
+        fc.pre(s !== undefined);
+        const left = reconcile(
+          s.leftAt === undefined ? state : state,
+          { memberId: s.memberId, memberEpoch: -2, instanceId: s.instanceId },
+          ctx,
+        );
+        expect(left.persist).toBe(true);
+        expect(left.response).toMatchObject({ memberId: s.memberId, memberEpoch: -2, assignment: [] });
+        const kept = left.state.members[s.memberId];
+        expect(kept?.memberEpoch).toBe(s.memberEpoch);
+        expect(ownedByMember(kept as NonNullable<typeof kept>)).toEqual(ownedByMember(s));
+        // Nothing else pending: the return moves no epoch, and the new id carries on from the old one.
+        const settled = currentView(left.state, ctx.now, ctx.topics).groupEpoch === left.state.groupEpoch;
+        const back = reconcile(
+          left.state,
+          {
+            memberId: 'returned',
+            memberEpoch: 0,
+            instanceId: s.instanceId,
+            ...(s.topicPattern !== undefined
+              ? { topicPattern: s.topicPattern }
+              : { subscribedTopics: s.subscribedTopics ?? [] }),
+            ownedPartitions: [],
+          },
+          ctx,
+        );
+        expect(back.state.members[s.memberId]).toBeUndefined();
+        expect(back.state.members.returned?.instanceId).toBe(s.instanceId);
+        expect(back.response.memberEpoch).toBeGreaterThanOrEqual(s.memberEpoch);
+        if (settled) expect(back.state.groupEpoch).toBe(left.state.groupEpoch);
+      }),
+      { numRuns: 200 },
     );
   });
 });

@@ -5,11 +5,10 @@
  * name and partition number.
  */
 
-/** topic -> partitions, ascending. Topics without partitions are omitted. */
-export type TopicPartitionMap = Record<string, number[]>;
+import type { AssignorName, GroupAssignment, TopicPartitionMap } from '../storage/group-store.js';
 
-/** memberId -> its partitions. Every member of the input has an entry, possibly empty. */
-export type GroupAssignment = Record<string, TopicPartitionMap>;
+// The assignment is part of the stored group state, so its types are declared with it.
+export type { AssignorName, GroupAssignment, TopicPartitionMap } from '../storage/group-store.js';
 
 export interface AssignorMember {
   memberId: string;
@@ -25,7 +24,6 @@ export interface AssignorInput {
   current?: GroupAssignment;
 }
 
-export type AssignorName = 'uniform' | 'range';
 export const ASSIGNOR_NAMES: readonly AssignorName[] = ['uniform', 'range'];
 export type Assignor = (input: AssignorInput) => GroupAssignment;
 

@@ -1,11 +1,11 @@
 /**
  * The group coordinator: KIP-848 heartbeats, offset commits and group admin over DynamoDB. Every
- * operation reads the group item, computes with the pure functions of reconcile.ts, and writes
- * back on condition that nobody wrote meanwhile; a lost race re-reads and recomputes, a bounded
- * number of times. Protocol and layout: docs/groups.md.
+ * operation reads the group item (engine.groups), computes with the pure functions of reconcile.ts,
+ * and writes back on condition that nobody wrote meanwhile; a lost race re-reads and recomputes, a
+ * bounded number of times (withRetries, the one place that handles it). Protocol and layout:
+ * docs/groups.md.
  */
 import { randomUUID } from 'node:crypto';
-import type { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { Engine } from '../engine.js';
 import {
   CoordinatorNotAvailableError,
@@ -18,10 +18,16 @@ import {
   UnknownMemberIdError,
   UnknownTopicOrPartitionError,
 } from '../errors.js';
-import { listOffsets } from '../ops/list-offsets.js';
+import {
+  MAX_GROUP_STATE_BYTES,
+  type StoredGroup,
+  type StoredOffset,
+  stateBytes,
+} from '../storage/group-store.js';
+import { offsetByTimestamp } from '../storage/offset-by-timestamp.js';
+import type { TaggedAction } from '../storage/transaction.js';
 import type { Topic } from '../types.js';
 import type { AssignorName } from './assignors.js';
-import { GroupStore, type StoredGroup, type StoredOffset, serializeState } from './group-store.js';
 import {
   currentView,
   emptyGroup,
@@ -39,10 +45,9 @@ import {
   validateCommit,
 } from './reconcile.js';
 
+export { MAX_GROUP_STATE_BYTES } from '../storage/group-store.js';
 export type { MemberHeartbeatResult, TopicAssignment } from './reconcile.js';
 
-/** DynamoDB items hold 400 KB; the state JSON must leave room for the fence map and attribute names. */
-export const MAX_GROUP_STATE_BYTES = 300 * 1024;
 /** As Kafka's offset.metadata.max.bytes. */
 export const MAX_OFFSET_METADATA_CHARS = 4096;
 const MAX_ATTEMPTS = 64;
@@ -58,23 +63,27 @@ export function validateGroupId(groupId: string): string {
   return groupId;
 }
 
-function store(engine: Engine): GroupStore {
-  return new GroupStore(engine.clients.doc, engine.config.metaTable);
-}
+/**
+ * What one read-compute-write attempt did: finished with a value, or found that the group changed
+ * after it was read (its conditional write lost), so it must read again and recompute.
+ */
+type Attempt<T> = { done: T } | typeof GROUP_CHANGED;
+const GROUP_CHANGED = { groupChanged: true } as const;
+const done = <T>(value: T): Attempt<T> => ({ done: value });
 
-/** Runs `attempt` until it returns a value; `undefined` means it lost a race and must re-read. */
-async function withRetries<T>(what: string, attempt: () => Promise<T | undefined>): Promise<T> {
+/** Runs `attempt` until it is done, re-reading after each lost race; CoordinatorNotAvailable if it never settles. */
+async function withRetries<T>(what: string, attempt: () => Promise<Attempt<T>>): Promise<T> {
   for (let i = 0; i < MAX_ATTEMPTS; i++) {
     if (i > 0)
       await new Promise((r) => setTimeout(r, Math.random() * Math.min(200, 5 * 2 ** Math.min(i, 6))));
     const out = await attempt();
-    if (out !== undefined) return out;
+    if ('done' in out) return out.done;
   }
   throw new CoordinatorNotAvailableError(`${what}: the group kept changing concurrently; retry`);
 }
 
 function checkSize(state: GroupState): void {
-  const bytes = Buffer.byteLength(serializeState(state));
+  const bytes = stateBytes(state);
   if (bytes > MAX_GROUP_STATE_BYTES) {
     throw new GroupMaxSizeReachedError(
       `group ${state.groupId} would need ${bytes} bytes of state, over the ${MAX_GROUP_STATE_BYTES} limit: fewer members or partitions`,
@@ -135,26 +144,26 @@ export async function heartbeat(
     ...(input.rebalanceTimeoutMs !== undefined ? { rebalanceTimeoutMs: input.rebalanceTimeoutMs } : {}),
     ...(input.assignor !== undefined ? { assignor: input.assignor } : {}),
   };
-  const groups = store(engine);
-  const [first, topics] = await Promise.all([groups.get(groupId), engine.metadata.listTopics()]);
+  const [first, topics] = await Promise.all([engine.groups.get(groupId), engine.metadata.listTopics()]);
   let stored: StoredGroup | undefined = first;
   let reread = false;
   return withRetries(`heartbeat to group ${groupId}`, async () => {
-    if (reread) stored = await groups.get(groupId);
+    if (reread) stored = await engine.groups.get(groupId);
     reread = true;
     const now = engine.now();
     if (!stored && hb.memberEpoch !== 0) {
-      if (hb.memberEpoch === -1) return { memberId, memberEpoch: -1, heartbeatIntervalMs: 0, assignment: [] };
+      if (hb.memberEpoch === -1)
+        return done({ memberId, memberEpoch: -1, heartbeatIntervalMs: 0, assignment: [] });
       throw new UnknownMemberIdError(`unknown member ${memberId}: group ${groupId} does not exist`);
     }
     const result = reconcile(stored?.state ?? emptyGroup(groupId, now), hb, {
       now,
       topics: topicInfos(topics),
     });
-    if (!result.persist) return result.response;
+    if (!result.persist) return done(result.response);
     checkSize(result.state);
-    const saved = await groups.save(groupId, result.state, stored, now);
-    return saved ? result.response : undefined;
+    const saved = await engine.groups.save(groupId, result.state, stored, now);
+    return saved ? done(result.response) : GROUP_CHANGED;
   });
 }
 
@@ -205,40 +214,41 @@ export async function commitOffsets(
   validateGroupId(groupId);
   checkOffsets(input.offsets);
   if (input.offsets.length === 0) return;
-  const groups = store(engine);
   let pending = input.offsets;
   await withRetries(`offset commit to group ${groupId}`, async () => {
-    const stored = await groups.get(groupId);
+    const stored = await engine.groups.get(groupId);
     const now = engine.now();
     if (!stored) {
       throw new UnknownMemberIdError(`unknown member ${input.memberId}: group ${groupId} does not exist`);
     }
     const { rev, entries } = validatedEntries(stored.state, { ...input, offsets: pending }, now);
     // Re-validate whatever is left when the member changed between chunks (commits over 98 partitions).
-    pending = pending.slice(await groups.commitAsMember(groupId, stored, input.memberId, rev, entries));
-    return pending.length === 0 ? true : undefined;
+    pending = pending.slice(
+      await engine.groups.commitAsMember(groupId, stored, input.memberId, rev, entries),
+    );
+    return pending.length === 0 ? done(undefined) : GROUP_CHANGED;
   });
 }
 
 /**
- * Validates a member's offset commit now and returns it as transaction actions, to be written
- * together with something else (produce's records, for exactly-once pipelines). The first action
- * is the member check: if it fails at commit time, prepare again.
+ * Validates a member's offset commit now and returns it as transaction actions, all of role
+ * 'group', to be written together with something else (produce's records, for exactly-once
+ * pipelines). They hold a check that the member is unchanged: if the transaction is cancelled by
+ * an action of role 'group', the member heartbeated or was fenced meanwhile, so prepare again.
  */
 export async function prepareOffsetCommit(
   engine: Engine,
   groupId: string,
   input: CommitOffsetsInput,
-): Promise<NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>> {
+): Promise<TaggedAction[]> {
   validateGroupId(groupId);
   checkOffsets(input.offsets);
-  const groups = store(engine);
-  const stored = await groups.get(groupId);
+  const stored = await engine.groups.get(groupId);
   const now = engine.now();
   if (!stored)
     throw new UnknownMemberIdError(`unknown member ${input.memberId}: group ${groupId} does not exist`);
   const { rev, entries } = validatedEntries(stored.state, input, now);
-  return groups.memberCommitActions(groupId, stored, input.memberId, rev, entries);
+  return engine.groups.memberCommitActions(groupId, stored, input.memberId, rev, entries);
 }
 
 /** Checks that the member may commit these offsets now; returns its fence revision and the rows to write. */
@@ -278,7 +288,7 @@ export async function fetchOffsets(
   topics?: string[],
 ): Promise<CommittedOffset[]> {
   validateGroupId(groupId);
-  const { offsets } = await store(engine).load(groupId);
+  const { offsets } = await engine.groups.load(groupId);
   const wanted = topics && topics.length > 0 ? new Set(topics) : undefined;
   return offsets
     .filter((o) => !wanted || wanted.has(o.topic))
@@ -303,9 +313,8 @@ export interface GroupListing {
 }
 
 export async function listGroups(engine: Engine): Promise<GroupListing[]> {
-  const groups = store(engine);
-  const ids = (await groups.listGroupIds()).sort();
-  const found = await groups.getMany(ids);
+  const ids = (await engine.groups.listGroupIds()).sort();
+  const found = await engine.groups.getMany(ids);
   const now = engine.now();
   return ids.flatMap((groupId) => {
     const g = found.get(groupId);
@@ -366,7 +375,7 @@ export interface GroupDescription {
 export async function describeGroup(engine: Engine, groupId: string): Promise<GroupDescription> {
   validateGroupId(groupId);
   const [{ group, offsets }, topics] = await Promise.all([
-    store(engine).load(groupId),
+    engine.groups.load(groupId),
     engine.metadata.listTopics(),
   ]);
   if (!group) throw new GroupIdNotFoundError(`group ${groupId} does not exist`);
@@ -449,15 +458,14 @@ function liveMembers(state: GroupState, now: number): string[] {
 /** Deletes an empty group and its offsets. NON_EMPTY_GROUP while it has live members. */
 export async function deleteGroup(engine: Engine, groupId: string): Promise<void> {
   validateGroupId(groupId);
-  const groups = store(engine);
   await withRetries(`delete group ${groupId}`, async () => {
-    const stored = await groups.get(groupId);
+    const stored = await engine.groups.get(groupId);
     if (!stored) throw new GroupIdNotFoundError(`group ${groupId} does not exist`);
     const live = liveMembers(stored.state, engine.now());
     if (live.length > 0) {
       throw new NonEmptyGroupError(`group ${groupId} has ${live.length} live member(s); stop them first`);
     }
-    return (await groups.delete(groupId, stored)) ? true : undefined;
+    return (await engine.groups.delete(groupId, stored)) ? done(undefined) : GROUP_CHANGED;
   });
 }
 
@@ -522,8 +530,7 @@ export async function resetOffsets(
     if (!Number.isSafeInteger(o) || o < 0)
       throw new InvalidRequestError(`invalid offset ${o} for partition ${p}`);
   }
-  const groups = store(engine);
-  const firstCheck = await groups.get(groupId);
+  const firstCheck = await engine.groups.get(groupId);
   if (firstCheck && liveMembers(firstCheck.state, engine.now()).length > 0) throw nonEmpty(groupId);
 
   const heads = await engine.metadata.getHeads(topic, partitions);
@@ -534,7 +541,14 @@ export async function resetOffsets(
       if (input.to === 'earliest') want = head.logStartOffset;
       else if (input.to === 'latest') want = head.nextOffset;
       else if (input.to === 'timestamp')
-        want = await listOffsets(engine, topic.name, p, input.value as number);
+        want = await offsetByTimestamp(
+          engine.metadata,
+          engine.segments,
+          topic,
+          p,
+          head,
+          input.value as number,
+        );
       else {
         const given = exact.get(p) ?? input.value;
         if (given === undefined) throw new InvalidRequestError(`no offset given for partition ${p}`);
@@ -545,7 +559,7 @@ export async function resetOffsets(
   );
 
   return withRetries(`reset offsets of group ${groupId}`, async () => {
-    const { group, offsets } = await groups.load(groupId);
+    const { group, offsets } = await engine.groups.load(groupId);
     const now = engine.now();
     if (group && liveMembers(group.state, now).length > 0) throw nonEmpty(groupId);
     const before = new Map(offsets.filter((o) => o.topic === topic.name).map((o) => [o.partition, o.offset]));
@@ -555,7 +569,7 @@ export async function resetOffsets(
       before: before.get(partition) ?? null,
       after: targets[i] as number,
     }));
-    if (input.dryRun) return results;
+    if (input.dryRun) return done(results);
     // Persist the expiry of silent members with the offsets, so that a late heartbeat cannot slip in.
     const state = group ? currentView(group.state, now) : emptyGroup(groupId, now);
     const entries: StoredOffset[] = results.map((r) => ({
@@ -564,7 +578,9 @@ export async function resetOffsets(
       offset: r.after,
       committedAt: now,
     }));
-    return (await groups.commitAsAdmin(groupId, state, group, entries, now)) ? results : undefined;
+    return (await engine.groups.commitAsAdmin(groupId, state, group, entries, now))
+      ? done(results)
+      : GROUP_CHANGED;
   });
 }
 

@@ -17,61 +17,23 @@ import {
   UnknownMemberIdError,
   UnreleasedInstanceIdError,
 } from '../errors.js';
-import { ASSIGNORS, type AssignorName, type GroupAssignment, type TopicPartitionMap } from './assignors.js';
+import type {
+  AssignorName,
+  GroupState,
+  MemberState,
+  OwnedPartitions,
+  TopicPartitionMap,
+  TopicSnapshot,
+} from '../storage/group-store.js';
+import { ASSIGNORS } from './assignors.js';
 
-/** topic -> partition -> the member epoch from which the member has owned it without a break. */
-export type OwnedPartitions = Record<string, Record<string, number>>;
-
-export type MemberStatus = 'stable' | 'unrevoked' | 'unreleased';
-
-export interface MemberState {
-  memberId: string;
-  instanceId?: string;
-  clientId?: string;
-  host?: string;
-  /** Exactly one of subscribedTopics and topicPattern is set. */
-  subscribedTopics?: string[];
-  topicPattern?: string;
-  /** The server assignor this member asked for, if any. */
-  assignor?: AssignorName;
-  memberEpoch: number;
-  previousMemberEpoch: number;
-  /** stable: owns its target; unrevoked: must release `revoking` first; unreleased: waits for partitions others still own. */
-  status: MemberStatus;
-  /** Partitions it owns and keeps. The heartbeat response returns exactly these. */
-  assigned: OwnedPartitions;
-  /** Partitions it must give up; still its own until a heartbeat no longer lists them. */
-  revoking: OwnedPartitions;
-  revokingSince?: number;
-  sessionTimeoutMs: number;
-  rebalanceTimeoutMs: number;
-  lastHeartbeatAt: number;
-  joinedAt: number;
-  /** A static member that left with epoch -2: kept with its partitions until its session times out. */
-  leftAt?: number;
-  /** Changes whenever the member's epoch or owned partitions change: offset commits are conditional on it. */
-  rev: number;
-}
-
-export interface TopicSnapshot {
-  topicId: string;
-  partitions: number;
-}
-
-export interface GroupState {
-  groupId: string;
-  groupEpoch: number;
-  /** The group epoch the target assignment was computed at. */
-  targetEpoch: number;
-  target: GroupAssignment;
-  /** The subscribed topics the target was computed from: a change bumps the group epoch. */
-  topics: Record<string, TopicSnapshot>;
-  assignor: AssignorName;
-  members: Record<string, MemberState>;
-  /** Source of member `rev` values: increases on every ownership change in the group. */
-  revCounter: number;
-  createdAt: number;
-}
+export type {
+  GroupState,
+  MemberState,
+  MemberStatus,
+  OwnedPartitions,
+  TopicSnapshot,
+} from '../storage/group-store.js';
 
 export interface TopicInfo {
   name: string;
@@ -487,131 +449,194 @@ function newMember(hb: MemberHeartbeat, now: number, defaults: GroupDefaults): M
   };
 }
 
+// ---------------------------------------------------------------------------------------------
+// The heartbeat: a dispatcher and one function per epoch case.
+
+/**
+ * One heartbeat in progress: the working copy of the state (the input is never modified) and what
+ * every case needs to finish it.
+ */
+interface Step {
+  state: GroupState;
+  now: number;
+  topics: readonly TopicInfo[];
+  defaults: GroupDefaults;
+  /** The group epoch before this heartbeat: however many things change, it moves by one. */
+  base: number;
+}
+
 /**
  * Handles one heartbeat: join (epoch 0), leave (-1), temporary leave of a static member (-2), or a
- * regular heartbeat. Expires silent members first, then refreshes the target and reconciles the
- * heartbeating member. Returns the new state (the input is not modified) and the response; throws a
- * StrataError (nothing to write) when the heartbeat is rejected.
+ * regular heartbeat (> 0). Expires silent members first, then hands the heartbeat to its case.
+ * Returns the new state (the input is not modified) and the response; throws a StrataError
+ * (nothing to write) when the heartbeat is rejected.
  */
 export function reconcile(current: GroupState, hb: MemberHeartbeat, ctx: ReconcileContext): ReconcileResult {
-  const defaults = { ...GROUP_DEFAULTS, ...ctx.defaults };
-  const now = ctx.now;
-  const state = structuredClone(current);
-  expireMembers(state, now);
-  const existing = state.members[hb.memberId];
-
-  if (hb.memberEpoch === -1) {
-    if (!existing) return { state, response: leaveResponse(hb.memberId, -1), persist: false };
-    if (hb.instanceId !== undefined && existing.instanceId !== hb.instanceId) {
-      throw new FencedInstanceIdError(`member ${hb.memberId} does not hold instance id ${hb.instanceId}`);
-    }
-    removeMember(state, hb.memberId);
-    refreshTarget(state, ctx.topics, defaults, current.groupEpoch);
-    return { state, response: leaveResponse(hb.memberId, -1), persist: true };
-  }
-
-  if (hb.memberEpoch === -2) {
-    if (hb.instanceId === undefined) {
-      throw new InvalidRequestError(
-        'memberEpoch -2 (temporary leave) is for static members: give instanceId',
-      );
-    }
-    if (!existing) throw new UnknownMemberIdError(`unknown member ${hb.memberId} in group ${state.groupId}`);
-    if (existing.instanceId !== hb.instanceId) {
-      throw new FencedInstanceIdError(`member ${hb.memberId} does not hold instance id ${hb.instanceId}`);
-    }
-    // It keeps its partitions: a static member coming back within its session gets them back as they were.
-    existing.leftAt = now;
-    existing.lastHeartbeatAt = now;
-    return { state, response: leaveResponse(hb.memberId, -2), persist: true };
-  }
-
+  const step: Step = {
+    state: structuredClone(current),
+    now: ctx.now,
+    topics: ctx.topics,
+    defaults: { ...GROUP_DEFAULTS, ...ctx.defaults },
+    base: current.groupEpoch,
+  };
+  expireMembers(step.state, step.now);
+  if (hb.memberEpoch === -1) return leave(step, hb);
+  if (hb.memberEpoch === -2) return temporaryLeave(step, hb);
   if (!Number.isInteger(hb.memberEpoch) || hb.memberEpoch < 0) {
     throw new InvalidRequestError(`invalid memberEpoch ${hb.memberEpoch}`);
   }
+  const member = hb.memberEpoch === 0 ? join(step, hb) : memberHeartbeat(step, hb);
+  return settle(step, member, hb);
+}
 
-  let member: MemberState;
-  if (hb.memberEpoch === 0) {
-    validateSubscription(hb, true);
-    const holder =
-      hb.instanceId === undefined
-        ? undefined
-        : Object.values(state.members).find(
-            (m) => m.instanceId === hb.instanceId && m.memberId !== hb.memberId,
-          );
-    if (holder) {
-      if (holder.leftAt === undefined) {
-        throw new UnreleasedInstanceIdError(
-          `instance id ${hb.instanceId} is still held by member ${holder.memberId}`,
-        );
-      }
-      // A static member returning: the new member id takes over the old one's epoch and partitions,
-      // without a rebalance. It holds nothing yet, so whatever was being revoked is released now.
-      if (existing) removeMember(state, existing.memberId);
-      member = { ...structuredClone(holder), memberId: hb.memberId, lastHeartbeatAt: now };
-      delete member.leftAt;
-      delete state.members[holder.memberId];
-      state.members[member.memberId] = member;
-      const target = state.target[holder.memberId];
-      delete state.target[holder.memberId];
-      if (target) state.target[member.memberId] = target;
-      bumpRev(state, member);
-    } else if (existing) {
-      if (existing.instanceId !== hb.instanceId) {
-        throw new FencedInstanceIdError(
-          `member ${hb.memberId} does not hold instance id ${hb.instanceId ?? '(none)'}`,
-        );
-      }
-      // Rejoining with epoch 0 (after being fenced): the member has dropped everything it held. The
-      // group epoch moves on so that its new member epoch is above anything its old self committed with.
-      member = existing;
-      state.groupEpoch++;
-      member.assigned = {};
-      member.revoking = {};
-      member.status = 'stable';
-      member.previousMemberEpoch = member.memberEpoch;
-      member.memberEpoch = 0;
-      delete member.revokingSince;
-      delete member.leftAt;
-      bumpRev(state, member);
-    } else {
-      member = newMember(hb, now, defaults);
-      state.members[member.memberId] = member;
-      state.groupEpoch++;
-      bumpRev(state, member);
-    }
-    applyOwned(state, member, hb.ownedPartitions ?? []);
-  } else {
-    validateSubscription(hb, false);
-    if (!existing) throw new UnknownMemberIdError(`unknown member ${hb.memberId} in group ${state.groupId}`);
-    if (hb.instanceId !== undefined && existing.instanceId !== hb.instanceId) {
-      throw new FencedInstanceIdError(`member ${hb.memberId} does not hold instance id ${hb.instanceId}`);
-    }
-    member = existing;
-    if (hb.memberEpoch !== member.memberEpoch) {
-      // A lost response: the member may repeat its previous epoch if it holds nothing it was not given.
-      const lostResponse =
-        hb.memberEpoch === member.previousMemberEpoch &&
-        hb.ownedPartitions !== undefined &&
-        hb.ownedPartitions.every((e) =>
-          e.partitions.every((p) => sinceOf(member.assigned, e.topic, p) !== undefined),
-        );
-      if (!lostResponse) {
-        throw new FencedMemberEpochError(
-          `member ${hb.memberId} sent epoch ${hb.memberEpoch}, its epoch is ${member.memberEpoch}: rejoin with epoch 0`,
-        );
-      }
-    }
-    delete member.leftAt;
-    applyOwned(state, member, hb.ownedPartitions);
+/** Epoch -1: the member is removed and its partitions are free at once. A repeated leave writes nothing. */
+function leave(step: Step, hb: MemberHeartbeat): ReconcileResult {
+  const { state } = step;
+  const existing = state.members[hb.memberId];
+  if (!existing) return { state, response: leaveResponse(hb.memberId, -1), persist: false };
+  if (hb.instanceId !== undefined && existing.instanceId !== hb.instanceId) {
+    throw new FencedInstanceIdError(`member ${hb.memberId} does not hold instance id ${hb.instanceId}`);
   }
+  removeMember(state, hb.memberId);
+  refreshTarget(state, step.topics, step.defaults, step.base);
+  return { state, response: leaveResponse(hb.memberId, -1), persist: true };
+}
 
-  member.lastHeartbeatAt = now;
+/** Epoch -2, static members only: the member stays, with its partitions, until its session times out. */
+function temporaryLeave(step: Step, hb: MemberHeartbeat): ReconcileResult {
+  const { state } = step;
+  if (hb.instanceId === undefined) {
+    throw new InvalidRequestError('memberEpoch -2 (temporary leave) is for static members: give instanceId');
+  }
+  const existing = state.members[hb.memberId];
+  if (!existing) throw new UnknownMemberIdError(`unknown member ${hb.memberId} in group ${state.groupId}`);
+  if (existing.instanceId !== hb.instanceId) {
+    throw new FencedInstanceIdError(`member ${hb.memberId} does not hold instance id ${hb.instanceId}`);
+  }
+  // It keeps its partitions: a static member coming back within its session gets them back as they were.
+  existing.leftAt = step.now;
+  existing.lastHeartbeatAt = step.now;
+  return { state, response: leaveResponse(hb.memberId, -2), persist: true };
+}
+
+/**
+ * Epoch 0: a static member returning under a new member id, a known member rejoining (after being
+ * fenced), or a new member. Returns the member, holding nothing yet unless it took over a static
+ * member's partitions.
+ */
+function join(step: Step, hb: MemberHeartbeat): MemberState {
+  const { state } = step;
+  validateSubscription(hb, true);
+  const existing = state.members[hb.memberId];
+  const holder =
+    hb.instanceId === undefined
+      ? undefined
+      : Object.values(state.members).find(
+          (m) => m.instanceId === hb.instanceId && m.memberId !== hb.memberId,
+        );
+  let member: MemberState;
+  if (holder) member = returnStaticMember(step, hb, holder, existing);
+  else if (existing) member = rejoin(state, hb, existing);
+  else {
+    member = newMember(hb, step.now, step.defaults);
+    state.members[member.memberId] = member;
+    state.groupEpoch++;
+    bumpRev(state, member);
+  }
+  applyOwned(state, member, hb.ownedPartitions ?? []);
+  return member;
+}
+
+/**
+ * A static member returning: the new member id takes over the old one's epoch and partitions,
+ * without a rebalance, if the old one left temporarily (-2). UNRELEASED_INSTANCE_ID while it is live.
+ */
+function returnStaticMember(
+  { state, now }: Step,
+  hb: MemberHeartbeat,
+  holder: MemberState,
+  existing: MemberState | undefined,
+): MemberState {
+  if (holder.leftAt === undefined) {
+    throw new UnreleasedInstanceIdError(
+      `instance id ${hb.instanceId} is still held by member ${holder.memberId}`,
+    );
+  }
+  // The joining process holds nothing yet, so whatever was being revoked is released now.
+  if (existing) removeMember(state, existing.memberId);
+  const member: MemberState = { ...structuredClone(holder), memberId: hb.memberId, lastHeartbeatAt: now };
+  delete member.leftAt;
+  delete state.members[holder.memberId];
+  state.members[member.memberId] = member;
+  const target = state.target[holder.memberId];
+  delete state.target[holder.memberId];
+  if (target) state.target[member.memberId] = target;
+  bumpRev(state, member);
+  return member;
+}
+
+/**
+ * A known member joining again with epoch 0 (after being fenced): it has dropped everything it
+ * held. The group epoch moves on so that its new member epoch is above anything its old self
+ * committed with.
+ */
+function rejoin(state: GroupState, hb: MemberHeartbeat, member: MemberState): MemberState {
+  if (member.instanceId !== hb.instanceId) {
+    throw new FencedInstanceIdError(
+      `member ${hb.memberId} does not hold instance id ${hb.instanceId ?? '(none)'}`,
+    );
+  }
+  state.groupEpoch++;
+  member.assigned = {};
+  member.revoking = {};
+  member.status = 'stable';
+  member.previousMemberEpoch = member.memberEpoch;
+  member.memberEpoch = 0;
+  delete member.revokingSince;
+  delete member.leftAt;
+  bumpRev(state, member);
+  return member;
+}
+
+/**
+ * Epoch > 0: a member heartbeating at its epoch, or at its previous one when it missed the last
+ * response (accepted only if it holds nothing it was not given). FENCED_MEMBER_EPOCH otherwise.
+ */
+function memberHeartbeat(step: Step, hb: MemberHeartbeat): MemberState {
+  const { state } = step;
+  validateSubscription(hb, false);
+  const member = state.members[hb.memberId];
+  if (!member) throw new UnknownMemberIdError(`unknown member ${hb.memberId} in group ${state.groupId}`);
+  if (hb.instanceId !== undefined && member.instanceId !== hb.instanceId) {
+    throw new FencedInstanceIdError(`member ${hb.memberId} does not hold instance id ${hb.instanceId}`);
+  }
+  if (hb.memberEpoch !== member.memberEpoch) {
+    const lostResponse =
+      hb.memberEpoch === member.previousMemberEpoch &&
+      hb.ownedPartitions !== undefined &&
+      hb.ownedPartitions.every((e) =>
+        e.partitions.every((p) => sinceOf(member.assigned, e.topic, p) !== undefined),
+      );
+    if (!lostResponse) {
+      throw new FencedMemberEpochError(
+        `member ${hb.memberId} sent epoch ${hb.memberEpoch}, its epoch is ${member.memberEpoch}: rejoin with epoch 0`,
+      );
+    }
+  }
+  delete member.leftAt;
+  applyOwned(state, member, hb.ownedPartitions);
+  return member;
+}
+
+/** What every join and heartbeat ends with: the member's settings, the target, and one reconciliation step. */
+function settle(step: Step, member: MemberState, hb: MemberHeartbeat): ReconcileResult {
+  const { state } = step;
+  member.lastHeartbeatAt = step.now;
   applySettings(member, hb);
   applySubscription(state, member, hb);
-  refreshTarget(state, ctx.topics, defaults, current.groupEpoch);
-  reconcileMember(state, member, now);
-  return { state, response: response(member, defaults), persist: true };
+  refreshTarget(state, step.topics, step.defaults, step.base);
+  reconcileMember(state, member, step.now);
+  return { state, response: response(member, step.defaults), persist: true };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -7,6 +7,9 @@
  *  - `group#<id>` / `offset#<topic>#<partition>`: one committed offset per partition;
  *  - `groups` / `<id>`: the registry that listing reads, written with creation and deletion.
  * Every write is conditional or a transaction; a lost race returns false and the caller re-reads.
+ *
+ * The state document is declared here, with the item that holds it; what it means, and every
+ * change to it, is lib/engine/groups/reconcile.ts.
  */
 import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException, TransactionConflictException } from '@aws-sdk/client-dynamodb';
@@ -21,10 +24,78 @@ import {
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { CoordinatorNotAvailableError } from '../errors.js';
-import { metaKeys } from '../storage/keys.js';
-import { sleep } from '../storage/metadata-store.js';
-import { queryCollection } from '../storage/query-all.js';
-import type { GroupState } from './reconcile.js';
+import { metaKeys } from './keys.js';
+import { sleep } from './metadata-store.js';
+import { queryCollection } from './query-all.js';
+import type { TaggedAction, TransactItem } from './transaction.js';
+
+// ---------------------------------------------------------------------------------------------
+// The group state document, as stored in the group item's `state` attribute.
+
+export type AssignorName = 'uniform' | 'range';
+
+/** topic -> partitions, ascending. Topics without partitions are omitted. */
+export type TopicPartitionMap = Record<string, number[]>;
+
+/** memberId -> its partitions. Every member of the input has an entry, possibly empty. */
+export type GroupAssignment = Record<string, TopicPartitionMap>;
+
+/** topic -> partition -> the member epoch from which the member has owned it without a break. */
+export type OwnedPartitions = Record<string, Record<string, number>>;
+
+export type MemberStatus = 'stable' | 'unrevoked' | 'unreleased';
+
+export interface MemberState {
+  memberId: string;
+  instanceId?: string;
+  clientId?: string;
+  host?: string;
+  /** Exactly one of subscribedTopics and topicPattern is set. */
+  subscribedTopics?: string[];
+  topicPattern?: string;
+  /** The server assignor this member asked for, if any. */
+  assignor?: AssignorName;
+  memberEpoch: number;
+  previousMemberEpoch: number;
+  /** stable: owns its target; unrevoked: must release `revoking` first; unreleased: waits for partitions others still own. */
+  status: MemberStatus;
+  /** Partitions it owns and keeps. The heartbeat response returns exactly these. */
+  assigned: OwnedPartitions;
+  /** Partitions it must give up; still its own until a heartbeat no longer lists them. */
+  revoking: OwnedPartitions;
+  revokingSince?: number;
+  sessionTimeoutMs: number;
+  rebalanceTimeoutMs: number;
+  lastHeartbeatAt: number;
+  joinedAt: number;
+  /** A static member that left with epoch -2: kept with its partitions until its session times out. */
+  leftAt?: number;
+  /** Changes whenever the member's epoch or owned partitions change: offset commits are conditional on it. */
+  rev: number;
+}
+
+export interface TopicSnapshot {
+  topicId: string;
+  partitions: number;
+}
+
+export interface GroupState {
+  groupId: string;
+  groupEpoch: number;
+  /** The group epoch the target assignment was computed at. */
+  targetEpoch: number;
+  target: GroupAssignment;
+  /** The subscribed topics the target was computed from: a change bumps the group epoch. */
+  topics: Record<string, TopicSnapshot>;
+  assignor: AssignorName;
+  members: Record<string, MemberState>;
+  /** Source of member `rev` values: increases on every ownership change in the group. */
+  revCounter: number;
+  createdAt: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Items.
 
 /** One transaction holds 100 actions; the first chunk of an admin write also carries the group and registry items. */
 const TX_OFFSETS = 98;
@@ -82,9 +153,16 @@ function offsetFromItem(item: Record<string, unknown>): StoredOffset {
   };
 }
 
-/** The serialised state: callers check its size against the item limit before writing. */
-export function serializeState(state: GroupState): string {
+/** DynamoDB items hold 400 KB; the state JSON must leave room for the fence map and attribute names. */
+export const MAX_GROUP_STATE_BYTES = 300 * 1024;
+
+function serializeState(state: GroupState): string {
   return JSON.stringify(state);
+}
+
+/** The size of the state as stored: callers check it against MAX_GROUP_STATE_BYTES before writing. */
+export function stateBytes(state: GroupState): number {
+  return Buffer.byteLength(serializeState(state));
 }
 
 export class GroupStore {
@@ -152,7 +230,12 @@ export class GroupStore {
   }
 
   /** The actions that write `state` over `prev` (or create the group): the group item, and the registry on creation. */
-  private saveActions(groupId: string, state: GroupState, prev: StoredGroup | undefined, now: number) {
+  private saveActions(
+    groupId: string,
+    state: GroupState,
+    prev: StoredGroup | undefined,
+    now: number,
+  ): { next: StoredGroup; actions: TransactItem[] } {
     if (prev) {
       const item = this.groupItem(groupId, state, prev.version + 1, prev.incarnation, now);
       return {
@@ -199,12 +282,10 @@ export class GroupStore {
   ): Promise<StoredGroup | false> {
     const { next, actions } = this.saveActions(groupId, state, prev, now);
     try {
-      if (actions.length === 1) {
-        const put = (actions[0] as { Put: ConstructorParameters<typeof PutCommand>[0] }).Put;
-        await this.doc.send(new PutCommand(put));
-      } else {
-        await this.doc.send(new TransactWriteCommand({ TransactItems: actions }));
-      }
+      // An update of an existing group is one item: a plain conditional put, cheaper than a transaction.
+      const [only] = actions;
+      if (actions.length === 1 && only?.Put) await this.doc.send(new PutCommand(only.Put));
+      else await this.doc.send(new TransactWriteCommand({ TransactItems: actions }));
       return next;
     } catch (err) {
       if (isWriteConflict(err)) return false;
@@ -230,7 +311,7 @@ export class GroupStore {
       try {
         await this.doc.send(
           new TransactWriteCommand({
-            TransactItems: this.memberCommitActions(groupId, group, memberId, rev, chunk),
+            TransactItems: this.memberCommitActions(groupId, group, memberId, rev, chunk).map((a) => a.item),
           }),
         );
       } catch (err) {
@@ -242,9 +323,10 @@ export class GroupStore {
   }
 
   /**
-   * A member's offset commit as transaction actions: a check that the member is still who it was
-   * when validated (its fence revision), then one put per offset. Produce reuses it to commit
-   * consumed offsets in the same transaction as the records it writes (exactly-once pipelines).
+   * A member's offset commit as transaction actions, all with role 'group': a check that the
+   * member is still who it was when validated (its fence revision), then one put per offset. Only
+   * the check has a condition, so a cancellation of role 'group' means "validate again". Produce
+   * commits these with the records it writes (exactly-once pipelines).
    */
   memberCommitActions(
     groupId: string,
@@ -252,19 +334,20 @@ export class GroupStore {
     memberId: string,
     rev: number,
     offsets: StoredOffset[],
-  ) {
-    return [
-      {
-        ConditionCheck: {
-          TableName: this.table,
-          Key: metaKeys.group(groupId),
-          ConditionExpression: 'incarnation = :inc AND fence.#m = :rev',
-          ExpressionAttributeNames: { '#m': memberId },
-          ExpressionAttributeValues: { ':inc': group.incarnation, ':rev': rev },
-        },
+  ): TaggedAction[] {
+    const check: TransactItem = {
+      ConditionCheck: {
+        TableName: this.table,
+        Key: metaKeys.group(groupId),
+        ConditionExpression: 'incarnation = :inc AND fence.#m = :rev',
+        ExpressionAttributeNames: { '#m': memberId },
+        ExpressionAttributeValues: { ':inc': group.incarnation, ':rev': rev },
       },
-      ...offsets.map((o) => this.offsetPut(groupId, group.incarnation, o)),
-    ];
+    };
+    return [check, ...offsets.map((o) => this.offsetPut(groupId, group.incarnation, o))].map((item) => ({
+      role: 'group',
+      item,
+    }));
   }
 
   /**
@@ -328,7 +411,7 @@ export class GroupStore {
     }
   }
 
-  private offsetPut(groupId: string, incarnation: string, o: StoredOffset) {
+  private offsetPut(groupId: string, incarnation: string, o: StoredOffset): TransactItem {
     return {
       Put: {
         TableName: this.table,
