@@ -132,13 +132,13 @@ export function isRetriableCode(code: string): boolean {
 /**
  * Maps an HTTP error response to a typed error. `body` is the parsed JSON (or undefined when the
  * body was not JSON, as from a proxy or API Gateway itself). The server's own `retriable` wins;
- * without it, 5xx, 429 and Kafka's retriable codes are retriable.
+ * without it, the error table decides for a code it knows, and otherwise 5xx and 429 are retriable.
  */
 export function errorFromResponse(status: number, body: unknown, statusText = ''): StrataClientError {
   const error = isRecord(body) && isRecord(body.error) ? body.error : undefined;
   const plainMessage = isRecord(body) && typeof body.message === 'string' ? body.message : undefined;
-  const code =
-    typeof error?.code === 'string' ? error.code : status >= 500 ? 'UNKNOWN_SERVER_ERROR' : `HTTP_${status}`;
+  const bodyCode = typeof error?.code === 'string' ? error.code : undefined;
+  const code = bodyCode ?? (status >= 500 ? 'UNKNOWN_SERVER_ERROR' : `HTTP_${status}`);
   const message =
     typeof error?.message === 'string'
       ? error.message
@@ -146,7 +146,8 @@ export function errorFromResponse(status: number, body: unknown, statusText = ''
   const retriable =
     typeof error?.retriable === 'boolean'
       ? error.retriable
-      : status >= 500 || status === 429 || isRetriableCode(code);
+      : ((bodyCode === undefined ? undefined : errorInfo(bodyCode)?.retriable) ??
+        (status >= 500 || status === 429));
   const details: Record<string, unknown> = {};
   if (error) {
     for (const [k, v] of Object.entries(error)) {

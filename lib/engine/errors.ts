@@ -103,10 +103,6 @@ export class UnsupportedCompressionTypeError extends StrataError {
   readonly code = 'UNSUPPORTED_COMPRESSION_TYPE';
 }
 
-export class InvalidTimestampError extends StrataError {
-  readonly code = 'INVALID_TIMESTAMP';
-}
-
 /** The commit kept losing to concurrent writers (or DynamoDB kept cancelling it); nothing was appended. */
 export class CommitConflictError extends StrataError {
   readonly code = 'CONCURRENT_TRANSACTIONS';
