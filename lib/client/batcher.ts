@@ -12,10 +12,12 @@ export const MAX_PARTITIONS_PER_REQUEST = LIMITS.maxPartitionsPerProduce;
 export const MAX_PARTITIONS_PER_IDEMPOTENT_REQUEST = LIMITS.maxPartitionsPerIdempotentProduce;
 export const MAX_RECORDS_PER_REQUEST = LIMITS.maxRecordsPerRequest;
 /**
- * The records of one request: the server's cap on a body, less room for the `producer` and
- * `groupCommit` fields that the producer adds after buildRequest has sized the records.
+ * The records of one request: the server's cap on a body (lib/contract/limits.ts), less room for
+ * the `producer` and `groupCommit` fields that the producer adds after buildRequest has sized the
+ * records, and for the Lambda event around the body (headers, request context, the body's JSON
+ * escaping), since Lambda's limit applies to the whole event.
  */
-export const MAX_REQUEST_BYTES = LIMITS.maxRequestBytes - 256 * 1024;
+export const MAX_REQUEST_BYTES = LIMITS.maxRequestBytes - 300 * 1024;
 
 export interface RecordSink {
   ack(index: number, partition: number, offset: string): void;
