@@ -1,48 +1,53 @@
+import type { ResponseOf } from '../lib/contract/endpoints.js';
+import { FETCH_DEFAULTS, LIMITS } from '../lib/contract/limits.js';
+import { fetchRecordsQuery, listOffsetsQuery } from '../lib/contract/schemas.js';
 import type { Engine } from '../lib/engine/engine.js';
-import { InvalidRequestError, RouteNotFoundError } from '../lib/engine/errors.js';
-import { type HttpEvent, type HttpHandler, json, pathParam, withErrors } from '../lib/engine/http/api.js';
+import { RouteNotFoundError } from '../lib/engine/errors.js';
+import {
+  type HttpEvent,
+  type HttpHandler,
+  json,
+  parseQuery,
+  pathParam,
+  withErrors,
+} from '../lib/engine/http/api.js';
 import { wireRecord } from '../lib/engine/http/wire.js';
 import { fetchRecords } from '../lib/engine/ops/fetch.js';
 import { listOffsets, type OffsetSpec } from '../lib/engine/ops/list-offsets.js';
-import { LIMITS, parseIntParam, parseOffset } from '../lib/engine/validation.js';
+import { parseIntParam } from '../lib/engine/validation.js';
 import { lambdaHandler } from './runtime.js';
 
 function partitionParam(event: HttpEvent): number {
   return parseIntParam(pathParam(event, 'partition'), 'partition', 0, LIMITS.maxPartitions - 1);
 }
 
-function encodingParam(event: HttpEvent): 'utf8' | 'base64' {
-  const e = event.queryStringParameters?.encoding ?? 'utf8';
-  if (e !== 'utf8' && e !== 'base64')
-    throw new InvalidRequestError(`encoding must be utf8 or base64, got ${e}`);
-  return e;
-}
-
 export function createFetchHandler(engine: Engine): HttpHandler {
   return withErrors(async (event) => {
-    const q = event.queryStringParameters ?? {};
     switch (event.routeKey) {
       case 'GET /v1/topics/{topic}/partitions/{partition}/records': {
-        const encoding = encodingParam(event);
-        if (q.offset === undefined) throw new InvalidRequestError('offset is required');
-        const result = await fetchRecords(engine, pathParam(event, 'topic'), partitionParam(event), {
-          offset: parseOffset(q.offset),
-          maxRecords: parseIntParam(q.maxRecords, 'maxRecords', 1, LIMITS.maxFetchRecords, 500),
-          maxBytes: parseIntParam(q.maxBytes, 'maxBytes', 1, LIMITS.maxFetchBytes, 1024 * 1024),
-          waitMs: parseIntParam(q.waitMs, 'waitMs', 0, LIMITS.maxWaitMs, 0),
+        const q = parseQuery(event, fetchRecordsQuery);
+        const topic = pathParam(event, 'topic');
+        const result = await fetchRecords(engine, topic, partitionParam(event), {
+          offset: Number(q.offset),
+          maxRecords: Number(q.maxRecords ?? FETCH_DEFAULTS.maxRecords),
+          maxBytes: Number(q.maxBytes ?? FETCH_DEFAULTS.maxBytes),
+          waitMs: Number(q.waitMs ?? FETCH_DEFAULTS.waitMs),
         });
+        const encoding = q.encoding ?? 'utf8';
         return json(200, {
           records: result.records.map((r) => wireRecord(r, encoding)),
           nextOffset: String(result.nextOffset),
           highWatermark: String(result.highWatermark),
           logStartOffset: String(result.logStartOffset),
-        });
+        } satisfies ResponseOf<'GET /v1/topics/{topic}/partitions/{partition}/records'>);
       }
       case 'GET /v1/topics/{topic}/partitions/{partition}/offsets': {
-        const at = q.at ?? 'latest';
-        const spec: OffsetSpec = at === 'earliest' || at === 'latest' ? at : parseOffset(at, 'at');
+        const at = parseQuery(event, listOffsetsQuery).at ?? 'latest';
+        const spec: OffsetSpec = at === 'earliest' || at === 'latest' ? at : Number(at);
         const offset = await listOffsets(engine, pathParam(event, 'topic'), partitionParam(event), spec);
-        return json(200, { offset: String(offset) });
+        return json(200, {
+          offset: String(offset),
+        } satisfies ResponseOf<'GET /v1/topics/{topic}/partitions/{partition}/offsets'>);
       }
       default:
         throw new RouteNotFoundError(`no route ${event.routeKey}`);

@@ -1,4 +1,8 @@
-import * as z from 'zod/mini';
+import {
+  commitOffsetsRequest as commitBody,
+  heartbeatRequest as heartbeatBody,
+  resetOffsetsRequest as resetBody,
+} from '../lib/contract/schemas.js';
 import type { Engine } from '../lib/engine/engine.js';
 import { RouteNotFoundError } from '../lib/engine/errors.js';
 import {
@@ -19,57 +23,8 @@ import {
   pathParam,
   withErrors,
 } from '../lib/engine/http/api.js';
-import { offsetValue, parseOffset } from '../lib/engine/validation.js';
+import { parseOffset } from '../lib/engine/validation.js';
 import { lambdaHandler } from './runtime.js';
-
-const partitionNumber = z.int().check(z.gte(0), z.lte(999_999));
-const topicName = z.string().check(z.minLength(1), z.maxLength(249));
-const memberId = z.string().check(z.minLength(1), z.maxLength(255));
-const epoch = (min: number) => z.int().check(z.gte(min), z.lte(2 ** 31 - 1));
-const timeoutMs = z.optional(z.int().check(z.gte(100), z.lte(3_600_000)));
-
-const heartbeatBody = z.object({
-  memberId: z.optional(memberId),
-  memberEpoch: epoch(-2),
-  topics: z.optional(z.array(topicName).check(z.maxLength(10_000))),
-  topicPattern: z.optional(z.string().check(z.minLength(1), z.maxLength(1000))),
-  instanceId: z.optional(z.string().check(z.minLength(1), z.maxLength(255))),
-  clientId: z.optional(z.string().check(z.maxLength(255))),
-  ownedPartitions: z.optional(
-    z
-      .array(z.object({ topic: topicName, partitions: z.array(partitionNumber).check(z.maxLength(100_000)) }))
-      .check(z.maxLength(10_000)),
-  ),
-  sessionTimeoutMs: timeoutMs,
-  rebalanceTimeoutMs: timeoutMs,
-  assignor: z.optional(z.enum(['uniform', 'range'])),
-});
-
-const commitBody = z.object({
-  memberId,
-  memberEpoch: epoch(0),
-  offsets: z
-    .array(
-      z.object({
-        topic: topicName,
-        partition: partitionNumber,
-        offset: offsetValue,
-        metadata: z.optional(z.nullable(z.string())),
-      }),
-    )
-    .check(z.minLength(1), z.maxLength(10_000)),
-});
-
-const resetBody = z.object({
-  topic: topicName,
-  to: z.enum(['earliest', 'latest', 'timestamp', 'offset']),
-  value: z.optional(offsetValue),
-  dryRun: z.optional(z.boolean()),
-  partitions: z.optional(z.array(partitionNumber).check(z.maxLength(10_000))),
-  offsets: z.optional(
-    z.array(z.object({ partition: partitionNumber, offset: offsetValue })).check(z.maxLength(10_000)),
-  ),
-});
 
 function groupParam(event: HttpEvent): string {
   return validateGroupId(pathParam(event, 'group'));

@@ -1,3 +1,8 @@
+import { LIMITS } from '../lib/contract/limits.js';
+import {
+  initProducerRequest as initProducerBody,
+  produceRequest as produceBody,
+} from '../lib/contract/schemas.js';
 import { CompressionType } from '../lib/engine/codec/compression.js';
 import type { Engine } from '../lib/engine/engine.js';
 import { InvalidRequestError, RouteNotFoundError } from '../lib/engine/errors.js';
@@ -19,15 +24,7 @@ import {
 } from '../lib/engine/ops/produce.js';
 import { initProducer } from '../lib/engine/ops/producers.js';
 import type { RecordHeader } from '../lib/engine/types.js';
-import {
-  checkRecordCount,
-  decodePayload,
-  initProducerBody,
-  LIMITS,
-  type ProduceBody,
-  parseOffset,
-  produceBody,
-} from '../lib/engine/validation.js';
+import { checkRecordCount, decodePayload, type ProduceBody, parseOffset } from '../lib/engine/validation.js';
 import { lambdaHandler } from './runtime.js';
 
 export function createProduceHandler(engine: Engine): HttpHandler {

@@ -13,14 +13,16 @@
 import type { Writable } from 'node:stream';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
+import { LIMITS } from '../lib/contract/limits.js';
+import { tailQuery } from '../lib/contract/schemas.js';
 import type { Engine } from '../lib/engine/engine.js';
-import { InvalidRequestError, StrataError } from '../lib/engine/errors.js';
-import { errorResult, type HttpEvent, type HttpResult } from '../lib/engine/http/api.js';
+import { StrataError } from '../lib/engine/errors.js';
+import { errorResult, type HttpEvent, type HttpResult, parseQuery } from '../lib/engine/http/api.js';
 import { wireRecord } from '../lib/engine/http/wire.js';
 import { fetchRecords } from '../lib/engine/ops/fetch.js';
 import { listOffsets } from '../lib/engine/ops/list-offsets.js';
 import type { LogRecord } from '../lib/engine/types.js';
-import { LIMITS, parseIntParam, parseOffset } from '../lib/engine/validation.js';
+import { parseOffset } from '../lib/engine/validation.js';
 import { METRIC, observe, type Telemetry } from './observability.js';
 import { lambdaEngine } from './runtime.js';
 
@@ -50,26 +52,20 @@ const BUFFERED_MAX_BYTES = 4 * 1024 * 1024;
 const METRICS_FLUSH_MS = 60_000;
 
 export function parseTailRequest(event: HttpEvent): TailRequest {
-  const q = event.queryStringParameters ?? {};
-  if (!q.topic) throw new InvalidRequestError('topic is required');
-  const partition = parseIntParam(q.partition, 'partition', 0, LIMITS.maxPartitions - 1, 0);
-  const encoding = q.encoding ?? 'utf8';
-  if (encoding !== 'utf8' && encoding !== 'base64') {
-    throw new InvalidRequestError(`encoding must be utf8 or base64, got ${encoding}`);
-  }
+  const q = parseQuery(event, tailQuery);
   // An EventSource reconnecting sends the id of the last event it received: resume after it.
   const lastEventId = event.headers?.['last-event-id'];
   let from: TailRequest['from'];
   if (lastEventId !== undefined && lastEventId !== '') from = parseOffset(lastEventId, 'Last-Event-ID') + 1;
   else if (q.offset === undefined || q.offset === 'latest') from = 'latest';
   else if (q.offset === 'earliest') from = 'earliest';
-  else from = parseOffset(q.offset);
+  else from = Number(q.offset);
   return {
     topic: q.topic,
-    partition,
+    partition: Number(q.partition ?? 0),
     from,
-    encoding,
-    waitMs: parseIntParam(q.waitMs, 'waitMs', 0, LIMITS.maxWaitMs, 0),
+    encoding: q.encoding ?? 'utf8',
+    waitMs: Number(q.waitMs ?? 0),
   };
 }
 

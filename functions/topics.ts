@@ -1,3 +1,5 @@
+import type { ResponseOf } from '../lib/contract/endpoints.js';
+import { addPartitionsRequest, createTopicRequest, deleteRecordsRequest } from '../lib/contract/schemas.js';
 import type { Engine } from '../lib/engine/engine.js';
 import { RouteNotFoundError } from '../lib/engine/errors.js';
 import { type HttpHandler, json, parseBody, pathParam, withErrors } from '../lib/engine/http/api.js';
@@ -10,7 +12,6 @@ import {
   listTopics,
 } from '../lib/engine/ops/topics.js';
 import type { Topic } from '../lib/engine/types.js';
-import { addPartitionsBody, createTopicBody, deleteRecordsBody } from '../lib/engine/validation.js';
 import { lambdaHandler } from './runtime.js';
 
 /** Kafka reports config values as strings. */
@@ -22,13 +23,19 @@ export function createTopicsHandler(engine: Engine): HttpHandler {
   return withErrors(async (event) => {
     switch (event.routeKey) {
       case 'POST /v1/topics': {
-        const body = parseBody(event, createTopicBody);
+        const body = parseBody(event, createTopicRequest);
         const topic = await createTopic(engine, body);
-        return json(201, { name: topic.name, partitions: topic.partitions, config: wireConfig(topic) });
+        return json(201, {
+          name: topic.name,
+          partitions: topic.partitions,
+          config: wireConfig(topic),
+        } satisfies ResponseOf<'POST /v1/topics'>);
       }
       case 'GET /v1/topics': {
         const topics = await listTopics(engine);
-        return json(200, { topics: topics.map((t) => ({ name: t.name, partitions: t.partitions })) });
+        return json(200, {
+          topics: topics.map((t) => ({ name: t.name, partitions: t.partitions })),
+        } satisfies ResponseOf<'GET /v1/topics'>);
       }
       case 'GET /v1/topics/{topic}': {
         const { topic, heads } = await describeTopic(engine, pathParam(event, 'topic'));
@@ -40,25 +47,31 @@ export function createTopicsHandler(engine: Engine): HttpHandler {
             earliestOffset: String(h.logStartOffset),
             latestOffset: String(h.nextOffset),
           })),
-        });
+        } satisfies ResponseOf<'GET /v1/topics/{topic}'>);
       }
       case 'DELETE /v1/topics/{topic}':
         await deleteTopic(engine, pathParam(event, 'topic'));
         return json(204);
       case 'POST /v1/topics/{topic}/partitions': {
-        const body = parseBody(event, addPartitionsBody);
+        const body = parseBody(event, addPartitionsRequest);
         const topic = await addPartitions(engine, pathParam(event, 'topic'), body.count);
-        return json(200, { name: topic.name, partitions: topic.partitions });
+        return json(200, {
+          name: topic.name,
+          partitions: topic.partitions,
+        } satisfies ResponseOf<'POST /v1/topics/{topic}/partitions'>);
       }
       case 'DELETE /v1/topics/{topic}/records': {
-        const body = parseBody(event, deleteRecordsBody);
+        const body = parseBody(event, deleteRecordsRequest);
         const lowWatermark = await deleteRecords(
           engine,
           pathParam(event, 'topic'),
           body.partition,
           Number(body.beforeOffset),
         );
-        return json(200, { partition: body.partition, lowWatermark: String(lowWatermark) });
+        return json(200, {
+          partition: body.partition,
+          lowWatermark: String(lowWatermark),
+        } satisfies ResponseOf<'DELETE /v1/topics/{topic}/records'>);
       }
       default:
         throw new RouteNotFoundError(`no route ${event.routeKey}`);

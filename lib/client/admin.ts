@@ -283,7 +283,7 @@ export class Admin {
           memberId: m.memberId,
           memberEpoch: m.memberEpoch,
           clientId: typeof m.clientId === 'string' ? m.clientId : '',
-          clientHost: typeof m.clientHost === 'string' ? m.clientHost : '',
+          clientHost: m.host ?? '',
           memberAssignment: m.assignment ?? [],
           memberMetadata: new Uint8Array(),
         })),

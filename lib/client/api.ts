@@ -3,119 +3,31 @@
  * on it; it is exported for programs that want the raw API (e.g. reading one partition without
  * a group). Wire shapes: offsets are strings, partitions numbers.
  */
+import type * as z from 'zod/mini';
+import type { RequestOf, ResponseOf } from '../contract/endpoints.js';
+import type { produceRecord, topicPartitions, wireRecord } from '../contract/schemas.js';
 import type { RequestOptions, Transport } from './http.js';
 import type { ResolvedRetry } from './retry.js';
-import type { PartitionLag } from './types.js';
 
-export interface WireRecordIn {
-  key?: string | null;
-  value: string | null;
-  headers?: Record<string, string | null>;
-  partition?: number;
-  timestamp?: number | string;
-}
+// The wire shapes, inferred from the contract's schemas (lib/contract/schemas.ts): the server
+// parses with the same schemas, so a field cannot drift on one side only.
 
-export interface WireRecordOut {
-  offset: string;
-  timestamp: string;
-  key: string | null;
-  value: string | null;
-  headers?: Record<string, string | null> | null;
-}
-
-export interface ProduceResponse {
-  offsets: { partition: number; offset: string }[];
-}
-
-export interface FetchResponse {
-  records: WireRecordOut[];
-  nextOffset: string;
-  highWatermark: string;
-  logStartOffset: string;
-}
-
-export interface TopicSummary {
-  name: string;
-  partitions: number;
-}
-
-export interface TopicDescription {
-  name: string;
-  config: Record<string, unknown>;
-  partitions: { partition: number; earliestOffset: string; latestOffset: string }[];
-}
-
-export interface WireTopicPartitions {
-  topic: string;
-  partitions: number[];
-}
-
-export interface HeartbeatRequest {
-  memberId?: string;
-  memberEpoch: number;
-  topics?: string[];
-  topicPattern?: string;
-  instanceId?: string;
-  clientId?: string;
-  ownedPartitions?: WireTopicPartitions[];
-  sessionTimeoutMs?: number;
-  rebalanceTimeoutMs?: number;
-  assignor?: 'uniform' | 'range';
-}
-
-export interface HeartbeatResponse {
-  memberId: string;
-  memberEpoch: number;
-  heartbeatIntervalMs: number;
-  /** The partitions the member may own now; absent or null means "unchanged". */
-  assignment?: WireTopicPartitions[] | null;
-}
-
-export interface OffsetCommitRequest {
-  memberId: string;
-  memberEpoch: number;
-  offsets: { topic: string; partition: number; offset: string; metadata?: string }[];
-}
-
-export interface GroupOffsets {
-  offsets: { topic: string; partition: number; offset: string; metadata?: string | null }[];
-}
-
-export interface GroupSummary {
-  groupId: string;
-  state: string;
-  members: number;
-}
-
-export interface WireGroupDescription {
-  groupId: string;
-  state: string;
-  groupEpoch: number;
-  members: {
-    memberId: string;
-    memberEpoch: number;
-    assignment: WireTopicPartitions[];
-    [k: string]: unknown;
-  }[];
-  offsets: PartitionLag[];
-}
-
-export type OffsetResetTarget = 'earliest' | 'latest' | 'timestamp' | 'offset';
-
-export interface OffsetResetRequest {
-  topic: string;
-  to: OffsetResetTarget;
-  value?: string | number;
-  dryRun?: boolean;
-  /** Limit the reset to these partitions (all when absent). */
-  partitions?: number[];
-  /** With `to: "offset"`: an offset per partition. */
-  offsets?: { partition: number; offset: string }[];
-}
-
-export interface OffsetResetResponse {
-  offsets: { topic: string; partition: number; before: string | null; after: string }[];
-}
+export type WireRecordIn = z.input<typeof produceRecord>;
+export type WireRecordOut = z.output<typeof wireRecord>;
+export type ProduceResponse = ResponseOf<'POST /v1/topics/{topic}/records'>;
+export type FetchResponse = ResponseOf<'GET /v1/topics/{topic}/partitions/{partition}/records'>;
+export type TopicSummary = ResponseOf<'GET /v1/topics'>['topics'][number];
+export type TopicDescription = ResponseOf<'GET /v1/topics/{topic}'>;
+export type WireTopicPartitions = z.output<typeof topicPartitions>;
+export type HeartbeatRequest = RequestOf<'POST /v1/groups/{group}/heartbeat'>;
+export type HeartbeatResponse = ResponseOf<'POST /v1/groups/{group}/heartbeat'>;
+export type OffsetCommitRequest = RequestOf<'POST /v1/groups/{group}/offsets'>;
+export type GroupOffsets = ResponseOf<'GET /v1/groups/{group}/offsets'>;
+export type GroupSummary = ResponseOf<'GET /v1/groups'>['groups'][number];
+export type WireGroupDescription = ResponseOf<'GET /v1/groups/{group}'>;
+export type OffsetResetRequest = RequestOf<'POST /v1/groups/{group}/offsets/reset'>;
+export type OffsetResetTarget = OffsetResetRequest['to'];
+export type OffsetResetResponse = ResponseOf<'POST /v1/groups/{group}/offsets/reset'>;
 
 export interface FetchParams {
   offset: string;
@@ -131,18 +43,22 @@ const seg = encodeURIComponent;
 export class StrataApi {
   constructor(readonly transport: Transport) {}
 
-  health(opts?: RequestOptions): Promise<unknown> {
+  health(opts?: RequestOptions): Promise<ResponseOf<'GET /healthz'>> {
     return this.transport.request('GET', '/healthz', opts);
   }
 
-  createTopic(name: string, partitions: number, config?: Record<string, string | number>): Promise<unknown> {
+  createTopic(
+    name: string,
+    partitions: number,
+    config?: Record<string, string | number>,
+  ): Promise<ResponseOf<'POST /v1/topics'>> {
     return this.transport.request('POST', '/v1/topics', {
       body: { name, partitions, ...(config && Object.keys(config).length > 0 ? { config } : {}) },
       retry: false,
     });
   }
 
-  listTopics(): Promise<{ topics: TopicSummary[] }> {
+  listTopics(): Promise<ResponseOf<'GET /v1/topics'>> {
     return this.transport.request('GET', '/v1/topics');
   }
 
@@ -155,7 +71,7 @@ export class StrataApi {
   }
 
   /** `count` is the new total. */
-  setPartitionCount(topic: string, count: number): Promise<unknown> {
+  setPartitionCount(topic: string, count: number): Promise<ResponseOf<'POST /v1/topics/{topic}/partitions'>> {
     return this.transport.request('POST', `/v1/topics/${seg(topic)}/partitions`, {
       body: { count },
       retry: false,
@@ -164,7 +80,7 @@ export class StrataApi {
 
   /** Kafka's DeleteRecords: the partition's log start moves to `beforeOffset` (-1: the high watermark). */
   deleteRecords(topic: string, partition: number, beforeOffset: string) {
-    return this.transport.request<{ partition: number; lowWatermark: string }>(
+    return this.transport.request<ResponseOf<'DELETE /v1/topics/{topic}/records'>>(
       'DELETE',
       `/v1/topics/${seg(topic)}/records`,
       { body: { partition, beforeOffset }, retry: false },
@@ -173,7 +89,7 @@ export class StrataApi {
 
   /** Kafka's InitProducerId: a producer id and epoch (the next epoch of `transactionalId` when given). */
   initProducer(transactionalId?: string, opts: { retry?: ResolvedRetry | false } = {}) {
-    return this.transport.request<{ producerId: string; producerEpoch: number }>('POST', '/v1/producers', {
+    return this.transport.request<ResponseOf<'POST /v1/producers'>>('POST', '/v1/producers', {
       body: transactionalId ? { transactionalId } : {},
       ...opts,
     });
@@ -208,7 +124,7 @@ export class StrataApi {
 
   /** `at`: earliest, latest, or epoch ms (the first offset whose timestamp is >= it). */
   listOffset(topic: string, partition: number, at: 'earliest' | 'latest' | number | string) {
-    return this.transport.request<{ offset: string }>(
+    return this.transport.request<ResponseOf<'GET /v1/topics/{topic}/partitions/{partition}/offsets'>>(
       'GET',
       `/v1/topics/${seg(topic)}/partitions/${partition}/offsets`,
       { query: { at: String(at) } },
@@ -223,7 +139,10 @@ export class StrataApi {
     });
   }
 
-  commitOffsets(group: string, body: OffsetCommitRequest): Promise<unknown> {
+  commitOffsets(
+    group: string,
+    body: OffsetCommitRequest,
+  ): Promise<ResponseOf<'POST /v1/groups/{group}/offsets'>> {
     return this.transport.request('POST', `/v1/groups/${seg(group)}/offsets`, { body, retry: false });
   }
 
@@ -231,7 +150,7 @@ export class StrataApi {
     return this.transport.request('GET', `/v1/groups/${seg(group)}/offsets`);
   }
 
-  listGroups(): Promise<{ groups: GroupSummary[] }> {
+  listGroups(): Promise<ResponseOf<'GET /v1/groups'>> {
     return this.transport.request('GET', '/v1/groups');
   }
 

@@ -3,15 +3,21 @@
  * records go into the next produce request within the API's limits (one topic, at most 49
  * partitions, 6 MB, 10,000 records) and the producer's batch size.
  */
+
+import { LIMITS } from '../contract/limits.js';
 import { isBinary, type Payload, payloadToWire, utf8Length } from './bytes.js';
 
-/** The API's limits on one produce request (docs/api.md). */
-export const MAX_PARTITIONS_PER_REQUEST = 49;
-/** An idempotent request spends a third transaction action per partition (its sequence state). */
-export const MAX_PARTITIONS_PER_IDEMPOTENT_REQUEST = 32;
-export const MAX_RECORDS_PER_REQUEST = 10_000;
-/** 6 MB is Lambda's synchronous payload limit for the whole event; keep a margin for the envelope. */
-export const MAX_REQUEST_BYTES = 6_000_000;
+/** The API's limits on one produce request (lib/contract/limits.ts, docs/api.md). */
+export const MAX_PARTITIONS_PER_REQUEST = LIMITS.maxPartitionsPerProduce;
+export const MAX_PARTITIONS_PER_IDEMPOTENT_REQUEST = LIMITS.maxPartitionsPerIdempotentProduce;
+export const MAX_RECORDS_PER_REQUEST = LIMITS.maxRecordsPerRequest;
+/**
+ * The records of one request: the server's cap on a body (lib/contract/limits.ts), less room for
+ * the `producer` and `groupCommit` fields that the producer adds after buildRequest has sized the
+ * records, and for the Lambda event around the body (headers, request context, the body's JSON
+ * escaping), since Lambda's limit applies to the whole event.
+ */
+export const MAX_REQUEST_BYTES = LIMITS.maxRequestBytes - 300 * 1024;
 
 export interface RecordSink {
   ack(index: number, partition: number, offset: string): void;

@@ -2,8 +2,10 @@
  * The client's typed errors. Every failure a client call reports is a StrataClientError carrying
  * the Kafka error name (`code`, also as `type` like KafkaJS's protocol errors), whether retrying
  * the same call may succeed (`retriable`), and the HTTP status (0 when no response arrived).
+ * Codes, Kafka codes and retriability come from the one error table (lib/contract/errors.ts).
  * Browser-safe: no Node imports.
  */
+import { ERRORS, errorInfo } from '../contract/errors.js';
 
 export interface StrataClientErrorOptions {
   code: string;
@@ -12,45 +14,10 @@ export interface StrataClientErrorOptions {
   status?: number;
   /** The error body's extra fields (for example the valid offset range). */
   details?: Record<string, unknown>;
+  /** Overrides the error table's `retrySideEffects` (a failure before anything was sent has none). */
+  retrySideEffects?: boolean;
   cause?: unknown;
 }
-
-/** Kafka's numeric codes for the names the API uses, and whether Kafka treats each as retriable. */
-const KNOWN_CODES: Record<string, { kafkaCode: number; retriable: boolean }> = {
-  UNKNOWN_SERVER_ERROR: { kafkaCode: -1, retriable: false },
-  OFFSET_OUT_OF_RANGE: { kafkaCode: 1, retriable: false },
-  CORRUPT_MESSAGE: { kafkaCode: 2, retriable: true },
-  UNKNOWN_TOPIC_OR_PARTITION: { kafkaCode: 3, retriable: false },
-  REQUEST_TIMED_OUT: { kafkaCode: 7, retriable: true },
-  MESSAGE_TOO_LARGE: { kafkaCode: 10, retriable: false },
-  OFFSET_METADATA_TOO_LARGE: { kafkaCode: 12, retriable: false },
-  NETWORK_EXCEPTION: { kafkaCode: 13, retriable: true },
-  COORDINATOR_NOT_AVAILABLE: { kafkaCode: 15, retriable: true },
-  INVALID_TOPIC_EXCEPTION: { kafkaCode: 17, retriable: false },
-  RECORD_LIST_TOO_LARGE: { kafkaCode: 18, retriable: false },
-  ILLEGAL_GENERATION: { kafkaCode: 22, retriable: false },
-  INVALID_GROUP_ID: { kafkaCode: 24, retriable: false },
-  UNKNOWN_MEMBER_ID: { kafkaCode: 25, retriable: false },
-  REBALANCE_IN_PROGRESS: { kafkaCode: 27, retriable: false },
-  INVALID_TIMESTAMP: { kafkaCode: 32, retriable: false },
-  TOPIC_ALREADY_EXISTS: { kafkaCode: 36, retriable: false },
-  INVALID_PARTITIONS: { kafkaCode: 37, retriable: false },
-  INVALID_CONFIG: { kafkaCode: 40, retriable: false },
-  INVALID_REQUEST: { kafkaCode: 42, retriable: false },
-  OUT_OF_ORDER_SEQUENCE_NUMBER: { kafkaCode: 45, retriable: false },
-  DUPLICATE_SEQUENCE_NUMBER: { kafkaCode: 46, retriable: false },
-  INVALID_PRODUCER_EPOCH: { kafkaCode: 47, retriable: false },
-  CONCURRENT_TRANSACTIONS: { kafkaCode: 51, retriable: true },
-  KAFKA_STORAGE_ERROR: { kafkaCode: 56, retriable: true },
-  NON_EMPTY_GROUP: { kafkaCode: 68, retriable: false },
-  GROUP_ID_NOT_FOUND: { kafkaCode: 69, retriable: false },
-  UNSUPPORTED_COMPRESSION_TYPE: { kafkaCode: 76, retriable: false },
-  GROUP_MAX_SIZE_REACHED: { kafkaCode: 81, retriable: false },
-  FENCED_INSTANCE_ID: { kafkaCode: 82, retriable: false },
-  FENCED_MEMBER_EPOCH: { kafkaCode: 110, retriable: false },
-  UNRELEASED_INSTANCE_ID: { kafkaCode: 111, retriable: false },
-  STALE_MEMBER_EPOCH: { kafkaCode: 113, retriable: false },
-};
 
 export class StrataClientError extends Error {
   /** Kafka error name, e.g. `UNKNOWN_TOPIC_OR_PARTITION`; client-side failures use their own names. */
@@ -60,6 +27,12 @@ export class StrataClientError extends Error {
   readonly status: number;
   /** Kafka's numeric error code where one exists, else -1. */
   readonly kafkaCode: number;
+  /**
+   * May the failed request have been applied anyway, so that retrying it may apply it twice (a
+   * produce without idempotence may duplicate)? From the error table; for a code it does not
+   * know, true when no response or a 5xx came back.
+   */
+  readonly retrySideEffects: boolean;
   readonly details: Record<string, unknown>;
   /** How many times the call was retried before giving up. */
   retryCount = 0;
@@ -70,7 +43,10 @@ export class StrataClientError extends Error {
     this.code = options.code;
     this.retriable = options.retriable;
     this.status = options.status ?? 0;
-    this.kafkaCode = KNOWN_CODES[options.code]?.kafkaCode ?? -1;
+    const info = errorInfo(options.code);
+    this.kafkaCode = info?.kafkaCode ?? -1;
+    this.retrySideEffects =
+      options.retrySideEffects ?? info?.retrySideEffects ?? (this.status === 0 || this.status >= 500);
     this.details = options.details ?? {};
   }
 
@@ -83,14 +59,24 @@ export class StrataClientError extends Error {
 /** No response: connection refused or reset, DNS failure, aborted socket. Always retriable. */
 export class StrataConnectionError extends StrataClientError {
   constructor(message: string, cause?: unknown) {
-    super(message, { code: 'NETWORK_EXCEPTION', retriable: true, status: 0, cause });
+    super(message, {
+      code: 'NETWORK_EXCEPTION',
+      retriable: ERRORS.NETWORK_EXCEPTION.retriable,
+      status: 0,
+      cause,
+    });
   }
 }
 
 /** No response within the request timeout. Retriable: the request may or may not have been applied. */
 export class StrataRequestTimeoutError extends StrataClientError {
   constructor(message: string, cause?: unknown) {
-    super(message, { code: 'REQUEST_TIMED_OUT', retriable: true, status: 0, cause });
+    super(message, {
+      code: 'REQUEST_TIMED_OUT',
+      retriable: ERRORS.REQUEST_TIMED_OUT.retriable,
+      status: 0,
+      cause,
+    });
   }
 }
 
@@ -117,7 +103,8 @@ export class StrataNonEmptyGroupError extends StrataClientError {}
 /** The client was used in a way it cannot serve (disconnected producer, bad arguments, ...). */
 export class StrataUsageError extends StrataClientError {
   constructor(message: string, code = 'INVALID_REQUEST') {
-    super(message, { code, retriable: false, status: 0 });
+    // Nothing was sent: never worth retrying, and never applied.
+    super(message, { code, retriable: false, status: 0, retrySideEffects: false });
   }
 }
 
@@ -139,19 +126,19 @@ const CLASS_BY_CODE: Record<
 
 /** Is the code one that Kafka (and so this client) treats as retriable? Unknown codes are not. */
 export function isRetriableCode(code: string): boolean {
-  return KNOWN_CODES[code]?.retriable ?? false;
+  return errorInfo(code)?.retriable ?? false;
 }
 
 /**
  * Maps an HTTP error response to a typed error. `body` is the parsed JSON (or undefined when the
  * body was not JSON, as from a proxy or API Gateway itself). The server's own `retriable` wins;
- * without it, 5xx, 429 and Kafka's retriable codes are retriable.
+ * without it, the error table decides for a code it knows, and otherwise 5xx and 429 are retriable.
  */
 export function errorFromResponse(status: number, body: unknown, statusText = ''): StrataClientError {
   const error = isRecord(body) && isRecord(body.error) ? body.error : undefined;
   const plainMessage = isRecord(body) && typeof body.message === 'string' ? body.message : undefined;
-  const code =
-    typeof error?.code === 'string' ? error.code : status >= 500 ? 'UNKNOWN_SERVER_ERROR' : `HTTP_${status}`;
+  const bodyCode = typeof error?.code === 'string' ? error.code : undefined;
+  const code = bodyCode ?? (status >= 500 ? 'UNKNOWN_SERVER_ERROR' : `HTTP_${status}`);
   const message =
     typeof error?.message === 'string'
       ? error.message
@@ -159,7 +146,8 @@ export function errorFromResponse(status: number, body: unknown, statusText = ''
   const retriable =
     typeof error?.retriable === 'boolean'
       ? error.retriable
-      : status >= 500 || status === 429 || isRetriableCode(code);
+      : ((bodyCode === undefined ? undefined : errorInfo(bodyCode)?.retriable) ??
+        (status >= 500 || status === 429));
   const details: Record<string, unknown> = {};
   if (error) {
     for (const [k, v] of Object.entries(error)) {

@@ -1,4 +1,6 @@
 /** The client's public shapes, named and laid out as KafkaJS's so that ported code type-checks. */
+import type * as z from 'zod/mini';
+import type { partitionLag } from '../contract/schemas.js';
 import type { RetryOptions } from './retry.js';
 
 export type Bytes = Uint8Array;
@@ -258,10 +260,7 @@ export interface GroupDescription {
 }
 
 /** One partition of a group describe: offsets as strings, null where nothing is committed. */
-export interface PartitionLag {
-  topic: string;
-  partition: number;
-  committedOffset: string | null;
-  logEndOffset: string | null;
-  lag: string | null;
-}
+export type PartitionLag = Pick<
+  z.output<typeof partitionLag>,
+  'topic' | 'partition' | 'committedOffset' | 'logEndOffset' | 'lag'
+>;

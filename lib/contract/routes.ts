@@ -11,7 +11,7 @@ export interface Route {
   group: RouteGroup;
 }
 
-export const ROUTES: readonly Route[] = [
+export const ROUTES = [
   { method: 'GET', path: '/healthz', group: 'health' },
   { method: 'POST', path: '/v1/topics', group: 'topics' },
   { method: 'GET', path: '/v1/topics', group: 'topics' },
@@ -30,7 +30,13 @@ export const ROUTES: readonly Route[] = [
   { method: 'POST', path: '/v1/groups/{group}/offsets', group: 'groups' },
   { method: 'GET', path: '/v1/groups/{group}/offsets', group: 'groups' },
   { method: 'POST', path: '/v1/groups/{group}/offsets/reset', group: 'groups' },
-];
+] as const satisfies readonly Route[];
+
+/** `METHOD /path`, as API Gateway's routeKey names a route. */
+export type RouteKey = KeyOf<(typeof ROUTES)[number]>;
+type KeyOf<R> = R extends { method: infer M extends string; path: infer P extends string }
+  ? `${M} ${P}`
+  : never;
 
 export interface RouteMatch {
   route: Route;

@@ -1,4 +1,23 @@
-import * as z from 'zod/mini';
+/**
+ * The server's side of the wire contract: the schemas and limits themselves live in lib/contract;
+ * this module turns what they cannot say (ranges checked after parsing, byte decoding) into the
+ * engine's typed errors.
+ */
+import type * as z from 'zod/mini';
+import {
+  LIMITS,
+  TOPIC_CONFIG_DEFAULTS,
+  TOPIC_CONFIG_RANGES,
+  TOPIC_NAME_PATTERN,
+} from '../contract/limits.js';
+import {
+  addPartitionsRequest,
+  createTopicRequest,
+  deleteRecordsRequest,
+  initProducerRequest,
+  produceRequest,
+  topicConfigRequest,
+} from '../contract/schemas.js';
 import {
   InvalidConfigError,
   InvalidRequestError,
@@ -7,29 +26,13 @@ import {
 } from './errors.js';
 import type { TopicConfig } from './types.js';
 
-/** Limits the API promises; docs/api.md lists them. */
-export const LIMITS = {
-  maxPartitions: 1000,
-  maxRecordsPerRequest: 10_000,
-  maxHeadersPerRecord: 100,
-  maxHeaderNameBytes: 256,
-  /** A fetch response must fit Lambda's 6 MB payload even after base64 and JSON overhead. */
-  maxFetchBytes: 4 * 1024 * 1024,
-  maxFetchRecords: 10_000,
-  maxWaitMs: 20_000,
-} as const;
+export { LIMITS } from '../contract/limits.js';
+export { offsetValue } from '../contract/schemas.js';
 
-export const DEFAULT_TOPIC_CONFIG: TopicConfig = {
-  'retention.ms': 7 * 24 * 60 * 60 * 1000,
-  'retention.bytes': -1,
-  'cleanup.policy': 'delete',
-  'max.message.bytes': 1024 * 1024,
-};
-
-const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
+export const DEFAULT_TOPIC_CONFIG: TopicConfig = { ...TOPIC_CONFIG_DEFAULTS };
 
 export function validateTopicName(name: string): string {
-  if (!TOPIC_NAME.test(name) || name === '.' || name === '..') {
+  if (!TOPIC_NAME_PATTERN.test(name) || name === '.' || name === '..') {
     throw new InvalidTopicError(
       `invalid topic name ${JSON.stringify(name.slice(0, 300))}: use 1-249 of [a-zA-Z0-9._-], not "." or ".."`,
     );
@@ -37,34 +40,10 @@ export function validateTopicName(name: string): string {
   return name;
 }
 
-const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.int().check(z.gte(min), z.lte(max));
-const digits = (re: RegExp, message: string) => z.string().check(z.regex(re, message));
-
-/** An offset on the wire: a decimal string (numbers are accepted too); parseOffset converts it. */
-export const offsetValue = z.union([
-  z.int().check(z.gte(0)),
-  digits(/^\d{1,16}$/, 'must be a non-negative integer'),
-]);
-
-/** Kafka configs travel as strings; numbers are accepted too. Ranges are checked after parsing. */
-const configValue = z.optional(z.union([z.number(), digits(/^-?\d+$/, 'must be an integer')]));
-
-const topicConfigSchema = z.strictObject({
-  'retention.ms': configValue,
-  'retention.bytes': configValue,
-  'cleanup.policy': z.optional(z.enum(['delete', 'compact'])),
-  'max.message.bytes': configValue,
-});
-
-/** Allowed ranges; a record must fit one 6 MB request with room for the JSON around it. */
-const CONFIG_RANGES: Record<string, [number, number]> = {
-  'retention.ms': [-1, Number.MAX_SAFE_INTEGER],
-  'retention.bytes': [-1, Number.MAX_SAFE_INTEGER],
-  'max.message.bytes': [1, 5 * 1024 * 1024],
-};
+const CONFIG_RANGES: Record<string, readonly [number, number]> = TOPIC_CONFIG_RANGES;
 
 export function validateTopicConfig(config: unknown): TopicConfig {
-  const res = topicConfigSchema.safeParse(config ?? {});
+  const res = topicConfigRequest.safeParse(config ?? {});
   if (!res.success) {
     const issue = res.error.issues[0];
     const message =
@@ -92,66 +71,13 @@ export function validateTopicConfig(config: unknown): TopicConfig {
   return out as unknown as TopicConfig;
 }
 
-export const createTopicBody = z.strictObject({
-  name: z.string(),
-  partitions: z.optional(z.int()),
-  config: z.optional(z.record(z.string(), z.unknown())),
-});
-
-export const deleteRecordsBody = z.strictObject({
-  partition: int(0),
-  beforeOffset: z.union([digits(/^(-1|\d{1,16})$/, 'must be an offset or -1'), int(-1)]),
-});
-
-export const addPartitionsBody = z.strictObject({ count: z.int() });
-
-const timestamp = z.union([int(0), digits(/^\d{1,16}$/, 'must be epoch milliseconds')]);
-
-const produceRecord = z.strictObject({
-  key: z.optional(z.nullable(z.string())),
-  value: z.optional(z.nullable(z.string())),
-  headers: z.optional(z.record(z.string(), z.nullable(z.string()))),
-  partition: z.optional(int(0)),
-  timestamp: z.optional(timestamp),
-});
-
-export const produceBody = z.strictObject({
-  records: z.array(produceRecord).check(z.minLength(1, 'at least one record is required')),
-  encoding: z.optional(z.enum(['utf8', 'base64'])),
-  compression: z.optional(z.enum(['none', 'gzip', 'snappy', 'lz4', 'zstd'])),
-  /** Idempotent produce: see docs/api.md. */
-  producer: z.optional(
-    z.strictObject({
-      producerId: digits(/^\d{1,16}$/, 'must be a producer id from POST /v1/producers'),
-      producerEpoch: int(0, 32_767),
-      sequences: z
-        .array(z.strictObject({ partition: int(0), baseSequence: int(0, 2 ** 31 - 1) }))
-        .check(z.minLength(1)),
-    }),
-  ),
-  /** Exactly-once pipelines: a group's offset commit applied in the same transaction. */
-  groupCommit: z.optional(
-    z.strictObject({
-      groupId: z.string().check(z.minLength(1)),
-      memberId: z.string().check(z.minLength(1)),
-      memberEpoch: z.int(),
-      offsets: z
-        .array(
-          z.strictObject({
-            topic: z.string(),
-            partition: int(0),
-            offset: offsetValue,
-            metadata: z.optional(z.string()),
-          }),
-        )
-        .check(z.minLength(1)),
-    }),
-  ),
-});
-
-export type ProduceBody = z.infer<typeof produceBody>;
-
-export const initProducerBody = z.optional(z.strictObject({ transactionalId: z.optional(z.string()) }));
+// The request schemas under the names the handlers have always imported.
+export const createTopicBody = createTopicRequest;
+export const deleteRecordsBody = deleteRecordsRequest;
+export const addPartitionsBody = addPartitionsRequest;
+export const produceBody = produceRequest;
+export const initProducerBody = initProducerRequest;
+export type ProduceBody = z.infer<typeof produceRequest>;
 
 /** Checked before the schema so that an oversized request gets its own error, not a schema message. */
 export function checkRecordCount(body: unknown): void {

@@ -1,5 +1,7 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type * as z from 'zod/mini';
+import { LIMITS } from '../../contract/limits.js';
+import type { errorResponse } from '../../contract/schemas.js';
 import {
   InvalidRequestError,
   KafkaStorageError,
@@ -13,8 +15,8 @@ export type HttpEvent = APIGatewayProxyEventV2;
 export type HttpResult = APIGatewayProxyStructuredResultV2 & { statusCode: number };
 export type HttpHandler = (event: HttpEvent) => Promise<HttpResult>;
 
-/** Lambda's buffered request limit; the local server enforces the same. */
-export const MAX_REQUEST_BYTES = 6 * 1024 * 1024;
+/** Lambda's buffered request limit (lib/contract/limits.ts); the local server enforces the same. */
+export const MAX_REQUEST_BYTES = LIMITS.maxRequestBytes;
 
 export function json(statusCode: number, body?: unknown): HttpResult {
   if (body === undefined) return { statusCode, headers: {}, body: '' };
@@ -31,14 +33,15 @@ export function errorResult(err: unknown, log: (msg: string, err: unknown) => vo
       ? new KafkaStorageError(`storage temporarily unavailable: ${(err as Error).name}`, { cause: err })
       : new UnknownServerError('internal error', { cause: err }));
   if (!known || error.httpStatus >= 500) log(`request failed: ${error.code}`, err);
-  return json(error.httpStatus, {
+  const body: z.infer<typeof errorResponse> = {
     error: {
       code: error.code,
       message: error.message,
       retriable: error.retriable,
       ...(error.details() ?? {}),
     },
-  });
+  };
+  return json(error.httpStatus, body);
 }
 
 function defaultLog(msg: string, err: unknown) {
@@ -74,6 +77,17 @@ export function parseWith<S extends z.ZodMiniType>(schema: S, value: unknown, wh
     throw new InvalidRequestError(`invalid ${where}: ${issue?.message ?? 'malformed'}`);
   }
   return res.data;
+}
+
+/**
+ * Validates the query string against a schema. An empty parameter (`?maxRecords=`) counts as
+ * absent, as it always has; unknown parameters are left to the schema (the contract's ignore them).
+ */
+export function parseQuery<S extends z.ZodMiniType>(event: HttpEvent, schema: S): z.infer<S> {
+  const present = Object.entries(event.queryStringParameters ?? {}).filter(
+    ([, v]) => v !== undefined && v !== '',
+  );
+  return parseWith(schema, Object.fromEntries(present), 'query string');
 }
 
 export function pathParam(event: HttpEvent, name: string): string {

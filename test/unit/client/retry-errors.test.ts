@@ -158,6 +158,34 @@ describe('errorFromResponse', () => {
     ).toBe(true);
   });
 
+  it('without a flag, a code the error table knows takes its retriability from the table, whatever the status', () => {
+    expect(errorFromResponse(500, { error: { code: 'UNKNOWN_SERVER_ERROR', message: 'm' } }).retriable).toBe(
+      false,
+    );
+    expect(errorFromResponse(500, { error: { code: 'CORRUPT_MESSAGE', message: 'm' } }).retriable).toBe(true);
+    expect(
+      errorFromResponse(409, { error: { code: 'CONCURRENT_TRANSACTIONS', message: 'm' } }).retriable,
+    ).toBe(true);
+    // A code it does not know falls back on the status.
+    expect(errorFromResponse(503, { error: { code: 'SOMETHING_NEW', message: 'm' } }).retriable).toBe(true);
+    expect(errorFromResponse(409, { error: { code: 'SOMETHING_NEW', message: 'm' } }).retriable).toBe(false);
+  });
+
+  it('says whether a retry may apply the request twice', () => {
+    const storage = errorFromResponse(503, {
+      error: { code: 'KAFKA_STORAGE_ERROR', message: 'm', retriable: true },
+    });
+    expect(storage.retrySideEffects).toBe(true);
+    const conflict = errorFromResponse(503, {
+      error: { code: 'CONCURRENT_TRANSACTIONS', message: 'm', retriable: true },
+    });
+    expect(conflict.retrySideEffects).toBe(false);
+    expect(
+      errorFromResponse(400, { error: { code: 'INVALID_REQUEST', message: 'm' } }).retrySideEffects,
+    ).toBe(false);
+    expect(errorFromResponse(502, { message: 'Bad Gateway' }).retrySideEffects).toBe(true);
+  });
+
   it('names a response without an error body by its status (API Gateway, proxies)', () => {
     const gw = errorFromResponse(502, { message: 'Internal Server Error' }, 'Bad Gateway');
     expect(gw).toMatchObject({

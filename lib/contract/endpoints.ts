@@ -1,0 +1,85 @@
+/**
+ * What each route takes and answers: its body or query schema and its response schema with the
+ * success status. Keyed by route key, so that a route added to routes.ts without an entry here
+ * fails to type-check.
+ */
+import type * as z from 'zod/mini';
+import type { ZodMiniType } from 'zod/mini';
+import type { RouteKey } from './routes.js';
+import * as s from './schemas.js';
+
+export interface Endpoint {
+  /** The JSON body, when the route takes one. */
+  body?: ZodMiniType;
+  /** The query parameters, when the route reads any. */
+  query?: ZodMiniType;
+  /** The success body; absent for 204. */
+  response?: ZodMiniType;
+  status: 200 | 201 | 204;
+}
+
+export const ENDPOINTS = {
+  'GET /healthz': { status: 200, response: s.healthResponse },
+  'POST /v1/topics': { status: 201, body: s.createTopicRequest, response: s.createTopicResponse },
+  'GET /v1/topics': { status: 200, response: s.listTopicsResponse },
+  'GET /v1/topics/{topic}': { status: 200, response: s.describeTopicResponse },
+  'DELETE /v1/topics/{topic}': { status: 204 },
+  'POST /v1/topics/{topic}/partitions': {
+    status: 200,
+    body: s.addPartitionsRequest,
+    response: s.addPartitionsResponse,
+  },
+  'POST /v1/topics/{topic}/records': { status: 200, body: s.produceRequest, response: s.produceResponse },
+  'DELETE /v1/topics/{topic}/records': {
+    status: 200,
+    body: s.deleteRecordsRequest,
+    response: s.deleteRecordsResponse,
+  },
+  'POST /v1/producers': { status: 200, body: s.initProducerRequest, response: s.initProducerResponse },
+  'GET /v1/topics/{topic}/partitions/{partition}/records': {
+    status: 200,
+    query: s.fetchRecordsQuery,
+    response: s.fetchRecordsResponse,
+  },
+  'GET /v1/topics/{topic}/partitions/{partition}/offsets': {
+    status: 200,
+    query: s.listOffsetsQuery,
+    response: s.listOffsetsResponse,
+  },
+  'GET /v1/groups': { status: 200, response: s.listGroupsResponse },
+  'GET /v1/groups/{group}': { status: 200, response: s.describeGroupResponse },
+  'DELETE /v1/groups/{group}': { status: 204 },
+  'POST /v1/groups/{group}/heartbeat': {
+    status: 200,
+    body: s.heartbeatRequest,
+    response: s.heartbeatResponse,
+  },
+  'POST /v1/groups/{group}/offsets': {
+    status: 200,
+    body: s.commitOffsetsRequest,
+    response: s.commitOffsetsResponse,
+  },
+  'GET /v1/groups/{group}/offsets': {
+    status: 200,
+    query: s.groupOffsetsQuery,
+    response: s.groupOffsetsResponse,
+  },
+  'POST /v1/groups/{group}/offsets/reset': {
+    status: 200,
+    body: s.resetOffsetsRequest,
+    response: s.resetOffsetsResponse,
+  },
+} as const satisfies Record<RouteKey, Endpoint>;
+
+type Schema<K extends RouteKey, F extends 'body' | 'query' | 'response'> = (typeof ENDPOINTS)[K] extends {
+  [P in F]: infer S extends ZodMiniType;
+}
+  ? S
+  : never;
+
+/** The success body of a route, as the client reads it. */
+export type ResponseOf<K extends RouteKey> = z.output<Schema<K, 'response'>>;
+/** The JSON body of a route, as a client may send it (offsets as strings or numbers). */
+export type RequestOf<K extends RouteKey> = z.input<Schema<K, 'body'>>;
+/** The query parameters of a route, as strings. */
+export type QueryOf<K extends RouteKey> = z.input<Schema<K, 'query'>>;
