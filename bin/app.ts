@@ -11,7 +11,7 @@
  */
 import { App, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { type StrataAuthorization, StrataCluster } from '../lib/infra/strata-cluster.js';
+import { type StrataAuthorization, StrataCluster } from '../lib/infra/index.js';
 
 const app = new App();
 const ctx = (key: string): string | undefined => {

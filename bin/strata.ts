@@ -3,7 +3,7 @@
  * code lib/cli/main.ts returns. Run through bin/strata.js: from source with tsx in a checkout, as
  * dist/bin/strata.js (emitted by `npm run build`) in the installed package.
  */
-import { runCli } from '../lib/cli/main.js';
+import { runCli } from '../lib/cli/index.js';
 import { signerForEndpoint } from '../lib/client/sigv4.js';
 
 const interrupted = new AbortController();
