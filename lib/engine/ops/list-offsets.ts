@@ -1,5 +1,5 @@
-import { decodeBatches } from '../codec/record-batch.js';
 import type { Engine } from '../engine.js';
+import { offsetByTimestamp } from '../storage/offset-by-timestamp.js';
 import { checkPartition, getTopic } from './topics.js';
 
 export type OffsetSpec = 'earliest' | 'latest' | number;
@@ -20,15 +20,5 @@ export async function listOffsets(
   const head = await engine.metadata.getHead(topic, partition);
   if (at === 'earliest') return head.logStartOffset;
   if (at === 'latest') return head.nextOffset;
-  let from = head.logStartOffset;
-  for (;;) {
-    const entry = await engine.metadata.findBatchAtOrAfterTimestamp(topic, partition, from, at);
-    if (!entry || entry.baseOffset >= head.nextOffset) return head.nextOffset;
-    const bytes = await engine.segments.getRange(entry.objectKey, entry.byteOffset, entry.byteLength);
-    const hit = decodeBatches(bytes, entry.baseOffset).find(
-      (r) => r.timestamp >= at && r.offset >= head.logStartOffset && r.offset < head.nextOffset,
-    );
-    if (hit) return hit.offset;
-    from = entry.lastOffset + 1;
-  }
+  return offsetByTimestamp(engine.metadata, engine.segments, topic, partition, head, at);
 }
