@@ -103,6 +103,7 @@ export class Writer {
     this.view = new DataView(this.buf.buffer);
   }
 
+  /** Reserves n bytes and returns where they start; may replace buf and view, so call it first. */
   private room(n: number): number {
     if (this.length + n > this.buf.length) {
       let cap = this.buf.length * 2;
@@ -118,27 +119,33 @@ export class Writer {
   }
 
   int8(v: number): this {
-    this.view.setInt8(this.room(1), v);
+    const at = this.room(1);
+    this.view.setInt8(at, v);
     return this;
   }
   int16(v: number): this {
-    this.view.setInt16(this.room(2), v);
+    const at = this.room(2);
+    this.view.setInt16(at, v);
     return this;
   }
   uint16(v: number): this {
-    this.view.setUint16(this.room(2), v);
+    const at = this.room(2);
+    this.view.setUint16(at, v);
     return this;
   }
   int32(v: number): this {
-    this.view.setInt32(this.room(4), v);
+    const at = this.room(4);
+    this.view.setInt32(at, v);
     return this;
   }
   int64(v: bigint): this {
-    this.view.setBigInt64(this.room(8), v);
+    const at = this.room(8);
+    this.view.setBigInt64(at, v);
     return this;
   }
   float64(v: number): this {
-    this.view.setFloat64(this.room(8), v);
+    const at = this.room(8);
+    this.view.setFloat64(at, v);
     return this;
   }
   bool(v: boolean): this {
@@ -150,16 +157,19 @@ export class Writer {
     return this.bytes(Buffer.from(hex, 'hex'));
   }
   bytes(b: Uint8Array): this {
-    this.buf.set(b, this.room(b.length));
+    const at = this.room(b.length);
+    this.buf.set(b, at);
     return this;
   }
   uvarint(v: number): this {
     let n = v;
     while (n >= 0x80) {
-      this.buf[this.room(1)] = (n % 0x80) | 0x80;
+      const at = this.room(1);
+      this.buf[at] = (n % 0x80) | 0x80;
       n = Math.floor(n / 0x80);
     }
-    this.buf[this.room(1)] = n;
+    const at = this.room(1);
+    this.buf[at] = n;
     return this;
   }
   varint(v: number): this {
