@@ -119,6 +119,8 @@ function matchValue(
   } else {
     const items = expected as unknown[];
     expect((actual as unknown[]).length, f.name).toBe(items.length);
-    items.forEach((item, i) => matchValue((actual as unknown[])[i], item, f, type.array, version, flexible));
+    items.forEach((item, i) => {
+      matchValue((actual as unknown[])[i], item, f, type.array, version, flexible);
+    });
   }
 }
