@@ -58,12 +58,21 @@ export interface ApiSchema {
   readonly response: readonly Field[];
 }
 
-export function field<
-  const N extends string,
-  const T extends FieldType,
-  const O extends FieldOptions = Record<never, never>,
->(name: N, type: T, versions = '0+', options?: O): { name: N; type: T; versions: string } & O {
-  return { name, type, versions, ...(options as O) };
+// Two signatures, so that a field without options does not pick up `Field` from the context as its
+// options type (which would widen its value type to every FieldType).
+export function field<const N extends string, const T extends FieldType>(
+  name: N,
+  type: T,
+  versions?: string,
+): { name: N; type: T; versions: string };
+export function field<const N extends string, const T extends FieldType, const O extends FieldOptions>(
+  name: N,
+  type: T,
+  versions: string,
+  options: O,
+): { name: N; type: T; versions: string } & O;
+export function field(name: string, type: FieldType, versions = '0+', options?: FieldOptions): Field {
+  return { name, type, versions, ...options };
 }
 
 export function array<const T extends FieldType | readonly Field[]>(
