@@ -24,11 +24,17 @@ const produced = (req: DecodedRequest) => {
 };
 
 describe('golden frames from real clients', () => {
-  it('holds frames from kcat, confluent-kafka and kafka-python', () => {
+  it('holds frames from kcat, confluent-kafka, kafka-python, kafkajs and @platformatic/kafka', () => {
     expect(new Set(FRAMES.map((f) => f.client))).toEqual(
-      new Set(['kcat-1.7.1', 'confluent-kafka-1.7.0', 'kafka-python-2.0.2']),
+      new Set([
+        'kcat-1.7.1',
+        'confluent-kafka-1.7.0',
+        'kafka-python-2.0.2',
+        'kafkajs-2.2.4',
+        'platformatic-kafka-1.35.0',
+      ]),
     );
-    expect(FRAMES.length).toBeGreaterThan(40);
+    expect(FRAMES.length).toBeGreaterThan(70);
   });
 
   it.each(FRAMES.map((f) => [`${f.client}/${f.file}`, f] as const))(
@@ -77,6 +83,17 @@ describe('golden frames from real clients', () => {
     expect(more).toEqual([]);
     expect(batch?.header).toMatchObject({ magic: 2, recordCount: 2, lastOffsetDelta: 1, producerId: -1n });
     expect((batch?.header.attributes ?? -1) & 0x07).toBe(compression);
+    expect(batchCrcMatches(batch as never)).toBe(true);
+  });
+
+  it('flexible frames from @platformatic/kafka: topic ids, compact arrays, tagged sections', () => {
+    const fetch = golden('platformatic-kafka-1.35.0', 'consumer-Fetch-v17.hex');
+    expect(fetch.api === 'Fetch' && fetch.body.topics[0]?.topicId).toBe(
+      '6f1c2a3b-4d5e-4f60-8172-8394a5b6c7d8',
+    );
+    const produce = golden('platformatic-kafka-1.35.0', 'producer-Produce-v11.hex');
+    const [batch] = produced(produce);
+    expect(batch?.header).toMatchObject({ magic: 2, producerId: 4242n, baseSequence: 0 });
     expect(batchCrcMatches(batch as never)).toBe(true);
   });
 
