@@ -1,0 +1,61 @@
+import { AlterConfigs } from './alter-configs.js';
+import { ApiVersions } from './api-versions.js';
+import { CreatePartitions } from './create-partitions.js';
+import { CreateTopics } from './create-topics.js';
+import { DeleteGroups } from './delete-groups.js';
+import { DeleteRecords } from './delete-records.js';
+import { DeleteTopics } from './delete-topics.js';
+import { DescribeCluster } from './describe-cluster.js';
+import { DescribeConfigs } from './describe-configs.js';
+import { DescribeGroups } from './describe-groups.js';
+import { Fetch } from './fetch.js';
+import { FindCoordinator } from './find-coordinator.js';
+import { IncrementalAlterConfigs } from './incremental-alter-configs.js';
+import { InitProducerId } from './init-producer-id.js';
+import { ListGroups } from './list-groups.js';
+import { ListOffsets } from './list-offsets.js';
+import { Metadata } from './metadata.js';
+import { OffsetCommit } from './offset-commit.js';
+import { OffsetFetch } from './offset-fetch.js';
+import { OffsetForLeaderEpoch } from './offset-for-leader-epoch.js';
+import { Produce } from './produce.js';
+import type { ApiSchema, Input, Struct } from './types.js';
+
+/** Every API the codec knows, by name. Facts from Kafka's message definitions (clients/.../common/message/*.json). */
+export const APIS = {
+  Produce,
+  Fetch,
+  ListOffsets,
+  Metadata,
+  OffsetCommit,
+  OffsetFetch,
+  FindCoordinator,
+  DescribeGroups,
+  ListGroups,
+  ApiVersions,
+  CreateTopics,
+  DeleteTopics,
+  DeleteRecords,
+  InitProducerId,
+  OffsetForLeaderEpoch,
+  DescribeConfigs,
+  AlterConfigs,
+  CreatePartitions,
+  DeleteGroups,
+  IncrementalAlterConfigs,
+  DescribeCluster,
+} as const;
+
+type Apis = typeof APIS;
+export type ApiName = keyof Apis;
+export type ApiKey = Apis[ApiName]['key'];
+export type ApiNameOf<K extends ApiKey> = { [N in ApiName]: Apis[N]['key'] extends K ? N : never }[ApiName];
+
+export type RequestBody<N extends ApiName> = Struct<Apis[N]['request']>;
+export type ResponseBody<N extends ApiName> = Struct<Apis[N]['response']>;
+export type RequestInput<N extends ApiName> = Input<Apis[N]['request']>;
+export type ResponseInput<N extends ApiName> = Input<Apis[N]['response']>;
+
+export const API_BY_KEY: ReadonlyMap<number, ApiSchema> = new Map(
+  Object.values(APIS).map((schema) => [schema.key, schema]),
+);
