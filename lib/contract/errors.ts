@@ -49,6 +49,8 @@ export const ERRORS = {
   RECORD_LIST_TOO_LARGE: server(18, 413),
   INVALID_GROUP_ID: server(24, 400),
   UNKNOWN_MEMBER_ID: server(25, 404),
+  // The Kafka gateway only: an API version it does not serve (UnsupportedVersionException).
+  UNSUPPORTED_VERSION: server(35, 400),
   TOPIC_ALREADY_EXISTS: server(36, 409),
   INVALID_PARTITIONS: server(37, 400),
   INVALID_CONFIG: server(40, 400),

@@ -41,6 +41,11 @@ export abstract class StrataError extends Error {
   }
 }
 
+/** A protocol version this server does not serve (the Kafka gateway's ApiVersions rule). */
+export class UnsupportedVersionError extends StrataError {
+  readonly code = 'UNSUPPORTED_VERSION';
+}
+
 export class UnknownTopicOrPartitionError extends StrataError {
   readonly code = 'UNKNOWN_TOPIC_OR_PARTITION';
 }

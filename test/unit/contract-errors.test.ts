@@ -31,6 +31,7 @@ const EXPECTED: Record<ErrorCode, [kafkaCode: number, retriable: boolean]> = {
   RECORD_LIST_TOO_LARGE: [18, false],
   INVALID_GROUP_ID: [24, false],
   UNKNOWN_MEMBER_ID: [25, false],
+  UNSUPPORTED_VERSION: [35, false],
   TOPIC_ALREADY_EXISTS: [36, false],
   INVALID_PARTITIONS: [37, false],
   INVALID_CONFIG: [40, false],

@@ -3,7 +3,7 @@ import {
   MalformedFrameError,
   type PartialRequestHeader,
   UnknownApiKeyError,
-  UnsupportedVersionError,
+  UnsupportedApiVersionError,
 } from './errors.js';
 import { RequestHeader, ResponseHeader } from './schema/headers.js';
 import {
@@ -58,7 +58,7 @@ export function requestHeaderVersion(apiKey: number, version: number): 1 | 2 {
 
 /**
  * Decodes one request frame. Throws only KafkaProtocolError: UnknownApiKeyError,
- * UnsupportedVersionError (both carry what was read of the header, so the gateway can answer),
+ * UnsupportedApiVersionError (both carry what was read of the header, so the gateway can answer),
  * MalformedFrameError or its TruncatedFrameError.
  */
 export function decodeRequest(frame: Uint8Array): DecodedRequest {
@@ -72,7 +72,7 @@ export function decodeRequest(frame: Uint8Array): DecodedRequest {
       // The client id sits where it does in every header version we know; read it if it is there.
       partial.clientId = readClientIdIfAny(r);
       if (!schema) throw new UnknownApiKeyError(partial);
-      throw new UnsupportedVersionError(partial);
+      throw new UnsupportedApiVersionError(partial);
     }
     const flexible = isFlexible(schema, partial.apiVersion);
     r.pos = 0;
@@ -149,7 +149,7 @@ function schemaAt(apiKey: number, version: number): ApiSchema {
   const schema = API_BY_KEY.get(apiKey);
   const header = { apiKey, apiVersion: version, correlationId: -1 };
   if (!schema) throw new UnknownApiKeyError(header);
-  if (!inVersions(schema.versions, version)) throw new UnsupportedVersionError(header);
+  if (!inVersions(schema.versions, version)) throw new UnsupportedApiVersionError(header);
   return schema;
 }
 

@@ -13,16 +13,13 @@ export interface PartialRequestHeader {
  * (test/unit/kafka/codec.test.ts holds them to it).
  */
 export abstract class KafkaProtocolError extends StrataError {
-  readonly retriable = false;
-  readonly httpStatus = 400;
   /** Set once the request header was read. */
   header?: PartialRequestHeader;
 }
 
 /** A known API at a version the schema does not define. The gateway answers it; Kafka does too. */
-export class UnsupportedVersionError extends KafkaProtocolError {
+export class UnsupportedApiVersionError extends KafkaProtocolError {
   readonly code = 'UNSUPPORTED_VERSION';
-  readonly kafkaCode = 35;
   constructor(header: PartialRequestHeader) {
     super(`API ${header.apiKey} has no version ${header.apiVersion}`);
     this.header = header;
@@ -32,7 +29,6 @@ export class UnsupportedVersionError extends KafkaProtocolError {
 /** An API key the schema does not know at all (Kafka closes the connection on these). */
 export class UnknownApiKeyError extends KafkaProtocolError {
   readonly code = 'INVALID_REQUEST';
-  readonly kafkaCode = 42;
   constructor(header: PartialRequestHeader) {
     super(`unknown API key ${header.apiKey}`);
     this.header = header;
@@ -41,8 +37,7 @@ export class UnknownApiKeyError extends KafkaProtocolError {
 
 /** Bytes that do not follow the message's schema: a bad length, a null where none is allowed, trailing bytes. */
 export class MalformedFrameError extends KafkaProtocolError {
-  readonly code: string = 'INVALID_REQUEST';
-  readonly kafkaCode: number = 42;
+  readonly code = 'INVALID_REQUEST';
 }
 
 /** The frame ended before the message did. */

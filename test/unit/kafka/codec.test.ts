@@ -12,7 +12,7 @@ import {
   MalformedFrameError,
   TruncatedFrameError,
   UnknownApiKeyError,
-  UnsupportedVersionError,
+  UnsupportedApiVersionError,
 } from '../../../lib/kafka/protocol/errors.js';
 import { APIS } from '../../../lib/kafka/protocol/schema/index.js';
 import { inVersions, parseVersions } from '../../../lib/kafka/protocol/schema/types.js';
@@ -91,11 +91,11 @@ describe('response headers', () => {
 });
 
 describe('errors a gateway answers from', () => {
-  it('an ApiVersions version we do not know: UnsupportedVersionError with the correlation and client ids', () => {
+  it('an ApiVersions version we do not know: UnsupportedApiVersionError with the correlation and client ids', () => {
     const err = thrown(() => decodeRequest(hex('0012 0063 0000002a 0003 6b6b6b 00 ffffff')));
-    expect(err).toBeInstanceOf(UnsupportedVersionError);
-    expect((err as UnsupportedVersionError).kafkaCode).toBe(35);
-    expect((err as UnsupportedVersionError).header).toEqual({
+    expect(err).toBeInstanceOf(UnsupportedApiVersionError);
+    expect((err as UnsupportedApiVersionError).kafkaCode).toBe(35);
+    expect((err as UnsupportedApiVersionError).header).toEqual({
       apiKey: 18,
       apiVersion: 99,
       correlationId: 42,
