@@ -119,11 +119,14 @@ export async function commitBatches(engine: Engine, req: CommitRequest): Promise
         );
       }
       case 'indexAhead':
+        // Heads that moved are still news: the next produce to them guesses right.
+        observeHeads(engine, topic, outcome.heads);
         throw new KafkaStorageError(
           `index entry for ${topic.name}/${outcome.partition} exists past the partition head: metadata is inconsistent`,
           { cause: outcome.cause },
         );
       case 'rejected':
+        observeHeads(engine, topic, outcome.heads);
         throw new KafkaStorageError(`commit rejected: ${outcome.code} ${outcome.message}`, {
           cause: outcome.cause,
         });
@@ -154,6 +157,10 @@ export async function commitBatches(engine: Engine, req: CommitRequest): Promise
     `commit of ${req.objectKey} did not succeed after ${engine.config.maxCommitAttempts} attempts; nothing was appended`,
     { cause: lastError },
   );
+}
+
+function observeHeads(engine: Engine, topic: Topic, heads: ReadonlyMap<number, number>): void {
+  for (const [partition, next] of heads) engine.watch.observe(topic.topicId, partition, next);
 }
 
 async function findCommittedSegment(

@@ -87,9 +87,9 @@ export type CommitOutcome =
   /** The request may or may not have been applied (a timeout, a lost response). */
   | { kind: 'ambiguous'; cause: unknown }
   /** An index entry exists past the partition's head: metadata is inconsistent. */
-  | { kind: 'indexAhead'; partition: number; cause: unknown }
+  | { kind: 'indexAhead'; partition: number; heads: Map<number, number>; cause: unknown }
   /** DynamoDB refused the transaction for a reason a retry does not fix. */
-  | { kind: 'rejected'; code: string; message: string; cause: unknown };
+  | { kind: 'rejected'; code: string; message: string; heads: Map<number, number>; cause: unknown };
 
 const TRANSIENT_REASONS = new Set([
   'TransactionConflict',
@@ -310,7 +310,7 @@ function decode(decoded: Decoded[], req: CommitAttempt, cause: unknown): CommitO
   for (const b of req.batches) {
     const index = decoded.find((d) => d.role === 'index' && d.partition === b.partition);
     if (index && failed(index) && !headFailed.has(b.partition)) {
-      return { kind: 'indexAhead', partition: b.partition, cause };
+      return { kind: 'indexAhead', partition: b.partition, heads, cause };
     }
   }
   let transient = false;
@@ -318,7 +318,7 @@ function decode(decoded: Decoded[], req: CommitAttempt, cause: unknown): CommitO
     const code = reason.Code;
     if (!code || code === 'None' || code === 'ConditionalCheckFailed') continue;
     if (!TRANSIENT_REASONS.has(code)) {
-      return { kind: 'rejected', code, message: reason.Message ?? '', cause };
+      return { kind: 'rejected', code, message: reason.Message ?? '', heads, cause };
     }
     transient = true;
   }
