@@ -49,26 +49,26 @@ describe('child guard', () => {
       // An owner that starts a guarded command and then does nothing, as the local stack does.
       const ownerScript = `
       const { spawn } = require('node:child_process');
-      const guard = spawn(process.execPath, [${JSON.stringify(GUARD)}, process.execPath, '-e', 'setInterval(() => {}, 60000)'], {
-        stdio: ['pipe', 'ignore', 'inherit'], detached: true,
+      const guard = spawn(process.execPath, [${JSON.stringify(GUARD)}, process.execPath, '-e', 'console.log("up"); setInterval(() => {}, 60000)'], {
+        stdio: ['pipe', 'inherit', 'inherit'], detached: true,
       });
       guard.stdin.write('start');
       console.log(guard.pid);
       setInterval(() => {}, 60000);`;
       const owner = spawn(process.execPath, ['-e', ownerScript], { stdio: ['ignore', 'pipe', 'inherit'] });
       processes.push(owner);
-      const [line] = (await once(owner.stdout as NodeJS.ReadableStream, 'data')) as [Buffer];
-      const guardPid = Number(line.toString('utf8').trim());
+      // The owner prints the guard's pid, then the command (whose stdout is the owner's) says "up".
+      let out = '';
+      const ownerStdout = owner.stdout as NodeJS.ReadableStream;
+      while (!out.includes('up\n')) {
+        const [chunk] = (await once(ownerStdout, 'data')) as [Buffer];
+        out += chunk.toString('utf8');
+      }
+      const guardPid = Number(out.split('\n')[0]);
       groups.push(guardPid);
       const guardInfo = processInfo(guardPid);
       if (!guardInfo) throw new Error(`guard ${guardPid} not found`);
-      // The command is up once the guard has a child.
-      let command = descendants(guardPid);
-      const deadline = Date.now() + 20_000;
-      while (command.length === 0 && Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, 50));
-        command = descendants(guardPid);
-      }
+      const command = descendants(guardPid);
       expect(command.map((p) => p.cmdline).join('\n')).toContain('setInterval');
 
       owner.kill('SIGKILL');

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -48,30 +49,44 @@ export function spawnStack(dataDir: string): StackProcess {
   return { child, pid: child.pid, stdout: () => out, stderr: () => err, exited };
 }
 
-/** Resolves with the stack's URL once /healthz answers 200; rejects if the stack exits first. */
+const SERVING = /serving the HTTP API on (http:\/\/\S+)/;
+
+/**
+ * Resolves with the stack's URL once it has said it serves (it says so after it listens) and
+ * /healthz answers 200; rejects if the stack exits first, or at the deadline.
+ */
 export async function waitUntilServing(stack: StackProcess, timeoutMs = 60_000): Promise<string> {
-  let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
-  void stack.exited.then((e) => {
-    exit = e;
+  const url = await new Promise<string>((resolve, reject) => {
+    const settle = (result: { url: string } | { error: Error }) => {
+      clearTimeout(deadline);
+      stack.child.stdout?.off('data', onOutput);
+      if ('url' in result) resolve(result.url);
+      else reject(result.error);
+    };
+    // spawnStack's own listener runs first, so stdout() already holds the chunk.
+    const onOutput = () => {
+      const found = SERVING.exec(stack.stdout())?.[1];
+      if (found) settle({ url: found });
+    };
+    const deadline = setTimeout(
+      () =>
+        settle({
+          error: new Error(`stack not serving after ${timeoutMs} ms:\n${stack.stdout()}\n${stack.stderr()}`),
+        }),
+      timeoutMs,
+    );
+    stack.child.stdout?.on('data', onOutput);
+    void stack.exited.then((exit) =>
+      settle({
+        error: new Error(`stack exited (${JSON.stringify(exit)}) before serving:\n${stack.stderr()}`),
+      }),
+    );
+    onOutput();
   });
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (exit) {
-      throw new Error(`stack exited (${JSON.stringify(exit)}) before serving:\n${stack.stderr()}`);
-    }
-    const url = /serving the HTTP API on (http:\/\/\S+)/.exec(stack.stdout())?.[1];
-    if (url) {
-      const healthy = await fetch(`${url}/healthz`).then(
-        (r) => r.status === 200,
-        () => false,
-      );
-      if (healthy) return url;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`stack not serving after ${timeoutMs} ms:\n${stack.stdout()}\n${stack.stderr()}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const health = await fetch(`${url}/healthz`);
+  if (health.status !== 200)
+    throw new Error(`stack says it serves ${url}, but /healthz answered ${health.status}`);
+  return url;
 }
 
 export interface ProcessInfo {
@@ -126,12 +141,21 @@ export function isGone(p: ProcessInfo): boolean {
   return now === undefined || now.state === 'Z' || now.state === 'X' || now.startTicks !== p.startTicks;
 }
 
-/** Polls until every process in `processes` is gone; resolves with those still there at the deadline. */
+const WAIT_EXIT = fileURLToPath(new URL('./wait-exit.py', import.meta.url));
+
+/**
+ * Waits until every process in `processes` has exited (on pidfds, through wait-exit.py: these are
+ * not our children, so Node has no exit event for them), or until the deadline; resolves with
+ * those still there.
+ */
 export async function waitUntilGone(processes: ProcessInfo[], timeoutMs: number): Promise<ProcessInfo[]> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const left = processes.filter((p) => !isGone(p));
-    if (left.length === 0 || Date.now() > deadline) return left;
-    await new Promise((r) => setTimeout(r, 100));
+  const running = processes.filter((p) => !isGone(p));
+  if (running.length > 0) {
+    const waiter = spawn('python3', [WAIT_EXIT, String(timeoutMs), ...running.map((p) => String(p.pid))], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    const [code] = (await once(waiter, 'exit')) as [number | null];
+    if (code !== 0) throw new Error(`wait-exit.py exited ${code}`);
   }
+  return processes.filter((p) => !isGone(p));
 }
