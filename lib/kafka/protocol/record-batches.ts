@@ -1,4 +1,5 @@
 import { crc32c } from '../../engine/codec/crc32c.js';
+import { BATCH_HEADER_BYTES } from '../../engine/codec/record-batch.js';
 import { CorruptMessageError } from '../../engine/errors.js';
 
 /**
@@ -8,7 +9,8 @@ import { CorruptMessageError } from '../../engine/errors.js';
  * message schema.
  */
 
-export const BATCH_HEADER_BYTES = 61;
+export { BATCH_HEADER_BYTES };
+
 /** baseOffset (8) and batchLength (4) precede the length batchLength counts. */
 const LOG_OVERHEAD = 12;
 const MAGIC_AT = 16;
