@@ -12,6 +12,8 @@ import { DEFAULT_CONFIG, type EngineConfig } from '../lib/engine/config.js';
 import { createEngine, type Engine } from '../lib/engine/engine.js';
 import { createAwsClients } from '../lib/engine/storage/aws-clients.js';
 import { ensureStorage } from '../lib/engine/storage/provision.js';
+import { DEFAULT_GATEWAY_CONFIG, type GatewayConfig } from '../lib/kafka/config.js';
+import { type KafkaGateway, startGateway } from '../lib/kafka/gateway.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { createHandlers } from './handlers.js';
 import { startMaintenanceTimer } from './maintenance-timer.js';
@@ -224,12 +226,16 @@ export interface LocalStackOptions {
   maintenanceIntervalMs?: number;
   /** Table and bucket names and tuning; endpoints come from the two options above. */
   config?: Partial<EngineConfig>;
+  /** The Kafka gateway's settings (port 0 picks a free one); false serves no Kafka port. */
+  kafka?: Partial<GatewayConfig> | false;
 }
 
 export interface LocalStack {
   url: string;
   engine: Engine;
   endpoints: { s3: string; dynamodb: string };
+  /** The Kafka gateway, unless `kafka: false`. */
+  kafka?: KafkaGateway;
   /** HTTP server first (in-flight requests finish), then s3rver, then DynamoDB Local. */
   stop(): Promise<void>;
 }
@@ -293,6 +299,19 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       ...(opts.host ? { host: opts.host } : {}),
     });
     teardown.push(http.close);
+    let kafka: KafkaGateway | undefined;
+    if (opts.kafka !== false) {
+      kafka = await startGateway({
+        engine,
+        config: {
+          ...DEFAULT_GATEWAY_CONFIG,
+          port: 0,
+          ...(opts.host ? { host: opts.host } : {}),
+          ...opts.kafka,
+        },
+      });
+      teardown.push(() => (kafka as KafkaGateway).close());
+    }
     if (opts.maintenanceIntervalMs) {
       // Stopped before the HTTP server closes (teardown runs in reverse).
       const maintenance = startMaintenanceTimer(engine, opts.maintenanceIntervalMs);
@@ -304,6 +323,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       url: http.url,
       engine,
       endpoints: { s3: s3Endpoint, dynamodb: dynamodbEndpoint },
+      ...(kafka ? { kafka } : {}),
       stop: () => {
         stopped ??= runTeardown();
         return stopped;

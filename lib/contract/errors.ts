@@ -70,6 +70,10 @@ export const ERRORS = {
   UNSUPPORTED_COMPRESSION_TYPE: server(76, 400),
   GROUP_MAX_SIZE_REACHED: server(81, 409),
   FENCED_INSTANCE_ID: server(82, 409),
+  // A Kafka client sent a batch the topic refuses (a keyless record on a compacted topic).
+  INVALID_RECORD: server(87, 400),
+  // Like UNKNOWN_TOPIC_OR_PARTITION: answered after a consistent read, so final here.
+  UNKNOWN_TOPIC_ID: server(100, 404),
   // Epoch and membership errors are not retriable as such: the member must heartbeat or rejoin first.
   FENCED_MEMBER_EPOCH: server(110, 409),
   UNRELEASED_INSTANCE_ID: server(111, 409),

@@ -201,3 +201,13 @@ export class InvalidProducerEpochError extends StrataError {
 export class UnknownProducerIdError extends StrataError {
   readonly code = 'UNKNOWN_PRODUCER_ID';
 }
+
+/** A record the topic refuses as sent (a keyless record on a compacted topic). */
+export class InvalidRecordError extends StrataError {
+  readonly code = 'INVALID_RECORD';
+}
+
+/** A topic named by a UUID that no topic has (the Kafka protocol's topic ids). */
+export class UnknownTopicIdError extends StrataError {
+  readonly code = 'UNKNOWN_TOPIC_ID';
+}

@@ -1,0 +1,32 @@
+import { type AnyHandler, anyHandler } from './handler.js';
+import { apiVersionsHandler } from './handlers/api-versions.js';
+import { metadataHandler } from './handlers/metadata.js';
+import { APIS } from './protocol/schema/index.js';
+
+export interface AdvertisedRange {
+  apiKey: number;
+  minVersion: number;
+  maxVersion: number;
+}
+
+/** What ApiVersions advertises: every handler that serves at least one version, by key. */
+export function advertisedRanges(handlers: Iterable<AnyHandler>): AdvertisedRange[] {
+  return [...handlers]
+    .filter((h) => h.min <= h.max)
+    .map((h) => ({ apiKey: APIS[h.api].key, minVersion: h.advertisedMin ?? h.min, maxVersion: h.max }))
+    .sort((a, b) => a.apiKey - b.apiKey);
+}
+
+/** The gateway's handlers by API key. One module per API under handlers/. */
+export function createHandlerRegistry(): ReadonlyMap<number, AnyHandler> {
+  const registry = new Map<number, AnyHandler>();
+  const add = (h: AnyHandler) => {
+    const key = APIS[h.api].key;
+    if (registry.has(key)) throw new Error(`two handlers for ${h.api}`);
+    registry.set(key, h);
+  };
+  let advertised: AdvertisedRange[] | undefined;
+  add(anyHandler(apiVersionsHandler(() => (advertised ??= advertisedRanges(registry.values())))));
+  for (const h of [anyHandler(metadataHandler)]) add(h);
+  return registry;
+}

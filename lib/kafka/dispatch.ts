@@ -1,0 +1,72 @@
+import type { Engine } from '../engine/index.js';
+import { advertisedRanges } from './apis.js';
+import type { GatewayConfig } from './config.js';
+import { type AnyHandler, codeOf, NO_RESPONSE, type RequestContext } from './handler.js';
+import { decodeRequest, encodeResponse } from './protocol/codec.js';
+import { KafkaProtocolError, UnsupportedApiVersionError } from './protocol/errors.js';
+import { APIS, type ApiKey, type ResponseInput } from './protocol/schema/index.js';
+
+export interface DispatchDeps {
+  engine: Engine;
+  config: GatewayConfig;
+  broker: RequestContext['broker'];
+  handlers: ReadonlyMap<number, AnyHandler>;
+}
+
+/**
+ * A request the connection must not answer: the frame was malformed, named an unknown API, or a
+ * version that has no response shape. Kafka closes the connection on these; so does the gateway.
+ */
+export class CloseConnection extends Error {}
+
+/**
+ * Answers one request frame: the encoded response, or null when Kafka sends none (acks=0).
+ * Throws CloseConnection when the request cannot be answered, and lets a handler's unexpected
+ * failure through (the connection logs it and closes).
+ */
+export async function dispatch(
+  deps: DispatchDeps,
+  frame: Uint8Array,
+  clientHost: string,
+): Promise<Uint8Array | null> {
+  let request: ReturnType<typeof decodeRequest>;
+  try {
+    request = decodeRequest(frame);
+  } catch (err) {
+    if (err instanceof UnsupportedApiVersionError && err.header?.apiKey === APIS.ApiVersions.key) {
+      // KIP-511: a version we do not know gets a v0 answer with our ranges, so the client retries lower.
+      return encodeResponse(APIS.ApiVersions.key, 0, err.header.correlationId, {
+        errorCode: codeOf('UNSUPPORTED_VERSION'),
+        apiKeys: advertisedRanges(deps.handlers.values()),
+      });
+    }
+    if (err instanceof KafkaProtocolError) throw new CloseConnection(err.message, { cause: err });
+    throw err;
+  }
+  const { header } = request;
+  const handler = deps.handlers.get(header.apiKey);
+  const ctx: RequestContext = {
+    engine: deps.engine,
+    config: deps.config,
+    broker: deps.broker,
+    apiVersion: header.apiVersion,
+    clientId: header.clientId,
+    clientHost,
+  };
+  const key = header.apiKey as ApiKey;
+  if (!handler || header.apiVersion < handler.min || header.apiVersion > handler.max) {
+    // Advertised-but-refused versions (Produce v0-2) and APIs not served yet answer with Kafka's code.
+    if (handler?.reject) {
+      return encodeResponse(
+        key,
+        header.apiVersion,
+        header.correlationId,
+        handler.reject(ctx, request.body, codeOf('UNSUPPORTED_VERSION')) as ResponseInput<never>,
+      );
+    }
+    throw new CloseConnection(`${request.api} v${header.apiVersion} is not served`);
+  }
+  const response = await handler.handle(ctx, request.body);
+  if (response === NO_RESPONSE) return null;
+  return encodeResponse(key, header.apiVersion, header.correlationId, response as ResponseInput<never>);
+}

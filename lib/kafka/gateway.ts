@@ -1,0 +1,91 @@
+import { createServer, type Socket } from 'node:net';
+import type { Engine } from '../engine/index.js';
+import { createHandlerRegistry } from './apis.js';
+import { BROKER_ID, type GatewayConfig } from './config.js';
+import { serveConnection } from './connection.js';
+import { CloseConnection, dispatch } from './dispatch.js';
+
+export interface KafkaGateway {
+  /** The address it listens on. */
+  host: string;
+  port: number;
+  /** What Metadata tells clients: `host:port`. */
+  bootstrap: string;
+  /** Stops accepting, lets requests in flight finish (up to `graceMs`), then closes every connection. */
+  close(graceMs?: number): Promise<void>;
+}
+
+export interface GatewayOptions {
+  engine: Engine;
+  config: GatewayConfig;
+  /** Where faults go (a handler's unexpected failure); a bad frame from a client is not one. */
+  log?: (message: string, err?: unknown) => void;
+}
+
+const DEFAULT_CLOSE_GRACE_MS = 5000;
+
+/**
+ * The Kafka wire-protocol gateway: a TCP server in front of the same engine the HTTP handlers use.
+ * It keeps no state of its own (everything lives in DynamoDB and S3), so any number of gateways
+ * can serve the same tables and bucket. Clients see one virtual broker, node 0.
+ */
+export async function startGateway(opts: GatewayOptions): Promise<KafkaGateway> {
+  const { engine, config } = opts;
+  const log = opts.log ?? ((message, err) => console.error(`kafka gateway: ${message}`, err ?? ''));
+  const handlers = createHandlerRegistry();
+  const sockets = new Map<Socket, { inFlight(): number }>();
+  const broker = { nodeId: BROKER_ID, host: config.host, port: config.port };
+
+  const server = createServer((socket) => {
+    const clientHost = socket.remoteAddress ?? 'unknown';
+    const connection = serveConnection(socket, {
+      maxFrameBytes: config.maxFrameBytes,
+      idleMs: config.idleMs,
+      maxInFlight: config.maxInFlightPerConnection,
+      maxQueuedBytes: config.maxQueuedBytesPerConnection,
+      handle: (frame) => dispatch({ engine, config, broker, handlers }, frame, clientHost),
+      onClose: (reason, err) => {
+        // A client's bad frame is the client's business; anything else is ours to look at.
+        if (err && !(err instanceof CloseConnection))
+          log(`closed a connection from ${clientHost}: ${reason}`, err);
+      },
+    });
+    sockets.set(socket, connection);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  server.maxConnections = 10_000;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  broker.port = config.advertised?.port ?? port;
+  broker.host = config.advertised?.host ?? config.host;
+
+  let closing: Promise<void> | undefined;
+  return {
+    host: config.host,
+    port,
+    bootstrap: `${broker.host}:${broker.port}`,
+    close(graceMs = DEFAULT_CLOSE_GRACE_MS) {
+      closing ??= (async () => {
+        const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+        const deadline = Date.now() + graceMs;
+        // Idle connections go now; busy ones when their requests are answered, or at the deadline.
+        while (sockets.size > 0) {
+          for (const [socket, c] of sockets) if (c.inFlight() === 0) socket.destroy();
+          if (sockets.size === 0 || Date.now() >= deadline) break;
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        for (const socket of sockets.keys()) socket.destroy();
+        await stopped;
+      })();
+      return closing;
+    },
+  };
+}

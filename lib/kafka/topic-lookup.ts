@@ -1,0 +1,47 @@
+import {
+  createTopic,
+  type Engine,
+  getTopic,
+  InvalidTopicError,
+  listTopics,
+  type Topic,
+  TopicAlreadyExistsError,
+  UnknownTopicOrPartitionError,
+} from '../engine/index.js';
+import type { GatewayConfig } from './config.js';
+
+/**
+ * Finds a topic by name for a request, creating it first when auto-creation is on and the request
+ * allows it (Metadata's allowAutoTopicCreation; Produce always does, as in Kafka). Throws the
+ * engine's UNKNOWN_TOPIC_OR_PARTITION or INVALID_TOPIC_EXCEPTION otherwise.
+ */
+export async function topicByName(
+  engine: Engine,
+  config: GatewayConfig,
+  name: string,
+  autoCreate: boolean,
+): Promise<Topic> {
+  try {
+    return await getTopic(engine, name);
+  } catch (err) {
+    if (!(err instanceof UnknownTopicOrPartitionError) || !autoCreate || !config.autoCreateTopics) throw err;
+  }
+  try {
+    return await createTopic(engine, { name, partitions: config.defaultPartitions });
+  } catch (err) {
+    // Another client (or gateway) created it first.
+    if (err instanceof TopicAlreadyExistsError) return getTopic(engine, name);
+    throw err;
+  }
+}
+
+/** All topics by id, for the APIs that name topics by UUID (Fetch v13+, Metadata v10+). */
+export async function topicsById(engine: Engine): Promise<Map<string, Topic>> {
+  return new Map((await listTopics(engine)).map((t) => [t.topicId, t]));
+}
+
+export function isInvalidTopic(err: unknown): boolean {
+  return err instanceof InvalidTopicError;
+}
+
+export const ZERO_UUID = '00000000-0000-0000-0000-000000000000';
