@@ -1,0 +1,92 @@
+import { connect, type Socket } from 'node:net';
+import { decodeResponse, encodeRequest } from '../../lib/kafka/protocol/codec.js';
+import type { ApiKey, ApiNameOf, RequestInput, ResponseBody } from '../../lib/kafka/protocol/schema/index.js';
+
+/**
+ * A bare Kafka-protocol connection for tests: send a request built from the project's own schema,
+ * read the next frame, or send raw bytes. Frames are read as they arrive, in order; `closed`
+ * resolves when the server closes the connection.
+ */
+export interface KafkaWire {
+  /** Sends one request and decodes the response to it. */
+  request<K extends ApiKey>(
+    apiKey: K,
+    apiVersion: number,
+    body: RequestInput<ApiNameOf<K>>,
+    clientId?: string,
+  ): Promise<ResponseBody<ApiNameOf<K>>>;
+  /** Sends a request and expects no response to it (acks=0): resolves once written. */
+  send<K extends ApiKey>(apiKey: K, apiVersion: number, body: RequestInput<ApiNameOf<K>>): Promise<number>;
+  /** Writes bytes as they are. */
+  raw(bytes: Uint8Array): Promise<void>;
+  /** The next whole frame the server sends (without its size prefix). */
+  nextFrame(): Promise<Uint8Array>;
+  /** Resolves when the server has closed the connection. */
+  readonly closed: Promise<void>;
+  isClosed(): boolean;
+  close(): void;
+}
+
+export async function openKafkaWire(bootstrap: string): Promise<KafkaWire> {
+  const [host, port] = bootstrap.split(':') as [string, string];
+  const socket: Socket = connect({ host, port: Number(port) });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', resolve);
+    socket.once('error', reject);
+  });
+  let buffered = Buffer.alloc(0);
+  const frames: Uint8Array[] = [];
+  const waiting: ((frame: Uint8Array | Error) => void)[] = [];
+  let isClosed = false;
+  const closed = new Promise<void>((resolve) => {
+    socket.once('close', () => {
+      isClosed = true;
+      for (const w of waiting.splice(0)) w(new Error('connection closed'));
+      resolve();
+    });
+  });
+  socket.on('error', () => {});
+  socket.on('data', (chunk: Buffer) => {
+    buffered = Buffer.concat([buffered, chunk]);
+    while (buffered.length >= 4) {
+      const size = buffered.readInt32BE(0);
+      if (buffered.length < 4 + size) break;
+      const frame = buffered.subarray(4, 4 + size);
+      buffered = buffered.subarray(4 + size);
+      const w = waiting.shift();
+      if (w) w(frame);
+      else frames.push(frame);
+    }
+  });
+  let correlationId = 1;
+  const write = (bytes: Uint8Array) =>
+    new Promise<void>((resolve, reject) => socket.write(bytes, (err) => (err ? reject(err) : resolve())));
+  const nextFrame = () =>
+    new Promise<Uint8Array>((resolve, reject) => {
+      const ready = frames.shift();
+      if (ready) return resolve(ready);
+      if (isClosed) return reject(new Error('connection closed'));
+      waiting.push((f) => (f instanceof Error ? reject(f) : resolve(f)));
+    });
+  return {
+    async request(apiKey, apiVersion, body, clientId = 'strata-test') {
+      const id = correlationId++;
+      await write(encodeRequest({ apiKey, apiVersion, correlationId: id, clientId }, body));
+      const frame = await nextFrame();
+      const decoded = decodeResponse(apiKey, apiVersion, frame);
+      if (decoded.correlationId !== id)
+        throw new Error(`correlation id ${decoded.correlationId}, expected ${id}`);
+      return decoded.body;
+    },
+    async send(apiKey, apiVersion, body) {
+      const id = correlationId++;
+      await write(encodeRequest({ apiKey, apiVersion, correlationId: id, clientId: 'strata-test' }, body));
+      return id;
+    },
+    raw: write,
+    nextFrame,
+    closed,
+    isClosed: () => isClosed,
+    close: () => socket.destroy(),
+  };
+}
