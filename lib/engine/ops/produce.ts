@@ -1,32 +1,19 @@
 import { partitionForKey } from '../../contract/partitioner.js';
 import { encodeBatch } from '../codec/record-batch.js';
-import { SegmentWriter } from '../codec/segment.js';
 import type { Engine } from '../engine.js';
-import {
-  CommitConflictError,
-  DuplicateSequenceNumberError,
-  InvalidRequestError,
-  KafkaStorageError,
-  MessageTooLargeError,
-  RecordListTooLargeError,
-  UnknownTopicOrPartitionError,
-} from '../errors.js';
-import { advance, checkSequence, type ProducerPartitionState, type SequencedBatch } from '../idempotence.js';
-import { newSegmentKey } from '../storage/segment-store.js';
-import type { TaggedAction } from '../storage/transaction.js';
+import { InvalidRequestError, MessageTooLargeError, RecordListTooLargeError } from '../errors.js';
 import type { ProducerRecord, RecordHeader, Topic } from '../types.js';
 import { LIMITS } from '../validation.js';
 import {
-  type CommitProducer,
-  commitActionCount,
-  commitBatches,
-  MAX_PARTITIONS_PER_COMMIT,
-  MAX_PARTITIONS_PER_IDEMPOTENT_COMMIT,
-  MAX_TRANSACTION_ACTIONS,
-  type PendingBatch,
-} from './commit.js';
-import { loadProducerStates } from './producers.js';
+  appendSegment,
+  type PartitionAppend,
+  type PreparedGroupCommit,
+  type SequencedAppend,
+} from './append.js';
+import { MAX_PARTITIONS_PER_COMMIT, MAX_PARTITIONS_PER_IDEMPOTENT_COMMIT } from './commit.js';
 import { checkPartition, getTopic } from './topics.js';
+
+export type { PreparedGroupCommit } from './append.js';
 
 export interface ProduceRecordInput {
   key: Uint8Array | null;
@@ -46,33 +33,12 @@ export interface ProduceOptions {
   groupCommit?: PreparedGroupCommit;
 }
 
-/**
- * A consumer group's offset commit, prepared by the caller (the group coordinator validates the
- * member), so that produce need not know about groups.
- */
-export interface PreparedGroupCommit {
-  groupId: string;
-  /** How many offsets it commits (for the message when the commit would not fit one transaction). */
-  offsets: number;
-  /**
-   * Validates the commit now and returns its transaction actions, of role 'group'. Called before
-   * the upload, and again whenever the commit reports that the group changed since.
-   */
-  prepare(): Promise<TaggedAction[]>;
-}
-
 export interface IdempotentProducerInput {
   producerId: string;
   producerEpoch: number;
   /** Partition -> the sequence number of its first record in this request. */
   sequences: Map<number, number>;
 }
-
-/**
- * How many times a commit is prepared again because the producer state or the group member it was
- * checked against moved; then the caller gets CONCURRENT_TRANSACTIONS, and may retry.
- */
-const MAX_STALE_STATE_RETRIES = 5;
 
 export interface ProducedOffset {
   partition: number;
@@ -111,99 +77,12 @@ export async function produce(
   const sequenced = options.producer
     ? checkSequencedRequest(options.producer, records, byPartition)
     : undefined;
-  const partitions = [...byPartition.keys()];
-  // A warm writer knows its states from its last commit; the commit's condition catches a stale one.
-  const freshStates = async (req: SequencedRequest) => {
-    const states = await loadProducerStates(engine, req.producerId, req.epoch, topic, partitions);
-    for (const [p, state] of states)
-      if (state) engine.producerStates.set(req.producerId, topic.topicId, p, state);
-    return states;
-  };
-  const cached = sequenced
-    ? engine.producerStates.getAll(sequenced.producerId, topic.topicId, partitions)
-    : undefined;
-  let priors = sequenced ? (cached ?? (await freshStates(sequenced))) : undefined;
-  if (sequenced && priors) {
-    let duplicate: Map<number, number> | undefined;
-    try {
-      duplicate = duplicateOf(sequenced, priors);
-    } catch (err) {
-      // Judged against a cached state, which another process may have moved on: ask DynamoDB.
-      if (!cached) throw err;
-      priors = await freshStates(sequenced);
-      duplicate = duplicateOf(sequenced, priors);
-    }
-    if (duplicate) return offsetsFor(placed, duplicate);
-  }
-
-  const prepareGroupCommit = () => options.groupCommit?.prepare();
-  // Validated before the upload, so a stale or fenced member costs no PUT.
-  let groupCommit = await prepareGroupCommit();
-  if (
-    commitActionCount(sequenced !== undefined, byPartition.size, groupCommit?.length) >
-    MAX_TRANSACTION_ACTIONS
-  ) {
-    throw new InvalidRequestError(
-      `records for ${byPartition.size} partitions plus ${options.groupCommit?.offsets} group offsets do not fit one atomic commit (${MAX_TRANSACTION_ACTIONS} DynamoDB actions); see docs/api.md`,
-    );
-  }
-
-  const { body, pending } = buildSegment(topic, byPartition, options.compression ?? 0, sequenced);
-  const objectKey = newSegmentKey(now);
-
-  try {
-    await engine.segments.put(objectKey, body);
-  } catch (err) {
-    // The PUT may have landed before the error: remember the key so cleanup can delete it.
-    await recordOrphan(engine, objectKey, err);
-    throw new KafkaStorageError(`segment upload failed: ${(err as Error).message}`, { cause: err });
-  }
-
-  // Every failure from here on leaves the uploaded object unreferenced: record it for cleanup.
-  const orphaned = async (err: unknown): Promise<never> => {
-    if (err instanceof UnknownTopicOrPartitionError) engine.topics.invalidate(topic.name);
-    await recordOrphan(engine, objectKey, err);
-    throw err;
-  };
-  for (let attempt = 0; ; attempt++) {
-    const producer = sequenced && priors ? commitProducer(sequenced, priors) : undefined;
-    const result = await commitBatches(engine, {
-      topic,
-      objectKey,
-      objectBytes: body.length,
-      batches: pending,
-      ...(producer ? { producer } : {}),
-      ...(groupCommit ? { groupCommit } : {}),
-    }).catch(orphaned);
-    if (result.kind === 'committed') {
-      if (sequenced && priors) rememberProducerStates(engine, topic, sequenced, priors, result.offsets);
-      return offsetsFor(placed, result.offsets);
-    }
-    // What the commit was prepared against moved on: prepare it again, a bounded number of times.
-    if (attempt >= MAX_STALE_STATE_RETRIES) {
-      await orphaned(
-        new CommitConflictError(
-          `the ${result.kind === 'groupChanged' ? 'group member' : 'producer state'} kept changing during the commit; nothing was appended`,
-        ),
-      );
-    }
-    if (result.kind === 'producerStateChanged' && sequenced) {
-      // A concurrent retry of this request may have committed first: if so, answer with its offsets.
-      const duplicate = await freshStates(sequenced)
-        .then((states) => {
-          priors = states;
-          return duplicateOf(sequenced, states);
-        })
-        .catch(orphaned);
-      if (!duplicate) continue;
-      await recordOrphan(engine, objectKey, 'duplicate of a concurrent retry');
-      return offsetsFor(placed, duplicate);
-    }
-    if (result.kind === 'groupChanged') {
-      // The member heartbeated or was fenced meanwhile: validate its commit again (it may now fail).
-      groupCommit = await Promise.resolve(prepareGroupCommit()).catch(orphaned);
-    }
-  }
+  const batches = encodeBatches(byPartition, options.compression ?? 0, sequenced);
+  const bases = await appendSegment(engine, topic, batches, {
+    ...(sequenced ? { sequenced } : {}),
+    ...(options.groupCommit ? { groupCommit: options.groupCommit } : {}),
+  });
+  return offsetsFor(placed, bases);
 }
 
 async function topicForProduce(engine: Engine, name: string, now: number, fresh = false): Promise<Topic> {
@@ -235,16 +114,13 @@ function groupByPartition(
   return byPartition;
 }
 
-/** One RecordBatch per partition, all in one segment object. */
-function buildSegment(
-  topic: Topic,
+/** One RecordBatch per partition. */
+function encodeBatches(
   byPartition: Map<number, ProducerRecord[]>,
   compression: number,
-  sequenced: SequencedRequest | undefined,
-): { body: Uint8Array; pending: PendingBatch[] } {
-  const writer = new SegmentWriter();
-  const pending: PendingBatch[] = [];
-  for (const [partition, list] of byPartition) {
+  sequenced: SequencedAppend | undefined,
+): PartitionAppend[] {
+  return [...byPartition].map(([partition, list]) => {
     const producerInfo = sequenced
       ? {
           producerId: Number(sequenced.producerId),
@@ -253,26 +129,13 @@ function buildSegment(
         }
       : undefined;
     const batch = encodeBatch(list, compression, producerInfo);
-    const { recordCount, maxTimestamp } = batch;
-    const ref = writer.add(
-      { topic: topic.name, topicId: topic.topicId, partition, recordCount, maxTimestamp },
-      batch.bytes,
-    );
-    pending.push({
+    return {
       partition,
-      recordCount,
-      byteOffset: ref.byteOffset,
-      byteLength: ref.byteLength,
-      maxTimestamp,
-    });
-  }
-  return { body: writer.finish(), pending };
-}
-
-interface SequencedRequest {
-  producerId: string;
-  epoch: number;
-  batches: Map<number, SequencedBatch>;
+      bytes: batch.bytes,
+      recordCount: batch.recordCount,
+      maxTimestamp: batch.maxTimestamp,
+    };
+  });
 }
 
 /** An idempotent request names every record's partition and a base sequence for each partition it touches. */
@@ -280,11 +143,11 @@ function checkSequencedRequest(
   producer: IdempotentProducerInput,
   records: readonly ProduceRecordInput[],
   byPartition: Map<number, ProducerRecord[]>,
-): SequencedRequest {
+): SequencedAppend {
   if (records.some((r) => r.partition === undefined)) {
     throw new InvalidRequestError('an idempotent produce must give every record its partition');
   }
-  const batches = new Map<number, SequencedBatch>();
+  const batches: SequencedAppend['batches'] = new Map();
   for (const [partition, list] of byPartition) {
     const baseSequence = producer.sequences.get(partition);
     if (baseSequence === undefined)
@@ -295,49 +158,6 @@ function checkSequencedRequest(
     throw new InvalidRequestError('sequences name a partition that no record of the request goes to');
   }
   return { producerId: producer.producerId, epoch: producer.producerEpoch, batches };
-}
-
-/** The original base offsets when every batch of the request is a retained duplicate; undefined to append. */
-function duplicateOf(
-  req: SequencedRequest,
-  states: Map<number, ProducerPartitionState | undefined>,
-): Map<number, number> | undefined {
-  const verdicts = [...req.batches].map(([p, batch]) => [p, checkSequence(states.get(p), batch)] as const);
-  const duplicates = verdicts.filter(([, v]) => v.kind === 'duplicate');
-  if (duplicates.length === 0) return undefined;
-  if (duplicates.length !== verdicts.length) {
-    throw new DuplicateSequenceNumberError('part of this request was already written under these sequences');
-  }
-  return new Map(verdicts.map(([p, v]) => [p, (v as { baseOffset: number }).baseOffset]));
-}
-
-function commitProducer(
-  req: SequencedRequest,
-  priors: Map<number, ProducerPartitionState | undefined>,
-): CommitProducer {
-  return {
-    producerId: req.producerId,
-    epoch: req.epoch,
-    partitions: new Map([...req.batches].map(([p, batch]) => [p, { batch, prior: priors.get(p) }])),
-  };
-}
-
-function rememberProducerStates(
-  engine: Engine,
-  topic: Topic,
-  req: SequencedRequest,
-  priors: Map<number, ProducerPartitionState | undefined>,
-  committed: Map<number, number>,
-): void {
-  for (const [partition, batch] of req.batches) {
-    const base = committed.get(partition) as number;
-    engine.producerStates.set(
-      req.producerId,
-      topic.topicId,
-      partition,
-      advance(priors.get(partition), batch, base),
-    );
-  }
 }
 
 /** One offset per record, in request order, from each partition's base offset. */
@@ -380,13 +200,5 @@ function checkRecordSize(topic: Topic, r: ProduceRecordInput, i: number): void {
     throw new MessageTooLargeError(
       `record ${i} is ${size} bytes; topic ${topic.name} accepts at most ${max} (max.message.bytes)`,
     );
-  }
-}
-
-async function recordOrphan(engine: Engine, objectKey: string, cause: unknown): Promise<void> {
-  try {
-    await engine.metadata.recordOrphan(objectKey, String((cause as Error)?.message ?? cause), engine.now());
-  } catch {
-    // Best effort: storage cleanup also finds unreferenced objects by listing old keys.
   }
 }
