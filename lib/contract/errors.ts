@@ -47,6 +47,8 @@ export const ERRORS = {
   COORDINATOR_NOT_AVAILABLE: server(15, 503, true),
   INVALID_TOPIC_EXCEPTION: server(17, 400),
   RECORD_LIST_TOO_LARGE: server(18, 413),
+  // A Kafka Produce whose acks is not -1, 0 or 1.
+  INVALID_REQUIRED_ACKS: server(21, 400),
   INVALID_GROUP_ID: server(24, 400),
   UNKNOWN_MEMBER_ID: server(25, 404),
   // The Kafka gateway only: an API version it does not serve (UnsupportedVersionException).

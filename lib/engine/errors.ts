@@ -211,3 +211,8 @@ export class InvalidRecordError extends StrataError {
 export class UnknownTopicIdError extends StrataError {
   readonly code = 'UNKNOWN_TOPIC_ID';
 }
+
+/** A Kafka Produce whose acks is not -1, 0 or 1. */
+export class InvalidRequiredAcksError extends StrataError {
+  readonly code = 'INVALID_REQUIRED_ACKS';
+}

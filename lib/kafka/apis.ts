@@ -1,6 +1,7 @@
 import { type AnyHandler, anyHandler } from './handler.js';
 import { apiVersionsHandler } from './handlers/api-versions.js';
 import { metadataHandler } from './handlers/metadata.js';
+import { produceHandler } from './handlers/produce.js';
 import { APIS } from './protocol/schema/index.js';
 
 export interface AdvertisedRange {
@@ -27,6 +28,6 @@ export function createHandlerRegistry(): ReadonlyMap<number, AnyHandler> {
   };
   let advertised: AdvertisedRange[] | undefined;
   add(anyHandler(apiVersionsHandler(() => (advertised ??= advertisedRanges(registry.values())))));
-  for (const h of [anyHandler(metadataHandler)]) add(h);
+  for (const h of [anyHandler(metadataHandler), anyHandler(produceHandler)]) add(h);
   return registry;
 }

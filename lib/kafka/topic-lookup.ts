@@ -45,3 +45,20 @@ export function isInvalidTopic(err: unknown): boolean {
 }
 
 export const ZERO_UUID = '00000000-0000-0000-0000-000000000000';
+
+const idCaches = new WeakMap<Engine, { at: number; byId: Map<string, Topic> }>();
+
+/**
+ * A topic by its UUID (Fetch v13+, Metadata v10+ with ids), from a per-process map refreshed by
+ * listing the topics when an id is missing or the map is older than the topic cache's lifetime.
+ */
+export async function topicById(engine: Engine, topicId: string): Promise<Topic | undefined> {
+  const now = engine.now();
+  const cached = idCaches.get(engine);
+  const fresh = cached && now - cached.at < engine.config.topicCacheMs ? cached : undefined;
+  const hit = fresh?.byId.get(topicId);
+  if (hit) return hit;
+  const byId = await topicsById(engine);
+  idCaches.set(engine, { at: now, byId });
+  return byId.get(topicId);
+}

@@ -47,6 +47,7 @@ const EXPECTED: Record<ErrorCode, [kafkaCode: number, retriable: boolean]> = {
   UNSUPPORTED_COMPRESSION_TYPE: [76, false],
   GROUP_MAX_SIZE_REACHED: [81, false],
   FENCED_INSTANCE_ID: [82, false],
+  INVALID_REQUIRED_ACKS: [21, false],
   INVALID_RECORD: [87, false],
   UNKNOWN_TOPIC_ID: [100, false],
   FENCED_MEMBER_EPOCH: [110, false],

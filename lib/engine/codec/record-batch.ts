@@ -222,11 +222,101 @@ function readNullableBytes(r: ByteReader): Uint8Array | null {
   return n < 0 ? null : r.bytes(n);
 }
 
+/** What the append path needs to know of a batch a Kafka client sent, once it is found sound. */
+export interface ClientBatchSummary {
+  recordCount: number;
+  maxTimestamp: number;
+  compression: number;
+  producer: BatchProducerInfo;
+}
+
+/**
+ * Checks a RecordBatch a Kafka client sent, before it is stored as sent: magic 2, the length, the
+ * CRC-32C, at least one record, lastOffsetDelta = recordCount - 1, and the records themselves
+ * (decompressed) walked one by one: their count, their lengths, and offset deltas 0, 1, 2...
+ * (the log's offsets are dense, and fetch relies on it). CORRUPT_MESSAGE for any fault.
+ */
+export function checkClientBatch(bytes: Uint8Array): ClientBatchSummary {
+  const h = readBatchHeader(bytes);
+  if (h.magic !== MAGIC)
+    throw new CorruptMessageError(`record batch magic ${h.magic}; only magic 2 is accepted`);
+  if (h.batchLength !== bytes.length - 12) {
+    throw new CorruptMessageError(
+      `record batch length ${h.batchLength} does not match ${bytes.length - 12} bytes`,
+    );
+  }
+  if (crc32c(bytes.subarray(CRC_START)) !== h.crc)
+    throw new CorruptMessageError('record batch CRC-32C mismatch');
+  if (h.recordCount < 1) throw new CorruptMessageError('a record batch must hold at least one record');
+  if (h.lastOffsetDelta !== h.recordCount - 1) {
+    throw new CorruptMessageError(
+      `lastOffsetDelta ${h.lastOffsetDelta} disagrees with the record count ${h.recordCount}`,
+    );
+  }
+  const compression = h.attributes & COMPRESSION_MASK;
+  const body = decompressRecords(bytes, compression);
+  const r = new ByteReader(body);
+  try {
+    for (let i = 0; i < h.recordCount; i++) {
+      const length = r.varint();
+      const end = r.pos + length;
+      if (length < 1 || end > body.length)
+        throw new CorruptMessageError(`record ${i} claims ${length} bytes`);
+      r.int8();
+      r.varint(); // timestampDelta
+      const offsetDelta = r.varint();
+      if (offsetDelta !== i) throw new CorruptMessageError(`record ${i} has offset delta ${offsetDelta}`);
+      r.pos = end;
+    }
+  } catch (err) {
+    if (err instanceof CorruptMessageError) throw err;
+    throw new CorruptMessageError('record batch is malformed', { cause: err });
+  }
+  if (r.pos !== body.length) {
+    throw new CorruptMessageError(`record batch holds more than the ${h.recordCount} records it counts`);
+  }
+  return { recordCount: h.recordCount, maxTimestamp: h.maxTimestamp, compression, producer: h.producer };
+}
+
+function decompressRecords(batch: Uint8Array, compression: number): Uint8Array {
+  const payload = batch.subarray(BATCH_HEADER_BYTES);
+  if (compression === 0) return payload;
+  const codec = codecFor(compression);
+  try {
+    const raw = codec.decompress(payload);
+    return new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength);
+  } catch (err) {
+    throw new CorruptMessageError('record batch does not decompress', { cause: err });
+  }
+}
+
 /** Writes the committed base offset into a stored batch, as fetch serves it (outside the CRC). */
 export function withBaseOffset(bytes: Uint8Array, baseOffset: number): Uint8Array {
   const copy = bytes.slice();
   new DataView(copy.buffer).setBigInt64(0, BigInt(baseOffset));
   return copy;
+}
+
+/**
+ * Writes base offsets into a range of consecutive stored batches, each where the previous one
+ * ended, in place: the bytes Kafka fetch serves. Nothing under the CRC changes. Returns how many
+ * offsets the range holds.
+ */
+export function patchBaseOffsets(bytes: Uint8Array, baseOffset: number): number {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let pos = 0;
+  let base = baseOffset;
+  while (pos < bytes.length) {
+    if (bytes.length - pos < BATCH_HEADER_BYTES)
+      throw new CorruptMessageError('trailing bytes after the last batch');
+    const length = 12 + view.getInt32(pos + 8);
+    if (length < BATCH_HEADER_BYTES || pos + length > bytes.length)
+      throw new CorruptMessageError('batch length out of range');
+    view.setBigInt64(pos, BigInt(base));
+    base += view.getInt32(pos + 23) + 1;
+    pos += length;
+  }
+  return base - baseOffset;
 }
 
 /**

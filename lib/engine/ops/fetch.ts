@@ -103,7 +103,8 @@ export function collectRecords(
   return out;
 }
 
-async function readHead(engine: Engine, topic: Topic, partition: number): Promise<PartitionHead> {
+/** A consistent read of the head, which the partition watch remembers. */
+export async function readHead(engine: Engine, topic: Topic, partition: number): Promise<PartitionHead> {
   const head = await engine.metadata.getHead(topic, partition);
   engine.watch.observe(topic.topicId, partition, head.nextOffset);
   return head;
@@ -157,7 +158,7 @@ async function indexEntriesFor(
 }
 
 /** Fetches the entries' byte ranges, a bounded number of GETs at a time, in entry order. */
-async function readBatches(engine: Engine, entries: IndexEntry[]): Promise<Uint8Array[]> {
+export async function readBatches(engine: Engine, entries: IndexEntry[]): Promise<Uint8Array[]> {
   const out: Uint8Array[] = new Array(entries.length);
   let next = 0;
   const worker = async () => {

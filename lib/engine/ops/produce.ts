@@ -85,7 +85,13 @@ export async function produce(
   return offsetsFor(placed, bases);
 }
 
-async function topicForProduce(engine: Engine, name: string, now: number, fresh = false): Promise<Topic> {
+/** The topic as produce sees it: cached for engine.config.topicCacheMs (the commit re-checks its id). */
+export async function topicForProduce(
+  engine: Engine,
+  name: string,
+  now: number,
+  fresh = false,
+): Promise<Topic> {
   const cached = fresh ? undefined : engine.topics.get(name, now);
   if (cached) return cached;
   const topic = await getTopic(engine, name);

@@ -1,0 +1,114 @@
+import {
+  InvalidRequestError,
+  InvalidRequiredAcksError,
+  type PartitionProduceResult,
+  produceBatches,
+  type Topic,
+  topicForProduce,
+  UnknownTopicOrPartitionError,
+} from '../../engine/index.js';
+import {
+  defineHandler,
+  kafkaErrorCode,
+  kafkaErrorMessage,
+  NO_RESPONSE,
+  NONE,
+  type RequestContext,
+} from '../handler.js';
+import type { RequestBody } from '../protocol/schema/index.js';
+import { topicByName } from '../topic-lookup.js';
+
+type ProduceTopic = RequestBody<'Produce'>['topicData'][number];
+
+/**
+ * Produce v3-11 (RecordBatch v2). v0-2 are advertised, because librdkafka turns compression off
+ * unless Produce starts at v0, and answered with UNSUPPORTED_VERSION when used. The client's
+ * batches are checked and stored as sent; the answer (none for acks=0) comes after the commit.
+ */
+export const produceHandler = defineHandler({
+  api: 'Produce',
+  min: 3,
+  max: 11,
+  advertisedMin: 0,
+  async handle(ctx, body) {
+    const acks = body.acks;
+    const failAll = (err: unknown) =>
+      body.topicData.map((t) =>
+        topicResponse(
+          t.name,
+          t.partitionData.map((p) => ({ partition: p.index, error: err })),
+        ),
+      );
+    let responses: ReturnType<typeof topicResponse>[];
+    if (acks !== 0 && acks !== 1 && acks !== -1) {
+      responses = failAll(new InvalidRequiredAcksError(`acks must be -1, 0 or 1, got ${acks}`));
+    } else if (body.transactionalId !== null) {
+      responses = failAll(new InvalidRequestError('transactions are not supported yet'));
+    } else {
+      responses = await Promise.all(body.topicData.map((t) => produceTopic(ctx, t)));
+    }
+    if (acks === 0) return NO_RESPONSE;
+    return { responses, throttleTimeMs: 0 };
+  },
+  reject(_ctx, body, code) {
+    return {
+      responses: body.topicData.map((t) => ({
+        name: t.name,
+        partitionResponses: t.partitionData.map((p) => ({
+          index: p.index,
+          errorCode: code,
+          baseOffset: -1n,
+        })),
+      })),
+    };
+  },
+});
+
+async function produceTopic(ctx: RequestContext, t: ProduceTopic) {
+  let topic: Topic;
+  try {
+    topic = await lookUp(ctx, t);
+  } catch (err) {
+    return topicResponse(
+      t.name,
+      t.partitionData.map((p) => ({ partition: p.index, error: err })),
+    );
+  }
+  const results = await produceBatches(
+    ctx.engine,
+    topic,
+    t.partitionData.map((p) => ({ partition: p.index, records: p.records })),
+  );
+  return topicResponse(t.name, results);
+}
+
+/** Cached as HTTP produce caches it; a partition past the cached count looks again first. */
+async function lookUp(ctx: RequestContext, t: ProduceTopic): Promise<Topic> {
+  const now = ctx.engine.now();
+  try {
+    const topic = await topicForProduce(ctx.engine, t.name, now);
+    if (t.partitionData.every((p) => p.index < topic.partitions)) return topic;
+    return await topicForProduce(ctx.engine, t.name, now, true);
+  } catch (err) {
+    if (!(err instanceof UnknownTopicOrPartitionError)) throw err;
+    // Produce may auto-create, as Kafka's does when the setting is on.
+    return topicByName(ctx.engine, ctx.config, t.name, true);
+  }
+}
+
+function topicResponse(name: string, results: readonly PartitionProduceResult[]) {
+  return {
+    name,
+    partitionResponses: results.map((r) =>
+      r.baseOffset !== undefined
+        ? { index: r.partition, errorCode: NONE, baseOffset: BigInt(r.baseOffset), logStartOffset: -1n }
+        : {
+            index: r.partition,
+            errorCode: kafkaErrorCode(r.error),
+            baseOffset: -1n,
+            logStartOffset: -1n,
+            errorMessage: kafkaErrorMessage(r.error),
+          },
+    ),
+  };
+}
