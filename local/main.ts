@@ -6,12 +6,15 @@
  *   STRATA_HOST       interface to listen on (default 127.0.0.1)
  *   S3_ENDPOINT, DYNAMODB_ENDPOINT   use these servers (e.g. local/docker-compose.yml) instead
  *   STRATA_S3_ACCESS_KEY_ID, STRATA_S3_SECRET_ACCESS_KEY   keys for S3_ENDPOINT (MinIO)
+ *   STRATA_KAFKA_PORT the Kafka protocol's port (default 9092; 0 = a free one); the other
+ *                     STRATA_KAFKA_* settings are in lib/kafka/config.ts and docs/kafka.md
  *   STRATA_MAINTENANCE_INTERVAL_MS   retention, compaction and storage GC every N ms (default 60000; 0 = off)
  *   STRATA_META_TABLE, STRATA_INDEX_TABLE, STRATA_BUCKET, ...   see lib/engine/config.ts
  */
 
 import { partitionForKey } from '../lib/contract/partitioner.js';
 import { configFromEnv } from '../lib/engine/config.js';
+import { gatewayConfigFromEnv } from '../lib/kafka/config.js';
 import { DataDirInUseError } from './data-dir-lock.js';
 import { type LocalStack, startLocalStack } from './stack.js';
 
@@ -35,7 +38,7 @@ function parseInterval(raw: string | undefined, fallback: number): number {
   return ms;
 }
 
-function quickStart(url: string): string {
+function quickStart(url: string, kafka: string): string {
   // Keyed records go where Kafka's murmur2 partitioner sends them: fetch from that partition.
   const partition = partitionForKey(Buffer.from('k1'), 3);
   return [
@@ -48,7 +51,14 @@ function quickStart(url: string): string {
     `    -d '{"records":[{"key":"k1","value":"hello"}]}'`,
     `  curl '${url}/v1/topics/orders/partitions/${partition}/records?offset=0'`,
     '',
-    `(Key k1 lands on partition ${partition}, as in Kafka.) Ctrl-C stops.`,
+    `(Key k1 lands on partition ${partition}, as in Kafka.)`,
+    '',
+    `Kafka clients: bootstrap servers ${kafka}`,
+    `  kcat -b ${kafka} -L`,
+    `  echo 'k1:hello from kcat' | kcat -b ${kafka} -P -t orders -K:`,
+    `  kcat -b ${kafka} -C -t orders -o beginning -e -f '%p:%o %k %s\\n'`,
+    '',
+    'Ctrl-C stops.',
   ].join('\n');
 }
 
@@ -57,6 +67,8 @@ async function main(): Promise<void> {
   const config = configFromEnv(env);
   const { s3Endpoint, dynamodbEndpoint, ...names } = config;
   const dataDir = env.STRATA_DATA_DIR || './.strata';
+  const host = env.STRATA_HOST || '127.0.0.1';
+  const kafka = gatewayConfigFromEnv(env, { host });
 
   let stack: LocalStack | undefined;
   let firstSignalAt: number | undefined;
@@ -85,7 +97,8 @@ async function main(): Promise<void> {
   stack = await startLocalStack({
     dataDir,
     port: parsePort(env.STRATA_PORT, 4510),
-    host: env.STRATA_HOST || '127.0.0.1',
+    host,
+    kafka,
     ...(s3Endpoint ? { s3Endpoint } : {}),
     ...(dynamodbEndpoint ? { dynamodbEndpoint } : {}),
     ...(s3Endpoint && env.STRATA_S3_ACCESS_KEY_ID && env.STRATA_S3_SECRET_ACCESS_KEY
@@ -104,7 +117,7 @@ async function main(): Promise<void> {
     process.exit(0);
   }
   console.log(`DynamoDB: ${stack.endpoints.dynamodb}   S3: ${stack.endpoints.s3}   data: ${dataDir}`);
-  console.log(quickStart(stack.url));
+  console.log(quickStart(stack.url, stack.kafka?.bootstrap ?? `${kafka.host}:${kafka.port}`));
 }
 
 main().catch((err: unknown) => {

@@ -1,5 +1,7 @@
 import { type AnyHandler, anyHandler } from './handler.js';
 import { apiVersionsHandler } from './handlers/api-versions.js';
+import { fetchHandler } from './handlers/fetch.js';
+import { listOffsetsHandler } from './handlers/list-offsets.js';
 import { metadataHandler } from './handlers/metadata.js';
 import { produceHandler } from './handlers/produce.js';
 import { APIS } from './protocol/schema/index.js';
@@ -28,6 +30,13 @@ export function createHandlerRegistry(): ReadonlyMap<number, AnyHandler> {
   };
   let advertised: AdvertisedRange[] | undefined;
   add(anyHandler(apiVersionsHandler(() => (advertised ??= advertisedRanges(registry.values())))));
-  for (const h of [anyHandler(metadataHandler), anyHandler(produceHandler)]) add(h);
+  for (const h of [
+    anyHandler(metadataHandler),
+    anyHandler(produceHandler),
+    anyHandler(fetchHandler),
+    anyHandler(listOffsetsHandler),
+  ]) {
+    add(h);
+  }
   return registry;
 }

@@ -6,6 +6,7 @@ import {
   listTopics,
   type Topic,
   TopicAlreadyExistsError,
+  topicForProduce,
   UnknownTopicOrPartitionError,
 } from '../engine/index.js';
 import type { GatewayConfig } from './config.js';
@@ -61,4 +62,20 @@ export async function topicById(engine: Engine, topicId: string): Promise<Topic 
   const byId = await topicsById(engine);
   idCaches.set(engine, { at: now, byId });
   return byId.get(topicId);
+}
+
+/**
+ * A topic by name for a data request (Produce, Fetch, ListOffsets), from the engine's topic cache
+ * as HTTP produce uses it; a partition past the cached count looks again first, since it may just
+ * have been added. Throws UNKNOWN_TOPIC_OR_PARTITION for an unknown name.
+ */
+export async function cachedTopic(
+  engine: Engine,
+  name: string,
+  partitions: readonly number[],
+): Promise<Topic> {
+  const now = engine.now();
+  const topic = await topicForProduce(engine, name, now);
+  if (partitions.every((p) => p < topic.partitions)) return topic;
+  return topicForProduce(engine, name, now, true);
 }

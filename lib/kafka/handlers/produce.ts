@@ -4,7 +4,6 @@ import {
   type PartitionProduceResult,
   produceBatches,
   type Topic,
-  topicForProduce,
   UnknownTopicOrPartitionError,
 } from '../../engine/index.js';
 import {
@@ -16,7 +15,7 @@ import {
   type RequestContext,
 } from '../handler.js';
 import type { RequestBody } from '../protocol/schema/index.js';
-import { topicByName } from '../topic-lookup.js';
+import { cachedTopic, topicByName } from '../topic-lookup.js';
 
 type ProduceTopic = RequestBody<'Produce'>['topicData'][number];
 
@@ -82,13 +81,13 @@ async function produceTopic(ctx: RequestContext, t: ProduceTopic) {
   return topicResponse(t.name, results);
 }
 
-/** Cached as HTTP produce caches it; a partition past the cached count looks again first. */
 async function lookUp(ctx: RequestContext, t: ProduceTopic): Promise<Topic> {
-  const now = ctx.engine.now();
   try {
-    const topic = await topicForProduce(ctx.engine, t.name, now);
-    if (t.partitionData.every((p) => p.index < topic.partitions)) return topic;
-    return await topicForProduce(ctx.engine, t.name, now, true);
+    return await cachedTopic(
+      ctx.engine,
+      t.name,
+      t.partitionData.map((p) => p.index),
+    );
   } catch (err) {
     if (!(err instanceof UnknownTopicOrPartitionError)) throw err;
     // Produce may auto-create, as Kafka's does when the setting is on.
