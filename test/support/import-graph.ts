@@ -21,6 +21,7 @@ export type Layer =
 /** Where each file belongs, first match wins. Paths are relative to the repository root. */
 const PLACES: readonly [RegExp, Layer][] = [
   [/^bin\/strata\.ts$/, 'cli'],
+  [/^bin\/gateway\.ts$/, 'edge'],
   [/^bin\/app\.ts$/, 'infra'],
   [/^(functions|local)\//, 'edge'],
   [/^lib\/engine\/http\//, 'edge'],
