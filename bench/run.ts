@@ -6,11 +6,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { startLocalStack } from '../local/stack.js';
 import { measureBundles } from './bundles.js';
 import { clientBenches } from './client.js';
+import { benchGatewayConsume, benchGatewayProduce } from './kafka.js';
 import { countRequests } from './request-counter.js';
 
 const MiB = 1024 * 1024;
@@ -54,19 +55,18 @@ async function main() {
 
   try {
     // --- raw S3: PUT MB/s at the segment sizes produce writes -------------------------------
+    const putKeys: string[] = [];
     for (const size of [64 * 1024, MiB]) {
       for (const concurrency of [1, 8]) {
         const body = new Uint8Array(size).fill(7);
         const n = Math.max(8, Math.round(BYTES_PER_RUN / size / 2));
         const { ms } = await timed(() =>
           pool(n, concurrency, async () => {
+            const key = `bench/raw/${randomUUID()}`;
             await engine.clients.s3.send(
-              new PutObjectCommand({
-                Bucket: engine.config.bucket,
-                Key: `bench/raw/${randomUUID()}`,
-                Body: body,
-              }),
+              new PutObjectCommand({ Bucket: engine.config.bucket, Key: key, Body: body }),
             );
+            if (size === MiB) putKeys.push(key);
           }),
         );
         record(
@@ -76,6 +76,19 @@ async function main() {
           'MB/s',
         );
       }
+    }
+
+    // --- raw S3: GET MB/s of the 1 MiB objects just written, the baseline of consume -------
+    {
+      const { ms } = await timed(() =>
+        pool(putKeys.length, 8, async (i) => {
+          const res = await engine.clients.s3.send(
+            new GetObjectCommand({ Bucket: engine.config.bucket, Key: putKeys[i] }),
+          );
+          await res.Body?.transformToByteArray();
+        }),
+      );
+      record('rawGet_1048576_8', 'raw S3 GET 1 MiB x8', putKeys.length / (ms / 1000), 'MB/s');
     }
 
     // --- raw DynamoDB: two-item conditional transactions/s (a head update + an index put) ---
@@ -197,6 +210,78 @@ async function main() {
       );
       record('consumeS3PerMiB', '  S3 GETs per MiB consumed', s3Requests.count / mib, 'req/MiB');
       record('consumeDdbPerMiB', '  DynamoDB requests per MiB consumed', ddbRequests.count / mib, 'req/MiB');
+      record(
+        'consumeRatio',
+        '  as a share of raw GET 1 MiB x8',
+        (mib / (ms / 1000) / (results.rawGet_1048576_8 as number)) * 100,
+        '%',
+      );
+    }
+
+    // --- the Kafka gateway (issue 9): pre-encoded Produce frames, then Fetch from the start ---
+    const gateway = stack.kafka;
+    if (!gateway) throw new Error('the local stack serves no Kafka port');
+    let kafkaTopic = '';
+    for (const requestBytes of [64 * 1024, MiB]) {
+      for (const connections of [1, 8]) {
+        const r = await benchGatewayProduce(
+          engine,
+          gateway.bootstrap,
+          { requestBytes, connections, totalBytes: BYTES_PER_RUN, recordBytes: RECORD_BYTES },
+          { s3: s3Requests, ddb: ddbRequests },
+        );
+        if (requestBytes === MiB && connections === 8) kafkaTopic = r.topic;
+        const key = `${requestBytes}_${connections}`;
+        const raw = results[`rawPut_${requestBytes}_${connections}`] as number;
+        const http = results[`produceMBs_${requestBytes >= MiB ? 1024 : 64}_${connections}`] as number;
+        record(
+          `kafkaProduceMBs_${key}`,
+          `Kafka produce ${kib(requestBytes)} requests x${connections} conns`,
+          r.produceMBs,
+          'MB/s',
+        );
+        record(
+          `kafkaProduceRatio_${key}`,
+          `  as a share of raw PUT at that size x${connections}`,
+          (r.produceMBs / raw) * 100,
+          '%',
+        );
+        record(
+          `kafkaProduceVsHttp_${key}`,
+          `  as a share of HTTP produce at that size x${connections}`,
+          (r.produceMBs / http) * 100,
+          '%',
+        );
+        record(`kafkaS3PerMiB_${key}`, '  S3 requests per MiB produced', r.s3PerMiB, 'req/MiB');
+        record(`kafkaDdbPerMiB_${key}`, '  DynamoDB requests per MiB produced', r.ddbPerMiB, 'req/MiB');
+      }
+    }
+    {
+      engine.segments.cache.clear();
+      const r = await benchGatewayConsume(gateway.bootstrap, kafkaTopic, {
+        s3: s3Requests,
+        ddb: ddbRequests,
+      });
+      record(
+        'kafkaConsumeMBs',
+        'Kafka consume (Fetch from the start, 8 partitions, 8 conns)',
+        r.consumeMBs,
+        'MB/s',
+      );
+      record(
+        'kafkaConsumeRatio',
+        '  as a share of raw GET 1 MiB x8',
+        (r.consumeMBs / (results.rawGet_1048576_8 as number)) * 100,
+        '%',
+      );
+      record(
+        'kafkaConsumeVsHttp',
+        '  as a share of HTTP consume',
+        (r.consumeMBs / (results.consumeMBs as number)) * 100,
+        '%',
+      );
+      record('kafkaConsumeS3PerMiB', '  S3 GETs per MiB consumed', r.s3PerMiB, 'req/MiB');
+      record('kafkaConsumeDdbPerMiB', '  DynamoDB requests per MiB consumed', r.ddbPerMiB, 'req/MiB');
     }
 
     // --- the client (issue 3) --------------------------------------------------------------------
