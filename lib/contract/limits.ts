@@ -40,6 +40,7 @@ export const TOPIC_CONFIG_DEFAULTS = {
   'retention.bytes': -1,
   'cleanup.policy': 'delete',
   'max.message.bytes': 1024 * 1024,
+  'message.timestamp.type': 'CreateTime',
 } as const;
 
 /** Allowed ranges of the numeric topic configs, inclusive. */

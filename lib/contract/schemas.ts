@@ -32,6 +32,7 @@ export const topicConfigRequest = z.strictObject({
   'retention.bytes': configValue,
   'cleanup.policy': z.optional(z.enum(['delete', 'compact'])),
   'max.message.bytes': configValue,
+  'message.timestamp.type': z.optional(z.enum(['CreateTime', 'LogAppendTime'])),
 });
 
 export const createTopicRequest = z.strictObject({

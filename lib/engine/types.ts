@@ -26,6 +26,8 @@ export interface TopicConfig {
   'retention.bytes': number;
   'cleanup.policy': 'delete' | 'compact';
   'max.message.bytes': number;
+  /** Stored and reported; batches keep the client's CreateTime either way (docs/kafka.md). */
+  'message.timestamp.type': 'CreateTime' | 'LogAppendTime';
 }
 
 export interface Topic {

@@ -230,6 +230,7 @@ describe('the test-only broken commit', () => {
         'retention.bytes': -1,
         'cleanup.policy': 'delete',
         'max.message.bytes': 1024,
+        'message.timestamp.type': 'CreateTime',
       },
       createdAt: Date.now(),
     });

@@ -32,6 +32,7 @@ async function createTopic(name: string, partitions: number): Promise<void> {
       'retention.bytes': -1,
       'cleanup.policy': 'delete',
       'max.message.bytes': 1048576,
+      'message.timestamp.type': 'CreateTime',
     },
     createdAt: Date.now(),
   });

@@ -11,6 +11,7 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { TOPIC_CONFIG_DEFAULTS } from '../../contract/limits.js';
 import { InvalidPartitionsError, TopicAlreadyExistsError, UnknownTopicOrPartitionError } from '../errors.js';
 import type { IndexEntry, PartitionHead, Topic } from '../types.js';
 import { indexKeys, metaKeys } from './keys.js';
@@ -34,7 +35,8 @@ function topicFromItem(item: Record<string, unknown>): Topic {
     name: String(item.sk),
     topicId: String(item.topicId),
     partitions: Number(item.partitions),
-    config: item.config as Topic['config'],
+    // Topics stored before a config key existed read as its default.
+    config: { ...TOPIC_CONFIG_DEFAULTS, ...(item.config as Partial<Topic['config']>) },
     createdAt: Number(item.createdAt),
   };
 }
