@@ -117,6 +117,10 @@ function readTags(r: Reader, tagged: Field[], version: number, out: Values): voi
   }
 }
 
+function isNullableAt(f: Field, version: number): boolean {
+  return f.nullable !== undefined && inVersions(f.nullable, version);
+}
+
 function readLength(r: Reader, f: Field, version: number, compact: boolean, wide: boolean): number | null {
   const n = compact ? r.uvarint() - 1 : wide ? r.int32() : r.int16();
   if (n >= 0) return n;
@@ -158,7 +162,15 @@ function readField(r: Reader, f: Field, type: FieldType, version: number, flexib
       return n === null ? null : r.bytes(n);
     }
   }
-  if ('struct' in type) return readStruct(r, type.struct, version, flexible);
+  if ('struct' in type) {
+    if (isNullableAt(f, version)) {
+      // A nullable struct is preceded by a marker: -1 for null, 1 for present (Kafka writes these two).
+      const marker = r.int8();
+      if (marker === -1) return null;
+      if (marker !== 1) throw new MalformedFrameError(`${f.name}: struct marker ${marker}`);
+    }
+    return readStruct(r, type.struct, version, flexible);
+  }
   const n = readLength(r, f, version, compact, true);
   if (n === null) return null;
   // Every element takes at least one byte: a count beyond the frame cannot be honest.
@@ -271,7 +283,9 @@ function writeField(
     }
   }
   if ('struct' in type) {
-    writeStruct(w, type.struct, version, flexible, v as Values);
+    if (isNullableAt(f, version)) w.int8(v === null ? -1 : 1);
+    else if (v === null) throw new TypeError(`${f.name} is not nullable in version ${version}`);
+    if (v !== null) writeStruct(w, type.struct, version, flexible, v as Values);
     return;
   }
   const items = v as unknown[] | null;

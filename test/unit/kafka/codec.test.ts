@@ -113,8 +113,8 @@ describe('errors a gateway answers from', () => {
     });
   });
 
-  it('APIs we do not define yet (JoinGroup) are unknown keys, not crashes', () => {
-    expect(thrown(() => decodeRequest(hex('000b 0005 00000001 ffff')))).toBeInstanceOf(UnknownApiKeyError);
+  it('APIs we do not define yet (EndTxn) are unknown keys, not crashes', () => {
+    expect(thrown(() => decodeRequest(hex('001a 0003 00000001 ffff')))).toBeInstanceOf(UnknownApiKeyError);
   });
 
   it('every strict prefix of a valid frame is TruncatedFrameError, with the header once it was read', () => {
@@ -182,6 +182,30 @@ describe('nullable fields', () => {
     const empty = decode('01');
     expect(nul.api === 'Metadata' && nul.body.topics?.[0]?.name).toBeNull();
     expect(empty.api === 'Metadata' && empty.body.topics?.[0]?.name).toBe('');
+  });
+});
+
+describe('nullable structs', () => {
+  // ConsumerGroupHeartbeat v0 response: throttle, error, message, member id, epoch, interval, assignment.
+  const head = '00000001 00 00000000 0000 00 00 00000005 00000bb8';
+  it('a null struct is the marker -1, a present one the marker 1 then the struct', () => {
+    const nul = encodeResponse(68, 0, 1, { memberEpoch: 5, heartbeatIntervalMs: 3000, assignment: null });
+    expect(toHex(frameOf(nul))).toBe(`${head} ff 00`.replace(/ /g, ''));
+    const present = encodeResponse(68, 0, 1, {
+      memberEpoch: 5,
+      heartbeatIntervalMs: 3000,
+      assignment: { topicPartitions: [] },
+    });
+    expect(toHex(frameOf(present))).toBe(`${head} 01 01 00 00`.replace(/ /g, ''));
+    const decoded = decodeResponse(68, 0, frameOf(present));
+    expect(decoded.body.assignment).toEqual({ topicPartitions: [] });
+    expect(decodeResponse(68, 0, frameOf(nul)).body.assignment).toBeNull();
+  });
+
+  it('any other marker is malformed', () => {
+    expect(thrown(() => decodeResponse(68, 0, hex(`${head} 02 01 00 00`)))).toBeInstanceOf(
+      MalformedFrameError,
+    );
   });
 });
 
@@ -272,7 +296,19 @@ describe('the schema serves the ranges of kafka-protocol.md', () => {
     AlterConfigs: [0, 2, 2],
     IncrementalAlterConfigs: [0, 1, 1],
     DescribeCluster: [0, 1, 0],
+    JoinGroup: [0, 9, 6],
+    SyncGroup: [0, 5, 4],
+    Heartbeat: [0, 4, 4],
+    LeaveGroup: [0, 5, 4],
+    ConsumerGroupHeartbeat: [0, 1, 0],
+    ConsumerGroupDescribe: [0, 1, 0],
+    SaslAuthenticate: [0, 2, 2],
   };
+
+  it('SaslHandshake is never flexible', () => {
+    expect(parseVersions(APIS.SaslHandshake.versions)).toEqual({ min: 0, max: 1 });
+    expect(inVersions(APIS.SaslHandshake.flexible, 1)).toBe(false);
+  });
 
   it.each(Object.entries(TABLE))('%s', (name, [min, max, flexibleFrom]) => {
     const schema = APIS[name as keyof typeof APIS];

@@ -1,5 +1,7 @@
 import { AlterConfigs } from './alter-configs.js';
 import { ApiVersions } from './api-versions.js';
+import { ConsumerGroupDescribe } from './consumer-group-describe.js';
+import { ConsumerGroupHeartbeat } from './consumer-group-heartbeat.js';
 import { CreatePartitions } from './create-partitions.js';
 import { CreateTopics } from './create-topics.js';
 import { DeleteGroups } from './delete-groups.js';
@@ -10,8 +12,11 @@ import { DescribeConfigs } from './describe-configs.js';
 import { DescribeGroups } from './describe-groups.js';
 import { Fetch } from './fetch.js';
 import { FindCoordinator } from './find-coordinator.js';
+import { Heartbeat } from './heartbeat.js';
 import { IncrementalAlterConfigs } from './incremental-alter-configs.js';
 import { InitProducerId } from './init-producer-id.js';
+import { JoinGroup } from './join-group.js';
+import { LeaveGroup } from './leave-group.js';
 import { ListGroups } from './list-groups.js';
 import { ListOffsets } from './list-offsets.js';
 import { Metadata } from './metadata.js';
@@ -19,6 +24,9 @@ import { OffsetCommit } from './offset-commit.js';
 import { OffsetFetch } from './offset-fetch.js';
 import { OffsetForLeaderEpoch } from './offset-for-leader-epoch.js';
 import { Produce } from './produce.js';
+import { SaslAuthenticate } from './sasl-authenticate.js';
+import { SaslHandshake } from './sasl-handshake.js';
+import { SyncGroup } from './sync-group.js';
 import type { ApiSchema, Input, Struct } from './types.js';
 
 /** Every API the codec knows, by name. Facts from Kafka's message definitions (clients/.../common/message/*.json). */
@@ -30,8 +38,13 @@ export const APIS = {
   OffsetCommit,
   OffsetFetch,
   FindCoordinator,
+  JoinGroup,
+  Heartbeat,
+  LeaveGroup,
+  SyncGroup,
   DescribeGroups,
   ListGroups,
+  SaslHandshake,
   ApiVersions,
   CreateTopics,
   DeleteTopics,
@@ -40,10 +53,13 @@ export const APIS = {
   OffsetForLeaderEpoch,
   DescribeConfigs,
   AlterConfigs,
+  SaslAuthenticate,
   CreatePartitions,
   DeleteGroups,
   IncrementalAlterConfigs,
   DescribeCluster,
+  ConsumerGroupHeartbeat,
+  ConsumerGroupDescribe,
 } as const;
 
 type Apis = typeof APIS;
