@@ -51,6 +51,10 @@ export const ERRORS = {
   INVALID_REQUIRED_ACKS: server(21, 400),
   INVALID_GROUP_ID: server(24, 400),
   UNKNOWN_MEMBER_ID: server(25, 404),
+  // The Kafka gateway only, until SASL exists: a SaslHandshake gets this with an empty mechanism
+  // list, a SaslAuthenticate ILLEGAL_SASL_STATE (no handshake preceded it).
+  UNSUPPORTED_SASL_MECHANISM: server(33, 400),
+  ILLEGAL_SASL_STATE: server(34, 400),
   // The Kafka gateway only: an API version it does not serve (UnsupportedVersionException).
   UNSUPPORTED_VERSION: server(35, 400),
   TOPIC_ALREADY_EXISTS: server(36, 409),
@@ -63,6 +67,9 @@ export const ERRORS = {
   // Kafka: ConcurrentTransactionsException extends RetriableException. The commit settles every
   // ambiguous attempt before giving up, so nothing was appended.
   CONCURRENT_TRANSACTIONS: server(51, 503, true),
+  // The Kafka gateway only, until transactions exist: InitProducerId with a transactional id.
+  // Fatal in librdkafka, kafkajs and Java, so a transactional producer stops at once.
+  TRANSACTIONAL_ID_AUTHORIZATION_FAILED: server(53, 403),
   // Kafka: KafkaStorageException extends InvalidMetadataException (retriable). Also what a throttled
   // or timed-out AWS call becomes, and such a call may have been applied.
   KAFKA_STORAGE_ERROR: server(56, 503, true, true),

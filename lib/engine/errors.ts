@@ -46,6 +46,21 @@ export class UnsupportedVersionError extends StrataError {
   readonly code = 'UNSUPPORTED_VERSION';
 }
 
+/** The Kafka gateway serves no SASL mechanism yet (SaslHandshake). */
+export class UnsupportedSaslMechanismError extends StrataError {
+  readonly code = 'UNSUPPORTED_SASL_MECHANISM';
+}
+
+/** A SaslAuthenticate with no handshake before it: the gateway serves no SASL yet. */
+export class IllegalSaslStateError extends StrataError {
+  readonly code = 'ILLEGAL_SASL_STATE';
+}
+
+/** InitProducerId with a transactional id: the gateway serves no transactions yet. */
+export class TransactionalIdAuthorizationFailedError extends StrataError {
+  readonly code = 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED';
+}
+
 export class UnknownTopicOrPartitionError extends StrataError {
   readonly code = 'UNKNOWN_TOPIC_OR_PARTITION';
 }
