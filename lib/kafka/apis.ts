@@ -1,9 +1,26 @@
 import { type AnyHandler, anyHandler } from './handler.js';
 import { apiVersionsHandler } from './handlers/api-versions.js';
+import { deleteGroupsHandler } from './handlers/delete-groups.js';
+import { describeGroupsHandler } from './handlers/describe-groups.js';
 import { fetchHandler } from './handlers/fetch.js';
+import { findCoordinatorHandler } from './handlers/find-coordinator.js';
+import { initProducerIdHandler } from './handlers/init-producer-id.js';
+import { listGroupsHandler } from './handlers/list-groups.js';
 import { listOffsetsHandler } from './handlers/list-offsets.js';
 import { metadataHandler } from './handlers/metadata.js';
+import { offsetCommitHandler } from './handlers/offset-commit.js';
+import { offsetFetchHandler } from './handlers/offset-fetch.js';
 import { produceHandler } from './handlers/produce.js';
+import {
+  consumerGroupDescribeHandler,
+  consumerGroupHeartbeatHandler,
+  heartbeatHandler,
+  joinGroupHandler,
+  leaveGroupHandler,
+  saslAuthenticateHandler,
+  saslHandshakeHandler,
+  syncGroupHandler,
+} from './handlers/unserved.js';
 import { APIS } from './protocol/schema/index.js';
 
 export interface AdvertisedRange {
@@ -35,6 +52,22 @@ export function createHandlerRegistry(): ReadonlyMap<number, AnyHandler> {
     anyHandler(produceHandler),
     anyHandler(fetchHandler),
     anyHandler(listOffsetsHandler),
+    anyHandler(findCoordinatorHandler),
+    anyHandler(offsetCommitHandler),
+    anyHandler(offsetFetchHandler),
+    anyHandler(listGroupsHandler),
+    anyHandler(describeGroupsHandler),
+    anyHandler(deleteGroupsHandler),
+    anyHandler(initProducerIdHandler),
+    // Known but not served yet (not advertised): answered with Kafka's error, never a closed socket.
+    anyHandler(joinGroupHandler),
+    anyHandler(syncGroupHandler),
+    anyHandler(heartbeatHandler),
+    anyHandler(leaveGroupHandler),
+    anyHandler(consumerGroupHeartbeatHandler),
+    anyHandler(consumerGroupDescribeHandler),
+    anyHandler(saslHandshakeHandler),
+    anyHandler(saslAuthenticateHandler),
   ]) {
     add(h);
   }

@@ -9,12 +9,15 @@ import { randomUUID } from 'node:crypto';
 import type { Engine } from '../engine.js';
 import {
   CoordinatorNotAvailableError,
+  FencedMemberEpochError,
   GroupIdNotFoundError,
   GroupMaxSizeReachedError,
   InvalidGroupIdError,
   InvalidRequestError,
   NonEmptyGroupError,
   OffsetMetadataTooLargeError,
+  StaleMemberEpochError,
+  type StrataError,
   UnknownMemberIdError,
   UnknownTopicOrPartitionError,
 } from '../errors.js';
@@ -27,6 +30,7 @@ import {
 import { offsetByTimestamp } from '../storage/offset-by-timestamp.js';
 import type { TaggedAction } from '../storage/transaction.js';
 import type { Topic } from '../types.js';
+import { validateTopicName } from '../validation.js';
 import type { AssignorName } from './assignors.js';
 import {
   currentView,
@@ -274,6 +278,128 @@ function validatedEntries(state: GroupState, input: CommitOffsetsInput, now: num
   return { rev, entries };
 }
 
+/** One partition of a commit made partition by partition: committed, or why not. */
+export interface PartitionCommitResult {
+  topic: string;
+  partition: number;
+  error?: StrataError;
+}
+
+/**
+ * An offset commit as Kafka's OffsetCommit makes it, from inside or outside the group, each
+ * partition answered on its own (the Kafka gateway's; HTTP commits use commitOffsets):
+ * - a partition of an unknown topic, or past its partition count, gets UNKNOWN_TOPIC_OR_PARTITION,
+ *   metadata over MAX_OFFSET_METADATA_CHARS gets OFFSET_METADATA_TOO_LARGE, a negative offset
+ *   INVALID_REQUEST; the others are committed (the last of a partition named twice);
+ * - a negative generation or member epoch with no live member in the group (simple consumers,
+ *   admin tools) commits as an admin write (commitSimpleOffsets), creating the group if needed;
+ * - otherwise the commit must come from a live member (commitOffsets), so a group with live
+ *   members answers UNKNOWN_MEMBER_ID to an empty member id, as Kafka does.
+ * Failures of the group as a whole (INVALID_GROUP_ID, UNKNOWN_MEMBER_ID, the epoch errors,
+ * COORDINATOR_NOT_AVAILABLE) are thrown.
+ */
+export async function commitOffsetsByPartition(
+  engine: Engine,
+  groupId: string,
+  input: CommitOffsetsInput,
+): Promise<PartitionCommitResult[]> {
+  validateGroupId(groupId);
+  const last = new Map<string, OffsetCommitEntry>();
+  for (const o of input.offsets) last.set(`${o.topic}\u0000${o.partition}`, o);
+  const failed = new Map<string, StrataError>();
+  const partitionCounts = await topicPartitionCounts(engine, [...last.values()]);
+  for (const [key, o] of last) {
+    const count = partitionCounts.get(o.topic);
+    if (count === undefined || !Number.isInteger(o.partition) || o.partition < 0 || o.partition >= count) {
+      failed.set(
+        key,
+        new UnknownTopicOrPartitionError(`unknown topic or partition ${o.topic}-${o.partition}`),
+      );
+    } else if (o.metadata && o.metadata.length > MAX_OFFSET_METADATA_CHARS) {
+      failed.set(
+        key,
+        new OffsetMetadataTooLargeError(
+          `metadata for ${o.topic}-${o.partition} is over ${MAX_OFFSET_METADATA_CHARS} characters`,
+        ),
+      );
+    } else if (!Number.isSafeInteger(o.offset) || o.offset < 0) {
+      failed.set(key, new InvalidRequestError(`invalid offset ${o.offset} for ${o.topic}-${o.partition}`));
+    }
+  }
+  const valid = [...last].filter(([key]) => !failed.has(key)).map(([, o]) => o);
+  if (valid.length > 0) {
+    const simple =
+      input.memberEpoch < 0 && (await commitSimpleOffsets(engine, groupId, valid, input.memberId === ''));
+    if (!simple) await commitOffsets(engine, groupId, { ...input, offsets: valid });
+  }
+  return input.offsets.map((o) => {
+    const error = failed.get(`${o.topic}\u0000${o.partition}`);
+    return { topic: o.topic, partition: o.partition, ...(error ? { error } : {}) };
+  });
+}
+
+/** Partition counts of the topics named, from the produce-side cache (re-read when a partition is past it). */
+async function topicPartitionCounts(
+  engine: Engine,
+  offsets: OffsetCommitEntry[],
+): Promise<Map<string, number>> {
+  const now = engine.now();
+  const highest = new Map<string, number>();
+  for (const o of offsets) highest.set(o.topic, Math.max(highest.get(o.topic) ?? 0, o.partition));
+  const counts = new Map<string, number>();
+  await Promise.all(
+    [...highest].map(async ([name, partition]) => {
+      if (!isValidTopicName(name)) return;
+      let topic = engine.topics.get(name, now);
+      if (!topic || partition >= topic.partitions) {
+        topic = await engine.metadata.findTopic(name);
+        if (topic) engine.topics.set(topic, now);
+      }
+      if (topic) counts.set(name, topic.partitions);
+    }),
+  );
+  return counts;
+}
+
+/**
+ * A commit from outside the group (a simple consumer, an admin tool): written while the group has
+ * no live member, creating the group, empty, if it does not exist yet, as Kafka does. Returns
+ * false when the group has live members and `orFail` is false, so that the caller can treat the
+ * commit as a member's; throws UNKNOWN_MEMBER_ID then otherwise.
+ */
+export async function commitSimpleOffsets(
+  engine: Engine,
+  groupId: string,
+  offsets: OffsetCommitEntry[],
+  orFail = true,
+): Promise<boolean> {
+  validateGroupId(groupId);
+  checkOffsets(offsets);
+  if (offsets.length === 0) return true;
+  return withRetries(`offset commit to group ${groupId}`, async () => {
+    const group = await engine.groups.get(groupId);
+    const now = engine.now();
+    if (group && liveMembers(group.state, now).length > 0) {
+      if (!orFail) return done(false);
+      throw new UnknownMemberIdError(
+        `group ${groupId} has live members: a commit from outside the group (generation -1, no member id) is accepted only while it has none`,
+      );
+    }
+    // The expiry of silent members goes with the offsets, so that a late heartbeat cannot slip in.
+    const state = group ? currentView(group.state, now) : emptyGroup(groupId, now);
+    const entries: StoredOffset[] = offsets.map((o) => ({
+      topic: o.topic,
+      partition: o.partition,
+      offset: o.offset,
+      ...(o.metadata ? { metadata: o.metadata } : {}),
+      committedAt: now,
+    }));
+    return (await engine.groups.commitAsAdmin(groupId, state, group, entries, now))
+      ? done(true)
+      : GROUP_CHANGED;
+  });
+}
+
 export interface CommittedOffset {
   topic: string;
   partition: number;
@@ -281,14 +407,20 @@ export interface CommittedOffset {
   metadata?: string;
 }
 
-/** The group's committed offsets, optionally for some topics only. An unknown group has none. */
+/**
+ * The group's committed offsets, optionally for some topics only. An unknown group has none.
+ * With `member` (Kafka's OffsetFetch v9 from a KIP-848 member), the member must be live at that
+ * epoch: UNKNOWN_MEMBER_ID, FENCED_MEMBER_EPOCH (ahead) or STALE_MEMBER_EPOCH (behind) otherwise.
+ */
 export async function fetchOffsets(
   engine: Engine,
   groupId: string,
   topics?: string[],
+  member?: { memberId: string; memberEpoch: number },
 ): Promise<CommittedOffset[]> {
   validateGroupId(groupId);
-  const { offsets } = await engine.groups.load(groupId);
+  const { group, offsets } = await engine.groups.load(groupId);
+  if (member && group) checkFetchingMember(group.state, member, engine.now());
   const wanted = topics && topics.length > 0 ? new Set(topics) : undefined;
   return offsets
     .filter((o) => !wanted || wanted.has(o.topic))
@@ -299,6 +431,34 @@ export async function fetchOffsets(
       offset: o.offset,
       ...(o.metadata !== undefined ? { metadata: o.metadata } : {}),
     }));
+}
+
+function isValidTopicName(name: string): boolean {
+  try {
+    validateTopicName(name);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function checkFetchingMember(
+  state: GroupState,
+  member: { memberId: string; memberEpoch: number },
+  now: number,
+): void {
+  const m = currentView(state, now).members[member.memberId];
+  if (!m) throw new UnknownMemberIdError(`unknown member ${member.memberId} in group ${state.groupId}`);
+  if (member.memberEpoch > m.memberEpoch) {
+    throw new FencedMemberEpochError(
+      `member ${member.memberId} fetched at epoch ${member.memberEpoch}, its epoch is ${m.memberEpoch}`,
+    );
+  }
+  if (member.memberEpoch < m.memberEpoch) {
+    throw new StaleMemberEpochError(
+      `member ${member.memberId} fetched at epoch ${member.memberEpoch}, its epoch is ${m.memberEpoch}`,
+    );
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,0 +1,59 @@
+import { describeGroup, type GroupDescription, GroupIdNotFoundError } from '../../engine/index.js';
+import { defineHandler, kafkaErrorCode, NONE } from '../handler.js';
+import { encodeAssignment, encodeSubscription } from '../protocol/consumer-protocol.js';
+
+/** Kafka's AclOperation bits a group has (READ, DELETE, DESCRIBE), all granted without an authorizer. */
+const ALL_GROUP_OPERATIONS = (1 << 3) | (1 << 6) | (1 << 8);
+const NOT_REQUESTED = -2147483648;
+
+/**
+ * DescribeGroups v0-5: a Strata group as Kafka describes a consumer group, with its state, the
+ * protocol type "consumer", the server assignor as protocol data once Stable (Kafka fills it in
+ * only then), and each live member with its client id and host where known, its subscription
+ * (ConsumerProtocolSubscription v0) and the partitions it owns (ConsumerProtocolAssignment v0).
+ * An unknown group is Dead with no members, as in Kafka.
+ */
+export const describeGroupsHandler = defineHandler({
+  api: 'DescribeGroups',
+  min: 0,
+  max: 5,
+  async handle(ctx, body) {
+    const authorizedOperations = body.includeAuthorizedOperations ? ALL_GROUP_OPERATIONS : NOT_REQUESTED;
+    const groups = await Promise.all(
+      body.groups.map(async (groupId) => {
+        const empty = { groupId, protocolType: '', protocolData: '', members: [], authorizedOperations };
+        try {
+          return { ...described(await describeGroup(ctx.engine, groupId)), authorizedOperations };
+        } catch (err) {
+          if (err instanceof GroupIdNotFoundError) return { ...empty, errorCode: NONE, groupState: 'Dead' };
+          return { ...empty, errorCode: kafkaErrorCode(err), groupState: '' };
+        }
+      }),
+    );
+    return { throttleTimeMs: 0, groups };
+  },
+});
+
+function described(d: GroupDescription) {
+  return {
+    errorCode: NONE,
+    groupId: d.groupId,
+    groupState: d.state,
+    protocolType: 'consumer',
+    protocolData: d.state === 'Stable' ? d.assignor : '',
+    members: d.members.map((m) => ({
+      memberId: m.memberId,
+      groupInstanceId: m.instanceId ?? null,
+      clientId: m.clientId ?? '',
+      clientHost: m.host ?? '',
+      memberMetadata: encodeSubscription({
+        topics: m.subscribedTopics ?? m.assignment.map((a) => a.topic),
+        userData: null,
+      }),
+      memberAssignment: encodeAssignment({
+        assignedPartitions: m.assignment.map((a) => ({ topic: a.topic, partitions: a.partitions })),
+        userData: null,
+      }),
+    })),
+  };
+}

@@ -1,0 +1,84 @@
+/**
+ * APIs the gateway knows but does not serve yet, so does not advertise: group membership (issue
+ * 10) and SASL (the issue after it). A client that sends them anyway gets Kafka's error in a
+ * well-formed response instead of a closed connection: UNSUPPORTED_VERSION for the membership
+ * APIs, UNSUPPORTED_SASL_MECHANISM with no mechanisms for SaslHandshake (the listener enables
+ * none), ILLEGAL_SASL_STATE for SaslAuthenticate (no handshake came first).
+ */
+import { type ApiHandler, codeOf, type RequestContext } from '../handler.js';
+import type { ApiName, RequestBody, ResponseInput } from '../protocol/schema/index.js';
+
+const MEMBERSHIP =
+  'group membership over the Kafka protocol is not served yet: use assign() (a simple consumer) or Strata groups over HTTP';
+
+/** A handler that serves no version (min > max): every request goes to reject(). */
+function unserved<N extends ApiName>(
+  api: N,
+  reject: (ctx: RequestContext, body: RequestBody<N>, code: number) => ResponseInput<N>,
+): ApiHandler<N> {
+  return {
+    api,
+    min: 1,
+    max: 0,
+    reject,
+    async handle(ctx, body) {
+      return reject(ctx, body, codeOf('UNSUPPORTED_VERSION'));
+    },
+  };
+}
+
+export const joinGroupHandler = unserved('JoinGroup', (_ctx, body, code) => ({
+  errorCode: code,
+  generationId: -1,
+  protocolType: null,
+  protocolName: '',
+  leader: '',
+  memberId: body.memberId,
+  members: [],
+}));
+
+export const syncGroupHandler = unserved('SyncGroup', (_ctx, _body, code) => ({
+  errorCode: code,
+  assignment: new Uint8Array(0),
+}));
+
+export const heartbeatHandler = unserved('Heartbeat', (_ctx, _body, code) => ({ errorCode: code }));
+
+export const leaveGroupHandler = unserved('LeaveGroup', (_ctx, body, code) => ({
+  errorCode: code,
+  members: body.members.map((m) => ({
+    memberId: m.memberId,
+    groupInstanceId: m.groupInstanceId,
+    errorCode: code,
+  })),
+}));
+
+export const consumerGroupHeartbeatHandler = unserved('ConsumerGroupHeartbeat', (_ctx, _body, code) => ({
+  errorCode: code,
+  errorMessage: MEMBERSHIP,
+  memberId: null,
+  memberEpoch: -1,
+  heartbeatIntervalMs: 0,
+  assignment: null,
+}));
+
+export const consumerGroupDescribeHandler = unserved('ConsumerGroupDescribe', (_ctx, body, code) => ({
+  groups: body.groupIds.map((groupId) => ({
+    errorCode: code,
+    errorMessage: 'ConsumerGroupDescribe is not served over Kafka yet: use DescribeGroups',
+    groupId,
+    groupState: '',
+    members: [],
+  })),
+}));
+
+export const saslHandshakeHandler = unserved('SaslHandshake', () => ({
+  errorCode: codeOf('UNSUPPORTED_SASL_MECHANISM'),
+  mechanisms: [],
+}));
+
+export const saslAuthenticateHandler = unserved('SaslAuthenticate', () => ({
+  errorCode: codeOf('ILLEGAL_SASL_STATE'),
+  errorMessage: 'SASL is not enabled on this listener: no SaslHandshake can succeed',
+  authBytes: new Uint8Array(0),
+}));
