@@ -7,6 +7,7 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
+import { Admin } from '@platformatic/kafka';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERRORS, type ServerErrorCode } from '../../../lib/contract/errors.js';
@@ -786,5 +787,121 @@ describe('simple consumers of real clients: assign, commit, committed', () => {
     expect(await httpOffsets(group)).toEqual([
       { topic, partition: 0, offset: '6', metadata: 'from kafka-python' },
     ]);
+  });
+});
+
+const KAFKA_PYTHON_ADMIN = `
+import json, sys
+from kafka import KafkaAdminClient
+bootstrap, group = sys.argv[1:3]
+a = KafkaAdminClient(bootstrap_servers=bootstrap)
+listed = [list(g) for g in a.list_consumer_groups() if g[0] == group]
+[d] = a.describe_consumer_groups([group])
+a.close()
+print(json.dumps({'listed': listed, 'state': d.state, 'protocol_type': d.protocol_type,
+  'members': [{'member_id': m.member_id, 'client_id': m.client_id,
+               'subscription': list(m.member_metadata.subscription),
+               'assignment': [[t, list(ps)] for t, ps in m.member_assignment.assignment]}
+              for m in d.members]}))
+`;
+
+const CONFLUENT_LIST_GROUPS = `
+import json, sys
+from confluent_kafka.admin import AdminClient
+bootstrap, group = sys.argv[1:3]
+[g] = AdminClient({'bootstrap.servers': bootstrap}).list_groups(group=group, timeout=20)
+print(json.dumps({'id': g.id, 'state': g.state, 'protocol_type': g.protocol_type, 'protocol': g.protocol,
+  'error': None if g.error is None else str(g.error),
+  'members': [{'id': m.id, 'client_id': m.client_id, 'assignment': m.assignment.hex()} for m in g.members]}))
+`;
+
+describe('group admin of real clients: a group of HTTP members as Kafka tools see it', () => {
+  let topic: string;
+  let group: string;
+  let member: Awaited<ReturnType<typeof httpMember>>;
+  beforeAll(async () => {
+    topic = await createTopic(2);
+    group = unique('admin');
+    member = await httpMember(group, topic, 'seen-by-tools');
+  });
+  afterAll(async () => {
+    await member?.leave();
+  });
+
+  it('kafka-python KafkaAdminClient: list, then describe with the consumer-protocol blobs decoded', async () => {
+    expect(await python(KAFKA_PYTHON_ADMIN, [ctx.bootstrap, group])).toEqual({
+      listed: [[group, 'consumer']],
+      state: 'Stable',
+      protocol_type: 'consumer',
+      members: [
+        {
+          member_id: member.memberId,
+          client_id: 'seen-by-tools',
+          subscription: [topic],
+          assignment: [[topic, [0, 1]]],
+        },
+      ],
+    });
+  });
+
+  it('confluent-kafka AdminClient.list_groups (librdkafka ListGroups and DescribeGroups)', async () => {
+    const out = await python(CONFLUENT_LIST_GROUPS, [ctx.bootstrap, group]);
+    expect(out).toMatchObject({
+      id: group,
+      state: 'Stable',
+      protocol_type: 'consumer',
+      protocol: 'uniform',
+      error: null,
+      members: [{ id: member.memberId, client_id: 'seen-by-tools' }],
+    });
+    const [m] = (out as { members: { assignment: string }[] }).members;
+    const assignment = decodeAssignment(Buffer.from(m?.assignment ?? '', 'hex'));
+    expect(assignment.value.assignedPartitions).toEqual([{ topic, partitions: [0, 1] }]);
+  });
+});
+
+describe('@platformatic/kafka admin (flexible versions: OffsetCommit and OffsetFetch v9, ListGroups and DescribeGroups v5)', () => {
+  it('alters offsets as a simple commit, lists them, lists, describes and deletes the group', async () => {
+    const topic = await createTopic(2);
+    const group = unique('plt');
+    const admin = new Admin({
+      clientId: 'strata-platformatic',
+      bootstrapBrokers: [ctx.bootstrap],
+      retries: 1,
+    });
+    try {
+      await admin.alterConsumerGroupOffsets({
+        groupId: group,
+        topics: [{ name: topic, partitionOffsets: [{ partition: 1, offset: 21n }] }],
+      });
+      expect(await httpOffsets(group)).toEqual([{ topic, partition: 1, offset: '21' }]);
+      const listed = await admin.listConsumerGroupOffsets({ groups: [group], requireStable: true });
+      expect(listed).toEqual([
+        {
+          groupId: group,
+          topics: [
+            {
+              name: topic,
+              partitions: [
+                { partitionIndex: 1, committedOffset: 21n, committedLeaderEpoch: -1, metadata: '' },
+              ],
+            },
+          ],
+        },
+      ]);
+      const groups = await admin.listGroups({ types: ['consumer'] });
+      expect(groups.get(group)).toMatchObject({
+        id: group,
+        state: 'EMPTY',
+        groupType: 'consumer',
+        protocolType: 'consumer',
+      });
+      const described = await admin.describeGroups({ groups: [group] });
+      expect(described.get(group)).toMatchObject({ id: group, state: 'EMPTY', protocolType: 'consumer' });
+      await admin.deleteGroups({ groups: [group] });
+      expect(await httpOffsets(group)).toEqual([]);
+    } finally {
+      await admin.close();
+    }
   });
 });

@@ -6,6 +6,7 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
+import { Producer, stringSerializers } from '@platformatic/kafka';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERRORS } from '../../../lib/contract/errors.js';
@@ -187,6 +188,35 @@ describe('real idempotent producers', () => {
     ]);
     expect(batches[0]?.producerId).toBeGreaterThan(0n);
     expect(batches[1]?.producerId).toBe(batches[0]?.producerId);
+  });
+
+  it('@platformatic/kafka (InitProducerId v5, flexible): an idempotent producer writes each record once', async () => {
+    const topic = await createTopic();
+    const producer = new Producer({
+      clientId: 'strata-platformatic',
+      bootstrapBrokers: [ctx.bootstrap],
+      idempotent: true,
+      serializers: stringSerializers,
+      retries: 1,
+    });
+    try {
+      await producer.send({
+        messages: [
+          { topic, partition: 0, value: 'p1' },
+          { topic, partition: 0, value: 'p2' },
+        ],
+      });
+      await producer.send({ messages: [{ topic, partition: 0, value: 'p3' }] });
+    } finally {
+      await producer.close();
+    }
+    expect(await httpValues(topic)).toEqual(['p1', 'p2', 'p3']);
+    const batches = await storedBatches(topic);
+    expect(batches.map((b) => [b.producerEpoch, b.baseSequence, b.count])).toEqual([
+      [0, 0, 2],
+      [0, 2, 1],
+    ]);
+    expect(batches[0]?.producerId).toBeGreaterThan(0n);
   });
 
   it('kafkajs: a transactional producer fails at once, not after endless retries', async () => {
