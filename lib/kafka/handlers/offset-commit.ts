@@ -44,4 +44,13 @@ export const offsetCommitHandler = defineHandler({
       })),
     };
   },
+  // v0-1 (deprecated; Kafka 4 refuses them too): every partition gets UNSUPPORTED_VERSION.
+  reject(_ctx, body, code) {
+    return {
+      topics: body.topics.map((t) => ({
+        name: t.name,
+        partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: code })),
+      })),
+    };
+  },
 });

@@ -54,6 +54,10 @@ export const offsetFetchHandler = defineHandler({
     }
     return { throttleTimeMs: 0, errorCode: answer.errorCode, topics: answer.topics };
   },
+  // v0 (offsets kept in ZooKeeper; Kafka 4 refuses it too): every partition gets UNSUPPORTED_VERSION.
+  reject(_ctx, body, code) {
+    return { topics: requested(body.topics ?? [], new Map(), code) };
+  },
 });
 
 async function fetchGroup(

@@ -331,6 +331,26 @@ describe('OffsetCommit and OffsetFetch for simple consumers', () => {
     expect(v1.offsets[`${topic}-0`]?.errorCode).toBe(code('INVALID_GROUP_ID'));
   });
 
+  it('versions below the served ranges (OffsetCommit v0-1, OffsetFetch v0) get UNSUPPORTED_VERSION per partition', async () => {
+    const topic = await createTopic(1);
+    const group = unique('old');
+    for (const v of [0, 1]) {
+      expect(await commit(v, group, [{ topic, partition: 0, offset: 1 }]), `v${v}`).toEqual({
+        [`${topic}-0`]: code('UNSUPPORTED_VERSION'),
+      });
+    }
+    const v0 = await wire.request(K.OffsetFetch, 0, {
+      groupId: group,
+      topics: [{ name: topic, partitionIndexes: [0] }],
+    });
+    expect(v0.topics[0]?.partitions[0]).toMatchObject({
+      committedOffset: -1n,
+      errorCode: code('UNSUPPORTED_VERSION'),
+    });
+    expect(await httpOffsets(group)).toEqual([]);
+    expect(wire.isClosed()).toBe(false);
+  });
+
   it('v8+ fetches several groups in one request, each with its own answer', async () => {
     const topic = await createTopic(1);
     const [g1, g2] = [unique('g'), unique('g')];
