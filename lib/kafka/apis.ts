@@ -1,8 +1,17 @@
 import { type AnyHandler, anyHandler } from './handler.js';
+import { alterConfigsHandler } from './handlers/alter-configs.js';
 import { apiVersionsHandler } from './handlers/api-versions.js';
+import { createPartitionsHandler } from './handlers/create-partitions.js';
+import { createTopicsHandler } from './handlers/create-topics.js';
+import { deleteRecordsHandler } from './handlers/delete-records.js';
+import { deleteTopicsHandler } from './handlers/delete-topics.js';
+import { describeClusterHandler } from './handlers/describe-cluster.js';
+import { describeConfigsHandler } from './handlers/describe-configs.js';
 import { fetchHandler } from './handlers/fetch.js';
+import { incrementalAlterConfigsHandler } from './handlers/incremental-alter-configs.js';
 import { listOffsetsHandler } from './handlers/list-offsets.js';
 import { metadataHandler } from './handlers/metadata.js';
+import { offsetForLeaderEpochHandler } from './handlers/offset-for-leader-epoch.js';
 import { produceHandler } from './handlers/produce.js';
 import { APIS } from './protocol/schema/index.js';
 
@@ -35,6 +44,15 @@ export function createHandlerRegistry(): ReadonlyMap<number, AnyHandler> {
     anyHandler(produceHandler),
     anyHandler(fetchHandler),
     anyHandler(listOffsetsHandler),
+    anyHandler(createTopicsHandler),
+    anyHandler(deleteTopicsHandler),
+    anyHandler(createPartitionsHandler),
+    anyHandler(deleteRecordsHandler),
+    anyHandler(describeConfigsHandler),
+    anyHandler(alterConfigsHandler),
+    anyHandler(incrementalAlterConfigsHandler),
+    anyHandler(describeClusterHandler),
+    anyHandler(offsetForLeaderEpochHandler),
   ]) {
     add(h);
   }
