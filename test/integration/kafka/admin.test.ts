@@ -10,6 +10,7 @@ import { Admin, ConfigResourceTypes, IncrementalAlterConfigOperationTypes } from
 import { Kafka, ConfigResourceTypes as KafkajsResourceTypes, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERRORS } from '../../../lib/contract/errors.js';
+import { TOPIC_CONFIG_DEFAULTS } from '../../../lib/contract/limits.js';
 import { alterTopicConfig } from '../../../lib/engine/index.js';
 import type { KafkaGateway } from '../../../lib/kafka/gateway.js';
 import { APIS } from '../../../lib/kafka/protocol/schema/index.js';
@@ -384,13 +385,14 @@ describe('DescribeConfigs over the wire', () => {
     ).toBe(201);
     const all = await describeTopicConfigs('described');
     expect(all?.errorCode).toBe(0);
-    expect(all?.configs.map((c) => c.name).sort()).toEqual([
-      'cleanup.policy',
-      'max.message.bytes',
-      'retention.bytes',
-      'retention.ms',
-    ]);
-    expect(await configMap('described')).toEqual({
+    // Every config a topic stores, each at its default unless set.
+    expect(all?.configs.map((c) => c.name).sort()).toEqual(Object.keys(TOPIC_CONFIG_DEFAULTS).sort());
+    const described = await configMap('described');
+    for (const [name, value] of Object.entries(TOPIC_CONFIG_DEFAULTS)) {
+      if (name !== 'retention.bytes')
+        expect(described[name], name).toEqual({ value: String(value), source: DEFAULT_CONFIG });
+    }
+    expect(described).toMatchObject({
       'cleanup.policy': { value: 'delete', source: DEFAULT_CONFIG },
       'max.message.bytes': { value: '1048576', source: DEFAULT_CONFIG },
       'retention.bytes': { value: '1048576', source: DYNAMIC_TOPIC_CONFIG },
@@ -506,7 +508,7 @@ describe('AlterConfigs and IncrementalAlterConfigs over the wire', () => {
 
     const ok = await alter([{ name: 'retention.bytes', value: '5000' }]);
     expect(ok.responses[0]).toMatchObject({ errorCode: 0, resourceType: TOPIC, resourceName: 'replaced' });
-    expect(await configMap('replaced')).toEqual({
+    expect(await configMap('replaced')).toMatchObject({
       'cleanup.policy': { value: 'delete', source: DEFAULT_CONFIG },
       'max.message.bytes': { value: '1048576', source: DEFAULT_CONFIG },
       'retention.bytes': { value: '5000', source: DYNAMIC_TOPIC_CONFIG },
@@ -931,5 +933,32 @@ describe('kafka-python KafkaAdminClient', () => {
     expect(out.listed_after_delete).toBe(false);
     // Created with 2 partitions and then deleted: gone over HTTP too.
     expect((await ctx.http.get('/v1/topics/kpy-made')).status).toBe(404);
+  });
+});
+
+describe('confluent-kafka (librdkafka) AdminClient', () => {
+  it('validates, creates, grows, alters, describes configs and deletes', async () => {
+    const script = fileURLToPath(new URL('./confluent_kafka_admin.py', import.meta.url));
+    const { stdout } = await promisify(execFile)('/usr/bin/python3', [script, ctx.bootstrap, 'ck-made'], {
+      timeout: 50_000,
+    });
+    const out = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}');
+    expect(out).toMatchObject({
+      after_validate: false,
+      exists_error: 'TOPIC_ALREADY_EXISTS',
+      bad_config_error: 'INVALID_CONFIG',
+      partitions: 2,
+      partitions_after: 4,
+    });
+    // AlterConfigs replaced the set: retention.ms, set at creation, is back to its default.
+    expect(out.configs).toMatchObject({
+      'retention.bytes': ['123456', false],
+      'retention.ms': ['604800000', true],
+    });
+    expect(out.broker).toMatchObject({
+      'auto.create.topics.enable': 'false',
+      'default.replication.factor': '1',
+    });
+    expect((await ctx.http.get('/v1/topics/ck-made')).status).toBe(404);
   });
 });
