@@ -48,6 +48,11 @@ const TOPIC_CONFIGS: Record<string, TopicConfigInfo> = {
     broker: 'message.max.bytes',
     doc: 'The largest record batch the topic accepts, in bytes.',
   },
+  'message.timestamp.type': {
+    type: TYPE.STRING,
+    broker: 'log.message.timestamp.type',
+    doc: 'CreateTime or LogAppendTime: which timestamp the topic reports (batches keep the producer time).',
+  },
   'retention.bytes': {
     type: TYPE.LONG,
     broker: 'log.retention.bytes',
@@ -152,7 +157,12 @@ function brokerSettings(config: GatewayConfig, broker: { host: string; port: num
     fixed('default.replication.factor', 1, TYPE.INT, 'Every topic is stored once, in S3.'),
     fixed('delete.topic.enable', true, TYPE.BOOLEAN, 'DeleteTopics deletes topics.'),
     fixed('log.cleanup.policy', t['cleanup.policy'], TYPE.LIST, 'The default cleanup.policy of topics.'),
-    fixed('log.message.timestamp.type', 'CreateTime', TYPE.STRING, 'Record timestamps are kept as sent.'),
+    fixed(
+      'log.message.timestamp.type',
+      t['message.timestamp.type'],
+      TYPE.STRING,
+      'The default message.timestamp.type of topics.',
+    ),
     fixed('log.retention.bytes', t['retention.bytes'], TYPE.LONG, 'The default retention.bytes of topics.'),
     fixed('log.retention.ms', t['retention.ms'], TYPE.LONG, 'The default retention.ms of topics.'),
     fixed('message.max.bytes', t['max.message.bytes'], TYPE.INT, 'The default max.message.bytes of topics.'),
