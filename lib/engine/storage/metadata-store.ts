@@ -406,8 +406,8 @@ function topicItem(topic: Topic) {
     topicId: topic.topicId,
     partitions: topic.partitions,
     config: topic.config,
-    configOverrides: [...(topic.configOverrides ?? [])],
-    configVersion: topic.configVersion ?? 0,
+    ...(topic.configOverrides ? { configOverrides: [...topic.configOverrides] } : {}),
+    ...(topic.configVersion !== undefined ? { configVersion: topic.configVersion } : {}),
     createdAt: topic.createdAt,
   };
 }

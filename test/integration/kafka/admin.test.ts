@@ -4,6 +4,7 @@
  * through the HTTP API too: a topic made over Kafka is the same topic over HTTP.
  */
 import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Admin, ConfigResourceTypes, IncrementalAlterConfigOperationTypes } from '@platformatic/kafka';
@@ -614,6 +615,33 @@ describe('alterTopicConfig (the engine op behind both alters)', () => {
     for (const [name, value] of sets) {
       expect(configs[name], name).toEqual({ value, source: DYNAMIC_TOPIC_CONFIG });
     }
+  });
+});
+
+describe('a topic stored before config overrides were recorded', () => {
+  it('counts a value unlike the default as set, until an alter records the set', async () => {
+    // As such a topic's item reads: a full config, no override keys, no config version.
+    await ctx.engine.metadata.createTopic({
+      name: 'legacy',
+      topicId: randomUUID(),
+      partitions: 1,
+      config: { ...TOPIC_CONFIG_DEFAULTS, 'retention.ms': 1000 },
+      createdAt: Date.now(),
+    });
+    expect(await configMap('legacy')).toMatchObject({
+      'retention.ms': { value: '1000', source: DYNAMIC_TOPIC_CONFIG },
+      'retention.bytes': { value: '-1', source: DEFAULT_CONFIG },
+    });
+    await alterTopicConfig(ctx.engine, 'legacy', {
+      changes: [{ name: 'retention.bytes', op: 'set', value: '-1' }],
+    });
+    const after = await ctx.engine.metadata.getTopic('legacy');
+    expect(after).toMatchObject({ configOverrides: ['retention.bytes', 'retention.ms'], configVersion: 1 });
+    expect(await configMap('legacy')).toMatchObject({
+      'retention.ms': { value: '1000', source: DYNAMIC_TOPIC_CONFIG },
+      // Set to the default's value, and still reported as set, as Kafka does.
+      'retention.bytes': { value: '-1', source: DYNAMIC_TOPIC_CONFIG },
+    });
   });
 });
 
