@@ -4,7 +4,8 @@
  * test/unit/api-doc.test.ts keeps the two in step.
  *
  * `retriable` follows Apache Kafka's classification (an exception class extending
- * RetriableException), with one deliberate exception noted at UNKNOWN_TOPIC_OR_PARTITION.
+ * RetriableException), with deliberate exceptions noted at UNKNOWN_TOPIC_OR_PARTITION, UNKNOWN_TOPIC_ID
+ * and FENCED_LEADER_EPOCH.
  * test/unit/contract-errors.test.ts pins the column.
  */
 
@@ -59,6 +60,10 @@ export const ERRORS = {
   UNSUPPORTED_VERSION: server(35, 400),
   TOPIC_ALREADY_EXISTS: server(36, 409),
   INVALID_PARTITIONS: server(37, 400),
+  // The Kafka gateway only: CreateTopics with a replication factor of 0 or below -1.
+  INVALID_REPLICATION_FACTOR: server(38, 400),
+  // The Kafka gateway only: a manual partition assignment that is not 0..n-1, or does not match the count.
+  INVALID_REPLICA_ASSIGNMENT: server(39, 400),
   INVALID_CONFIG: server(40, 400),
   INVALID_REQUEST: server(42, 400),
   OUT_OF_ORDER_SEQUENCE_NUMBER: server(45, 409),
@@ -76,6 +81,11 @@ export const ERRORS = {
   UNKNOWN_PRODUCER_ID: server(59, 404),
   NON_EMPTY_GROUP: server(68, 409),
   GROUP_ID_NOT_FOUND: server(69, 404),
+  // The Kafka gateway only (OffsetForLeaderEpoch): a current leader epoch below or above Strata's
+  // constant 0. Kafka marks both retriable, because a broker's view of the leader may lag; here the
+  // epoch never changes, so the same request fails the same way: final.
+  FENCED_LEADER_EPOCH: server(74, 409),
+  UNKNOWN_LEADER_EPOCH: server(75, 409),
   UNSUPPORTED_COMPRESSION_TYPE: server(76, 400),
   GROUP_MAX_SIZE_REACHED: server(81, 409),
   FENCED_INSTANCE_ID: server(82, 409),
@@ -87,6 +97,9 @@ export const ERRORS = {
   FENCED_MEMBER_EPOCH: server(110, 409),
   UNRELEASED_INSTANCE_ID: server(111, 409),
   STALE_MEMBER_EPOCH: server(113, 409),
+  // The Kafka gateway only: DescribeCluster v1 asking for the controllers' endpoints, or an unknown kind.
+  MISMATCHED_ENDPOINT_TYPE: server(114, 400),
+  UNSUPPORTED_ENDPOINT_TYPE: server(115, 400),
   // An unexpected failure may have struck after a write landed.
   UNKNOWN_SERVER_ERROR: server(-1, 500, false, true),
   // HTTP routing, not Kafka.

@@ -231,3 +231,35 @@ export class UnknownTopicIdError extends StrataError {
 export class InvalidRequiredAcksError extends StrataError {
   readonly code = 'INVALID_REQUIRED_ACKS';
 }
+
+// --- Kafka admin and leader epochs (the gateway) ---------------------------------------------
+
+/** CreateTopics with a replication factor of 0 or below -1 (any other factor is accepted and stored as 1). */
+export class InvalidReplicationFactorError extends StrataError {
+  readonly code = 'INVALID_REPLICATION_FACTOR';
+}
+
+/** A manual partition assignment that does not name partitions 0..n-1 once each, or not the count added. */
+export class InvalidReplicaAssignmentError extends StrataError {
+  readonly code = 'INVALID_REPLICA_ASSIGNMENT';
+}
+
+/** A current leader epoch below Strata's constant 0. */
+export class FencedLeaderEpochError extends StrataError {
+  readonly code = 'FENCED_LEADER_EPOCH';
+}
+
+/** A current leader epoch above Strata's constant 0. */
+export class UnknownLeaderEpochError extends StrataError {
+  readonly code = 'UNKNOWN_LEADER_EPOCH';
+}
+
+/** DescribeCluster v1 asked a broker for the controllers' endpoints. */
+export class MismatchedEndpointTypeError extends StrataError {
+  readonly code = 'MISMATCHED_ENDPOINT_TYPE';
+}
+
+/** DescribeCluster v1 asked for an endpoint type Kafka does not define. */
+export class UnsupportedEndpointTypeError extends StrataError {
+  readonly code = 'UNSUPPORTED_ENDPOINT_TYPE';
+}

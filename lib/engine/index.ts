@@ -9,6 +9,7 @@ export * from './errors.js';
 export * from './groups/coordinator.js';
 export * from './ops/fetch.js';
 export * from './ops/fetch-batches.js';
+export * from './ops/leader-epoch.js';
 export * from './ops/list-offsets.js';
 export * from './ops/maintenance.js';
 export * from './ops/produce.js';

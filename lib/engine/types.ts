@@ -36,6 +36,14 @@ export interface Topic {
   topicId: string;
   partitions: number;
   config: TopicConfig;
+  /**
+   * The keys of `config` set for this topic (at creation or by an alter), as opposed to defaults:
+   * Kafka's DescribeConfigs reports them as topic overrides. Absent on topics stored before it
+   * existed; then a value that differs from the default counts as set.
+   */
+  configOverrides?: readonly (keyof TopicConfig)[];
+  /** Bumped by every config change; alters are conditional on it. Absent means 0. */
+  configVersion?: number;
   createdAt: number;
 }
 

@@ -1,15 +1,24 @@
 import { type AnyHandler, anyHandler } from './handler.js';
+import { alterConfigsHandler } from './handlers/alter-configs.js';
 import { apiVersionsHandler } from './handlers/api-versions.js';
+import { createPartitionsHandler } from './handlers/create-partitions.js';
+import { createTopicsHandler } from './handlers/create-topics.js';
 import { deleteGroupsHandler } from './handlers/delete-groups.js';
+import { deleteRecordsHandler } from './handlers/delete-records.js';
+import { deleteTopicsHandler } from './handlers/delete-topics.js';
+import { describeClusterHandler } from './handlers/describe-cluster.js';
+import { describeConfigsHandler } from './handlers/describe-configs.js';
 import { describeGroupsHandler } from './handlers/describe-groups.js';
 import { fetchHandler } from './handlers/fetch.js';
 import { findCoordinatorHandler } from './handlers/find-coordinator.js';
+import { incrementalAlterConfigsHandler } from './handlers/incremental-alter-configs.js';
 import { initProducerIdHandler } from './handlers/init-producer-id.js';
 import { listGroupsHandler } from './handlers/list-groups.js';
 import { listOffsetsHandler } from './handlers/list-offsets.js';
 import { metadataHandler } from './handlers/metadata.js';
 import { offsetCommitHandler } from './handlers/offset-commit.js';
 import { offsetFetchHandler } from './handlers/offset-fetch.js';
+import { offsetForLeaderEpochHandler } from './handlers/offset-for-leader-epoch.js';
 import { produceHandler } from './handlers/produce.js';
 import {
   consumerGroupDescribeHandler,
@@ -59,6 +68,15 @@ export function createHandlerRegistry(): ReadonlyMap<number, AnyHandler> {
     anyHandler(describeGroupsHandler),
     anyHandler(deleteGroupsHandler),
     anyHandler(initProducerIdHandler),
+    anyHandler(createTopicsHandler),
+    anyHandler(deleteTopicsHandler),
+    anyHandler(createPartitionsHandler),
+    anyHandler(deleteRecordsHandler),
+    anyHandler(describeConfigsHandler),
+    anyHandler(alterConfigsHandler),
+    anyHandler(incrementalAlterConfigsHandler),
+    anyHandler(describeClusterHandler),
+    anyHandler(offsetForLeaderEpochHandler),
     // Known but not served yet (not advertised): answered with Kafka's error, never a closed socket.
     anyHandler(joinGroupHandler),
     anyHandler(syncGroupHandler),

@@ -37,6 +37,10 @@ function topicFromItem(item: Record<string, unknown>): Topic {
     partitions: Number(item.partitions),
     // Topics stored before a config key existed read as its default.
     config: { ...TOPIC_CONFIG_DEFAULTS, ...(item.config as Partial<Topic['config']>) },
+    ...(Array.isArray(item.configOverrides)
+      ? { configOverrides: item.configOverrides as Topic['configOverrides'] }
+      : {}),
+    ...(item.configVersion !== undefined ? { configVersion: Number(item.configVersion) } : {}),
     createdAt: Number(item.createdAt),
   };
 }
@@ -156,6 +160,44 @@ export class MetadataStore {
           { cause: err },
         );
       }
+      throw err;
+    }
+  }
+
+  /**
+   * Replaces the topic's config and its override keys, conditional on the topic (same id) still
+   * being at `topic.configVersion`. False when the condition failed: the topic was deleted or its
+   * config changed meanwhile; the caller reads it again.
+   */
+  async setTopicConfig(
+    topic: Topic,
+    config: Topic['config'],
+    overrides: readonly string[],
+  ): Promise<boolean> {
+    const version = topic.configVersion ?? 0;
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.metaTable,
+          Key: metaKeys.topic(topic.name),
+          UpdateExpression: 'SET #config = :config, configOverrides = :overrides, configVersion = :next',
+          ConditionExpression:
+            version === 0
+              ? 'topicId = :id AND (attribute_not_exists(configVersion) OR configVersion = :old)'
+              : 'topicId = :id AND configVersion = :old',
+          ExpressionAttributeNames: { '#config': 'config' },
+          ExpressionAttributeValues: {
+            ':config': config,
+            ':overrides': [...overrides],
+            ':next': version + 1,
+            ':old': version,
+            ':id': topic.topicId,
+          },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) return false;
       throw err;
     }
   }
@@ -364,6 +406,8 @@ function topicItem(topic: Topic) {
     topicId: topic.topicId,
     partitions: topic.partitions,
     config: topic.config,
+    ...(topic.configOverrides ? { configOverrides: [...topic.configOverrides] } : {}),
+    ...(topic.configVersion !== undefined ? { configVersion: topic.configVersion } : {}),
     createdAt: topic.createdAt,
   };
 }

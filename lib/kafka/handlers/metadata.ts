@@ -6,8 +6,8 @@ import { topicByName, topicsById, ZERO_UUID } from '../topic-lookup.js';
 /** Every topic operation (Kafka's AclOperation bits), reported when asked and no authorizer runs. */
 const ALL_TOPIC_OPERATIONS = bits([3, 4, 5, 6, 7, 8, 10, 11]);
 /** Every cluster operation. */
-const ALL_CLUSTER_OPERATIONS = bits([5, 7, 8, 9, 10, 11, 12, 14, 15]);
-const NOT_REQUESTED = -2147483648;
+export const ALL_CLUSTER_OPERATIONS = bits([5, 7, 8, 9, 10, 11, 12, 14, 15]);
+export const NOT_REQUESTED = -2147483648;
 
 function bits(ops: number[]): number {
   return ops.reduce((acc, op) => acc | (1 << op), 0);
