@@ -1,7 +1,7 @@
-import { CorruptMessageError } from '../errors.js';
+import { CorruptMessageError, MessageTooLargeError } from '../errors.js';
 import type { LogRecord, ProducerRecord, RecordHeader } from '../types.js';
 import { ByteReader, ByteWriter } from './bytes.js';
-import { codecFor } from './compression.js';
+import { compress, decompress } from './compression.js';
 import { crc32c } from './crc32c.js';
 
 /**
@@ -44,7 +44,7 @@ export function encodeBatch(
     if (record.timestamp > maxTimestamp) maxTimestamp = record.timestamp;
     writeRecord(body, record, i, record.timestamp - baseTimestamp);
   });
-  const payload = codecFor(compression).compress(body.finish());
+  const payload = compress(compression, body.finish());
 
   const w = new ByteWriter(BATCH_HEADER_BYTES + payload.length);
   w.int64(0); // baseOffset: assigned by the commit, injected on read
@@ -167,15 +167,7 @@ export function decodeBatch(bytes: Uint8Array, baseOffset: number): DecodedBatch
   if (crc32c(bytes.subarray(CRC_START)) !== h.crc)
     throw new CorruptMessageError('record batch CRC-32C mismatch');
   const compression = h.attributes & COMPRESSION_MASK;
-  let body: Uint8Array;
-  try {
-    const raw = codecFor(compression).decompress(bytes.subarray(BATCH_HEADER_BYTES));
-    // zlib hands back Buffers; keep the engine's byte type uniform.
-    body = new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength);
-  } catch (err) {
-    if (compression === 0) throw err;
-    throw new CorruptMessageError('record batch does not decompress', { cause: err });
-  }
+  const body = decompressRecords(bytes, compression);
   const r = new ByteReader(body);
   const records: LogRecord[] = [];
   const decoder = new TextDecoder();
@@ -281,11 +273,11 @@ export function checkClientBatch(bytes: Uint8Array): ClientBatchSummary {
 function decompressRecords(batch: Uint8Array, compression: number): Uint8Array {
   const payload = batch.subarray(BATCH_HEADER_BYTES);
   if (compression === 0) return payload;
-  const codec = codecFor(compression);
   try {
-    const raw = codec.decompress(payload);
-    return new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength);
+    return decompress(compression, payload);
   } catch (err) {
+    // Too large to decompress keeps its own code; an unknown codec id (5-7) is corrupt, as in Kafka.
+    if (err instanceof MessageTooLargeError) throw err;
     throw new CorruptMessageError('record batch does not decompress', { cause: err });
   }
 }
