@@ -172,7 +172,7 @@ function decodeBlock(src: Uint8Array, from: number, end: number, dst: Uint8Array
     }
     if (s + literals > end) throw new Lz4FormatError('LZ4 literals overrun the block');
     if (d + literals > limit) throw new NoRoom();
-    if (literals < 16) for (let i = 0; i < literals; i++) dst[d++] = src[s++] as number;
+    if (literals < 64) for (let i = 0; i < literals; i++) dst[d++] = src[s++] as number;
     else {
       dst.set(src.subarray(s, s + literals), d);
       s += literals;
@@ -196,7 +196,7 @@ function decodeBlock(src: Uint8Array, from: number, end: number, dst: Uint8Array
     length += 4;
     if (d + length > limit) throw new NoRoom();
     let m = d - offset;
-    if (offset >= length && length >= 32) {
+    if (offset >= length && length >= 64) {
       dst.copyWithin(d, m, m + length);
       d += length;
     } else {

@@ -1,4 +1,4 @@
-import { CorruptMessageError, MessageTooLargeError } from '../errors.js';
+import { CorruptMessageError, InvalidRecordError, MessageTooLargeError } from '../errors.js';
 import type { LogRecord, ProducerRecord, RecordHeader } from '../types.js';
 import { ByteReader, ByteWriter } from './bytes.js';
 import { compress, decompress } from './compression.js';
@@ -226,12 +226,15 @@ export interface ClientBatchSummary {
  * Checks a RecordBatch a Kafka client sent, before it is stored as sent: magic 2, the length, the
  * CRC-32C, at least one record, lastOffsetDelta = recordCount - 1, and the records themselves
  * (decompressed) walked one by one: their count, their lengths, and offset deltas 0, 1, 2...
- * (the log's offsets are dense, and fetch relies on it). CORRUPT_MESSAGE for any fault.
+ * (the log's offsets are dense, and fetch relies on it). The codes are Kafka's: bytes that do not
+ * hold together (length, CRC, compression) are CORRUPT_MESSAGE, as Kafka's CorruptRecordException;
+ * a batch that reads but says something false about itself (magic, count, offsets, record sizes)
+ * is INVALID_RECORD, as Kafka's InvalidRecordException since KIP-467.
  */
 export function checkClientBatch(bytes: Uint8Array): ClientBatchSummary {
   const h = readBatchHeader(bytes);
   if (h.magic !== MAGIC)
-    throw new CorruptMessageError(`record batch magic ${h.magic}; only magic 2 is accepted`);
+    throw new InvalidRecordError(`record batch magic ${h.magic}; only magic 2 is accepted`);
   if (h.batchLength !== bytes.length - 12) {
     throw new CorruptMessageError(
       `record batch length ${h.batchLength} does not match ${bytes.length - 12} bytes`,
@@ -239,9 +242,9 @@ export function checkClientBatch(bytes: Uint8Array): ClientBatchSummary {
   }
   if (crc32c(bytes.subarray(CRC_START)) !== h.crc)
     throw new CorruptMessageError('record batch CRC-32C mismatch');
-  if (h.recordCount < 1) throw new CorruptMessageError('a record batch must hold at least one record');
+  if (h.recordCount < 1) throw new InvalidRecordError('a record batch must hold at least one record');
   if (h.lastOffsetDelta !== h.recordCount - 1) {
-    throw new CorruptMessageError(
+    throw new InvalidRecordError(
       `lastOffsetDelta ${h.lastOffsetDelta} disagrees with the record count ${h.recordCount}`,
     );
   }
@@ -253,19 +256,19 @@ export function checkClientBatch(bytes: Uint8Array): ClientBatchSummary {
       const length = r.varint();
       const end = r.pos + length;
       if (length < 1 || end > body.length)
-        throw new CorruptMessageError(`record ${i} claims ${length} bytes`);
+        throw new InvalidRecordError(`record ${i} of ${h.recordCount} claims ${length} bytes`);
       r.int8();
       r.varint(); // timestampDelta
       const offsetDelta = r.varint();
-      if (offsetDelta !== i) throw new CorruptMessageError(`record ${i} has offset delta ${offsetDelta}`);
+      if (offsetDelta !== i) throw new InvalidRecordError(`record ${i} has offset delta ${offsetDelta}`);
       r.pos = end;
     }
   } catch (err) {
-    if (err instanceof CorruptMessageError) throw err;
-    throw new CorruptMessageError('record batch is malformed', { cause: err });
+    if (err instanceof InvalidRecordError) throw err;
+    throw new InvalidRecordError(`record batch ends before its ${h.recordCount} records do`, { cause: err });
   }
   if (r.pos !== body.length) {
-    throw new CorruptMessageError(`record batch holds more than the ${h.recordCount} records it counts`);
+    throw new InvalidRecordError(`record batch holds more than the ${h.recordCount} records it counts`);
   }
   return { recordCount: h.recordCount, maxTimestamp: h.maxTimestamp, compression, producer: h.producer };
 }

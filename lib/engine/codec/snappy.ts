@@ -1,4 +1,4 @@
-import { compress as snappyBlock, uncompress as snappyUnblock } from 'snappyjs';
+import { compress as snappyBlock } from 'snappyjs';
 
 /**
  * Kafka's snappy comes in two framings: the Java client (snappy-java's SnappyOutputStream) and
@@ -71,25 +71,75 @@ export function snappyDecompress(data: Uint8Array, maxBytes: number): Uint8Array
   return out;
 }
 
+/**
+ * One raw Snappy block (format_description.txt), decoded here with every bound checked: snappyjs,
+ * which compresses, answers a truncated block with zeros where the missing bytes were.
+ */
 function unblock(block: Uint8Array, maxBytes: number): Uint8Array {
-  const declared = declaredLength(block);
-  if (declared > maxBytes) throw new RangeError(`snappy block declares ${declared} bytes`);
-  try {
-    return snappyUnblock(plain(block), maxBytes);
-  } catch (err) {
-    throw new SnappyFormatError('not a valid snappy block', { cause: err });
-  }
-}
-
-/** The uncompressed length a raw block starts with (a little-endian base-128 varint). */
-function declaredLength(block: Uint8Array): number {
+  let s = 0;
   let length = 0;
-  for (let i = 0; i < 5 && i < block.length; i++) {
-    const b = block[i] as number;
-    length += (b & 0x7f) * 2 ** (7 * i);
-    if (b < 0x80) return length;
+  for (let shift = 0; ; shift += 7) {
+    if (s >= block.length || shift > 28) throw new SnappyFormatError('snappy block length unreadable');
+    const b = block[s++] as number;
+    length += (b & 0x7f) * 2 ** shift;
+    if (b < 0x80) break;
   }
-  throw new SnappyFormatError('snappy block length unreadable');
+  if (length > maxBytes) throw new RangeError(`snappy block declares ${length} bytes`);
+  const out = new Uint8Array(length);
+  let d = 0;
+  while (s < block.length) {
+    const tag = block[s++] as number;
+    const kind = tag & 3;
+    if (kind === 0) {
+      let n = tag >>> 2;
+      if (n >= 60) {
+        const bytes = n - 59;
+        if (s + bytes > block.length) throw new SnappyFormatError('snappy literal length truncated');
+        n = 0;
+        for (let i = 0; i < bytes; i++) n += (block[s + i] as number) * 2 ** (8 * i);
+        s += bytes;
+      }
+      n += 1;
+      if (s + n > block.length || d + n > length) throw new SnappyFormatError('snappy literal out of bounds');
+      if (n < 64) for (let i = 0; i < n; i++) out[d++] = block[s++] as number;
+      else {
+        out.set(block.subarray(s, s + n), d);
+        s += n;
+        d += n;
+      }
+      continue;
+    }
+    let n: number;
+    let offset: number;
+    if (kind === 1) {
+      if (s + 1 > block.length) throw new SnappyFormatError('snappy copy truncated');
+      n = ((tag >>> 2) & 7) + 4;
+      offset = ((tag >>> 5) << 8) | (block[s++] as number);
+    } else if (kind === 2) {
+      if (s + 2 > block.length) throw new SnappyFormatError('snappy copy truncated');
+      n = (tag >>> 2) + 1;
+      offset = (block[s] as number) | ((block[s + 1] as number) << 8);
+      s += 2;
+    } else {
+      if (s + 4 > block.length) throw new SnappyFormatError('snappy copy truncated');
+      n = (tag >>> 2) + 1;
+      offset =
+        ((block[s] as number) |
+          ((block[s + 1] as number) << 8) |
+          ((block[s + 2] as number) << 16) |
+          ((block[s + 3] as number) << 24)) >>>
+        0;
+      s += 4;
+    }
+    if (offset === 0 || offset > d || d + n > length)
+      throw new SnappyFormatError('snappy copy out of bounds');
+    // Copies are at most 64 bytes, and may overlap (repeating the last `offset` bytes): byte by byte.
+    let m = d - offset;
+    const stop = d + n;
+    while (d < stop) out[d++] = out[m++] as number;
+  }
+  if (d !== length) throw new SnappyFormatError(`snappy block holds ${d} of the ${length} bytes it declares`);
+  return out;
 }
 
 /** snappyjs answers a Buffer with a Buffer and a Uint8Array with a Uint8Array; we hand it the latter. */

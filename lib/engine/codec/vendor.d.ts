@@ -1,8 +1,6 @@
 // Type declarations for the untyped pure-JS codecs the compression module uses (only the parts it uses).
 
 declare module 'snappyjs' {
-  /** A raw Snappy block; throws when the declared length exceeds maxLength or the stream is bad. */
-  export function uncompress(compressed: Uint8Array, maxLength?: number): Uint8Array;
   export function compress(uncompressed: Uint8Array): Uint8Array;
 }
 
