@@ -2,17 +2,15 @@ import { compress as snappyBlock } from 'snappyjs';
 
 /**
  * Kafka's snappy comes in two framings: the Java client (snappy-java's SnappyOutputStream) and
- * KafkaJS's snappy plugin write xerial's, a 16-byte header then chunks of a 4-byte big-endian length
- * and a raw Snappy block; librdkafka writes one raw Snappy block. Every client reads both
- * (SnappyInputStream falls back to a raw block when the header is absent; librdkafka checks for the
- * header, rd_kafka_snappy_java_uncompress), so we read both, and write xerial's: what the Java
- * client writes is what every Kafka consumer has been made to read.
+ * KafkaJS's snappy plugin write xerial's, a 16-byte header then chunks of a 4-byte big-endian
+ * length and a raw Snappy block; librdkafka and @platformatic/kafka write one raw Snappy block. We
+ * read both. We write the raw block: every client reads it (snappy-java's SnappyInputStream falls
+ * back to a raw block when the header is absent, librdkafka tells them apart, and so do the
+ * KafkaJS plugin and kafka-python), while @platformatic/kafka cannot read xerial's framing.
  */
 
 const XERIAL_MAGIC = [0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00];
 const XERIAL_HEADER_BYTES = 16;
-/** snappy-java's default block size: one chunk per 32 KiB of input. */
-const XERIAL_CHUNK = 32 * 1024;
 
 export class SnappyFormatError extends Error {}
 
@@ -20,27 +18,9 @@ export function isXerial(data: Uint8Array): boolean {
   return data.length >= XERIAL_HEADER_BYTES && XERIAL_MAGIC.every((b, i) => data[i] === b);
 }
 
-/** xerial-framed Snappy: the header (version 1, compatible with 1), then one chunk per 32 KiB. */
+/** One raw Snappy block, as librdkafka writes it. */
 export function snappyCompress(data: Uint8Array): Uint8Array {
-  const chunks: Uint8Array[] = [];
-  let total = XERIAL_HEADER_BYTES;
-  for (let from = 0; from < data.length; from += XERIAL_CHUNK) {
-    const chunk = snappyBlock(plain(data.subarray(from, from + XERIAL_CHUNK)));
-    chunks.push(chunk);
-    total += 4 + chunk.length;
-  }
-  const out = new Uint8Array(total);
-  const view = new DataView(out.buffer);
-  out.set(XERIAL_MAGIC);
-  view.setInt32(8, 1);
-  view.setInt32(12, 1);
-  let at = XERIAL_HEADER_BYTES;
-  for (const chunk of chunks) {
-    view.setInt32(at, chunk.length);
-    out.set(chunk, at + 4);
-    at += 4 + chunk.length;
-  }
-  return out;
+  return snappyBlock(plain(data));
 }
 
 /** A raw Snappy block or a xerial stream, at most `maxBytes` once decompressed (RangeError past it). */

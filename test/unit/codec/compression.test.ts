@@ -108,53 +108,79 @@ describe('compression codecs', () => {
   });
 });
 
+/** The xerial framing snappy-java writes: its header, then a length-prefixed raw block per chunk. */
+function xerial(data: Uint8Array, chunk = 32 * 1024): Uint8Array {
+  const blocks: Uint8Array[] = [];
+  for (let from = 0; from < data.length; from += chunk)
+    blocks.push(snappyCompress(data.subarray(from, from + chunk)));
+  const out = new Uint8Array(16 + blocks.reduce((n, b) => n + 4 + b.length, 0));
+  const view = new DataView(out.buffer);
+  out.set([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00, 0, 0, 0, 1, 0, 0, 0, 1]);
+  let at = 16;
+  for (const b of blocks) {
+    view.setInt32(at, b.length);
+    out.set(b, at + 4);
+    at += 4 + b.length;
+  }
+  return out;
+}
+
 describe('snappy', () => {
-  it('writes the xerial framing: magic, version 1, compatible 1, then length-prefixed 32 KiB chunks', () => {
+  it('writes one raw block, as librdkafka does: the uncompressed length, then the elements', () => {
     const data = sample(70_000);
     const out = snappyCompress(data);
-    expect([...out.subarray(0, 8)]).toEqual([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00]);
-    const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
-    expect([view.getInt32(8), view.getInt32(12)]).toEqual([1, 1]);
-    let at = 16;
-    const chunks: number[] = [];
-    while (at < out.length) {
-      const length = view.getInt32(at);
-      // Each chunk is a raw Snappy block whose varint says how much it holds.
-      chunks.push(snappyDecompress(out.subarray(at + 4, at + 4 + length), 1 << 20).length);
-      at += 4 + length;
-    }
-    expect(at).toBe(out.length);
-    expect(chunks).toEqual([32768, 32768, 70_000 - 65536]);
-    expect(isXerial(out)).toBe(true);
+    expect(isXerial(out)).toBe(false);
+    // 70,000 as a little-endian base-128 varint.
+    expect([...out.subarray(0, 3)]).toEqual([0xf0, 0xa2, 0x04]);
+    expect(snappyDecompress(out, 1 << 20)).toEqual(data);
   });
 
-  it('reads raw Snappy blocks, as librdkafka writes them', () => {
+  it('reads the xerial framing the Java client writes, over any number of chunks', () => {
     fc.assert(
-      fc.property(payload, (data) => {
-        const xerial = snappyCompress(data);
-        // Unwrap the chunks into raw blocks of their own; each one reads alone.
-        const view = new DataView(xerial.buffer, xerial.byteOffset, xerial.byteLength);
-        let at = 16;
-        const parts: number[] = [];
-        while (at < xerial.length) {
-          const length = view.getInt32(at);
-          const raw = xerial.subarray(at + 4, at + 4 + length);
-          expect(isXerial(raw)).toBe(false);
-          parts.push(...snappyDecompress(raw, 1 << 20));
-          at += 4 + length;
-        }
-        expect(Uint8Array.from(parts)).toEqual(data);
+      fc.property(payload, fc.integer({ min: 1, max: 40_000 }), (data, chunk) => {
+        const framed = xerial(data, chunk);
+        expect(isXerial(framed)).toBe(true);
+        expect(snappyDecompress(framed, 1 << 20)).toEqual(data);
       }),
       { numRuns: 60 },
     );
   });
 
-  it('refuses truncated and overrunning xerial chunks, and garbage', () => {
-    const out = snappyCompress(sample(40_000));
-    expect(() => snappyDecompress(out.subarray(0, out.length - 3), 1 << 20)).toThrow(SnappyFormatError);
-    expect(() => snappyDecompress(out.subarray(0, 18), 1 << 20)).toThrow(SnappyFormatError);
+  it('refuses truncated blocks and chunks, bad copies, and garbage', () => {
+    const data = sample(40_000);
+    const raw = snappyCompress(data);
+    expect(() => snappyDecompress(raw.subarray(0, raw.length - 3), 1 << 20)).toThrow(SnappyFormatError);
+    const framed = xerial(data);
+    expect(() => snappyDecompress(framed.subarray(0, framed.length - 3), 1 << 20)).toThrow(SnappyFormatError);
+    expect(() => snappyDecompress(framed.subarray(0, 18), 1 << 20)).toThrow(SnappyFormatError);
+    // Declares 4 bytes, then copies from before the start.
+    expect(() => snappyDecompress(Uint8Array.from([4, 0x01, 0x05]), 1 << 20)).toThrow(SnappyFormatError);
     expect(() => snappyDecompress(Uint8Array.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff]), 1 << 20)).toThrow(
       SnappyFormatError,
+    );
+  });
+
+  it('never reads or writes out of bounds on a damaged block', () => {
+    const block = snappyCompress(sample(20_000));
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.nat(block.length - 1), fc.integer({ min: 1, max: 255 })), {
+          minLength: 1,
+          maxLength: 8,
+        }),
+        fc.nat(block.length),
+        (flips, cut) => {
+          const damaged = block.slice(0, cut);
+          for (const [at, bits] of flips)
+            if (at < damaged.length) damaged[at] = (damaged[at] as number) ^ bits;
+          try {
+            expect(snappyDecompress(damaged, 1 << 20).length).toBeLessThanOrEqual(1 << 20);
+          } catch (err) {
+            expect(err instanceof SnappyFormatError || err instanceof RangeError).toBe(true);
+          }
+        },
+      ),
+      { numRuns: 300 },
     );
   });
 });
