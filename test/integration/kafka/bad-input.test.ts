@@ -30,6 +30,7 @@ const CODE = {
   MESSAGE_TOO_LARGE: 10,
   UNSUPPORTED_VERSION: 35,
   OUT_OF_ORDER_SEQUENCE_NUMBER: 45,
+  UNSUPPORTED_COMPRESSION_TYPE: 76,
   INVALID_RECORD: 87,
   INVALID_PRODUCER_EPOCH: 47,
 } as const;
@@ -374,6 +375,31 @@ const cases: Case[] = [
       return res.responses[0]?.partitions[0]?.errorCode ?? -1;
     },
     CODE.OFFSET_OUT_OF_RANGE,
+  ],
+
+  [
+    'a zstd batch in Produce v6 (Kafka allows zstd from v7)',
+    async (w) => {
+      const res = await w.request(APIS.Produce.key, 6, produceBody(withPayload(4, zstdBomb(1024))));
+      return res.responses[0]?.partitionResponses[0]?.errorCode ?? -1;
+    },
+    CODE.UNSUPPORTED_COMPRESSION_TYPE,
+  ],
+  [
+    'a bad batch with acks=0: no answer, and the connection goes on',
+    async (w) => {
+      const bytes = batch(['a']);
+      bytes[bytes.length - 1] = (bytes[bytes.length - 1] as number) ^ 0xff;
+      await w.send(APIS.Produce.key, PRODUCE_VERSION, { ...produceBody(bytes), acks: 0 });
+      // Answers come in request order: the next answer on this connection is the Metadata one.
+      const metadata = await w.request(APIS.Metadata.key, 12, {
+        topics: [{ name: TOPIC, topicId: '00000000-0000-0000-0000-000000000000' }],
+        allowAutoTopicCreation: false,
+        includeTopicAuthorizedOperations: false,
+      });
+      return metadata.topics[0]?.errorCode ?? -1;
+    },
+    0,
   ],
 
   // --- a client that goes away ---------------------------------------------------------------------
