@@ -2,14 +2,19 @@
  * Batches the engine compresses (HTTP produce's `compression`) are read by real Kafka clients over
  * the gateway: kcat (librdkafka) under every codec this server writes, and @platformatic/kafka
  * under those it has (the same codecs). snappy batches are one raw block, as librdkafka writes
- * them; lz4 ones are frames of independent 64 KiB blocks, as the Java client writes them.
+ * them; lz4 ones are frames of independent 64 KiB blocks, as the Java client writes them. And the
+ * other way round: batches real clients compressed, produced over Kafka as they are, read back
+ * over HTTP, whose fetch decodes them.
  */
 import { execFile } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Consumer, stringDeserializers } from '@platformatic/kafka';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type CompressionName, supportedCompressions } from '../../../lib/engine/codec/compression.js';
 import { APIS } from '../../../lib/kafka/protocol/schema/index.js';
+import { LARGE, SMALL } from '../../fixtures/kafka/batches/records.js';
 import { useTestGateway } from '../../support/gateway.js';
 import { openKafkaWire } from '../../support/kafka-wire.js';
 
@@ -119,4 +124,45 @@ describe('engine-compressed batches read by real clients', () => {
       await consumer.close(true);
     }
   });
+});
+
+/** Record batches as real clients compressed them (test/fixtures/kafka/batches), sent as they are. */
+const FIXTURES = join(import.meta.dirname, '../../fixtures/kafka/batches');
+const GOLDEN = readdirSync(FIXTURES, { withFileTypes: true })
+  .filter((d) => d.isDirectory())
+  .flatMap((d) =>
+    readdirSync(join(FIXTURES, d.name)).map((file) => ({
+      name: `${d.name}/${file}`,
+      size: file.includes('-large') ? 'large' : 'small',
+      bytes: Uint8Array.from(Buffer.from(readFileSync(join(FIXTURES, d.name, file), 'utf8').trim(), 'hex')),
+    })),
+  );
+
+describe('batches real clients compressed, produced over Kafka', () => {
+  it.each(GOLDEN.map((g, i) => [g.name, g, i] as const))(
+    '%s reads back over HTTP as sent',
+    async (_, g, i) => {
+      const topic = `golden-${i}`;
+      expect((await ctx.http.post('/v1/topics', { name: topic, partitions: 1 })).status).toBe(201);
+      const wire = await openKafkaWire(ctx.bootstrap);
+      try {
+        const res = await wire.request(APIS.Produce.key, 9, {
+          transactionalId: null,
+          acks: -1,
+          timeoutMs: 5000,
+          topicData: [{ name: topic, partitionData: [{ index: 0, records: g.bytes }] }],
+        });
+        expect(res.responses[0]?.partitionResponses[0]?.errorCode).toBe(0);
+      } finally {
+        wire.close();
+      }
+      const sent = g.size === 'small' ? SMALL : LARGE;
+      const read = await ctx.http.get(`/v1/topics/${topic}/partitions/0/records?offset=0&maxRecords=100`);
+      const records = read.body.records as { key: string; value: string; headers: Record<string, string> }[];
+      expect(records.length).toBeGreaterThan(0);
+      expect(records.map((r) => ({ key: r.key, value: r.value, headers: r.headers }))).toEqual(
+        sent.slice(0, records.length).map((r) => ({ ...r, headers: g.size === 'small' ? { h1: 'x' } : {} })),
+      );
+    },
+  );
 });
