@@ -38,18 +38,21 @@ export class Lz4FormatError extends Error {}
 /** A block decoding past the room it was given: too large for the limit, or corrupt. */
 class NoRoom extends Error {}
 
+/** Compression is synchronous, so one hash table and one block buffer serve every call. */
+const table = new Uint32Array(1 << 16);
+const scratch = new Uint8Array(compressBound(WRITE_BLOCK_BYTES));
+
 /** Kafka's LZ4 frame of `data`. */
 export function lz4Compress(data: Uint8Array): Uint8Array {
-  const blocks = Math.max(1, Math.ceil(data.length / WRITE_BLOCK_BYTES));
-  const out = new Uint8Array(7 + blocks * (4 + compressBound(WRITE_BLOCK_BYTES)) + 4);
+  const blocks = Math.ceil(data.length / WRITE_BLOCK_BYTES);
+  // A block that would not shrink is stored as it is, so none takes more than its length.
+  const out = new Uint8Array(7 + blocks * 4 + data.length + 4);
   const view = new DataView(out.buffer);
   view.setUint32(0, MAGIC, true);
   out[4] = VERSION | FLAG_BLOCK_INDEPENDENT;
   out[5] = WRITE_BD;
   out[6] = (xxh32(0, out, 4, 2) >>> 8) & 0xff;
   let at = 7;
-  const table = new Uint32Array(1 << 16);
-  const scratch = new Uint8Array(compressBound(WRITE_BLOCK_BYTES));
   for (let from = 0; from < data.length; from += WRITE_BLOCK_BYTES) {
     const length = Math.min(WRITE_BLOCK_BYTES, data.length - from);
     // Independent blocks: no match may reach into the block before, so the table starts empty.
