@@ -2,10 +2,11 @@
  * Bad input at the Kafka socket (issue 9, item 8). Each case gets Kafka's error, or a closed
  * connection, and changes nothing: no partition head or index entry moved, no topic appeared, and
  * no object left in the bucket that is not recorded for cleanup. After each, a fresh connection
- * still gets normal ApiVersions and Metadata answers, and the gateway holds no connection of it.
+ * still gets normal ApiVersions and Metadata answers, a client connected all along is answered
+ * as before, and the gateway holds no connection of the case's.
  */
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { crc32c } from '../../../lib/engine/codec/crc32c.js';
 import { type BatchProducerInfo, encodeBatch } from '../../../lib/engine/codec/record-batch.js';
 import { initProducer } from '../../../lib/engine/ops/producers.js';
@@ -36,6 +37,8 @@ const CODE = {
 } as const;
 
 let idempotent: BatchProducerInfo;
+/** A client connected throughout, whose connection no case may disturb. */
+let bystander: KafkaWire;
 let fenced: BatchProducerInfo;
 const opened: KafkaWire[] = [];
 
@@ -462,7 +465,10 @@ beforeAll(async () => {
   wire.close();
   await wire.closed;
   await vi.waitFor(() => expect(ctx.gateway.connectionCount()).toBe(0));
+  bystander = await openKafkaWire(ctx.bootstrap);
 });
+
+afterAll(() => bystander.close());
 
 afterEach(async () => {
   for (const w of opened.splice(0)) w.close();
@@ -487,7 +493,12 @@ describe('bad input at the Kafka socket', () => {
 
     // The gateway lets go of a closed connection, and answers a fresh one as usual.
     if (expected === 'closed' || expected === 'abandoned')
-      await vi.waitFor(() => expect(ctx.gateway.connectionCount()).toBe(0));
+      await vi.waitFor(() => expect(ctx.gateway.connectionCount()).toBe(1));
+    const still = await bystander.request(APIS.ApiVersions.key, 3, {
+      clientSoftwareName: 'strata-test',
+      clientSoftwareVersion: '1',
+    });
+    expect(still.errorCode).toBe(0);
     const fresh = await open();
     const versions = await fresh.request(APIS.ApiVersions.key, 3, {
       clientSoftwareName: 'strata-test',
