@@ -453,11 +453,18 @@ beforeAll(async () => {
   expect(
     (await ctx.http.post(`/v1/topics/${TOPIC}/records`, { records: [{ value: 'ok', partition: 0 }] })).status,
   ).toBe(200);
-  const plain = await initProducer(ctx.engine, {});
-  idempotent = { producerId: Number(plain.producerId), producerEpoch: plain.producerEpoch, baseSequence: 0 };
   const wire = await open();
+  const init = await wire.request(APIS.InitProducerId.key, 4, {
+    transactionalId: null,
+    transactionTimeoutMs: 60_000,
+    producerId: -1n,
+    producerEpoch: -1,
+  });
+  expect(init.errorCode).toBe(0);
+  idempotent = { producerId: Number(init.producerId), producerEpoch: init.producerEpoch, baseSequence: 0 };
   expect(await produceCode(wire, batch(['first'], idempotent), TOPIC, 0)).toBe(0);
-  // Two inits of one transactional id: epoch 1 fences epoch 0.
+  // Two inits of one transactional id: epoch 1 fences epoch 0. The gateway refuses transactional
+  // ids until it serves transactions, so the engine (as HTTP's POST /v1/producers) makes them.
   await initProducer(ctx.engine, { transactionalId: 'bad-input-fenced' });
   const current = await initProducer(ctx.engine, { transactionalId: 'bad-input-fenced' });
   expect(current.producerEpoch).toBe(1);
