@@ -340,6 +340,15 @@ async function main() {
       record(`decompressVsCopy_${key}`, '  as a share of the copy', (f.mbs / copyMBs) * 100, '%');
       record(`decompressVsGzip_${key}`, '  as a share of gzip', (f.mbs / gzip) * 100, '%');
       record(`compressedSize_${key}`, '  compressed size, of the decompressed size', f.sizeRatio, '%');
+      if (f.compressMBs !== undefined) {
+        record(`compressMBs_${key}`, `  compress ${f.codec} (HTTP produce)`, f.compressMBs, 'MB/s');
+        record(
+          `compressSize_${key}`,
+          '  our compressed size, of the decompressed size',
+          f.compressSizeRatio as number,
+          '%',
+        );
+      }
     }
   }
 
