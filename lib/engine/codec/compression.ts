@@ -1,5 +1,6 @@
 import * as zlib from 'node:zlib';
 import { MessageTooLargeError, UnsupportedCompressionTypeError } from '../errors.js';
+import { DecompressionLimitError } from './limit.js';
 import { lz4Compress, lz4Decompress } from './lz4.js';
 import { snappyCompress, snappyDecompress } from './snappy.js';
 import { zstdCompress, zstdDecompress } from './zstd.js';
@@ -67,7 +68,10 @@ export function decompress(id: number, data: Uint8Array, maxBytes = MAX_DECOMPRE
   try {
     raw = codec.decompress(data, maxBytes);
   } catch (err) {
-    if (err instanceof RangeError || (err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {
+    if (
+      err instanceof DecompressionLimitError ||
+      (err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE'
+    ) {
       throw new MessageTooLargeError(`record batch decompresses to more than ${maxBytes} bytes`, {
         cause: err,
       });

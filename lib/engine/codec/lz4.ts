@@ -1,5 +1,6 @@
 import { compressBlock, compressBound } from 'lz4js';
 import { hash as xxh32 } from 'lz4js/xxh32.js';
+import { DecompressionLimitError } from './limit.js';
 
 /**
  * Kafka's LZ4: the LZ4 frame format (lz4_Frame_format.md), with the header checksum computed over
@@ -76,7 +77,7 @@ export function lz4Compress(data: Uint8Array): Uint8Array {
 /**
  * Reads one LZ4 frame (Kafka's batches hold exactly one). Checks the magic, the descriptor and its
  * checksum, block and content checksums when present, and every block's bounds; `maxBytes` caps
- * the output. Throws Lz4FormatError on any fault, RangeError past `maxBytes`.
+ * the output. Throws Lz4FormatError on any fault, DecompressionLimitError past `maxBytes`.
  */
 export function lz4Decompress(src: Uint8Array, maxBytes: number): Uint8Array {
   const view = new DataView(src.buffer, src.byteOffset, src.byteLength);
@@ -93,7 +94,7 @@ export function lz4Decompress(src: Uint8Array, maxBytes: number): Uint8Array {
   if (flags & FLAG_CONTENT_SIZE) {
     if (src.length < 15) throw new Lz4FormatError('LZ4 frame header truncated');
     const size = view.getBigUint64(6, true);
-    if (size > BigInt(maxBytes)) throw new RangeError(`LZ4 frame declares ${size} bytes`);
+    if (size > BigInt(maxBytes)) throw new DecompressionLimitError(`LZ4 frame declares ${size} bytes`);
     contentSize = Number(size);
     at = 14;
   }
@@ -117,7 +118,7 @@ export function lz4Decompress(src: Uint8Array, maxBytes: number): Uint8Array {
   const out = new Uint8Array(contentSize >= 0 ? contentSize : Math.min(bound, maxBytes));
   const noRoom = (needed: number) =>
     out.length === maxBytes && needed > maxBytes
-      ? new RangeError(`LZ4 frame holds more than ${maxBytes} bytes`)
+      ? new DecompressionLimitError(`LZ4 frame holds more than ${maxBytes} bytes`)
       : new Lz4FormatError('LZ4 frame holds more than its blocks or its header declare');
 
   let written = 0;

@@ -1,4 +1,5 @@
 import { compress as snappyBlock } from 'snappyjs';
+import { DecompressionLimitError } from './limit.js';
 
 /**
  * Kafka's snappy comes in two framings: the Java client (snappy-java's SnappyOutputStream) and
@@ -23,7 +24,7 @@ export function snappyCompress(data: Uint8Array): Uint8Array {
   return snappyBlock(plain(data));
 }
 
-/** A raw Snappy block or a xerial stream, at most `maxBytes` once decompressed (RangeError past it). */
+/** A raw Snappy block or a xerial stream, at most `maxBytes` once decompressed (DecompressionLimitError past it). */
 export function snappyDecompress(data: Uint8Array, maxBytes: number): Uint8Array {
   if (!isXerial(data)) return unblock(data, maxBytes);
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
@@ -64,7 +65,7 @@ function unblock(block: Uint8Array, maxBytes: number): Uint8Array {
     length += (b & 0x7f) * 2 ** shift;
     if (b < 0x80) break;
   }
-  if (length > maxBytes) throw new RangeError(`snappy block declares ${length} bytes`);
+  if (length > maxBytes) throw new DecompressionLimitError(`snappy block declares ${length} bytes`);
   const out = new Uint8Array(length);
   let d = 0;
   while (s < block.length) {

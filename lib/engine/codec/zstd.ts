@@ -1,5 +1,6 @@
 import * as zlib from 'node:zlib';
 import { decompress as fzstdDecompress } from 'fzstd';
+import { DecompressionLimitError } from './limit.js';
 
 /**
  * zstd: Node's zlib has it from 22.15 (Lambda's runtime), Node 20 does not. Decompression falls
@@ -31,7 +32,7 @@ export function zstdDecompressJs(data: Uint8Array, maxBytes: number): Uint8Array
   } catch (err) {
     throw new ZstdFormatError('not a valid zstd stream', { cause: err });
   }
-  if (out.length > maxBytes) throw new RangeError(`zstd stream holds ${out.length} bytes`);
+  if (out.length > maxBytes) throw new DecompressionLimitError(`zstd stream holds ${out.length} bytes`);
   return out;
 }
 
@@ -80,7 +81,9 @@ function checkFrames(data: Uint8Array, maxBytes: number): void {
     else if (sizeBytes === 8) contentSize = Number(view.getBigUint64(p, true));
     p += sizeBytes;
     if (contentSize > maxBytes || (contentSize < 0 && window > maxBytes))
-      throw new RangeError(`zstd frame declares ${contentSize >= 0 ? contentSize : window} bytes`);
+      throw new DecompressionLimitError(
+        `zstd frame declares ${contentSize >= 0 ? contentSize : window} bytes`,
+      );
     for (;;) {
       if (p + 3 > data.length) throw new ZstdFormatError('zstd block truncated');
       const header = (data[p] as number) | ((data[p + 1] as number) << 8) | ((data[p + 2] as number) << 16);
@@ -92,7 +95,7 @@ function checkFrames(data: Uint8Array, maxBytes: number): void {
       bound += type === 2 ? BLOCK_MAX : size;
       p += 3 + (type === 1 ? 1 : size);
       if (bound > maxBytes && contentSize < 0)
-        throw new RangeError(`zstd stream may hold over ${maxBytes} bytes`);
+        throw new DecompressionLimitError(`zstd stream may hold over ${maxBytes} bytes`);
       if (last) break;
     }
     at = p + (checksum ? 4 : 0);
