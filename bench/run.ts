@@ -11,6 +11,7 @@ import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { startLocalStack } from '../local/stack.js';
 import { measureBundles } from './bundles.js';
 import { clientBenches } from './client.js';
+import { benchDecompression } from './compression.js';
 import { benchGatewayConsume, benchGatewayProduce } from './kafka.js';
 import { countRequests } from './request-counter.js';
 
@@ -326,6 +327,29 @@ async function main() {
   for (const b of await measureBundles()) {
     record(`bundleBytes_${b.function}`, `bundle ${b.function}`, b.bytes / 1024, 'KiB');
     record(`bundleImportMs_${b.function}`, `  cold import of the ${b.function} bundle`, b.coldImportMs, 'ms');
+  }
+
+  // --- decompression of client batches (issue 9), per codec, CPU only ---------------------------
+  {
+    const { copyMBs, figures } = benchDecompression();
+    record('decompressCopyMBs', 'copy of a decompressed batch (the baseline)', copyMBs, 'MB/s');
+    const gzip = figures.find((f) => f.codec === 'gzip')?.mbs as number;
+    for (const f of figures) {
+      const key = f.codec.replace(/\W+/g, '_').replace(/_$/, '');
+      record(`decompressMBs_${key}`, `decompress ${f.codec} (kcat's batch of 72 KiB)`, f.mbs, 'MB/s');
+      record(`decompressVsCopy_${key}`, '  as a share of the copy', (f.mbs / copyMBs) * 100, '%');
+      record(`decompressVsGzip_${key}`, '  as a share of gzip', (f.mbs / gzip) * 100, '%');
+      record(`compressedSize_${key}`, '  compressed size, of the decompressed size', f.sizeRatio, '%');
+      if (f.compressMBs !== undefined) {
+        record(`compressMBs_${key}`, `  compress ${f.codec} (HTTP produce)`, f.compressMBs, 'MB/s');
+        record(
+          `compressSize_${key}`,
+          '  our compressed size, of the decompressed size',
+          f.compressSizeRatio as number,
+          '%',
+        );
+      }
+    }
   }
 
   printTable(rows);

@@ -21,6 +21,8 @@ interface Slot {
   bytes: number;
   settled: boolean;
   response: Uint8Array | null;
+  /** Set on a request that cannot be answered: the connection closes when its turn comes. */
+  closeWith?: { reason: string; err?: unknown };
 }
 
 /**
@@ -28,7 +30,8 @@ interface Slot {
  * handler, and writes the responses back in request order. Requests run concurrently, except that
  * Produce requests run one after another (an idempotent producer's in-flight batches must commit in
  * sequence order, as they do on a Kafka broker, which runs a connection's requests one at a time).
- * Reading stops while too much is in flight or the client is not draining its responses.
+ * Reading stops while too much is in flight or the client is not draining its responses. A frame
+ * that cannot be answered closes the connection, once the answers before it are written.
  */
 export function serveConnection(socket: Socket, opts: ConnectionOptions): { inFlight(): number } {
   const chunks: Buffer[] = [];
@@ -39,6 +42,8 @@ export function serveConnection(socket: Socket, opts: ConnectionOptions): { inFl
   let queuedBytes = 0;
   let running = 0;
   let closed = false;
+  /** A frame that cannot be answered was read: nothing after it is read or started. */
+  let failed = false;
   let produceTail: Promise<unknown> = Promise.resolve();
 
   const close = (reason: string, err?: unknown) => {
@@ -48,6 +53,30 @@ export function serveConnection(socket: Socket, opts: ConnectionOptions): { inFl
     slots.length = 0;
     opts.onClose?.(reason, err);
     socket.destroy();
+  };
+
+  /**
+   * Kafka answers a connection's requests in order, so the requests before a bad one still get
+   * their answers (a produce's tells the client it committed): they are written, then the
+   * connection is closed. Requests after it are not started; those already running are not answered.
+   */
+  const fail = (slot: Slot, reason: string, err?: unknown) => {
+    if (closed) return;
+    // Even after another failure: that one may sit behind this slot, and is reached through it.
+    failed = true;
+    chunks.length = 0;
+    buffered = 0;
+    slot.settled = true;
+    slot.closeWith = { reason, ...(err ? { err } : {}) };
+    flush();
+  };
+
+  const closeAfterWrites = (reason: string, err?: unknown) => {
+    if (closed) return;
+    closed = true;
+    slots.length = 0;
+    opts.onClose?.(reason, err);
+    socket.end(() => socket.destroy());
   };
 
   const take = (n: number): Buffer => {
@@ -85,6 +114,7 @@ export function serveConnection(socket: Socket, opts: ConnectionOptions): { inFl
     while (slots.length > 0 && (slots[0] as Slot).settled) {
       const slot = slots.shift() as Slot;
       queuedBytes -= slot.bytes;
+      if (slot.closeWith) return closeAfterWrites(slot.closeWith.reason, slot.closeWith.err);
       if (slot.response) socket.write(slot.response);
     }
     flowControl();
@@ -117,18 +147,20 @@ export function serveConnection(socket: Socket, opts: ConnectionOptions): { inFl
       },
       (err: unknown) => {
         running--;
-        close('request failed', err);
+        if (!closed) fail(slot, 'request failed', err);
       },
     );
   };
 
   const readFrames = () => {
-    while (!closed) {
+    while (!closed && !failed) {
       if (frameSize < 0) {
         if (buffered < 4) return;
         frameSize = take(4).readInt32BE(0);
         if (frameSize < 1 || frameSize > opts.maxFrameBytes) {
-          close(`frame length ${frameSize} outside 1-${opts.maxFrameBytes}`);
+          const slot: Slot = { bytes: 0, settled: false, response: null };
+          slots.push(slot);
+          fail(slot, `frame length ${frameSize} outside 1-${opts.maxFrameBytes}`);
           return;
         }
       }
@@ -142,10 +174,12 @@ export function serveConnection(socket: Socket, opts: ConnectionOptions): { inFl
   socket.setNoDelay(true);
   socket.setTimeout(opts.idleMs);
   socket.on('timeout', () => {
-    if (running === 0 && slots.length === 0) close('idle');
+    // A connection closing after its last answers, whose client does not read them, goes now.
+    if (closed) socket.destroy();
+    else if (running === 0 && slots.length === 0) close('idle');
   });
   socket.on('data', (chunk: Buffer) => {
-    if (closed) return;
+    if (closed || failed) return;
     chunks.push(chunk);
     buffered += chunk.length;
     readFrames();

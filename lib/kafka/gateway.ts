@@ -11,6 +11,8 @@ export interface KafkaGateway {
   port: number;
   /** What Metadata tells clients: `host:port`. */
   bootstrap: string;
+  /** Client connections open now: a connection closed by either side is gone once its socket is. */
+  connectionCount(): number;
   /** Stops accepting, lets requests in flight finish (up to `graceMs`), then closes every connection. */
   close(graceMs?: number): Promise<void>;
 }
@@ -72,6 +74,7 @@ export async function startGateway(opts: GatewayOptions): Promise<KafkaGateway> 
     host: config.host,
     port,
     bootstrap: `${broker.host}:${broker.port}`,
+    connectionCount: () => sockets.size,
     close(graceMs = DEFAULT_CLOSE_GRACE_MS) {
       closing ??= (async () => {
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));

@@ -1,5 +1,6 @@
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { supportedCompressions } from '../../lib/engine/codec/compression.js';
 import { getTopic } from '../../lib/engine/ops/topics.js';
 import { useTestServer } from '../support/stack.js';
 
@@ -198,14 +199,19 @@ const cases: Case[] = [
     400,
     'INVALID_REQUEST',
   ],
-  [
-    'unsupported compression',
-    'POST',
-    '/v1/topics/strict/records',
-    { compression: 'snappy', records: [{ value: 'a' }] },
-    400,
-    'UNSUPPORTED_COMPRESSION_TYPE',
-  ],
+  // zstd is written only where Node's zlib has it (22.15 on): elsewhere it is a codec this server lacks.
+  ...(supportedCompressions().includes('zstd')
+    ? []
+    : [
+        [
+          'compression this server cannot write',
+          'POST',
+          '/v1/topics/strict/records',
+          { compression: 'zstd', records: [{ value: 'a' }] },
+          400,
+          'UNSUPPORTED_COMPRESSION_TYPE',
+        ] satisfies Case,
+      ]),
   [
     'record over max.message.bytes',
     'POST',

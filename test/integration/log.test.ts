@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { partitionForKey } from '../../lib/contract/partitioner.js';
+import { supportedCompressions } from '../../lib/engine/codec/compression.js';
 import type { Engine } from '../../lib/engine/engine.js';
 import { produce as produceRecords } from '../../lib/engine/ops/produce.js';
 import { deleteRecords } from '../../lib/engine/ops/retention.js';
@@ -121,6 +122,19 @@ describe('produce and fetch', () => {
       value: raw.toString('base64'),
       headers: { h: raw.toString('base64') },
     });
+  });
+
+  it.each(supportedCompressions())('writes and reads back batches compressed with %s', async (codec) => {
+    const topic = `t-codec-${codec}`;
+    await createTopic(topic);
+    const records = Array.from({ length: 50 }, (_, i) => ({
+      key: `k${i}`,
+      value: `{"n":${i},"text":"${'abc'.repeat(i)}"}`,
+      headers: { h: `${i}` },
+    }));
+    await produce(topic, records, { compression: codec });
+    const res = await ctx.http.get(`/v1/topics/${topic}/partitions/0/records?offset=0`);
+    expect(res.body.records).toMatchObject(records);
   });
 
   it('places keyed records with murmur2 and unkeyed ones on one partition per request', async () => {

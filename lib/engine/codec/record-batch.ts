@@ -1,7 +1,7 @@
-import { CorruptMessageError } from '../errors.js';
+import { CorruptMessageError, InvalidRecordError, MessageTooLargeError } from '../errors.js';
 import type { LogRecord, ProducerRecord, RecordHeader } from '../types.js';
 import { ByteReader, ByteWriter } from './bytes.js';
-import { codecFor } from './compression.js';
+import { compress, decompress } from './compression.js';
 import { crc32c } from './crc32c.js';
 
 /**
@@ -44,7 +44,7 @@ export function encodeBatch(
     if (record.timestamp > maxTimestamp) maxTimestamp = record.timestamp;
     writeRecord(body, record, i, record.timestamp - baseTimestamp);
   });
-  const payload = codecFor(compression).compress(body.finish());
+  const payload = compress(compression, body.finish());
 
   const w = new ByteWriter(BATCH_HEADER_BYTES + payload.length);
   w.int64(0); // baseOffset: assigned by the commit, injected on read
@@ -167,15 +167,7 @@ export function decodeBatch(bytes: Uint8Array, baseOffset: number): DecodedBatch
   if (crc32c(bytes.subarray(CRC_START)) !== h.crc)
     throw new CorruptMessageError('record batch CRC-32C mismatch');
   const compression = h.attributes & COMPRESSION_MASK;
-  let body: Uint8Array;
-  try {
-    const raw = codecFor(compression).decompress(bytes.subarray(BATCH_HEADER_BYTES));
-    // zlib hands back Buffers; keep the engine's byte type uniform.
-    body = new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength);
-  } catch (err) {
-    if (compression === 0) throw err;
-    throw new CorruptMessageError('record batch does not decompress', { cause: err });
-  }
+  const body = decompressRecords(bytes, compression);
   const r = new ByteReader(body);
   const records: LogRecord[] = [];
   const decoder = new TextDecoder();
@@ -234,12 +226,15 @@ export interface ClientBatchSummary {
  * Checks a RecordBatch a Kafka client sent, before it is stored as sent: magic 2, the length, the
  * CRC-32C, at least one record, lastOffsetDelta = recordCount - 1, and the records themselves
  * (decompressed) walked one by one: their count, their lengths, and offset deltas 0, 1, 2...
- * (the log's offsets are dense, and fetch relies on it). CORRUPT_MESSAGE for any fault.
+ * (the log's offsets are dense, and fetch relies on it). The codes are Kafka's: bytes that do not
+ * hold together (length, CRC, compression) are CORRUPT_MESSAGE, as Kafka's CorruptRecordException;
+ * a batch that reads but says something false about itself (magic, count, offsets, record sizes)
+ * is INVALID_RECORD, as Kafka's InvalidRecordException since KIP-467.
  */
 export function checkClientBatch(bytes: Uint8Array): ClientBatchSummary {
   const h = readBatchHeader(bytes);
   if (h.magic !== MAGIC)
-    throw new CorruptMessageError(`record batch magic ${h.magic}; only magic 2 is accepted`);
+    throw new InvalidRecordError(`record batch magic ${h.magic}; only magic 2 is accepted`);
   if (h.batchLength !== bytes.length - 12) {
     throw new CorruptMessageError(
       `record batch length ${h.batchLength} does not match ${bytes.length - 12} bytes`,
@@ -247,9 +242,9 @@ export function checkClientBatch(bytes: Uint8Array): ClientBatchSummary {
   }
   if (crc32c(bytes.subarray(CRC_START)) !== h.crc)
     throw new CorruptMessageError('record batch CRC-32C mismatch');
-  if (h.recordCount < 1) throw new CorruptMessageError('a record batch must hold at least one record');
+  if (h.recordCount < 1) throw new InvalidRecordError('a record batch must hold at least one record');
   if (h.lastOffsetDelta !== h.recordCount - 1) {
-    throw new CorruptMessageError(
+    throw new InvalidRecordError(
       `lastOffsetDelta ${h.lastOffsetDelta} disagrees with the record count ${h.recordCount}`,
     );
   }
@@ -261,19 +256,19 @@ export function checkClientBatch(bytes: Uint8Array): ClientBatchSummary {
       const length = r.varint();
       const end = r.pos + length;
       if (length < 1 || end > body.length)
-        throw new CorruptMessageError(`record ${i} claims ${length} bytes`);
+        throw new InvalidRecordError(`record ${i} of ${h.recordCount} claims ${length} bytes`);
       r.int8();
       r.varint(); // timestampDelta
       const offsetDelta = r.varint();
-      if (offsetDelta !== i) throw new CorruptMessageError(`record ${i} has offset delta ${offsetDelta}`);
+      if (offsetDelta !== i) throw new InvalidRecordError(`record ${i} has offset delta ${offsetDelta}`);
       r.pos = end;
     }
   } catch (err) {
-    if (err instanceof CorruptMessageError) throw err;
-    throw new CorruptMessageError('record batch is malformed', { cause: err });
+    if (err instanceof InvalidRecordError) throw err;
+    throw new InvalidRecordError(`record batch ends before its ${h.recordCount} records do`, { cause: err });
   }
   if (r.pos !== body.length) {
-    throw new CorruptMessageError(`record batch holds more than the ${h.recordCount} records it counts`);
+    throw new InvalidRecordError(`record batch holds more than the ${h.recordCount} records it counts`);
   }
   return { recordCount: h.recordCount, maxTimestamp: h.maxTimestamp, compression, producer: h.producer };
 }
@@ -281,11 +276,11 @@ export function checkClientBatch(bytes: Uint8Array): ClientBatchSummary {
 function decompressRecords(batch: Uint8Array, compression: number): Uint8Array {
   const payload = batch.subarray(BATCH_HEADER_BYTES);
   if (compression === 0) return payload;
-  const codec = codecFor(compression);
   try {
-    const raw = codec.decompress(payload);
-    return new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength);
+    return decompress(compression, payload);
   } catch (err) {
+    // Too large to decompress keeps its own code; an unknown codec id (5-7) is corrupt, as in Kafka.
+    if (err instanceof MessageTooLargeError) throw err;
     throw new CorruptMessageError('record batch does not decompress', { cause: err });
   }
 }
