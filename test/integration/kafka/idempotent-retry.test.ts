@@ -1,0 +1,200 @@
+import { Kafka, logLevel } from 'kafkajs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ambiguousNext, type Fault, failNext, hold, timeoutError } from '../../support/faults.js';
+import { useTestGateway } from '../../support/gateway.js';
+import {
+  createTopicHttp,
+  killChildrenAfterAll,
+  PYTHON,
+  PYTHON_DIR,
+  readHttp,
+  spawnLines,
+  storedBatches,
+  toJsonRecord,
+  waitFor,
+} from '../../support/kafka-clients.js';
+
+/**
+ * Idempotent producers across a retried request: faults on the gateway's engine (SDK middleware
+ * on its DynamoDB client) make the first attempt's commit outlast the client's request timeout,
+ * or fail after it committed; the client retries with the same producer id, epoch and sequence,
+ * and the log holds each record exactly once.
+ */
+process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
+// Two commit attempts per produce, so that an unsettled commit fails fast (see the last tests).
+const ctx = useTestGateway({}, { maxCommitAttempts: 2 });
+killChildrenAfterAll();
+
+const faults: Fault[] = [];
+afterEach(() => {
+  for (const f of faults.splice(0)) f.remove();
+});
+
+/** A produce commit (it writes the index table); the producer-id transactions do not. */
+const isProduceCommit = (input: Record<string, unknown>) =>
+  JSON.stringify(input).includes(ctx.engine.config.indexTable);
+/** The read that settles an ambiguous commit: the segment record. */
+const isSegmentRead = (input: Record<string, unknown>) => JSON.stringify(input.Key ?? {}).includes('segment');
+
+const records = (label: string, n: number) =>
+  Array.from({ length: n }, (_, i) => ({
+    key: Buffer.from(`${label}-k${i}`),
+    value: Buffer.from(`${label}-v${i}`),
+    headers: [] as [string, Buffer | null][],
+  }));
+
+/** The partition holds exactly `values`, in order, each once, from one producer with sequences 0.. */
+async function expectExactlyOnce(topic: string, values: string[]) {
+  const log = await readHttp(ctx.http, topic, 0, 0, values.length);
+  expect(log.map((r) => [r.offset, r.value?.toString()])).toEqual(values.map((v, i) => [i, v]));
+  const latest = await ctx.http.get(`/v1/topics/${topic}`);
+  expect(latest.body.partitions[0].latestOffset).toBe(String(values.length));
+  const batches = await storedBatches(ctx.bootstrap, topic, 0);
+  expect(new Set(batches.map((b) => b.producerId)).size).toBe(1);
+  expect(batches[0]?.producerId).toBeGreaterThanOrEqual(0n);
+  expect(batches.map((b) => [b.baseOffset, b.baseSequence])).toEqual(values.map((_, i) => [i, i]));
+}
+
+function confluentIdempotent(topic: string, n: number, requestTimeoutMs: number) {
+  return spawnLines(
+    PYTHON,
+    [`${PYTHON_DIR}confluent_ops.py`],
+    JSON.stringify({
+      bootstrap: ctx.bootstrap,
+      ops: [
+        {
+          op: 'produce_idempotent',
+          topic,
+          partition: 0,
+          request_timeout_ms: requestTimeoutMs,
+          records: records(topic, n).map(toJsonRecord),
+        },
+      ],
+    }),
+  );
+}
+
+describe('confluent-kafka (enable.idempotence=true)', () => {
+  it('a commit slower than the request timeout: the retry waits, the first attempt commits, the retry is answered as its duplicate', async () => {
+    const topic = 'idem-ck-slow';
+    await createTopicHttp(ctx.http, topic, 1);
+    const first = hold(ctx.engine.clients.dynamodb, 'TransactWriteItems', { when: isProduceCommit });
+    faults.push(first);
+    const child = confluentIdempotent(topic, 3, 1500);
+    await first.reached;
+    // The first attempt's commit is held: librdkafka times the request out, reconnects and retries.
+    const retry = hold(ctx.engine.clients.dynamodb, 'TransactWriteItems', { when: isProduceCommit });
+    faults.push(retry);
+    await child.waitForLine(/Timed out ProduceRequest/);
+    await retry.reached;
+    first.release();
+    await waitFor('the first attempt to commit', async () => {
+      const res = await ctx.http.get(`/v1/topics/${topic}`);
+      return res.body.partitions[0].latestOffset === '1' ? true : undefined;
+    });
+    retry.release();
+    expect(await child.exited()).toBe(0);
+    const result = JSON.parse(child.lines.at(-1) as string)[0];
+    expect(result).toEqual([0, 1, 2].map((offset) => ({ partition: 0, offset })));
+    await expectExactlyOnce(
+      topic,
+      [0, 1, 2].map((i) => `${topic}-v${i}`),
+    );
+  });
+
+  it('a commit applied but reported failed: the retried request is found to be a duplicate', async () => {
+    const topic = 'idem-ck-ambiguous';
+    await createTopicHttp(ctx.http, topic, 1);
+    // Every commit attempt of the first produce "times out" after DynamoDB saw it (the first one
+    // applies), and the read that would settle it fails: the gateway cannot tell, and answers
+    // with a retriable error; the client sends the same batch again.
+    faults.push(
+      ambiguousNext(ctx.engine.clients.dynamodb, 'TransactWriteItems', {
+        when: isProduceCommit,
+        times: ctx.engine.config.maxCommitAttempts,
+      }),
+    );
+    const settle = failNext(ctx.engine.clients.dynamodb, 'GetItem', () => timeoutError('GetItem'), {
+      when: isSegmentRead,
+    });
+    faults.push(settle);
+    const child = confluentIdempotent(topic, 2, 10_000);
+    expect(await child.exited()).toBe(0);
+    expect(settle.injected).toBe(1);
+    const result = JSON.parse(child.lines.at(-1) as string)[0];
+    expect(result).toEqual([0, 1].map((offset) => ({ partition: 0, offset })));
+    await expectExactlyOnce(topic, [`${topic}-v0`, `${topic}-v1`]);
+  });
+});
+
+describe('kafkajs (idempotent: true)', () => {
+  const client = (requestTimeout: number) =>
+    new Kafka({
+      clientId: 'strata-idempotent-test',
+      brokers: [ctx.bootstrap],
+      logLevel: logLevel.NOTHING,
+      requestTimeout,
+      retry: { retries: 5, initialRetryTime: 100 },
+    });
+
+  it('a commit slower than the request timeout: the retry is answered as a duplicate', async () => {
+    const topic = 'idem-kj-slow';
+    await createTopicHttp(ctx.http, topic, 1);
+    const producer = client(1500).producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    try {
+      const first = hold(ctx.engine.clients.dynamodb, 'TransactWriteItems', { when: isProduceCommit });
+      faults.push(first);
+      let timedOut = false;
+      producer.on(producer.events.REQUEST_TIMEOUT, () => {
+        timedOut = true;
+      });
+      const sent = producer.send({ topic, messages: [{ partition: 0, key: 'k0', value: `${topic}-v0` }] });
+      await first.reached;
+      await waitFor('kafkajs to time the request out', () => (timedOut ? true : undefined));
+      first.release();
+      expect(await sent).toEqual([expect.objectContaining({ partition: 0, errorCode: 0, baseOffset: '0' })]);
+      const next = await producer.send({
+        topic,
+        messages: [{ partition: 0, key: 'k1', value: `${topic}-v1` }],
+      });
+      expect(next).toEqual([expect.objectContaining({ baseOffset: '1' })]);
+      await expectExactlyOnce(topic, [`${topic}-v0`, `${topic}-v1`]);
+    } finally {
+      await producer.disconnect();
+    }
+  });
+
+  it('a commit applied but reported failed: the retried request is found to be a duplicate', async () => {
+    const topic = 'idem-kj-ambiguous';
+    await createTopicHttp(ctx.http, topic, 1);
+    const producer = client(10_000).producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    try {
+      faults.push(
+        ambiguousNext(ctx.engine.clients.dynamodb, 'TransactWriteItems', {
+          when: isProduceCommit,
+          times: ctx.engine.config.maxCommitAttempts,
+        }),
+      );
+      const settle = failNext(ctx.engine.clients.dynamodb, 'GetItem', () => timeoutError('GetItem'), {
+        when: isSegmentRead,
+      });
+      faults.push(settle);
+      const sent = await producer.send({
+        topic,
+        messages: [{ partition: 0, key: 'k0', value: `${topic}-v0` }],
+      });
+      expect(settle.injected).toBe(1);
+      expect(sent).toEqual([expect.objectContaining({ partition: 0, errorCode: 0, baseOffset: '0' })]);
+      const next = await producer.send({
+        topic,
+        messages: [{ partition: 0, key: 'k1', value: `${topic}-v1` }],
+      });
+      expect(next).toEqual([expect.objectContaining({ baseOffset: '1' })]);
+      await expectExactlyOnce(topic, [`${topic}-v0`, `${topic}-v1`]);
+    } finally {
+      await producer.disconnect();
+    }
+  });
+});
