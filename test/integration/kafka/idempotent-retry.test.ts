@@ -72,7 +72,12 @@ async function resultOf(child: LineChild) {
   return JSON.parse(child.lines.at(-1) as string)[0];
 }
 
-function confluentIdempotent(topic: string, n: number, requestTimeoutMs: number) {
+function confluentIdempotent(
+  topic: string,
+  n: number,
+  requestTimeoutMs: number,
+  extra: { records?: ReturnType<typeof records>; allowErrors?: boolean } = {},
+) {
   return spawnLines(
     PYTHON,
     [`${PYTHON_DIR}confluent_ops.py`],
@@ -84,7 +89,8 @@ function confluentIdempotent(topic: string, n: number, requestTimeoutMs: number)
           topic,
           partition: 0,
           request_timeout_ms: requestTimeoutMs,
-          records: records(topic, n).map(toJsonRecord),
+          records: (extra.records ?? records(topic, n)).map(toJsonRecord),
+          allow_errors: extra.allowErrors ?? false,
         },
       ],
     }),
@@ -136,6 +142,27 @@ describe('confluent-kafka (enable.idempotence=true)', () => {
     expect(settle.injected).toBe(1);
     expect(result).toEqual([0, 1].map((offset) => ({ partition: 0, offset })));
     await expectExactlyOnce(topic, [`${topic}-v0`, `${topic}-v1`]);
+  });
+  it('after a permanent error librdkafka bumps its own epoch (KIP-360): the next batch, at epoch + 1 and sequence 0, is accepted', async () => {
+    const topic = 'idem-ck-bump';
+    await createTopicHttp(ctx.http, topic, 1, { 'max.message.bytes': '2048' });
+    const sent = records(topic, 3);
+    // The middle record is over the topic's max.message.bytes: MESSAGE_TOO_LARGE, permanent. It
+    // leaves a gap in the producer's sequences, so librdkafka drains and bumps its epoch.
+    (sent[1] as { value: Buffer }).value = Buffer.alloc(4096, 'x');
+    const child = confluentIdempotent(topic, 3, 10_000, { records: sent, allowErrors: true });
+    expect(await resultOf(child)).toEqual([
+      { partition: 0, offset: 0 },
+      { error: 'MSG_SIZE_TOO_LARGE' },
+      { partition: 0, offset: 1 },
+    ]);
+    const log = await readHttp(ctx.http, topic, 0, 0, 2);
+    expect(log.map((r) => r.value?.toString())).toEqual([`${topic}-v0`, `${topic}-v2`]);
+    const batches = await storedBatches(ctx.bootstrap, topic, 0);
+    expect(batches.map((b) => [b.producerEpoch, b.baseSequence])).toEqual([
+      [0, 0],
+      [1, 0],
+    ]);
   });
 });
 
