@@ -14,6 +14,7 @@ import {
   runPython,
   type TestRecord,
 } from '../../support/kafka-clients.js';
+import { fetchWithKafkajs, groupedByKey } from '../../support/kafkajs.js';
 
 /**
  * One log, two front ends: what the HTTP API writes, Kafka clients read byte for byte (kcat,
@@ -24,9 +25,10 @@ process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
 const ctx = useTestGateway();
 killChildrenAfterAll();
 
+let kafka: Kafka;
 let producer: Producer;
 beforeAll(async () => {
-  const kafka = new Kafka({
+  kafka = new Kafka({
     clientId: 'strata-cross-api',
     brokers: [ctx.bootstrap],
     logLevel: logLevel.NOTHING,
@@ -151,7 +153,7 @@ async function kcatHeaders(topic: string, partition: number, offset: number, cou
 }
 
 describe('HTTP writes, Kafka clients read', () => {
-  it('kcat and librdkafka read what HTTP produced, byte for byte, at the same offsets and timestamps', async () => {
+  it('kcat, librdkafka and kafkajs read what HTTP produced, byte for byte, at the same offsets and timestamps', async () => {
     const topic = 'x-http-to-kafka';
     await createTopicHttp(ctx.http, topic, 2);
     const records = httpRecords(1);
@@ -178,6 +180,12 @@ describe('HTTP writes, Kafka clients read', () => {
     expect(viaLibrdkafka.map((r: { timestamp_type: number }) => r.timestamp_type)).toEqual(
       records.map(() => 1),
     );
+
+    // kafkajs's own Fetch and decoder (its headers are an object: grouped by key).
+    const viaKafkajs = await fetchWithKafkajs(kafka, topic, 1, 0, records.length);
+    expect(viaKafkajs.map((r) => r.offset)).toEqual(offsets);
+    expect(viaKafkajs.map((r) => r.timestamp)).toEqual(records.map((r) => r.timestamp));
+    expect(viaKafkajs.map(groupedByKey)).toEqual(records.map(groupedByKey));
   });
 });
 

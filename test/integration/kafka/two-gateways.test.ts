@@ -76,7 +76,7 @@ async function readAll(
 }
 
 describe('two gateways on the same tables and bucket', () => {
-  it('both see a topic created through either, with the same id', async () => {
+  it('both serve a topic created over HTTP, with the same topic id', async () => {
     await createTopicHttp(ctx.http, 'two-meta', 2);
     const a = JSON.parse((await kcat(ctx.bootstrap, ['-L', '-J', '-t', 'two-meta'])).toString());
     const b = JSON.parse((await kcat(gatewayB.bootstrap, ['-L', '-J', '-t', 'two-meta'])).toString());

@@ -2,16 +2,14 @@ import { type Admin, CompressionTypes, Kafka, logLevel, type Producer } from 'ka
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useTestGateway } from '../../../support/gateway.js';
 import {
-  comparable,
   createTopicHttp,
   kcat,
   killChildrenAfterAll,
-  type ReadRecord,
   readHttp,
   sampleRecords,
   storedBatches,
-  type TestRecord,
 } from '../../../support/kafka-clients.js';
+import { fetchWithKafkajs, groupedByKey, kafkajsCluster, kafkajsMessage } from '../../../support/kafkajs.js';
 
 /**
  * kafkajs 2.2.4 against the gateway. kafkajs has no consumer without a group (its consumer always
@@ -28,88 +26,6 @@ killChildrenAfterAll();
 let kafka: Kafka;
 let admin: Admin;
 let producer: Producer;
-
-/** The private cluster kafkajs builds for its clients: its broker connections and their requests. */
-// biome-ignore lint/suspicious/noExplicitAny: kafkajs's Cluster and Broker are not in its types.
-type KafkajsCluster = any;
-async function kafkajsCluster(): Promise<KafkajsCluster> {
-  const create = Object.getOwnPropertySymbols(kafka).find(
-    (s) => s.description === 'private:Kafka:createCluster',
-  );
-  if (!create) throw new Error('kafkajs: no createCluster');
-  const cluster = (kafka as unknown as Record<symbol, (o: object) => KafkajsCluster>)[create]?.({});
-  await cluster.connect();
-  await cluster.refreshMetadata();
-  return cluster;
-}
-
-/** kafkajs's own Fetch (v11, its decoder) from `offset` until `count` records have come. */
-async function fetchWithKafkajs(topic: string, partition: number, offset: number, count: number) {
-  const cluster = await kafkajsCluster();
-  try {
-    const broker = await cluster.findBroker({ nodeId: '0' });
-    const out: ReadRecord[] = [];
-    let next = offset;
-    const deadline = Date.now() + 20_000;
-    while (out.length < count && Date.now() < deadline) {
-      const res = await broker.fetch({
-        maxWaitTime: 500,
-        minBytes: 1,
-        maxBytes: 10_000_000,
-        topics: [{ topic, partitions: [{ partition, fetchOffset: String(next), maxBytes: 10_000_000 }] }],
-      });
-      const p = res.responses[0].partitions[0];
-      expect(p.errorCode).toBe(0);
-      for (const m of p.messages as {
-        offset: string;
-        timestamp: string;
-        key: Buffer | null;
-        value: Buffer | null;
-        headers: Record<string, Buffer | Buffer[]>;
-      }[]) {
-        if (Number(m.offset) < next) continue;
-        out.push({
-          partition,
-          offset: Number(m.offset),
-          timestamp: Number(m.timestamp),
-          key: m.key,
-          value: m.value,
-          headers: Object.entries(m.headers).flatMap(([k, v]) =>
-            (Array.isArray(v) ? v : [v]).map((b): [string, Buffer] => [k, b]),
-          ),
-        });
-        next = Number(m.offset) + 1;
-      }
-    }
-    return out.slice(0, count);
-  } finally {
-    await cluster.disconnect();
-  }
-}
-
-/** kafkajs headers are an object: a repeated key becomes an array, in order. */
-function kafkajsMessage(r: TestRecord) {
-  const headers: Record<string, Buffer | Buffer[]> = {};
-  for (const [k, v] of r.headers) {
-    if (v === null) throw new Error('kafkajs cannot send a null header value');
-    const prev = headers[k];
-    headers[k] = prev === undefined ? v : [...(Array.isArray(prev) ? prev : [prev]), v];
-  }
-  return {
-    key: r.key,
-    value: r.value,
-    headers,
-    ...(r.partition !== undefined ? { partition: r.partition } : {}),
-    ...(r.timestamp !== undefined ? { timestamp: String(r.timestamp) } : {}),
-  };
-}
-
-/** Headers grouped by key, as kafkajs can represent them (it loses the order across keys). */
-const grouped = (r: TestRecord) => {
-  const c = comparable(r);
-  const keys = [...new Set(c.headers.map(([k]) => k as string))].sort();
-  return { ...c, headers: keys.flatMap((k) => c.headers.filter(([hk]) => hk === k)) };
-};
 
 beforeAll(async () => {
   kafka = new Kafka({
@@ -202,12 +118,12 @@ describe('kafkajs', () => {
       expect(batches[0]?.recordCount).toBe(6);
 
       // kafkajs's own Fetch and decoder, from the start and from the middle of the batch.
-      const all = await fetchWithKafkajs(topic, partition, 0, 6);
+      const all = await fetchWithKafkajs(kafka, topic, partition, 0, 6);
       expect(all.map((r) => r.offset)).toEqual([0, 1, 2, 3, 4, 5]);
-      expect(all.map(grouped)).toEqual(records.map(grouped));
-      const tail = await fetchWithKafkajs(topic, partition, 4, 2);
+      expect(all.map(groupedByKey)).toEqual(records.map(groupedByKey));
+      const tail = await fetchWithKafkajs(kafka, topic, partition, 4, 2);
       expect(tail.map((r) => r.offset)).toEqual([4, 5]);
-      expect(tail.map(grouped)).toEqual(records.slice(4).map(grouped));
+      expect(tail.map(groupedByKey)).toEqual(records.slice(4).map(groupedByKey));
 
       // kcat reads the same records, headers in order.
       const lines = (
@@ -278,7 +194,7 @@ describe('kafkajs', () => {
     const topic = 'kj-commit';
     await createTopicHttp(ctx.http, topic, 2);
     const groupId = 'kj-simple';
-    const cluster = await kafkajsCluster();
+    const cluster = await kafkajsCluster(kafka);
     try {
       const coordinator = await cluster.findGroupCoordinator({ groupId });
       const res = await coordinator.offsetCommit({
