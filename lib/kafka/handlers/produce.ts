@@ -1,4 +1,6 @@
+import { ERRORS } from '../../contract/errors.js';
 import {
+  CommitConflictError,
   InvalidRequestError,
   InvalidRequiredAcksError,
   type PartitionProduceResult,
@@ -132,11 +134,22 @@ function topicResponse(name: string, results: readonly PartitionProduceResult[])
         ? { index: r.partition, errorCode: NONE, baseOffset: BigInt(r.baseOffset), logStartOffset: -1n }
         : {
             index: r.partition,
-            errorCode: kafkaErrorCode(r.error),
+            errorCode: produceErrorCode(r.error),
             baseOffset: -1n,
             logStartOffset: -1n,
             errorMessage: kafkaErrorMessage(r.error),
           },
     ),
   };
+}
+
+/**
+ * A commit the engine could not settle (CommitConflictError: every attempt ambiguous or lost to
+ * contention; CONCURRENT_TRANSACTIONS over HTTP) may or may not have been written. Kafka never
+ * answers a Produce with CONCURRENT_TRANSACTIONS, and librdkafka takes it as permanent; Kafka's
+ * code for this is REQUEST_TIMED_OUT, which every client retries with the same producer id, epoch
+ * and sequence (an idempotent retry is then found to be a duplicate).
+ */
+function produceErrorCode(err: unknown): number {
+  return err instanceof CommitConflictError ? ERRORS.REQUEST_TIMED_OUT.kafkaCode : kafkaErrorCode(err);
 }

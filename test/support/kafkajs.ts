@@ -1,0 +1,97 @@
+import type { Kafka } from 'kafkajs';
+import { comparable, type ReadRecord, type TestRecord } from './kafka-clients.js';
+
+/**
+ * kafkajs has no consumer without a group, so the tests read with the broker connection its
+ * consumer uses: the cluster kafkajs builds for its clients (private, reached through its symbol),
+ * whose Broker sends kafkajs's own Fetch (v11) and decodes the batches with kafkajs's decoder.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: kafkajs's Cluster and Broker are not in its types.
+export type KafkajsCluster = any;
+
+export async function kafkajsCluster(kafka: Kafka): Promise<KafkajsCluster> {
+  const create = Object.getOwnPropertySymbols(kafka).find(
+    (s) => s.description === 'private:Kafka:createCluster',
+  );
+  if (!create) throw new Error('kafkajs: no createCluster');
+  const cluster = (kafka as unknown as Record<symbol, (o: object) => KafkajsCluster>)[create]?.({});
+  await cluster.connect();
+  await cluster.refreshMetadata();
+  return cluster;
+}
+
+/** kafkajs's own Fetch and decoder from `offset` until `count` records have come (20 s at most). */
+export async function fetchWithKafkajs(
+  kafka: Kafka,
+  topic: string,
+  partition: number,
+  offset: number,
+  count: number,
+): Promise<ReadRecord[]> {
+  const cluster = await kafkajsCluster(kafka);
+  try {
+    const broker = await cluster.findBroker({ nodeId: '0' });
+    const out: ReadRecord[] = [];
+    let next = offset;
+    const deadline = Date.now() + 20_000;
+    while (out.length < count) {
+      if (Date.now() > deadline) throw new Error(`kafkajs fetch: ${out.length} of ${count} records`);
+      const res = await broker.fetch({
+        maxWaitTime: 500,
+        minBytes: 1,
+        maxBytes: 10_000_000,
+        topics: [{ topic, partitions: [{ partition, fetchOffset: String(next), maxBytes: 10_000_000 }] }],
+      });
+      const p = res.responses[0].partitions[0];
+      if (p.errorCode !== 0)
+        throw new Error(`kafkajs fetch ${topic}/${partition}@${next}: error ${p.errorCode}`);
+      for (const m of p.messages as {
+        offset: string;
+        timestamp: string;
+        key: Buffer | null;
+        value: Buffer | null;
+        headers: Record<string, Buffer | null | (Buffer | null)[]>;
+      }[]) {
+        if (Number(m.offset) < next) continue;
+        out.push({
+          partition,
+          offset: Number(m.offset),
+          timestamp: Number(m.timestamp),
+          key: m.key,
+          value: m.value,
+          headers: Object.entries(m.headers).flatMap(([k, v]) =>
+            (Array.isArray(v) ? v : [v]).map((b): [string, Buffer | null] => [k, b]),
+          ),
+        });
+        next = Number(m.offset) + 1;
+      }
+    }
+    return out.slice(0, count);
+  } finally {
+    await cluster.disconnect();
+  }
+}
+
+/** A record as kafkajs sends it: headers are an object, a repeated key becomes an array, in order. */
+export function kafkajsMessage(r: TestRecord) {
+  const headers: Record<string, Buffer | Buffer[]> = {};
+  for (const [k, v] of r.headers) {
+    if (v === null) throw new Error('kafkajs cannot send a null header value');
+    const prev = headers[k];
+    headers[k] = prev === undefined ? v : [...(Array.isArray(prev) ? prev : [prev]), v];
+  }
+  return {
+    key: r.key,
+    value: r.value,
+    headers,
+    ...(r.partition !== undefined ? { partition: r.partition } : {}),
+    ...(r.timestamp !== undefined ? { timestamp: String(r.timestamp) } : {}),
+  };
+}
+
+/** Comparable, with headers grouped by key as kafkajs reads them (it loses the order across keys). */
+export function groupedByKey(r: TestRecord) {
+  const c = comparable(r);
+  const keys = [...new Set(c.headers.map(([k]) => k as string))].sort();
+  return { ...c, headers: keys.flatMap((k) => c.headers.filter(([hk]) => hk === k)) };
+}
