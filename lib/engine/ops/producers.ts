@@ -67,7 +67,8 @@ export async function loadProducerStates(
   if (loaded.epoch > epoch) {
     throw new InvalidProducerEpochError(`producer epoch ${epoch} is fenced by epoch ${loaded.epoch}`);
   }
-  if (loaded.epoch < epoch) {
+  if (loaded.epoch < epoch && loaded.transactional) {
+    // An idempotent producer may bump its own epoch (KIP-360; the commit moves it); a transactional one may not.
     throw new InvalidProducerEpochError(`producer epoch ${epoch} was never issued (current ${loaded.epoch})`);
   }
   return loaded.states;

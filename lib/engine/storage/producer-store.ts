@@ -119,7 +119,11 @@ export class ProducerStore {
     producerId: string,
     topicId: string,
     partitions: readonly number[],
-  ): Promise<{ epoch: number | undefined; states: Map<number, ProducerPartitionState | undefined> }> {
+  ): Promise<{
+    epoch: number | undefined;
+    transactional: boolean;
+    states: Map<number, ProducerPartitionState | undefined>;
+  }> {
     const producerKey = metaKeys.producer(producerId);
     const keys = [producerKey, ...partitions.map((p) => metaKeys.producerPartition(producerId, topicId, p))];
     const items = await this.metadata.batchGetMeta(keys);
@@ -130,7 +134,11 @@ export class ProducerStore {
       const item = items.get(key.pk + key.sk);
       states.set(p, item ? producerStateFromItem(item) : undefined);
     }
-    return { epoch: producer ? Number(producer.epoch) : undefined, states };
+    return {
+      epoch: producer ? Number(producer.epoch) : undefined,
+      transactional: producer?.transactionalId !== undefined,
+      states,
+    };
   }
 }
 
@@ -146,13 +154,20 @@ export function producerStateFromItem(item: Record<string, unknown>): ProducerPa
   };
 }
 
-/** A commit action: the producer is still at `epoch` (no newer instance fenced it). */
+/**
+ * A commit action: the producer is still at `epoch` (no newer instance fenced it), or, for an
+ * idempotent producer without a transactionalId, moves up to it: librdkafka and Java bump their own
+ * epoch after a failed batch (KIP-360) and start again at sequence 0, which checkSequence has
+ * checked. From then on the older epoch is fenced. A transactional producer's epoch moves only
+ * through initProducer.
+ */
 export function producerEpochCheck(metaTable: string, producerId: string, epoch: number): TransactItem {
   return {
-    ConditionCheck: {
+    Update: {
       TableName: metaTable,
       Key: metaKeys.producer(producerId),
-      ConditionExpression: 'epoch = :e',
+      UpdateExpression: 'SET epoch = :e',
+      ConditionExpression: 'epoch = :e OR (epoch < :e AND attribute_not_exists(transactionalId))',
       ExpressionAttributeValues: { ':e': epoch },
     },
   };
