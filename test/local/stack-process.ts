@@ -24,6 +24,7 @@ export function spawnStack(dataDir: string): StackProcess {
     ...process.env,
     STRATA_DATA_DIR: dataDir,
     STRATA_PORT: '0',
+    STRATA_KAFKA_PORT: '0',
     STRATA_MAINTENANCE_INTERVAL_MS: '0',
   };
   delete env.S3_ENDPOINT;
