@@ -200,6 +200,72 @@ export function kcat(bootstrap: string, args: readonly string[], input?: string 
   return runOk(KCAT, ['-b', bootstrap, ...args], input === undefined ? {} : { input });
 }
 
+/** A record as `kcat -C -J` prints it: headers as [key, value, key, value, ...]. */
+export interface KcatJson {
+  topic: string;
+  partition: number;
+  offset: number;
+  tstype: string;
+  ts: number;
+  headers?: (string | null)[];
+  key: string | null;
+  payload: string | null;
+}
+
+/**
+ * `kcat -C` of `count` records of a partition from `offset`, then exit (-e): its stdout, in the
+ * form `output` asks for (-J, one JSON object a line, unless told).
+ */
+export function kcatConsume(
+  bootstrap: string,
+  topic: string,
+  partition: number,
+  offset: number,
+  count: number,
+  output: readonly string[] = ['-J'],
+): Promise<Buffer> {
+  return kcat(bootstrap, [
+    '-C',
+    '-t',
+    topic,
+    '-p',
+    String(partition),
+    '-o',
+    String(offset),
+    '-c',
+    String(count),
+    '-e',
+    ...output,
+  ]);
+}
+
+/** The records of kcat's -J output (the lines that are JSON objects). */
+export function kcatJsonLines(out: Buffer): KcatJson[] {
+  return out
+    .toString()
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as KcatJson);
+}
+
+/** `kcat -C -J` of `count` records from `offset`, parsed. */
+export async function kcatConsumeJson(
+  bootstrap: string,
+  topic: string,
+  partition: number,
+  offset: number,
+  count: number,
+): Promise<KcatJson[]> {
+  return kcatJsonLines(await kcatConsume(bootstrap, topic, partition, offset, count));
+}
+
+/** kcat's -J headers ([key, value, key, value, ...]) as [key, value] pairs. */
+export function kcatHeaderPairs(headers: readonly (string | null)[] = []): [string, string | null][] {
+  const pairs: [string, string | null][] = [];
+  for (let i = 0; i < headers.length; i += 2) pairs.push([headers[i] as string, headers[i + 1] ?? null]);
+  return pairs;
+}
+
 /**
  * Runs one of test/fixtures/kafka/python/*.py: it reads `{bootstrap, ops}` as JSON on stdin and
  * prints one JSON array with each op's result. An op that raises ends the script with exit 1 and

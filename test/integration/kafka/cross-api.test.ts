@@ -7,6 +7,9 @@ import {
   fromJsonRecord,
   type JsonRecord,
   kcat,
+  kcatConsume,
+  kcatConsumeJson,
+  kcatHeaderPairs,
   killChildrenAfterAll,
   produceHttp,
   type ReadRecord,
@@ -79,17 +82,7 @@ function httpRecords(partition: number): TestRecord[] {
  * come through exactly; headers as kcat prints them (k=v, comma-separated, NULL for null).
  */
 async function kcatExact(topic: string, partition: number, offset: number, count: number) {
-  const out = await kcat(ctx.bootstrap, [
-    '-C',
-    '-t',
-    topic,
-    '-p',
-    String(partition),
-    '-o',
-    String(offset),
-    '-c',
-    String(count),
-    '-e',
+  const out = await kcatConsume(ctx.bootstrap, topic, partition, offset, count, [
     '-f',
     '%o|%T|%K|%S|%h|%k%s\n',
   ]);
@@ -127,29 +120,9 @@ async function kcatExact(topic: string, partition: number, offset: number, count
 
 /** kcat's -J headers, as [key, value] pairs. */
 async function kcatHeaders(topic: string, partition: number, offset: number, count: number) {
-  const out = await kcat(ctx.bootstrap, [
-    '-C',
-    '-t',
-    topic,
-    '-p',
-    String(partition),
-    '-o',
-    String(offset),
-    '-c',
-    String(count),
-    '-e',
-    '-J',
-  ]);
-  return out
-    .toString()
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .map((l) => {
-      const h = (JSON.parse(l).headers ?? []) as (string | null)[];
-      const pairs: [string, string | null][] = [];
-      for (let i = 0; i < h.length; i += 2) pairs.push([h[i] as string, h[i + 1] ?? null]);
-      return pairs;
-    });
+  return (await kcatConsumeJson(ctx.bootstrap, topic, partition, offset, count)).map((j) =>
+    kcatHeaderPairs(j.headers),
+  );
 }
 
 describe('HTTP writes, Kafka clients read', () => {

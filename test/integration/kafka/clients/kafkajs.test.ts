@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useTestGateway } from '../../../support/gateway.js';
 import {
   createTopicHttp,
-  kcat,
+  kcatConsumeJson,
   killChildrenAfterAll,
   readHttp,
   sampleRecords,
@@ -126,25 +126,7 @@ describe('kafkajs', () => {
       expect(tail.map(groupedByKey)).toEqual(records.slice(4).map(groupedByKey));
 
       // kcat reads the same records, headers in order.
-      const lines = (
-        await kcat(ctx.bootstrap, [
-          '-C',
-          '-t',
-          topic,
-          '-p',
-          String(partition),
-          '-o',
-          '0',
-          '-c',
-          '6',
-          '-e',
-          '-J',
-        ])
-      )
-        .toString()
-        .split('\n')
-        .filter((l) => l.startsWith('{'))
-        .map((l) => JSON.parse(l));
+      const lines = await kcatConsumeJson(ctx.bootstrap, topic, partition, 0, 6);
       expect(lines.map((l) => [l.offset, l.ts, l.key, l.payload])).toEqual(
         records.map((r, i) => [i, r.timestamp, r.key?.toString(), r.value?.toString()]),
       );
