@@ -1,8 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { afterAll } from 'vitest';
+import { afterAll, expect } from 'vitest';
 import { splitRecordBatches } from '../../lib/kafka/protocol/record-batches.js';
+import { type TestGatewayContext, useTestGateway } from './gateway.js';
 import { openKafkaWire } from './kafka-wire.js';
 import type { ApiClient } from './stack.js';
 
@@ -273,12 +274,86 @@ export function kcatHeaderPairs(headers: readonly (string | null)[] = []): [stri
  */
 // biome-ignore lint/suspicious/noExplicitAny: each op returns its own JSON shape, asserted on by the test.
 export async function runPython(script: string, bootstrap: string, ops: object[]): Promise<any[]> {
-  const stdout = await runOk(PYTHON, [`${PYTHON_DIR}${script}`], {
-    input: JSON.stringify({ bootstrap, ops }),
-  });
-  const text = stdout.toString().trim();
-  const last = text.slice(text.lastIndexOf('\n') + 1);
-  return JSON.parse(last);
+  const stdout = await runOk(PYTHON, [`${PYTHON_DIR}${script}`], { input: pythonInput(bootstrap, ops) });
+  return lastJsonLine(stdout.toString());
+}
+
+/** What the scripts read on stdin. */
+const pythonInput = (bootstrap: string, ops: object[]) => JSON.stringify({ bootstrap, ops });
+
+/** The JSON on the last line of a script's output (what it printed before is its log). */
+// biome-ignore lint/suspicious/noExplicitAny: the script's JSON, asserted on by the test.
+export function lastJsonLine(output: string): any {
+  const text = output.trim();
+  return JSON.parse(text.slice(text.lastIndexOf('\n') + 1));
+}
+
+/** runPython, started as a long-running child whose log lines can be waited on. */
+export function spawnPython(script: string, bootstrap: string, ops: object[]): LineChild {
+  return spawnLines(PYTHON, [`${PYTHON_DIR}${script}`], pythonInput(bootstrap, ops));
+}
+
+/** Runs Python source given inline (`python3 -c`) with `args`; must exit 0; the JSON it printed last. */
+export async function runPythonSource(
+  source: string,
+  args: readonly string[],
+  timeoutMs = 60_000,
+): Promise<unknown> {
+  return lastJsonLine((await runOk(PYTHON, ['-c', source, ...args], { timeoutMs })).toString());
+}
+
+/**
+ * The usual setup of a file testing one of the Python clients: a gateway (see useTestGateway),
+ * children killed after the file, and `script` bound to the gateway.
+ */
+export function usePythonClient(script: string): {
+  ctx: TestGatewayContext;
+  // biome-ignore lint/suspicious/noExplicitAny: as runPython.
+  run: (ops: object[]) => Promise<any[]>;
+} {
+  const ctx = useTestGateway();
+  killChildrenAfterAll();
+  return { ctx, run: (ops) => runPython(script, ctx.bootstrap, ops) };
+}
+
+/**
+ * What the Python clients' codec tests share: `records` (six, with timestamps, all to
+ * `partition`) produced under `codec`, delivered at offsets 0-5 with their timestamps, stored
+ * compressed so, consumed back by assign from 0 and by seek from `seekTo`, the same records, each
+ * read with `timestampType` (the client's number for CreateTime).
+ */
+export async function expectPythonRoundTrip(
+  ctx: TestGatewayContext,
+  run: (ops: object[]) => Promise<unknown[]>,
+  opts: {
+    topic: string;
+    codec: Codec;
+    partition: number;
+    records: TestRecord[];
+    seekTo: number;
+    timestampType: number;
+  },
+): Promise<void> {
+  const { topic, codec, partition, records, seekTo } = opts;
+  const [delivered, all, tail] = (await run([
+    { op: 'produce', topic, compression: codec, records: records.map(toJsonRecord) },
+    { op: 'consume', topic, partition, offset: 0, count: 6 },
+    { op: 'consume', topic, partition, offset: seekTo, count: 6 - seekTo },
+  ])) as [unknown, (JsonRecord & { timestamp_type: number })[], JsonRecord[]];
+  expect(delivered).toEqual(
+    records.map((r, i) => ({ partition, offset: i, timestamp: r.timestamp as number })),
+  );
+  const batches = await storedBatches(ctx.bootstrap, topic, partition);
+  expect(batches.map((b) => b.codec)).toEqual(batches.map(() => codec));
+
+  const expected = records.map((r) => comparable(r));
+  const read = all.map(fromJsonRecord);
+  expect(read.map((r) => r.offset)).toEqual([0, 1, 2, 3, 4, 5]);
+  expect(read.map((r) => comparable(r))).toEqual(expected);
+  expect(all.map((r) => r.timestamp_type)).toEqual(all.map(() => opts.timestampType));
+  const seeked = tail.map(fromJsonRecord);
+  expect(seeked.map((r) => r.offset)).toEqual([0, 1, 2, 3, 4, 5].slice(seekTo));
+  expect(seeked.map((r) => comparable(r))).toEqual(expected.slice(seekTo));
 }
 
 /** A long-running child whose stdout lines can be waited on. */

@@ -6,10 +6,9 @@ import {
   createTopicHttp,
   killChildrenAfterAll,
   type LineChild,
-  PYTHON,
-  PYTHON_DIR,
+  lastJsonLine,
   readHttp,
-  spawnLines,
+  spawnPython,
   storedBatches,
   toJsonRecord,
   waitFor,
@@ -69,7 +68,7 @@ async function unlessExited<T>(child: LineChild, signal: Promise<T>): Promise<T>
 async function resultOf(child: LineChild) {
   const code = await child.exited();
   if (code !== 0) throw new Error(`the client exited ${code}; stderr:\n${child.stderr().slice(-3000)}`);
-  return JSON.parse(child.lines.at(-1) as string)[0];
+  return lastJsonLine(child.lines.at(-1) as string)[0];
 }
 
 function confluentIdempotent(
@@ -78,23 +77,16 @@ function confluentIdempotent(
   requestTimeoutMs: number,
   extra: { records?: ReturnType<typeof records>; allowErrors?: boolean } = {},
 ) {
-  return spawnLines(
-    PYTHON,
-    [`${PYTHON_DIR}confluent_ops.py`],
-    JSON.stringify({
-      bootstrap: ctx.bootstrap,
-      ops: [
-        {
-          op: 'produce_idempotent',
-          topic,
-          partition: 0,
-          request_timeout_ms: requestTimeoutMs,
-          records: (extra.records ?? records(topic, n)).map(toJsonRecord),
-          allow_errors: extra.allowErrors ?? false,
-        },
-      ],
-    }),
-  );
+  return spawnPython('confluent_ops.py', ctx.bootstrap, [
+    {
+      op: 'produce_idempotent',
+      topic,
+      partition: 0,
+      request_timeout_ms: requestTimeoutMs,
+      records: (extra.records ?? records(topic, n)).map(toJsonRecord),
+      allow_errors: extra.allowErrors ?? false,
+    },
+  ]);
 }
 
 describe('confluent-kafka (enable.idempotence=true)', () => {

@@ -3,9 +3,7 @@
  * registry (the one HTTP's POST /v1/producers uses), transactional ones are refused until
  * transactions are served; then kafkajs and confluent-kafka idempotent producers write through it.
  */
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { promisify } from 'node:util';
 import { Producer, stringSerializers } from '@platformatic/kafka';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,10 +12,10 @@ import { encodeBatch } from '../../../lib/engine/codec/record-batch.js';
 import { splitRecordBatches } from '../../../lib/kafka/protocol/record-batches.js';
 import { APIS } from '../../../lib/kafka/protocol/schema/index.js';
 import { useTestGateway } from '../../support/gateway.js';
+import { runPythonSource } from '../../support/kafka-clients.js';
 import { type KafkaWire, openKafkaWire } from '../../support/kafka-wire.js';
 
 const ctx = useTestGateway();
-const run = promisify(execFile);
 const INIT = APIS.InitProducerId.key;
 const TRANSACTIONAL_ID_AUTHORIZATION_FAILED = ERRORS.TRANSACTIONAL_ID_AUTHORIZATION_FAILED.kafkaCode;
 
@@ -255,10 +253,7 @@ for i in range(5):
 left = p.flush(30)
 print(json.dumps({'left': left, 'errors': errors}))
 `;
-    const { stdout } = await run('/usr/bin/python3', ['-c', script, ctx.bootstrap, topic], {
-      timeout: 60_000,
-    });
-    expect(JSON.parse(stdout.trim().split('\n').at(-1) as string)).toEqual({ left: 0, errors: [] });
+    expect(await runPythonSource(script, [ctx.bootstrap, topic])).toEqual({ left: 0, errors: [] });
     expect(await httpValues(topic)).toEqual(['c0', 'c1', 'c2', 'c3', 'c4']);
     const batches = await storedBatches(topic);
     expect(batches.length).toBeGreaterThan(0);
@@ -282,8 +277,7 @@ except KafkaException as e:
 out['seconds'] = time.time() - start
 print(json.dumps(out))
 `;
-    const { stdout } = await run('/usr/bin/python3', ['-c', script, ctx.bootstrap], { timeout: 60_000 });
-    const out = JSON.parse(stdout.trim().split('\n').at(-1) as string);
+    const out = (await runPythonSource(script, [ctx.bootstrap])) as { seconds: number };
     // FindCoordinator for the transaction key answers COORDINATOR_NOT_AVAILABLE, which librdkafka
     // retries until the call's timeout: it fails, retriably, within the time it was given.
     expect(out).toMatchObject({ error: '_TIMED_OUT' });

@@ -1,26 +1,18 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { useTestGateway } from '../../../support/gateway.js';
 import {
   CODECS,
-  comparable,
   createTopicHttp,
-  fromJsonRecord,
-  type JsonRecord,
-  killChildrenAfterAll,
-  runPython,
+  expectPythonRoundTrip,
   sampleRecords,
-  storedBatches,
   toJsonRecord,
+  usePythonClient,
 } from '../../../support/kafka-clients.js';
 
 /**
  * confluent-kafka-python 1.7.0 (librdkafka 2.0.2, Debian's python3-confluent-kafka) against the
  * gateway, through test/fixtures/kafka/python/confluent_ops.py.
  */
-const ctx = useTestGateway();
-killChildrenAfterAll();
-
-const confluent = (ops: object[]) => runPython('confluent_ops.py', ctx.bootstrap, ops);
+const { ctx, run: confluent } = usePythonClient('confluent_ops.py');
 
 describe('confluent-kafka (librdkafka)', () => {
   beforeAll(() => createTopicHttp(ctx.http, 'ck-codecs', CODECS.length));
@@ -68,26 +60,15 @@ describe('confluent-kafka (librdkafka)', () => {
     async ({ codec, partition }) => {
       const topic = 'ck-codecs';
       const records = sampleRecords(`ck-${codec}`, 6, { baseTimestamp: 1_700_000_000_000, partition });
-      const [delivered, all, tail] = await confluent([
-        { op: 'produce', topic, compression: codec, records: records.map(toJsonRecord) },
-        { op: 'consume', topic, partition, offset: 0, count: 6 },
-        { op: 'consume', topic, partition, offset: 3, count: 3 },
-      ]);
-      expect(delivered).toEqual(
-        records.map((r, i) => ({ partition, offset: i, timestamp: r.timestamp as number })),
-      );
-      const batches = await storedBatches(ctx.bootstrap, topic, partition);
-      expect(batches.map((b) => b.codec)).toEqual(batches.map(() => codec));
-
-      const expected = records.map((r) => comparable(r));
-      const read = (all as (JsonRecord & { timestamp_type: number })[]).map(fromJsonRecord);
-      expect(read.map((r) => r.offset)).toEqual([0, 1, 2, 3, 4, 5]);
-      expect(read.map((r) => comparable(r))).toEqual(expected);
-      // TIMESTAMP_CREATE_TIME
-      expect(all.map((r: { timestamp_type: number }) => r.timestamp_type)).toEqual(all.map(() => 1));
-      const seeked = (tail as JsonRecord[]).map(fromJsonRecord);
-      expect(seeked.map((r) => r.offset)).toEqual([3, 4, 5]);
-      expect(seeked.map((r) => comparable(r))).toEqual(expected.slice(3));
+      // timestampType 1: TIMESTAMP_CREATE_TIME
+      await expectPythonRoundTrip(ctx, confluent, {
+        topic,
+        codec,
+        partition,
+        records,
+        seekTo: 3,
+        timestampType: 1,
+      });
     },
   );
 

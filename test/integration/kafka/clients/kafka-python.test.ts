@@ -1,16 +1,11 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { useTestGateway } from '../../../support/gateway.js';
 import {
   CODECS,
-  comparable,
   createTopicHttp,
-  fromJsonRecord,
-  type JsonRecord,
-  killChildrenAfterAll,
-  runPython,
+  expectPythonRoundTrip,
   sampleRecords,
-  storedBatches,
   toJsonRecord,
+  usePythonClient,
 } from '../../../support/kafka-clients.js';
 
 /**
@@ -19,10 +14,7 @@ import {
  * python3-snappy, python3-lz4 and python3-zstandard, so kafka-python has every codec here.
  * kafka-python cannot send a header with a null value (its producer asserts bytes).
  */
-const ctx = useTestGateway();
-killChildrenAfterAll();
-
-const kafkaPython = (ops: object[]) => runPython('kafka_python_ops.py', ctx.bootstrap, ops);
+const { ctx, run: kafkaPython } = usePythonClient('kafka_python_ops.py');
 
 describe('kafka-python', () => {
   beforeAll(() => createTopicHttp(ctx.http, 'kp-codecs', CODECS.length));
@@ -65,26 +57,15 @@ describe('kafka-python', () => {
         partition,
         nullHeader: false,
       });
-      const [delivered, all, tail] = await kafkaPython([
-        { op: 'produce', topic, compression: codec, records: records.map(toJsonRecord) },
-        { op: 'consume', topic, partition, offset: 0, count: 6 },
-        { op: 'consume', topic, partition, offset: 2, count: 4 },
-      ]);
-      expect(delivered).toEqual(
-        records.map((r, i) => ({ partition, offset: i, timestamp: r.timestamp as number })),
-      );
-      const batches = await storedBatches(ctx.bootstrap, topic, partition);
-      expect(batches.map((b) => b.codec)).toEqual(batches.map(() => codec));
-
-      const expected = records.map((r) => comparable(r));
-      const read = (all as JsonRecord[]).map(fromJsonRecord);
-      expect(read.map((r) => r.offset)).toEqual([0, 1, 2, 3, 4, 5]);
-      expect(read.map((r) => comparable(r))).toEqual(expected);
-      // CreateTime
-      expect(all.map((r: { timestamp_type: number }) => r.timestamp_type)).toEqual(all.map(() => 0));
-      const seeked = (tail as JsonRecord[]).map(fromJsonRecord);
-      expect(seeked.map((r) => r.offset)).toEqual([2, 3, 4, 5]);
-      expect(seeked.map((r) => comparable(r))).toEqual(expected.slice(2));
+      // timestampType 0: CreateTime
+      await expectPythonRoundTrip(ctx, kafkaPython, {
+        topic,
+        codec,
+        partition,
+        records,
+        seekTo: 2,
+        timestampType: 0,
+      });
     },
   );
 
