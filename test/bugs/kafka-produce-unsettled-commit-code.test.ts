@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { encodeBatch } from '../../lib/engine/codec/record-batch.js';
 import { ambiguousNext, failNext, timeoutError } from '../support/faults.js';
 import { useTestGateway } from '../support/gateway.js';
-import { openKafkaWire } from '../support/kafka-wire.js';
+import { openKafkaWire, producedPartition, produceRequest } from '../support/kafka-wire.js';
 
 const ctx = useTestGateway({}, { maxCommitAttempts: 2 });
 
@@ -33,12 +33,7 @@ describe('Kafka Produce, a commit that cannot be settled', () => {
       0,
       { producerId: Number(producerId), producerEpoch, baseSequence: 0 },
     ).bytes;
-    const produce = {
-      transactionalId: null,
-      acks: -1,
-      timeoutMs: 10_000,
-      topicData: [{ name: 'unsettled', partitionData: [{ index: 0, records: batch }] }],
-    };
+    const produce = produceRequest('unsettled', 0, batch, 10_000);
 
     // Every commit attempt "times out" after DynamoDB saw it (the first applies), and the read
     // that would settle it fails too.
@@ -54,7 +49,7 @@ describe('Kafka Produce, a commit that cannot be settled', () => {
     try {
       const first = await wire.request(0, 7, produce);
       expect(settle.injected).toBe(1);
-      expect(first.responses[0]?.partitionResponses[0]).toMatchObject({
+      expect(producedPartition(first)).toMatchObject({
         index: 0,
         errorCode: 7,
         baseOffset: -1n,
@@ -63,7 +58,7 @@ describe('Kafka Produce, a commit that cannot be settled', () => {
       settle.remove();
 
       const again = await wire.request(0, 7, produce);
-      expect(again.responses[0]?.partitionResponses[0]).toMatchObject({
+      expect(producedPartition(again)).toMatchObject({
         index: 0,
         errorCode: 0,
         baseOffset: 0n,

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, expect } from 'vitest';
 import { splitRecordBatches } from '../../lib/kafka/protocol/record-batches.js';
 import { type TestGatewayContext, useTestGateway } from './gateway.js';
-import { openKafkaWire } from './kafka-wire.js';
+import { fetchRequest, openKafkaWire } from './kafka-wire.js';
 import type { ApiClient } from './stack.js';
 
 /**
@@ -487,19 +487,7 @@ export async function storedBatches(
     const out: StoredBatch[] = [];
     let next = BigInt(offset);
     for (let round = 0; round < 1000; round++) {
-      const res = await wire.request(1, 11, {
-        maxWaitMs: 0,
-        minBytes: 0,
-        maxBytes: 16 * 1024 * 1024,
-        isolationLevel: 0,
-        sessionId: 0,
-        sessionEpoch: -1,
-        topics: [
-          { topic, partitions: [{ partition, fetchOffset: next, partitionMaxBytes: 16 * 1024 * 1024 }] },
-        ],
-        forgottenTopicsData: [],
-        rackId: '',
-      });
+      const res = await wire.request(1, 11, fetchRequest(topic, partition, next, 16 * 1024 * 1024));
       const p = res.responses[0]?.partitions[0];
       if (!p) throw new Error('fetch: no partition in the response');
       if (p.errorCode !== 0) throw new Error(`fetch ${topic}/${partition}@${next}: error ${p.errorCode}`);

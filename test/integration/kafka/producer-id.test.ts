@@ -13,7 +13,13 @@ import { splitRecordBatches } from '../../../lib/kafka/protocol/record-batches.j
 import { APIS } from '../../../lib/kafka/protocol/schema/index.js';
 import { useTestGateway } from '../../support/gateway.js';
 import { runPythonSource } from '../../support/kafka-clients.js';
-import { type KafkaWire, openKafkaWire } from '../../support/kafka-wire.js';
+import {
+  fetchRequest,
+  type KafkaWire,
+  openKafkaWire,
+  producedPartition,
+  produceRequest,
+} from '../../support/kafka-wire.js';
 
 const ctx = useTestGateway();
 const INIT = APIS.InitProducerId.key;
@@ -47,34 +53,13 @@ async function produceBatch(
     0,
     producer,
   ).bytes;
-  const res = await wire.request(APIS.Produce.key, 9, {
-    transactionalId: null,
-    acks: -1,
-    timeoutMs: 5000,
-    topicData: [{ name: topic, partitionData: [{ index: 0, records: batch }] }],
-  });
-  return res.responses[0]?.partitionResponses[0]?.errorCode ?? -999;
+  const res = await wire.request(APIS.Produce.key, 9, produceRequest(topic, 0, batch));
+  return producedPartition(res)?.errorCode ?? -999;
 }
 
 /** The producer id, epoch and record count of each stored batch of partition 0, read over Kafka Fetch. */
 async function storedBatches(topic: string) {
-  const res = await wire.request(APIS.Fetch.key, 11, {
-    replicaId: -1,
-    maxWaitMs: 0,
-    minBytes: 0,
-    maxBytes: 1 << 20,
-    isolationLevel: 0,
-    sessionId: 0,
-    sessionEpoch: -1,
-    topics: [
-      {
-        topic,
-        partitions: [{ partition: 0, fetchOffset: 0n, partitionMaxBytes: 1 << 20, currentLeaderEpoch: -1 }],
-      },
-    ],
-    forgottenTopicsData: [],
-    rackId: '',
-  });
+  const res = await wire.request(APIS.Fetch.key, 11, fetchRequest(topic, 0, 0n));
   const records = res.responses[0]?.partitions[0]?.records;
   return splitRecordBatches(records ?? new Uint8Array(0)).map((b) => ({
     producerId: b.header.producerId,
