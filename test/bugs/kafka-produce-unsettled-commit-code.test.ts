@@ -9,7 +9,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { encodeBatch } from '../../lib/engine/codec/record-batch.js';
-import { ambiguousNext, failNext, timeoutError } from '../support/faults.js';
+import { unsettledProduceCommit } from '../support/faults.js';
 import { useTestGateway } from '../support/gateway.js';
 import { openKafkaWire, producedPartition, produceRequest } from '../support/kafka-wire.js';
 
@@ -37,14 +37,7 @@ describe('Kafka Produce, a commit that cannot be settled', () => {
 
     // Every commit attempt "times out" after DynamoDB saw it (the first applies), and the read
     // that would settle it fails too.
-    const indexTable = ctx.engine.config.indexTable;
-    const commits = ambiguousNext(ctx.engine.clients.dynamodb, 'TransactWriteItems', {
-      when: (input) => JSON.stringify(input).includes(indexTable),
-      times: ctx.engine.config.maxCommitAttempts,
-    });
-    const settle = failNext(ctx.engine.clients.dynamodb, 'GetItem', () => timeoutError('GetItem'), {
-      when: (input) => JSON.stringify(input.Key ?? {}).includes('segment'),
-    });
+    const { commits, settle } = unsettledProduceCommit(ctx.engine);
     const wire = await openKafkaWire(ctx.bootstrap);
     try {
       const first = await wire.request(0, 7, produce);

@@ -1,5 +1,5 @@
-import { CompressionTypes, Kafka, logLevel, type Producer } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CompressionTypes } from 'kafkajs';
+import { describe, expect, it } from 'vitest';
 import { useTestGateway } from '../../support/gateway.js';
 import {
   comparable,
@@ -17,7 +17,7 @@ import {
   runPython,
   type TestRecord,
 } from '../../support/kafka-clients.js';
-import { fetchWithKafkajs, groupedByKey } from '../../support/kafkajs.js';
+import { fetchWithKafkajs, groupedByKey, useKafkajs } from '../../support/kafkajs.js';
 
 /**
  * One log, two front ends: what the HTTP API writes, Kafka clients read byte for byte (kcat,
@@ -28,20 +28,7 @@ process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
 const ctx = useTestGateway();
 killChildrenAfterAll();
 
-let kafka: Kafka;
-let producer: Producer;
-beforeAll(async () => {
-  kafka = new Kafka({
-    clientId: 'strata-cross-api',
-    brokers: [ctx.bootstrap],
-    logLevel: logLevel.NOTHING,
-  });
-  producer = kafka.producer();
-  await producer.connect();
-});
-afterAll(async () => {
-  await producer?.disconnect();
-});
+const kj = useKafkajs(ctx, 'strata-cross-api');
 
 /** Every byte value, newlines and NULs included, so that nothing text-shaped gets by. */
 const binary = (seed: number, length: number) =>
@@ -155,7 +142,7 @@ describe('HTTP writes, Kafka clients read', () => {
     );
 
     // kafkajs's own Fetch and decoder (its headers are an object: grouped by key).
-    const viaKafkajs = await fetchWithKafkajs(kafka, topic, 1, 0, records.length);
+    const viaKafkajs = await fetchWithKafkajs(kj.kafka, topic, 1, 0, records.length);
     expect(viaKafkajs.map((r) => r.offset)).toEqual(offsets);
     expect(viaKafkajs.map((r) => r.timestamp)).toEqual(records.map((r) => r.timestamp));
     expect(viaKafkajs.map(groupedByKey)).toEqual(records.map(groupedByKey));
@@ -200,7 +187,7 @@ describe('Kafka clients write, HTTP reads', () => {
       timestamp: 1_660_000_000_000 + i * 10,
       partition: 1,
     }));
-    const sent = await producer.send({
+    const sent = await kj.producer.send({
       topic,
       compression: CompressionTypes.GZIP,
       messages: records.map((r) => ({
@@ -232,7 +219,7 @@ describe('Kafka clients write, HTTP reads', () => {
       written.push({ source: 'kcat', value });
     };
     const viaKafkajs = async (value: string) => {
-      await producer.send({ topic, messages: [{ key: 'kafkajs', value, partition: 0 }] });
+      await kj.producer.send({ topic, messages: [{ key: 'kafkajs', value, partition: 0 }] });
       written.push({ source: 'kafkajs', value });
     };
     await viaHttp('h0');

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Admin } from '@platformatic/kafka';
-import { Kafka, logLevel } from 'kafkajs';
+import type { Admin as KafkajsAdmin } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERRORS, type ServerErrorCode } from '../../../lib/contract/errors.js';
 import { decodeAssignment, decodeSubscription } from '../../../lib/kafka/protocol/consumer-protocol.js';
@@ -14,6 +14,7 @@ import { APIS } from '../../../lib/kafka/protocol/schema/index.js';
 import { useTestGateway } from '../../support/gateway.js';
 import { runPythonSource } from '../../support/kafka-clients.js';
 import { type KafkaWire, openKafkaWire } from '../../support/kafka-wire.js';
+import { kafkajsClient, withConnected } from '../../support/kafkajs.js';
 
 const ctx = useTestGateway();
 const code = (name: ServerErrorCode) => ERRORS[name].kafkaCode;
@@ -645,13 +646,9 @@ describe('membership and SASL: not served, answered with an error on an open con
 // Real clients.
 
 describe('kafkajs admin', () => {
-  const kafka = () =>
-    new Kafka({
-      clientId: 'strata-kafkajs',
-      brokers: [ctx.bootstrap],
-      logLevel: logLevel.NOTHING,
-      retry: { retries: 2 },
-    });
+  /** A kafkajs admin, connected for `fn`. */
+  const withAdmin = (fn: (admin: KafkajsAdmin) => Promise<void>) =>
+    withConnected(kafkajsClient(ctx.bootstrap, 'strata-kafkajs', { retry: { retries: 2 } }).admin(), fn);
 
   it('fetchOffsets, listGroups, describeGroups, deleteGroups', async () => {
     const topic = await createTopic(2);
@@ -660,9 +657,7 @@ describe('kafkajs admin', () => {
       { topic, partition: 0, offset: 12, metadata: 'kafkajs reads this' },
       { topic, partition: 1, offset: 3 },
     ]);
-    const admin = kafka().admin();
-    await admin.connect();
-    try {
+    await withAdmin(async (admin) => {
       const offsets = await admin.fetchOffsets({ groupId: group, topics: [topic] });
       expect(offsets).toEqual([
         {
@@ -683,9 +678,7 @@ describe('kafkajs admin', () => {
       await admin.deleteGroups([group]);
       expect(await httpOffsets(group)).toEqual([]);
       await expect(admin.deleteGroups([group])).rejects.toThrow();
-    } finally {
-      await admin.disconnect();
-    }
+    });
   });
 
   it('sees offsets an HTTP member committed', async () => {
@@ -699,21 +692,20 @@ describe('kafkajs admin', () => {
       offsets: [{ topic, partition: 0, offset: 4, metadata: 'http' }],
     });
     expect(res.status).toBe(200);
-    const admin = kafka().admin();
-    await admin.connect();
     try {
-      expect(await admin.fetchOffsets({ groupId: group, topics: [topic] })).toEqual([
-        { topic, partitions: [{ partition: 0, offset: '4', metadata: 'http' }] },
-      ]);
-      const described = await admin.describeGroups([group]);
-      expect(described.groups[0]).toMatchObject({
-        groupId: group,
-        state: 'Stable',
-        protocolType: 'consumer',
+      await withAdmin(async (admin) => {
+        expect(await admin.fetchOffsets({ groupId: group, topics: [topic] })).toEqual([
+          { topic, partitions: [{ partition: 0, offset: '4', metadata: 'http' }] },
+        ]);
+        const described = await admin.describeGroups([group]);
+        expect(described.groups[0]).toMatchObject({
+          groupId: group,
+          state: 'Stable',
+          protocolType: 'consumer',
+        });
+        expect(described.groups[0]?.members.map((m) => m.memberId)).toEqual([member.memberId]);
       });
-      expect(described.groups[0]?.members.map((m) => m.memberId)).toEqual([member.memberId]);
     } finally {
-      await admin.disconnect();
       await member.leave();
     }
   });

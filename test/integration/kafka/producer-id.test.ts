@@ -5,7 +5,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Producer, stringSerializers } from '@platformatic/kafka';
-import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERRORS } from '../../../lib/contract/errors.js';
 import { encodeBatch } from '../../../lib/engine/codec/record-batch.js';
@@ -20,6 +19,7 @@ import {
   producedPartition,
   produceRequest,
 } from '../../support/kafka-wire.js';
+import { kafkajsClient, withConnected } from '../../support/kafkajs.js';
 
 const ctx = useTestGateway();
 const INIT = APIS.InitProducerId.key;
@@ -150,19 +150,14 @@ describe('InitProducerId', () => {
 describe('real idempotent producers', () => {
   it('kafkajs (InitProducerId v1): an idempotent producer writes each record once', async () => {
     const topic = await createTopic();
-    const kafka = new Kafka({
-      clientId: 'strata-idem',
-      brokers: [ctx.bootstrap],
-      logLevel: logLevel.NOTHING,
+    const producer = kafkajsClient(ctx.bootstrap, 'strata-idem').producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
     });
-    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-    await producer.connect();
-    try {
+    await withConnected(producer, async () => {
       await producer.send({ topic, acks: -1, messages: [{ value: 'k1' }, { value: 'k2' }] });
       await producer.send({ topic, acks: -1, messages: [{ value: 'k3' }] });
-    } finally {
-      await producer.disconnect();
-    }
+    });
     expect(await httpValues(topic)).toEqual(['k1', 'k2', 'k3']);
     const batches = await storedBatches(topic);
     expect(batches.map((b) => [b.producerEpoch, b.baseSequence, b.count])).toEqual([
@@ -203,10 +198,7 @@ describe('real idempotent producers', () => {
   });
 
   it('kafkajs: a transactional producer fails at once, not after endless retries', async () => {
-    const kafka = new Kafka({
-      clientId: 'strata-txn',
-      brokers: [ctx.bootstrap],
-      logLevel: logLevel.NOTHING,
+    const kafka = kafkajsClient(ctx.bootstrap, 'strata-txn', {
       retry: { retries: 1, initialRetryTime: 50, maxRetryTime: 200 },
     });
     const producer = kafka.producer({
@@ -214,12 +206,9 @@ describe('real idempotent producers', () => {
       idempotent: true,
       maxInFlightRequests: 1,
     });
-    await producer.connect();
-    try {
+    await withConnected(producer, async () => {
       await expect(producer.transaction()).rejects.toThrow(/coordinator/i);
-    } finally {
-      await producer.disconnect();
-    }
+    });
   });
 
   it('confluent-kafka (librdkafka, InitProducerId v4): enable.idempotence writes each record once', async () => {

@@ -1,4 +1,4 @@
-import { Kafka, logLevel, type Producer } from 'kafkajs';
+import type { Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../../../lib/engine/engine.js';
 import type { KafkaGateway } from '../../../lib/kafka/gateway.js';
@@ -12,6 +12,7 @@ import {
   readHttp,
 } from '../../support/kafka-clients.js';
 import { openKafkaWire } from '../../support/kafka-wire.js';
+import { kafkajsClient } from '../../support/kafkajs.js';
 import { createTestEngine } from '../../support/stack.js';
 
 /**
@@ -39,8 +40,7 @@ afterAll(async () => {
 });
 
 async function producerOn(bootstrap: string, clientId: string): Promise<Producer> {
-  const kafka = new Kafka({ clientId, brokers: [bootstrap], logLevel: logLevel.NOTHING });
-  const p = kafka.producer();
+  const p = kafkajsClient(bootstrap, clientId).producer();
   await p.connect();
   producers.push(p);
   return p;
