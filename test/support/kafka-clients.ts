@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { afterAll, expect } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { splitRecordBatches } from '../../lib/kafka/protocol/record-batches.js';
 import { type TestGatewayContext, useTestGateway } from './gateway.js';
 import { fetchRequest, openKafkaWire } from './kafka-wire.js';
@@ -317,43 +317,49 @@ export function usePythonClient(script: string): {
 }
 
 /**
- * What the Python clients' codec tests share: `records` (six, with timestamps, all to
- * `partition`) produced under `codec`, delivered at offsets 0-5 with their timestamps, stored
- * compressed so, consumed back by assign from 0 and by seek from `seekTo`, the same records, each
- * read with `timestampType` (the client's number for CreateTime).
+ * The Python clients' codec test: topic `<prefix>-codecs` with a partition a codec; for each codec,
+ * six sample records (with timestamps, to that codec's partition) produced under it, delivered
+ * at offsets 0-5 with their timestamps, stored compressed so, consumed back by assign from 0 and
+ * by seek from `seekTo`, the same records, each read with `timestampType` (the client's number
+ * for CreateTime).
  */
-export async function expectPythonRoundTrip(
-  ctx: TestGatewayContext,
-  run: (ops: object[]) => Promise<unknown[]>,
-  opts: {
-    topic: string;
-    codec: Codec;
-    partition: number;
-    records: TestRecord[];
-    seekTo: number;
-    timestampType: number;
-  },
-): Promise<void> {
-  const { topic, codec, partition, records, seekTo } = opts;
-  const [delivered, all, tail] = (await run([
-    { op: 'produce', topic, compression: codec, records: records.map(toJsonRecord) },
-    { op: 'consume', topic, partition, offset: 0, count: 6 },
-    { op: 'consume', topic, partition, offset: seekTo, count: 6 - seekTo },
-  ])) as [unknown, (JsonRecord & { timestamp_type: number })[], JsonRecord[]];
-  expect(delivered).toEqual(
-    records.map((r, i) => ({ partition, offset: i, timestamp: r.timestamp as number })),
-  );
-  const batches = await storedBatches(ctx.bootstrap, topic, partition);
-  expect(batches.map((b) => b.codec)).toEqual(batches.map(() => codec));
+export function itRoundTripsEveryCodec(
+  py: ReturnType<typeof usePythonClient>,
+  opts: { prefix: string; seekTo: number; timestampType: number; nullHeader?: boolean },
+): void {
+  const { ctx, run } = py;
+  const { prefix, seekTo } = opts;
+  const topic = `${prefix}-codecs`;
+  beforeAll(() => createTopicHttp(ctx.http, topic, CODECS.length));
+  it.each(CODECS.map((codec, partition) => ({ codec, partition })))(
+    'produces keyed records with headers and timestamps under $codec, and consumes them back by assign and seek',
+    async ({ codec, partition }) => {
+      const records = sampleRecords(`${prefix}-${codec}`, 6, {
+        baseTimestamp: 1_700_000_000_000,
+        partition,
+        ...(opts.nullHeader === undefined ? {} : { nullHeader: opts.nullHeader }),
+      });
+      const [delivered, all, tail] = (await run([
+        { op: 'produce', topic, compression: codec, records: records.map(toJsonRecord) },
+        { op: 'consume', topic, partition, offset: 0, count: 6 },
+        { op: 'consume', topic, partition, offset: seekTo, count: 6 - seekTo },
+      ])) as [unknown, (JsonRecord & { timestamp_type: number })[], JsonRecord[]];
+      expect(delivered).toEqual(
+        records.map((r, i) => ({ partition, offset: i, timestamp: r.timestamp as number })),
+      );
+      const batches = await storedBatches(ctx.bootstrap, topic, partition);
+      expect(batches.map((b) => b.codec)).toEqual(batches.map(() => codec));
 
-  const expected = records.map((r) => comparable(r));
-  const read = all.map(fromJsonRecord);
-  expect(read.map((r) => r.offset)).toEqual([0, 1, 2, 3, 4, 5]);
-  expect(read.map((r) => comparable(r))).toEqual(expected);
-  expect(all.map((r) => r.timestamp_type)).toEqual(all.map(() => opts.timestampType));
-  const seeked = tail.map(fromJsonRecord);
-  expect(seeked.map((r) => r.offset)).toEqual([0, 1, 2, 3, 4, 5].slice(seekTo));
-  expect(seeked.map((r) => comparable(r))).toEqual(expected.slice(seekTo));
+      const expected = records.map((r) => comparable(r));
+      const read = all.map(fromJsonRecord);
+      expect(read.map((r) => r.offset)).toEqual([0, 1, 2, 3, 4, 5]);
+      expect(read.map((r) => comparable(r))).toEqual(expected);
+      expect(all.map((r) => r.timestamp_type)).toEqual(all.map(() => opts.timestampType));
+      const seeked = tail.map(fromJsonRecord);
+      expect(seeked.map((r) => r.offset)).toEqual([0, 1, 2, 3, 4, 5].slice(seekTo));
+      expect(seeked.map((r) => comparable(r))).toEqual(expected.slice(seekTo));
+    },
+  );
 }
 
 /** A long-running child whose stdout lines can be waited on. */

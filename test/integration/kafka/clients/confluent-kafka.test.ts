@@ -1,8 +1,7 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
-  CODECS,
   createTopicHttp,
-  expectPythonRoundTrip,
+  itRoundTripsEveryCodec,
   sampleRecords,
   toJsonRecord,
   usePythonClient,
@@ -12,11 +11,10 @@ import {
  * confluent-kafka-python 1.7.0 (librdkafka 2.0.2, Debian's python3-confluent-kafka) against the
  * gateway, through test/fixtures/kafka/python/confluent_ops.py.
  */
-const { ctx, run: confluent } = usePythonClient('confluent_ops.py');
+const py = usePythonClient('confluent_ops.py');
+const { ctx, run: confluent } = py;
 
 describe('confluent-kafka (librdkafka)', () => {
-  beforeAll(() => createTopicHttp(ctx.http, 'ck-codecs', CODECS.length));
-
   it('reads metadata: cluster id, controller, one broker leading every partition', async () => {
     await createTopicHttp(ctx.http, 'ck-meta', 2);
     const [md] = await confluent([{ op: 'metadata' }]);
@@ -55,22 +53,8 @@ describe('confluent-kafka (librdkafka)', () => {
     expect((await ctx.http.get('/v1/topics/ck-admin')).status).toBe(404);
   });
 
-  it.each(CODECS.map((codec, partition) => ({ codec, partition })))(
-    'produces keyed records with headers and timestamps under $codec, and consumes them back by assign and seek',
-    async ({ codec, partition }) => {
-      const topic = 'ck-codecs';
-      const records = sampleRecords(`ck-${codec}`, 6, { baseTimestamp: 1_700_000_000_000, partition });
-      // timestampType 1: TIMESTAMP_CREATE_TIME
-      await expectPythonRoundTrip(ctx, confluent, {
-        topic,
-        codec,
-        partition,
-        records,
-        seekTo: 3,
-        timestampType: 1,
-      });
-    },
-  );
+  // timestampType 1: TIMESTAMP_CREATE_TIME
+  itRoundTripsEveryCodec(py, { prefix: 'ck', seekTo: 3, timestampType: 1 });
 
   it('lists offsets: watermarks and offsets_for_times', async () => {
     const topic = 'ck-offsets';
