@@ -293,13 +293,25 @@ export function spawnPython(script: string, bootstrap: string, ops: object[]): L
   return spawnLines(PYTHON, [`${PYTHON_DIR}${script}`], pythonInput(bootstrap, ops));
 }
 
+/** Runs python3 with `args`; must exit 0; the JSON it printed last. */
+// biome-ignore lint/suspicious/noExplicitAny: the script's JSON, asserted on by the test.
+async function runPythonJson(args: readonly string[], timeoutMs: number): Promise<any> {
+  return lastJsonLine((await runOk(PYTHON, args, { timeoutMs })).toString());
+}
+
 /** Runs Python source given inline (`python3 -c`) with `args`; must exit 0; the JSON it printed last. */
-export async function runPythonSource(
+export function runPythonSource(
   source: string,
   args: readonly string[],
   timeoutMs = 60_000,
 ): Promise<unknown> {
-  return lastJsonLine((await runOk(PYTHON, ['-c', source, ...args], { timeoutMs })).toString());
+  return runPythonJson(['-c', source, ...args], timeoutMs);
+}
+
+/** Runs the Python script at `path` with `args`; must exit 0; the JSON it printed last. */
+// biome-ignore lint/suspicious/noExplicitAny: the script's JSON, asserted on by the test.
+export function runPythonScript(path: string, args: readonly string[], timeoutMs = 60_000): Promise<any> {
+  return runPythonJson([path, ...args], timeoutMs);
 }
 
 /**
