@@ -10,7 +10,7 @@ import { encodeBatch } from '../../lib/engine/codec/record-batch.js';
 import { decodeResponse, encodeRequest } from '../../lib/kafka/protocol/codec.js';
 import { APIS } from '../../lib/kafka/protocol/schema/index.js';
 import { useTestGateway } from '../support/gateway.js';
-import { openKafkaWire } from '../support/kafka-wire.js';
+import { openKafkaWire, produceRequest } from '../support/kafka-wire.js';
 
 const ctx = useTestGateway({ maxFrameBytes: 64 * 1024 });
 const text = new TextEncoder();
@@ -23,23 +23,11 @@ const apiVersions = (correlationId: number) =>
 const produce = (correlationId: number, value: string) =>
   encodeRequest(
     { apiKey: APIS.Produce.key, apiVersion: 9, correlationId, clientId: 'bug' },
-    {
-      transactionalId: null,
-      acks: -1,
-      timeoutMs: 5000,
-      topicData: [
-        {
-          name: 'pipelined',
-          partitionData: [
-            {
-              index: 0,
-              records: encodeBatch([{ key: null, value: text.encode(value), headers: [], timestamp: 1 }])
-                .bytes,
-            },
-          ],
-        },
-      ],
-    },
+    produceRequest(
+      'pipelined',
+      0,
+      encodeBatch([{ key: null, value: text.encode(value), headers: [], timestamp: 1 }]).bytes,
+    ),
   );
 /** An API key no Kafka has: the frame reads, the request cannot be answered. */
 const unknownApi = Uint8Array.from([0, 0, 0, 8, 0x27, 0x0f, 0, 0, 0, 0, 0, 9]);

@@ -9,9 +9,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { encodeBatch } from '../../lib/engine/codec/record-batch.js';
-import { ambiguousNext, failNext, timeoutError } from '../support/faults.js';
+import { unsettledProduceCommit } from '../support/faults.js';
 import { useTestGateway } from '../support/gateway.js';
-import { openKafkaWire } from '../support/kafka-wire.js';
+import { openKafkaWire, producedPartition, produceRequest } from '../support/kafka-wire.js';
 
 const ctx = useTestGateway({}, { maxCommitAttempts: 2 });
 
@@ -33,28 +33,16 @@ describe('Kafka Produce, a commit that cannot be settled', () => {
       0,
       { producerId: Number(producerId), producerEpoch, baseSequence: 0 },
     ).bytes;
-    const produce = {
-      transactionalId: null,
-      acks: -1,
-      timeoutMs: 10_000,
-      topicData: [{ name: 'unsettled', partitionData: [{ index: 0, records: batch }] }],
-    };
+    const produce = produceRequest('unsettled', 0, batch, 10_000);
 
     // Every commit attempt "times out" after DynamoDB saw it (the first applies), and the read
     // that would settle it fails too.
-    const indexTable = ctx.engine.config.indexTable;
-    const commits = ambiguousNext(ctx.engine.clients.dynamodb, 'TransactWriteItems', {
-      when: (input) => JSON.stringify(input).includes(indexTable),
-      times: ctx.engine.config.maxCommitAttempts,
-    });
-    const settle = failNext(ctx.engine.clients.dynamodb, 'GetItem', () => timeoutError('GetItem'), {
-      when: (input) => JSON.stringify(input.Key ?? {}).includes('segment'),
-    });
+    const { commits, settle } = unsettledProduceCommit(ctx.engine);
     const wire = await openKafkaWire(ctx.bootstrap);
     try {
       const first = await wire.request(0, 7, produce);
       expect(settle.injected).toBe(1);
-      expect(first.responses[0]?.partitionResponses[0]).toMatchObject({
+      expect(producedPartition(first)).toMatchObject({
         index: 0,
         errorCode: 7,
         baseOffset: -1n,
@@ -63,7 +51,7 @@ describe('Kafka Produce, a commit that cannot be settled', () => {
       settle.remove();
 
       const again = await wire.request(0, 7, produce);
-      expect(again.responses[0]?.partitionResponses[0]).toMatchObject({
+      expect(producedPartition(again)).toMatchObject({
         index: 0,
         errorCode: 0,
         baseOffset: 0n,

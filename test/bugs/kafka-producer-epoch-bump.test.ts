@@ -10,7 +10,7 @@ import { type BatchProducerInfo, encodeBatch } from '../../lib/engine/codec/reco
 import { initProducer } from '../../lib/engine/index.js';
 import { APIS } from '../../lib/kafka/protocol/schema/index.js';
 import { useTestGateway } from '../support/gateway.js';
-import { type KafkaWire, openKafkaWire } from '../support/kafka-wire.js';
+import { type KafkaWire, openKafkaWire, producedPartition, produceRequest } from '../support/kafka-wire.js';
 
 const ctx = useTestGateway();
 let wire: KafkaWire;
@@ -21,13 +21,8 @@ function batch(producer: BatchProducerInfo): Uint8Array {
 }
 
 async function produce(producer: BatchProducerInfo): Promise<number | undefined> {
-  const res = await wire.request(APIS.Produce.key, 7, {
-    transactionalId: null,
-    acks: -1,
-    timeoutMs: 10_000,
-    topicData: [{ name: 'bumped', partitionData: [{ index: 0, records: batch(producer) }] }],
-  });
-  return res.responses[0]?.partitionResponses[0]?.errorCode;
+  const res = await wire.request(APIS.Produce.key, 7, produceRequest('bumped', 0, batch(producer), 10_000));
+  return producedPartition(res)?.errorCode;
 }
 
 beforeAll(async () => {

@@ -1,9 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { afterAll } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { splitRecordBatches } from '../../lib/kafka/protocol/record-batches.js';
-import { openKafkaWire } from './kafka-wire.js';
+import { type TestGatewayContext, useTestGateway } from './gateway.js';
+import { fetchRequest, openKafkaWire } from './kafka-wire.js';
 import type { ApiClient } from './stack.js';
 
 /**
@@ -200,6 +201,72 @@ export function kcat(bootstrap: string, args: readonly string[], input?: string 
   return runOk(KCAT, ['-b', bootstrap, ...args], input === undefined ? {} : { input });
 }
 
+/** A record as `kcat -C -J` prints it: headers as [key, value, key, value, ...]. */
+export interface KcatJson {
+  topic: string;
+  partition: number;
+  offset: number;
+  tstype: string;
+  ts: number;
+  headers?: (string | null)[];
+  key: string | null;
+  payload: string | null;
+}
+
+/**
+ * `kcat -C` of `count` records of a partition from `offset`, then exit (-e): its stdout, in the
+ * form `output` asks for (-J, one JSON object a line, unless told).
+ */
+export function kcatConsume(
+  bootstrap: string,
+  topic: string,
+  partition: number,
+  offset: number,
+  count: number,
+  output: readonly string[] = ['-J'],
+): Promise<Buffer> {
+  return kcat(bootstrap, [
+    '-C',
+    '-t',
+    topic,
+    '-p',
+    String(partition),
+    '-o',
+    String(offset),
+    '-c',
+    String(count),
+    '-e',
+    ...output,
+  ]);
+}
+
+/** The records of kcat's -J output (the lines that are JSON objects). */
+export function kcatJsonLines(out: Buffer): KcatJson[] {
+  return out
+    .toString()
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as KcatJson);
+}
+
+/** `kcat -C -J` of `count` records from `offset`, parsed. */
+export async function kcatConsumeJson(
+  bootstrap: string,
+  topic: string,
+  partition: number,
+  offset: number,
+  count: number,
+): Promise<KcatJson[]> {
+  return kcatJsonLines(await kcatConsume(bootstrap, topic, partition, offset, count));
+}
+
+/** kcat's -J headers ([key, value, key, value, ...]) as [key, value] pairs. */
+export function kcatHeaderPairs(headers: readonly (string | null)[] = []): [string, string | null][] {
+  const pairs: [string, string | null][] = [];
+  for (let i = 0; i < headers.length; i += 2) pairs.push([headers[i] as string, headers[i + 1] ?? null]);
+  return pairs;
+}
+
 /**
  * Runs one of test/fixtures/kafka/python/*.py: it reads `{bootstrap, ops}` as JSON on stdin and
  * prints one JSON array with each op's result. An op that raises ends the script with exit 1 and
@@ -207,12 +274,104 @@ export function kcat(bootstrap: string, args: readonly string[], input?: string 
  */
 // biome-ignore lint/suspicious/noExplicitAny: each op returns its own JSON shape, asserted on by the test.
 export async function runPython(script: string, bootstrap: string, ops: object[]): Promise<any[]> {
-  const stdout = await runOk(PYTHON, [`${PYTHON_DIR}${script}`], {
-    input: JSON.stringify({ bootstrap, ops }),
-  });
-  const text = stdout.toString().trim();
-  const last = text.slice(text.lastIndexOf('\n') + 1);
-  return JSON.parse(last);
+  const stdout = await runOk(PYTHON, [`${PYTHON_DIR}${script}`], { input: pythonInput(bootstrap, ops) });
+  return lastJsonLine(stdout.toString());
+}
+
+/** What the scripts read on stdin. */
+const pythonInput = (bootstrap: string, ops: object[]) => JSON.stringify({ bootstrap, ops });
+
+/** The JSON on the last line of a script's output (what it printed before is its log). */
+// biome-ignore lint/suspicious/noExplicitAny: the script's JSON, asserted on by the test.
+export function lastJsonLine(output: string): any {
+  const text = output.trim();
+  return JSON.parse(text.slice(text.lastIndexOf('\n') + 1));
+}
+
+/** runPython, started as a long-running child whose log lines can be waited on. */
+export function spawnPython(script: string, bootstrap: string, ops: object[]): LineChild {
+  return spawnLines(PYTHON, [`${PYTHON_DIR}${script}`], pythonInput(bootstrap, ops));
+}
+
+/** Runs python3 with `args`; must exit 0; the JSON it printed last. */
+// biome-ignore lint/suspicious/noExplicitAny: the script's JSON, asserted on by the test.
+async function runPythonJson(args: readonly string[], timeoutMs: number): Promise<any> {
+  return lastJsonLine((await runOk(PYTHON, args, { timeoutMs })).toString());
+}
+
+/** Runs Python source given inline (`python3 -c`) with `args`; must exit 0; the JSON it printed last. */
+export function runPythonSource(
+  source: string,
+  args: readonly string[],
+  timeoutMs = 60_000,
+): Promise<unknown> {
+  return runPythonJson(['-c', source, ...args], timeoutMs);
+}
+
+/** Runs the Python script at `path` with `args`; must exit 0; the JSON it printed last. */
+// biome-ignore lint/suspicious/noExplicitAny: the script's JSON, asserted on by the test.
+export function runPythonScript(path: string, args: readonly string[], timeoutMs = 60_000): Promise<any> {
+  return runPythonJson([path, ...args], timeoutMs);
+}
+
+/**
+ * The usual setup of a file testing one of the Python clients: a gateway (see useTestGateway),
+ * children killed after the file, and `script` bound to the gateway.
+ */
+export function usePythonClient(script: string): {
+  ctx: TestGatewayContext;
+  // biome-ignore lint/suspicious/noExplicitAny: as runPython.
+  run: (ops: object[]) => Promise<any[]>;
+} {
+  const ctx = useTestGateway();
+  killChildrenAfterAll();
+  return { ctx, run: (ops) => runPython(script, ctx.bootstrap, ops) };
+}
+
+/**
+ * The Python clients' codec test: topic `<prefix>-codecs` with a partition a codec; for each codec,
+ * six sample records (with timestamps, to that codec's partition) produced under it, delivered
+ * at offsets 0-5 with their timestamps, stored compressed so, consumed back by assign from 0 and
+ * by seek from `seekTo`, the same records, each read with `timestampType` (the client's number
+ * for CreateTime).
+ */
+export function itRoundTripsEveryCodec(
+  py: ReturnType<typeof usePythonClient>,
+  opts: { prefix: string; seekTo: number; timestampType: number; nullHeader?: boolean },
+): void {
+  const { ctx, run } = py;
+  const { prefix, seekTo } = opts;
+  const topic = `${prefix}-codecs`;
+  beforeAll(() => createTopicHttp(ctx.http, topic, CODECS.length));
+  it.each(CODECS.map((codec, partition) => ({ codec, partition })))(
+    'produces keyed records with headers and timestamps under $codec, and consumes them back by assign and seek',
+    async ({ codec, partition }) => {
+      const records = sampleRecords(`${prefix}-${codec}`, 6, {
+        baseTimestamp: 1_700_000_000_000,
+        partition,
+        ...(opts.nullHeader === undefined ? {} : { nullHeader: opts.nullHeader }),
+      });
+      const [delivered, all, tail] = (await run([
+        { op: 'produce', topic, compression: codec, records: records.map(toJsonRecord) },
+        { op: 'consume', topic, partition, offset: 0, count: 6 },
+        { op: 'consume', topic, partition, offset: seekTo, count: 6 - seekTo },
+      ])) as [unknown, (JsonRecord & { timestamp_type: number })[], JsonRecord[]];
+      expect(delivered).toEqual(
+        records.map((r, i) => ({ partition, offset: i, timestamp: r.timestamp as number })),
+      );
+      const batches = await storedBatches(ctx.bootstrap, topic, partition);
+      expect(batches.map((b) => b.codec)).toEqual(batches.map(() => codec));
+
+      const expected = records.map((r) => comparable(r));
+      const read = all.map(fromJsonRecord);
+      expect(read.map((r) => r.offset)).toEqual([0, 1, 2, 3, 4, 5]);
+      expect(read.map((r) => comparable(r))).toEqual(expected);
+      expect(all.map((r) => r.timestamp_type)).toEqual(all.map(() => opts.timestampType));
+      const seeked = tail.map(fromJsonRecord);
+      expect(seeked.map((r) => r.offset)).toEqual([0, 1, 2, 3, 4, 5].slice(seekTo));
+      expect(seeked.map((r) => comparable(r))).toEqual(expected.slice(seekTo));
+    },
+  );
 }
 
 /** A long-running child whose stdout lines can be waited on. */
@@ -346,19 +505,7 @@ export async function storedBatches(
     const out: StoredBatch[] = [];
     let next = BigInt(offset);
     for (let round = 0; round < 1000; round++) {
-      const res = await wire.request(1, 11, {
-        maxWaitMs: 0,
-        minBytes: 0,
-        maxBytes: 16 * 1024 * 1024,
-        isolationLevel: 0,
-        sessionId: 0,
-        sessionEpoch: -1,
-        topics: [
-          { topic, partitions: [{ partition, fetchOffset: next, partitionMaxBytes: 16 * 1024 * 1024 }] },
-        ],
-        forgottenTopicsData: [],
-        rackId: '',
-      });
+      const res = await wire.request(1, 11, fetchRequest(topic, partition, next, 16 * 1024 * 1024));
       const p = res.responses[0]?.partitions[0];
       if (!p) throw new Error('fetch: no partition in the response');
       if (p.errorCode !== 0) throw new Error(`fetch ${topic}/${partition}@${next}: error ${p.errorCode}`);

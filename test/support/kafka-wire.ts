@@ -90,3 +90,47 @@ export async function openKafkaWire(bootstrap: string): Promise<KafkaWire> {
     close: () => socket.destroy(),
   };
 }
+
+/** A Produce body: `records` (RecordBatch bytes) to one partition, acks=-1 (all). */
+export function produceRequest(
+  topic: string,
+  partition: number,
+  records: Uint8Array,
+  timeoutMs = 5000,
+): RequestInput<'Produce'> {
+  return {
+    transactionalId: null,
+    acks: -1,
+    timeoutMs,
+    topicData: [{ name: topic, partitionData: [{ index: partition, records }] }],
+  };
+}
+
+/** The answer of a Produce's first (and only) partition. */
+export function producedPartition(res: ResponseBody<'Produce'>) {
+  return res.responses[0]?.partitionResponses[0];
+}
+
+/**
+ * A Fetch body for one partition from `fetchOffset`, named by topic (up to v12), answering at
+ * once (maxWaitMs 0, minBytes 0), read committed off, no session; replica id and leader epoch at
+ * their defaults (-1).
+ */
+export function fetchRequest(
+  topic: string,
+  partition: number,
+  fetchOffset: bigint,
+  maxBytes = 1 << 20,
+): RequestInput<'Fetch'> {
+  return {
+    maxWaitMs: 0,
+    minBytes: 0,
+    maxBytes,
+    isolationLevel: 0,
+    sessionId: 0,
+    sessionEpoch: -1,
+    topics: [{ topic, partitions: [{ partition, fetchOffset, partitionMaxBytes: maxBytes }] }],
+    forgottenTopicsData: [],
+    rackId: '',
+  };
+}

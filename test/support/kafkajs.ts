@@ -1,5 +1,68 @@
-import type { Kafka } from 'kafkajs';
+import { type Admin, Kafka, type KafkaConfig, logLevel, type Producer } from 'kafkajs';
+import { afterAll, beforeAll } from 'vitest';
 import { comparable, type ReadRecord, type TestRecord } from './kafka-clients.js';
+
+/** A kafkajs client of the gateway at `bootstrap`, silent. */
+export function kafkajsClient(
+  bootstrap: string,
+  clientId: string,
+  config: Omit<KafkaConfig, 'brokers' | 'clientId'> = {},
+): Kafka {
+  return new Kafka({ clientId, brokers: [bootstrap], logLevel: logLevel.NOTHING, ...config });
+}
+
+/** Connects `client` (a producer, consumer or admin), runs `fn` with it, and disconnects it whatever happens. */
+export async function withConnected<C extends { connect(): Promise<void>; disconnect(): Promise<void> }, T>(
+  client: C,
+  fn: (client: C) => Promise<T>,
+): Promise<T> {
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.disconnect();
+  }
+}
+
+/**
+ * A file's kafkajs client of the test gateway, with a producer (and, if asked, an admin)
+ * connected before the file's tests and disconnected after them.
+ */
+export function useKafkajs(
+  ctx: { readonly bootstrap: string },
+  clientId: string,
+  config: Omit<KafkaConfig, 'brokers' | 'clientId'> = {},
+  opts: { admin?: boolean } = {},
+): { readonly kafka: Kafka; readonly producer: Producer; readonly admin: Admin } {
+  let current: { kafka: Kafka; producer: Producer; admin?: Admin } | undefined;
+  const get = () => {
+    if (!current) throw new Error('useKafkajs: used outside a test');
+    return current;
+  };
+  beforeAll(async () => {
+    const kafka = kafkajsClient(ctx.bootstrap, clientId, config);
+    const producer = kafka.producer();
+    const admin = opts.admin ? kafka.admin() : undefined;
+    current = { kafka, producer, ...(admin ? { admin } : {}) };
+    await Promise.all([admin?.connect(), producer.connect()]);
+  });
+  afterAll(async () => {
+    await Promise.allSettled([current?.admin?.disconnect(), current?.producer.disconnect()]);
+  });
+  return {
+    get kafka() {
+      return get().kafka;
+    },
+    get producer() {
+      return get().producer;
+    },
+    get admin() {
+      const { admin } = get();
+      if (!admin) throw new Error('useKafkajs: no admin asked for');
+      return admin;
+    },
+  };
+}
 
 /**
  * kafkajs has no consumer without a group, so the tests read with the broker connection its

@@ -3,12 +3,10 @@
  * then kafkajs, @platformatic/kafka and kafka-python as their users call them. Results are checked
  * through the HTTP API too: a topic made over Kafka is the same topic over HTTP.
  */
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { Admin, ConfigResourceTypes, IncrementalAlterConfigOperationTypes } from '@platformatic/kafka';
-import { Kafka, ConfigResourceTypes as KafkajsResourceTypes, logLevel } from 'kafkajs';
+import { ConfigResourceTypes as KafkajsResourceTypes } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERRORS } from '../../../lib/contract/errors.js';
 import { TOPIC_CONFIG_DEFAULTS } from '../../../lib/contract/limits.js';
@@ -16,7 +14,9 @@ import { alterTopicConfig } from '../../../lib/engine/index.js';
 import type { KafkaGateway } from '../../../lib/kafka/gateway.js';
 import { APIS } from '../../../lib/kafka/protocol/schema/index.js';
 import { startTestGateway, useTestGateway } from '../../support/gateway.js';
+import { runPythonScript } from '../../support/kafka-clients.js';
 import { type KafkaWire, openKafkaWire } from '../../support/kafka-wire.js';
+import { kafkajsClient } from '../../support/kafkajs.js';
 
 const DEFAULT_PARTITIONS = 3;
 const ctx = useTestGateway({ defaultPartitions: DEFAULT_PARTITIONS });
@@ -757,8 +757,7 @@ describe('auto.create.topics.enable', () => {
 });
 
 describe('kafkajs admin', () => {
-  const kafka = () =>
-    new Kafka({ brokers: [ctx.bootstrap], clientId: 'admin-test', logLevel: logLevel.NOTHING });
+  const kafka = () => kafkajsClient(ctx.bootstrap, 'admin-test');
   let admin: ReturnType<ReturnType<typeof kafka>['admin']>;
   beforeAll(async () => {
     admin = kafka().admin();
@@ -949,10 +948,7 @@ describe('@platformatic/kafka Admin', () => {
 describe('kafka-python KafkaAdminClient', () => {
   it('creates, describes configs and deletes', async () => {
     const script = fileURLToPath(new URL('./kafka_python_admin.py', import.meta.url));
-    const { stdout } = await promisify(execFile)('/usr/bin/python3', [script, ctx.bootstrap, 'kpy-made'], {
-      timeout: 50_000,
-    });
-    const out = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}');
+    const out = await runPythonScript(script, [ctx.bootstrap, 'kpy-made'], 50_000);
     expect(out.created).toBe(true);
     expect(out.exists_error).toBe('TopicAlreadyExistsError');
     expect(out.configs).toMatchObject({ 'retention.ms': '90000', 'cleanup.policy': 'delete' });
@@ -967,10 +963,7 @@ describe('kafka-python KafkaAdminClient', () => {
 describe('confluent-kafka (librdkafka) AdminClient', () => {
   it('validates, creates, grows, alters, describes configs and deletes', async () => {
     const script = fileURLToPath(new URL('./confluent_kafka_admin.py', import.meta.url));
-    const { stdout } = await promisify(execFile)('/usr/bin/python3', [script, ctx.bootstrap, 'ck-made'], {
-      timeout: 50_000,
-    });
-    const out = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}');
+    const out = await runPythonScript(script, [ctx.bootstrap, 'ck-made'], 50_000);
     expect(out).toMatchObject({
       after_validate: false,
       exists_error: 'TOPIC_ALREADY_EXISTS',

@@ -14,7 +14,13 @@ import { getTopic } from '../../../lib/engine/ops/topics.js';
 import { decodeResponse, encodeRequest } from '../../../lib/kafka/protocol/codec.js';
 import { APIS } from '../../../lib/kafka/protocol/schema/index.js';
 import { useTestGateway } from '../../support/gateway.js';
-import { type KafkaWire, openKafkaWire } from '../../support/kafka-wire.js';
+import {
+  fetchRequest,
+  type KafkaWire,
+  openKafkaWire,
+  producedPartition,
+  produceRequest,
+} from '../../support/kafka-wire.js';
 
 const MAX_FRAME_BYTES = 64 * 1024;
 const ctx = useTestGateway({ maxFrameBytes: MAX_FRAME_BYTES });
@@ -98,15 +104,6 @@ function zstdBomb(bytes: number): Uint8Array {
   return out;
 }
 
-function produceBody(records: Uint8Array, topic = TOPIC, partition = 0) {
-  return {
-    transactionalId: null,
-    acks: -1,
-    timeoutMs: 5000,
-    topicData: [{ name: topic, partitionData: [{ index: partition, records }] }],
-  };
-}
-
 /** Sends a Produce and answers its one partition's error code. */
 async function produceCode(
   wire: KafkaWire,
@@ -114,8 +111,12 @@ async function produceCode(
   topic = TOPIC,
   partition = 0,
 ): Promise<number> {
-  const res = await wire.request(APIS.Produce.key, PRODUCE_VERSION, produceBody(records, topic, partition));
-  return res.responses[0]?.partitionResponses[0]?.errorCode ?? -1;
+  const res = await wire.request(
+    APIS.Produce.key,
+    PRODUCE_VERSION,
+    produceRequest(topic, partition, records),
+  );
+  return producedPartition(res)?.errorCode ?? -1;
 }
 
 /** A request header the schema does not know (an API key or a version), written by hand. */
@@ -214,7 +215,7 @@ const cases: Case[] = [
     async (w) => {
       const frame = encodeRequest(
         { apiKey: APIS.Produce.key, apiVersion: PRODUCE_VERSION, correlationId: 9, clientId: 'strata-test' },
-        produceBody(batch(['x'])),
+        produceRequest(TOPIC, 0, batch(['x'])),
       );
       return sendRaw(w, resized(frame.subarray(0, frame.length - 30)));
     },
@@ -239,7 +240,7 @@ const cases: Case[] = [
       const res = await w.request(APIS.Produce.key, 2, {
         acks: -1,
         timeoutMs: 5000,
-        topicData: produceBody(batch(['x'])).topicData,
+        topicData: produceRequest(TOPIC, 0, batch(['x'])).topicData,
       });
       return res.responses[0]?.partitionResponses[0]?.errorCode ?? -1;
     },
@@ -357,24 +358,7 @@ const cases: Case[] = [
   [
     'a fetch past the end',
     async (w) => {
-      const res = await w.request(APIS.Fetch.key, FETCH_VERSION, {
-        replicaId: -1,
-        maxWaitMs: 0,
-        minBytes: 0,
-        maxBytes: 1 << 20,
-        isolationLevel: 0,
-        sessionId: 0,
-        sessionEpoch: -1,
-        topics: [
-          {
-            topic: TOPIC,
-            topicId: '00000000-0000-0000-0000-000000000000',
-            partitions: [{ partition: 0, fetchOffset: 1000n, partitionMaxBytes: 1 << 20 }],
-          },
-        ],
-        forgottenTopicsData: [],
-        rackId: '',
-      });
+      const res = await w.request(APIS.Fetch.key, FETCH_VERSION, fetchRequest(TOPIC, 0, 1000n));
       return res.responses[0]?.partitions[0]?.errorCode ?? -1;
     },
     CODE.OFFSET_OUT_OF_RANGE,
@@ -383,7 +367,11 @@ const cases: Case[] = [
   [
     'a zstd batch in Produce v6 (Kafka allows zstd from v7)',
     async (w) => {
-      const res = await w.request(APIS.Produce.key, 6, produceBody(withPayload(4, zstdBomb(1024))));
+      const res = await w.request(
+        APIS.Produce.key,
+        6,
+        produceRequest(TOPIC, 0, withPayload(4, zstdBomb(1024))),
+      );
       return res.responses[0]?.partitionResponses[0]?.errorCode ?? -1;
     },
     CODE.UNSUPPORTED_COMPRESSION_TYPE,
@@ -393,7 +381,7 @@ const cases: Case[] = [
     async (w) => {
       const bytes = batch(['a']);
       bytes[bytes.length - 1] = (bytes[bytes.length - 1] as number) ^ 0xff;
-      await w.send(APIS.Produce.key, PRODUCE_VERSION, { ...produceBody(bytes), acks: 0 });
+      await w.send(APIS.Produce.key, PRODUCE_VERSION, { ...produceRequest(TOPIC, 0, bytes), acks: 0 });
       // Answers come in request order: the next answer on this connection is the Metadata one.
       const metadata = await w.request(APIS.Metadata.key, 12, {
         topics: [{ name: TOPIC, topicId: '00000000-0000-0000-0000-000000000000' }],
@@ -411,7 +399,7 @@ const cases: Case[] = [
     async (w) => {
       const frame = encodeRequest(
         { apiKey: APIS.Produce.key, apiVersion: PRODUCE_VERSION, correlationId: 11, clientId: 'strata-test' },
-        produceBody(batch(['never', 'written'])),
+        produceRequest(TOPIC, 0, batch(['never', 'written'])),
       );
       await w.raw(frame.subarray(0, Math.floor(frame.length / 2)));
       w.close();

@@ -16,7 +16,7 @@ import { type CompressionName, supportedCompressions } from '../../../lib/engine
 import { APIS } from '../../../lib/kafka/protocol/schema/index.js';
 import { LARGE, SMALL } from '../../fixtures/kafka/batches/records.js';
 import { useTestGateway } from '../../support/gateway.js';
-import { openKafkaWire } from '../../support/kafka-wire.js';
+import { openKafkaWire, producedPartition, produceRequest } from '../../support/kafka-wire.js';
 
 const run = promisify(execFile);
 const ctx = useTestGateway();
@@ -146,13 +146,8 @@ describe('batches real clients compressed, produced over Kafka', () => {
       expect((await ctx.http.post('/v1/topics', { name: topic, partitions: 1 })).status).toBe(201);
       const wire = await openKafkaWire(ctx.bootstrap);
       try {
-        const res = await wire.request(APIS.Produce.key, 9, {
-          transactionalId: null,
-          acks: -1,
-          timeoutMs: 5000,
-          topicData: [{ name: topic, partitionData: [{ index: 0, records: g.bytes }] }],
-        });
-        expect(res.responses[0]?.partitionResponses[0]?.errorCode).toBe(0);
+        const res = await wire.request(APIS.Produce.key, 9, produceRequest(topic, 0, g.bytes));
+        expect(producedPartition(res)?.errorCode).toBe(0);
       } finally {
         wire.close();
       }

@@ -1,5 +1,5 @@
-import { CompressionTypes, Kafka, logLevel, type Producer } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CompressionTypes } from 'kafkajs';
+import { describe, expect, it } from 'vitest';
 import { useTestGateway } from '../../support/gateway.js';
 import {
   comparable,
@@ -7,6 +7,9 @@ import {
   fromJsonRecord,
   type JsonRecord,
   kcat,
+  kcatConsume,
+  kcatConsumeJson,
+  kcatHeaderPairs,
   killChildrenAfterAll,
   produceHttp,
   type ReadRecord,
@@ -14,7 +17,7 @@ import {
   runPython,
   type TestRecord,
 } from '../../support/kafka-clients.js';
-import { fetchWithKafkajs, groupedByKey } from '../../support/kafkajs.js';
+import { fetchWithKafkajs, groupedByKey, useKafkajs } from '../../support/kafkajs.js';
 
 /**
  * One log, two front ends: what the HTTP API writes, Kafka clients read byte for byte (kcat,
@@ -25,20 +28,7 @@ process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
 const ctx = useTestGateway();
 killChildrenAfterAll();
 
-let kafka: Kafka;
-let producer: Producer;
-beforeAll(async () => {
-  kafka = new Kafka({
-    clientId: 'strata-cross-api',
-    brokers: [ctx.bootstrap],
-    logLevel: logLevel.NOTHING,
-  });
-  producer = kafka.producer();
-  await producer.connect();
-});
-afterAll(async () => {
-  await producer?.disconnect();
-});
+const kj = useKafkajs(ctx, 'strata-cross-api');
 
 /** Every byte value, newlines and NULs included, so that nothing text-shaped gets by. */
 const binary = (seed: number, length: number) =>
@@ -79,17 +69,7 @@ function httpRecords(partition: number): TestRecord[] {
  * come through exactly; headers as kcat prints them (k=v, comma-separated, NULL for null).
  */
 async function kcatExact(topic: string, partition: number, offset: number, count: number) {
-  const out = await kcat(ctx.bootstrap, [
-    '-C',
-    '-t',
-    topic,
-    '-p',
-    String(partition),
-    '-o',
-    String(offset),
-    '-c',
-    String(count),
-    '-e',
+  const out = await kcatConsume(ctx.bootstrap, topic, partition, offset, count, [
     '-f',
     '%o|%T|%K|%S|%h|%k%s\n',
   ]);
@@ -127,29 +107,9 @@ async function kcatExact(topic: string, partition: number, offset: number, count
 
 /** kcat's -J headers, as [key, value] pairs. */
 async function kcatHeaders(topic: string, partition: number, offset: number, count: number) {
-  const out = await kcat(ctx.bootstrap, [
-    '-C',
-    '-t',
-    topic,
-    '-p',
-    String(partition),
-    '-o',
-    String(offset),
-    '-c',
-    String(count),
-    '-e',
-    '-J',
-  ]);
-  return out
-    .toString()
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .map((l) => {
-      const h = (JSON.parse(l).headers ?? []) as (string | null)[];
-      const pairs: [string, string | null][] = [];
-      for (let i = 0; i < h.length; i += 2) pairs.push([h[i] as string, h[i + 1] ?? null]);
-      return pairs;
-    });
+  return (await kcatConsumeJson(ctx.bootstrap, topic, partition, offset, count)).map((j) =>
+    kcatHeaderPairs(j.headers),
+  );
 }
 
 describe('HTTP writes, Kafka clients read', () => {
@@ -182,7 +142,7 @@ describe('HTTP writes, Kafka clients read', () => {
     );
 
     // kafkajs's own Fetch and decoder (its headers are an object: grouped by key).
-    const viaKafkajs = await fetchWithKafkajs(kafka, topic, 1, 0, records.length);
+    const viaKafkajs = await fetchWithKafkajs(kj.kafka, topic, 1, 0, records.length);
     expect(viaKafkajs.map((r) => r.offset)).toEqual(offsets);
     expect(viaKafkajs.map((r) => r.timestamp)).toEqual(records.map((r) => r.timestamp));
     expect(viaKafkajs.map(groupedByKey)).toEqual(records.map(groupedByKey));
@@ -227,7 +187,7 @@ describe('Kafka clients write, HTTP reads', () => {
       timestamp: 1_660_000_000_000 + i * 10,
       partition: 1,
     }));
-    const sent = await producer.send({
+    const sent = await kj.producer.send({
       topic,
       compression: CompressionTypes.GZIP,
       messages: records.map((r) => ({
@@ -259,7 +219,7 @@ describe('Kafka clients write, HTTP reads', () => {
       written.push({ source: 'kcat', value });
     };
     const viaKafkajs = async (value: string) => {
-      await producer.send({ topic, messages: [{ key: 'kafkajs', value, partition: 0 }] });
+      await kj.producer.send({ topic, messages: [{ key: 'kafkajs', value, partition: 0 }] });
       written.push({ source: 'kafkajs', value });
     };
     await viaHttp('h0');

@@ -1,19 +1,25 @@
-import { Kafka, logLevel } from 'kafkajs';
+import type { Producer } from 'kafkajs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ambiguousNext, type Fault, failNext, hold, timeoutError } from '../../support/faults.js';
+import {
+  type Fault,
+  type Hold,
+  hold,
+  isProduceCommit,
+  unsettledProduceCommit,
+} from '../../support/faults.js';
 import { useTestGateway } from '../../support/gateway.js';
 import {
   createTopicHttp,
   killChildrenAfterAll,
   type LineChild,
-  PYTHON,
-  PYTHON_DIR,
+  lastJsonLine,
   readHttp,
-  spawnLines,
+  spawnPython,
   storedBatches,
   toJsonRecord,
   waitFor,
 } from '../../support/kafka-clients.js';
+import { kafkajsClient, withConnected } from '../../support/kafkajs.js';
 
 /**
  * Idempotent producers across a retried request: faults on the gateway's engine (SDK middleware
@@ -31,11 +37,21 @@ afterEach(() => {
   for (const f of faults.splice(0)) f.remove();
 });
 
-/** A produce commit (it writes the index table); the producer-id transactions do not. */
-const isProduceCommit = (input: Record<string, unknown>) =>
-  JSON.stringify(input).includes(ctx.engine.config.indexTable);
-/** The read that settles an ambiguous commit: the segment record. */
-const isSegmentRead = (input: Record<string, unknown>) => JSON.stringify(input.Key ?? {}).includes('segment');
+/** Holds the first produce commit until released. */
+function holdFirstCommit(): Hold {
+  const first = hold(ctx.engine.clients.dynamodb, 'TransactWriteItems', {
+    when: isProduceCommit(ctx.engine),
+  });
+  faults.push(first);
+  return first;
+}
+
+/** The next produce's commit applied but not settled (see unsettledProduceCommit): the read that failed to settle it. */
+function ambiguousCommit(): Fault {
+  const { commits, settle } = unsettledProduceCommit(ctx.engine);
+  faults.push(commits, settle);
+  return settle;
+}
 
 const records = (label: string, n: number) =>
   Array.from({ length: n }, (_, i) => ({
@@ -69,7 +85,7 @@ async function unlessExited<T>(child: LineChild, signal: Promise<T>): Promise<T>
 async function resultOf(child: LineChild) {
   const code = await child.exited();
   if (code !== 0) throw new Error(`the client exited ${code}; stderr:\n${child.stderr().slice(-3000)}`);
-  return JSON.parse(child.lines.at(-1) as string)[0];
+  return lastJsonLine(child.lines.at(-1) as string)[0];
 }
 
 function confluentIdempotent(
@@ -78,31 +94,23 @@ function confluentIdempotent(
   requestTimeoutMs: number,
   extra: { records?: ReturnType<typeof records>; allowErrors?: boolean } = {},
 ) {
-  return spawnLines(
-    PYTHON,
-    [`${PYTHON_DIR}confluent_ops.py`],
-    JSON.stringify({
-      bootstrap: ctx.bootstrap,
-      ops: [
-        {
-          op: 'produce_idempotent',
-          topic,
-          partition: 0,
-          request_timeout_ms: requestTimeoutMs,
-          records: (extra.records ?? records(topic, n)).map(toJsonRecord),
-          allow_errors: extra.allowErrors ?? false,
-        },
-      ],
-    }),
-  );
+  return spawnPython('confluent_ops.py', ctx.bootstrap, [
+    {
+      op: 'produce_idempotent',
+      topic,
+      partition: 0,
+      request_timeout_ms: requestTimeoutMs,
+      records: (extra.records ?? records(topic, n)).map(toJsonRecord),
+      allow_errors: extra.allowErrors ?? false,
+    },
+  ]);
 }
 
 describe('confluent-kafka (enable.idempotence=true)', () => {
   it('a commit slower than the request timeout: the first attempt commits, the retry is answered as its duplicate', async () => {
     const topic = 'idem-ck-slow';
     await createTopicHttp(ctx.http, topic, 1);
-    const first = hold(ctx.engine.clients.dynamodb, 'TransactWriteItems', { when: isProduceCommit });
-    faults.push(first);
+    const first = holdFirstCommit();
     const child = confluentIdempotent(topic, 3, 1500);
     await unlessExited(child, first.reached);
     // The first attempt's commit is held: librdkafka times the request out (socket.timeout.ms)
@@ -127,16 +135,7 @@ describe('confluent-kafka (enable.idempotence=true)', () => {
     // Every commit attempt of the first produce "times out" after DynamoDB saw it (the first one
     // applies), and the read that would settle it fails: the gateway cannot tell, and answers
     // with a retriable error; the client sends the same batch again.
-    faults.push(
-      ambiguousNext(ctx.engine.clients.dynamodb, 'TransactWriteItems', {
-        when: isProduceCommit,
-        times: ctx.engine.config.maxCommitAttempts,
-      }),
-    );
-    const settle = failNext(ctx.engine.clients.dynamodb, 'GetItem', () => timeoutError('GetItem'), {
-      when: isSegmentRead,
-    });
-    faults.push(settle);
+    const settle = ambiguousCommit();
     const child = confluentIdempotent(topic, 2, 10_000);
     const result = await resultOf(child);
     expect(settle.injected).toBe(1);
@@ -167,73 +166,51 @@ describe('confluent-kafka (enable.idempotence=true)', () => {
 });
 
 describe('kafkajs (idempotent: true)', () => {
-  const client = (requestTimeout: number) =>
-    new Kafka({
-      clientId: 'strata-idempotent-test',
-      brokers: [ctx.bootstrap],
-      logLevel: logLevel.NOTHING,
-      requestTimeout,
-      retry: { retries: 5, initialRetryTime: 100 },
-    });
+  /** An idempotent producer (one request in flight) with `requestTimeout`, connected for `fn`. */
+  const withProducer = (requestTimeout: number, fn: (producer: Producer) => Promise<void>) =>
+    withConnected(
+      kafkajsClient(ctx.bootstrap, 'strata-idempotent-test', {
+        requestTimeout,
+        retry: { retries: 5, initialRetryTime: 100 },
+      }).producer({ idempotent: true, maxInFlightRequests: 1 }),
+      fn,
+    );
+  /** Record `i` of the topic to partition 0. */
+  const sendRecord = (producer: Producer, topic: string, i: number) =>
+    producer.send({ topic, messages: [{ partition: 0, key: `k${i}`, value: `${topic}-v${i}` }] });
+  /** The next record goes on at offset 1, and the log holds both records once. */
+  async function expectNextAtOneAndExactlyOnce(producer: Producer, topic: string) {
+    expect(await sendRecord(producer, topic, 1)).toEqual([expect.objectContaining({ baseOffset: '1' })]);
+    await expectExactlyOnce(topic, [`${topic}-v0`, `${topic}-v1`]);
+  }
 
   it('a commit slower than the request timeout: the retry is answered as a duplicate', async () => {
     const topic = 'idem-kj-slow';
     await createTopicHttp(ctx.http, topic, 1);
-    const producer = client(1500).producer({ idempotent: true, maxInFlightRequests: 1 });
-    await producer.connect();
-    try {
-      const first = hold(ctx.engine.clients.dynamodb, 'TransactWriteItems', { when: isProduceCommit });
-      faults.push(first);
+    await withProducer(1500, async (producer) => {
+      const first = holdFirstCommit();
       let timedOut = false;
       producer.on(producer.events.REQUEST_TIMEOUT, () => {
         timedOut = true;
       });
-      const sent = producer.send({ topic, messages: [{ partition: 0, key: 'k0', value: `${topic}-v0` }] });
+      const sent = sendRecord(producer, topic, 0);
       await first.reached;
       await waitFor('kafkajs to time the request out', () => (timedOut ? true : undefined));
       first.release();
       expect(await sent).toEqual([expect.objectContaining({ partition: 0, errorCode: 0, baseOffset: '0' })]);
-      const next = await producer.send({
-        topic,
-        messages: [{ partition: 0, key: 'k1', value: `${topic}-v1` }],
-      });
-      expect(next).toEqual([expect.objectContaining({ baseOffset: '1' })]);
-      await expectExactlyOnce(topic, [`${topic}-v0`, `${topic}-v1`]);
-    } finally {
-      await producer.disconnect();
-    }
+      await expectNextAtOneAndExactlyOnce(producer, topic);
+    });
   });
 
   it('a commit applied but reported failed: the retried request is found to be a duplicate', async () => {
     const topic = 'idem-kj-ambiguous';
     await createTopicHttp(ctx.http, topic, 1);
-    const producer = client(10_000).producer({ idempotent: true, maxInFlightRequests: 1 });
-    await producer.connect();
-    try {
-      faults.push(
-        ambiguousNext(ctx.engine.clients.dynamodb, 'TransactWriteItems', {
-          when: isProduceCommit,
-          times: ctx.engine.config.maxCommitAttempts,
-        }),
-      );
-      const settle = failNext(ctx.engine.clients.dynamodb, 'GetItem', () => timeoutError('GetItem'), {
-        when: isSegmentRead,
-      });
-      faults.push(settle);
-      const sent = await producer.send({
-        topic,
-        messages: [{ partition: 0, key: 'k0', value: `${topic}-v0` }],
-      });
+    await withProducer(10_000, async (producer) => {
+      const settle = ambiguousCommit();
+      const sent = await sendRecord(producer, topic, 0);
       expect(settle.injected).toBe(1);
       expect(sent).toEqual([expect.objectContaining({ partition: 0, errorCode: 0, baseOffset: '0' })]);
-      const next = await producer.send({
-        topic,
-        messages: [{ partition: 0, key: 'k1', value: `${topic}-v1` }],
-      });
-      expect(next).toEqual([expect.objectContaining({ baseOffset: '1' })]);
-      await expectExactlyOnce(topic, [`${topic}-v0`, `${topic}-v1`]);
-    } finally {
-      await producer.disconnect();
-    }
+      await expectNextAtOneAndExactlyOnce(producer, topic);
+    });
   });
 });

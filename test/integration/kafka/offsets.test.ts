@@ -4,20 +4,19 @@
  * served version, the membership and SASL APIs answered with errors, then the same through
  * kafkajs' admin, confluent-kafka and kafka-python. HTTP groups and Kafka commits share one store.
  */
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { promisify } from 'node:util';
 import { Admin } from '@platformatic/kafka';
-import { Kafka, logLevel } from 'kafkajs';
+import type { Admin as KafkajsAdmin } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERRORS, type ServerErrorCode } from '../../../lib/contract/errors.js';
 import { decodeAssignment, decodeSubscription } from '../../../lib/kafka/protocol/consumer-protocol.js';
 import { APIS } from '../../../lib/kafka/protocol/schema/index.js';
 import { useTestGateway } from '../../support/gateway.js';
+import { runPythonSource } from '../../support/kafka-clients.js';
 import { type KafkaWire, openKafkaWire } from '../../support/kafka-wire.js';
+import { kafkajsClient, withConnected } from '../../support/kafkajs.js';
 
 const ctx = useTestGateway();
-const run = promisify(execFile);
 const code = (name: ServerErrorCode) => ERRORS[name].kafkaCode;
 
 const K = {
@@ -574,17 +573,10 @@ describe('membership and SASL: not served, answered with an error on an open con
         expect(res).toMatchObject({ errorCode: unsupported, generationId: -1, memberId: 'm-1', members: [] });
         break;
       }
-      case 'SyncGroup': {
-        const res = await wire.request(APIS.SyncGroup.key, version, {
-          groupId: 'g',
-          generationId: 1,
-          memberId: 'm',
-        });
-        expect(res.errorCode).toBe(unsupported);
-        break;
-      }
+      case 'SyncGroup':
       case 'Heartbeat': {
-        const res = await wire.request(APIS.Heartbeat.key, version, {
+        // The same request fields, and the same answer.
+        const res = await wire.request(APIS[api].key, version, {
           groupId: 'g',
           generationId: 1,
           memberId: 'm',
@@ -646,21 +638,10 @@ describe('membership and SASL: not served, answered with an error on an open con
 // ---------------------------------------------------------------------------------------------
 // Real clients.
 
-const PYTHON = '/usr/bin/python3';
-
-async function python(script: string, args: string[]): Promise<unknown> {
-  const { stdout } = await run(PYTHON, ['-c', script, ...args], { timeout: 60_000 });
-  return JSON.parse(stdout.trim().split('\n').at(-1) as string);
-}
-
 describe('kafkajs admin', () => {
-  const kafka = () =>
-    new Kafka({
-      clientId: 'strata-kafkajs',
-      brokers: [ctx.bootstrap],
-      logLevel: logLevel.NOTHING,
-      retry: { retries: 2 },
-    });
+  /** A kafkajs admin, connected for `fn`. */
+  const withAdmin = (fn: (admin: KafkajsAdmin) => Promise<void>) =>
+    withConnected(kafkajsClient(ctx.bootstrap, 'strata-kafkajs', { retry: { retries: 2 } }).admin(), fn);
 
   it('fetchOffsets, listGroups, describeGroups, deleteGroups', async () => {
     const topic = await createTopic(2);
@@ -669,9 +650,7 @@ describe('kafkajs admin', () => {
       { topic, partition: 0, offset: 12, metadata: 'kafkajs reads this' },
       { topic, partition: 1, offset: 3 },
     ]);
-    const admin = kafka().admin();
-    await admin.connect();
-    try {
+    await withAdmin(async (admin) => {
       const offsets = await admin.fetchOffsets({ groupId: group, topics: [topic] });
       expect(offsets).toEqual([
         {
@@ -692,9 +671,7 @@ describe('kafkajs admin', () => {
       await admin.deleteGroups([group]);
       expect(await httpOffsets(group)).toEqual([]);
       await expect(admin.deleteGroups([group])).rejects.toThrow();
-    } finally {
-      await admin.disconnect();
-    }
+    });
   });
 
   it('sees offsets an HTTP member committed', async () => {
@@ -708,21 +685,20 @@ describe('kafkajs admin', () => {
       offsets: [{ topic, partition: 0, offset: 4, metadata: 'http' }],
     });
     expect(res.status).toBe(200);
-    const admin = kafka().admin();
-    await admin.connect();
     try {
-      expect(await admin.fetchOffsets({ groupId: group, topics: [topic] })).toEqual([
-        { topic, partitions: [{ partition: 0, offset: '4', metadata: 'http' }] },
-      ]);
-      const described = await admin.describeGroups([group]);
-      expect(described.groups[0]).toMatchObject({
-        groupId: group,
-        state: 'Stable',
-        protocolType: 'consumer',
+      await withAdmin(async (admin) => {
+        expect(await admin.fetchOffsets({ groupId: group, topics: [topic] })).toEqual([
+          { topic, partitions: [{ partition: 0, offset: '4', metadata: 'http' }] },
+        ]);
+        const described = await admin.describeGroups([group]);
+        expect(described.groups[0]).toMatchObject({
+          groupId: group,
+          state: 'Stable',
+          protocolType: 'consumer',
+        });
+        expect(described.groups[0]?.members.map((m) => m.memberId)).toEqual([member.memberId]);
       });
-      expect(described.groups[0]?.members.map((m) => m.memberId)).toEqual([member.memberId]);
     } finally {
-      await admin.disconnect();
       await member.leave();
     }
   });
@@ -777,7 +753,7 @@ describe('simple consumers of real clients: assign, commit, committed', () => {
   it('confluent-kafka (librdkafka): OffsetCommit and OffsetFetch, read back over HTTP', async () => {
     const topic = await createTopic(2);
     const group = unique('ck');
-    const out = await python(CONFLUENT_SIMPLE_CONSUMER, [ctx.bootstrap, group, topic]);
+    const out = await runPythonSource(CONFLUENT_SIMPLE_CONSUMER, [ctx.bootstrap, group, topic]);
     expect(out).toEqual({ before: [-1001, -1001], after: [5, 9], errors: [] });
     expect(await httpOffsets(group)).toEqual([
       { topic, partition: 0, offset: '5' },
@@ -790,7 +766,7 @@ describe('simple consumers of real clients: assign, commit, committed', () => {
     const group = unique('ck');
     const member = await httpMember(group, topic);
     try {
-      expect(await python(CONFLUENT_REFUSED, [ctx.bootstrap, group, topic])).toEqual({
+      expect(await runPythonSource(CONFLUENT_REFUSED, [ctx.bootstrap, group, topic])).toEqual({
         error: 'UNKNOWN_MEMBER_ID',
       });
     } finally {
@@ -802,7 +778,7 @@ describe('simple consumers of real clients: assign, commit, committed', () => {
   it('kafka-python (OffsetCommit v2, OffsetFetch v1): metadata kept, read back over HTTP', async () => {
     const topic = await createTopic(1);
     const group = unique('kp');
-    const out = await python(KAFKA_PYTHON_SIMPLE_CONSUMER, [ctx.bootstrap, group, topic]);
+    const out = await runPythonSource(KAFKA_PYTHON_SIMPLE_CONSUMER, [ctx.bootstrap, group, topic]);
     expect(out).toEqual({ before: null, after: 6 });
     expect(await httpOffsets(group)).toEqual([
       { topic, partition: 0, offset: '6', metadata: 'from kafka-python' },
@@ -849,7 +825,7 @@ describe('group admin of real clients: a group of HTTP members as Kafka tools se
   });
 
   it('kafka-python KafkaAdminClient: list, then describe with the consumer-protocol blobs decoded', async () => {
-    expect(await python(KAFKA_PYTHON_ADMIN, [ctx.bootstrap, group])).toEqual({
+    expect(await runPythonSource(KAFKA_PYTHON_ADMIN, [ctx.bootstrap, group])).toEqual({
       listed: [[group, 'consumer']],
       state: 'Stable',
       protocol_type: 'consumer',
@@ -865,7 +841,7 @@ describe('group admin of real clients: a group of HTTP members as Kafka tools se
   });
 
   it('confluent-kafka AdminClient.list_groups (librdkafka ListGroups and DescribeGroups)', async () => {
-    const out = await python(CONFLUENT_LIST_GROUPS, [ctx.bootstrap, group]);
+    const out = await runPythonSource(CONFLUENT_LIST_GROUPS, [ctx.bootstrap, group]);
     expect(out).toMatchObject({
       id: group,
       state: 'Stable',

@@ -3,21 +3,25 @@
  * registry (the one HTTP's POST /v1/producers uses), transactional ones are refused until
  * transactions are served; then kafkajs and confluent-kafka idempotent producers write through it.
  */
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { promisify } from 'node:util';
 import { Producer, stringSerializers } from '@platformatic/kafka';
-import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERRORS } from '../../../lib/contract/errors.js';
 import { encodeBatch } from '../../../lib/engine/codec/record-batch.js';
 import { splitRecordBatches } from '../../../lib/kafka/protocol/record-batches.js';
 import { APIS } from '../../../lib/kafka/protocol/schema/index.js';
 import { useTestGateway } from '../../support/gateway.js';
-import { type KafkaWire, openKafkaWire } from '../../support/kafka-wire.js';
+import { runPythonSource } from '../../support/kafka-clients.js';
+import {
+  fetchRequest,
+  type KafkaWire,
+  openKafkaWire,
+  producedPartition,
+  produceRequest,
+} from '../../support/kafka-wire.js';
+import { kafkajsClient, withConnected } from '../../support/kafkajs.js';
 
 const ctx = useTestGateway();
-const run = promisify(execFile);
 const INIT = APIS.InitProducerId.key;
 const TRANSACTIONAL_ID_AUTHORIZATION_FAILED = ERRORS.TRANSACTIONAL_ID_AUTHORIZATION_FAILED.kafkaCode;
 
@@ -49,34 +53,13 @@ async function produceBatch(
     0,
     producer,
   ).bytes;
-  const res = await wire.request(APIS.Produce.key, 9, {
-    transactionalId: null,
-    acks: -1,
-    timeoutMs: 5000,
-    topicData: [{ name: topic, partitionData: [{ index: 0, records: batch }] }],
-  });
-  return res.responses[0]?.partitionResponses[0]?.errorCode ?? -999;
+  const res = await wire.request(APIS.Produce.key, 9, produceRequest(topic, 0, batch));
+  return producedPartition(res)?.errorCode ?? -999;
 }
 
 /** The producer id, epoch and record count of each stored batch of partition 0, read over Kafka Fetch. */
 async function storedBatches(topic: string) {
-  const res = await wire.request(APIS.Fetch.key, 11, {
-    replicaId: -1,
-    maxWaitMs: 0,
-    minBytes: 0,
-    maxBytes: 1 << 20,
-    isolationLevel: 0,
-    sessionId: 0,
-    sessionEpoch: -1,
-    topics: [
-      {
-        topic,
-        partitions: [{ partition: 0, fetchOffset: 0n, partitionMaxBytes: 1 << 20, currentLeaderEpoch: -1 }],
-      },
-    ],
-    forgottenTopicsData: [],
-    rackId: '',
-  });
+  const res = await wire.request(APIS.Fetch.key, 11, fetchRequest(topic, 0, 0n));
   const records = res.responses[0]?.partitions[0]?.records;
   return splitRecordBatches(records ?? new Uint8Array(0)).map((b) => ({
     producerId: b.header.producerId,
@@ -167,19 +150,14 @@ describe('InitProducerId', () => {
 describe('real idempotent producers', () => {
   it('kafkajs (InitProducerId v1): an idempotent producer writes each record once', async () => {
     const topic = await createTopic();
-    const kafka = new Kafka({
-      clientId: 'strata-idem',
-      brokers: [ctx.bootstrap],
-      logLevel: logLevel.NOTHING,
+    const producer = kafkajsClient(ctx.bootstrap, 'strata-idem').producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
     });
-    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-    await producer.connect();
-    try {
+    await withConnected(producer, async () => {
       await producer.send({ topic, acks: -1, messages: [{ value: 'k1' }, { value: 'k2' }] });
       await producer.send({ topic, acks: -1, messages: [{ value: 'k3' }] });
-    } finally {
-      await producer.disconnect();
-    }
+    });
     expect(await httpValues(topic)).toEqual(['k1', 'k2', 'k3']);
     const batches = await storedBatches(topic);
     expect(batches.map((b) => [b.producerEpoch, b.baseSequence, b.count])).toEqual([
@@ -220,10 +198,7 @@ describe('real idempotent producers', () => {
   });
 
   it('kafkajs: a transactional producer fails at once, not after endless retries', async () => {
-    const kafka = new Kafka({
-      clientId: 'strata-txn',
-      brokers: [ctx.bootstrap],
-      logLevel: logLevel.NOTHING,
+    const kafka = kafkajsClient(ctx.bootstrap, 'strata-txn', {
       retry: { retries: 1, initialRetryTime: 50, maxRetryTime: 200 },
     });
     const producer = kafka.producer({
@@ -231,12 +206,9 @@ describe('real idempotent producers', () => {
       idempotent: true,
       maxInFlightRequests: 1,
     });
-    await producer.connect();
-    try {
+    await withConnected(producer, async () => {
       await expect(producer.transaction()).rejects.toThrow(/coordinator/i);
-    } finally {
-      await producer.disconnect();
-    }
+    });
   });
 
   it('confluent-kafka (librdkafka, InitProducerId v4): enable.idempotence writes each record once', async () => {
@@ -255,10 +227,7 @@ for i in range(5):
 left = p.flush(30)
 print(json.dumps({'left': left, 'errors': errors}))
 `;
-    const { stdout } = await run('/usr/bin/python3', ['-c', script, ctx.bootstrap, topic], {
-      timeout: 60_000,
-    });
-    expect(JSON.parse(stdout.trim().split('\n').at(-1) as string)).toEqual({ left: 0, errors: [] });
+    expect(await runPythonSource(script, [ctx.bootstrap, topic])).toEqual({ left: 0, errors: [] });
     expect(await httpValues(topic)).toEqual(['c0', 'c1', 'c2', 'c3', 'c4']);
     const batches = await storedBatches(topic);
     expect(batches.length).toBeGreaterThan(0);
@@ -282,8 +251,7 @@ except KafkaException as e:
 out['seconds'] = time.time() - start
 print(json.dumps(out))
 `;
-    const { stdout } = await run('/usr/bin/python3', ['-c', script, ctx.bootstrap], { timeout: 60_000 });
-    const out = JSON.parse(stdout.trim().split('\n').at(-1) as string);
+    const out = (await runPythonSource(script, [ctx.bootstrap])) as { seconds: number };
     // FindCoordinator for the transaction key answers COORDINATOR_NOT_AVAILABLE, which librdkafka
     // retries until the call's timeout: it fails, retriably, within the time it was given.
     expect(out).toMatchObject({ error: '_TIMED_OUT' });

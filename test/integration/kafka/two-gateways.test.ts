@@ -1,10 +1,18 @@
-import { Kafka, logLevel, type Producer } from 'kafkajs';
+import type { Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../../../lib/engine/engine.js';
 import type { KafkaGateway } from '../../../lib/kafka/gateway.js';
 import { startTestGateway, useTestGateway } from '../../support/gateway.js';
-import { createTopicHttp, kcat, killChildrenAfterAll, readHttp } from '../../support/kafka-clients.js';
+import {
+  createTopicHttp,
+  kcat,
+  kcatConsumeJson,
+  kcatJsonLines,
+  killChildrenAfterAll,
+  readHttp,
+} from '../../support/kafka-clients.js';
 import { openKafkaWire } from '../../support/kafka-wire.js';
+import { kafkajsClient } from '../../support/kafkajs.js';
 import { createTestEngine } from '../../support/stack.js';
 
 /**
@@ -32,47 +40,20 @@ afterAll(async () => {
 });
 
 async function producerOn(bootstrap: string, clientId: string): Promise<Producer> {
-  const kafka = new Kafka({ clientId, brokers: [bootstrap], logLevel: logLevel.NOTHING });
-  const p = kafka.producer();
+  const p = kafkajsClient(bootstrap, clientId).producer();
   await p.connect();
   producers.push(p);
   return p;
 }
 
-interface KcatLine {
-  offset: number;
-  ts: number;
-  key: string | null;
-  payload: string | null;
-}
-
-async function readAll(
-  bootstrap: string,
-  topic: string,
-  partition: number,
-  count: number,
-): Promise<KcatLine[]> {
-  const out = await kcat(bootstrap, [
-    '-C',
-    '-t',
-    topic,
-    '-p',
-    String(partition),
-    '-o',
-    '0',
-    '-c',
-    String(count),
-    '-e',
-    '-J',
-  ]);
-  return out
-    .toString()
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .map((l) => {
-      const j = JSON.parse(l);
-      return { offset: j.offset, ts: j.ts, key: j.key, payload: j.payload };
-    });
+/** Every record of a partition through `bootstrap`, as kcat -J prints it. */
+async function readAll(bootstrap: string, topic: string, partition: number, count: number) {
+  return (await kcatConsumeJson(bootstrap, topic, partition, 0, count)).map((j) => ({
+    offset: j.offset,
+    ts: j.ts,
+    key: j.key,
+    payload: j.payload,
+  }));
 }
 
 describe('two gateways on the same tables and bucket', () => {
@@ -175,11 +156,7 @@ describe('two gateways on the same tables and bucket', () => {
     const waiting = kcat(ctx.bootstrap, ['-C', '-t', topic, '-p', '0', '-o', '0', '-c', '1', '-J']);
     const producer = await producerOn(gatewayB.bootstrap, 'two-wake');
     await producer.send({ topic, messages: [{ partition: 0, key: 'b', value: 'from gateway B' }] });
-    const [line] = (await waiting)
-      .toString()
-      .split('\n')
-      .filter((l) => l.startsWith('{'))
-      .map((l) => JSON.parse(l));
+    const [line] = kcatJsonLines(await waiting);
     expect(line).toMatchObject({ offset: 0, key: 'b', payload: 'from gateway B' });
   });
 });

@@ -1,30 +1,20 @@
-import { beforeAll, describe, expect, it } from 'vitest';
-import { useTestGateway } from '../../../support/gateway.js';
+import { describe, expect, it } from 'vitest';
 import {
-  CODECS,
-  comparable,
   createTopicHttp,
-  fromJsonRecord,
-  type JsonRecord,
-  killChildrenAfterAll,
-  runPython,
+  itRoundTripsEveryCodec,
   sampleRecords,
-  storedBatches,
   toJsonRecord,
+  usePythonClient,
 } from '../../../support/kafka-clients.js';
 
 /**
  * confluent-kafka-python 1.7.0 (librdkafka 2.0.2, Debian's python3-confluent-kafka) against the
  * gateway, through test/fixtures/kafka/python/confluent_ops.py.
  */
-const ctx = useTestGateway();
-killChildrenAfterAll();
-
-const confluent = (ops: object[]) => runPython('confluent_ops.py', ctx.bootstrap, ops);
+const py = usePythonClient('confluent_ops.py');
+const { ctx, run: confluent } = py;
 
 describe('confluent-kafka (librdkafka)', () => {
-  beforeAll(() => createTopicHttp(ctx.http, 'ck-codecs', CODECS.length));
-
   it('reads metadata: cluster id, controller, one broker leading every partition', async () => {
     await createTopicHttp(ctx.http, 'ck-meta', 2);
     const [md] = await confluent([{ op: 'metadata' }]);
@@ -63,33 +53,8 @@ describe('confluent-kafka (librdkafka)', () => {
     expect((await ctx.http.get('/v1/topics/ck-admin')).status).toBe(404);
   });
 
-  it.each(CODECS.map((codec, partition) => ({ codec, partition })))(
-    'produces keyed records with headers and timestamps under $codec, and consumes them back by assign and seek',
-    async ({ codec, partition }) => {
-      const topic = 'ck-codecs';
-      const records = sampleRecords(`ck-${codec}`, 6, { baseTimestamp: 1_700_000_000_000, partition });
-      const [delivered, all, tail] = await confluent([
-        { op: 'produce', topic, compression: codec, records: records.map(toJsonRecord) },
-        { op: 'consume', topic, partition, offset: 0, count: 6 },
-        { op: 'consume', topic, partition, offset: 3, count: 3 },
-      ]);
-      expect(delivered).toEqual(
-        records.map((r, i) => ({ partition, offset: i, timestamp: r.timestamp as number })),
-      );
-      const batches = await storedBatches(ctx.bootstrap, topic, partition);
-      expect(batches.map((b) => b.codec)).toEqual(batches.map(() => codec));
-
-      const expected = records.map((r) => comparable(r));
-      const read = (all as (JsonRecord & { timestamp_type: number })[]).map(fromJsonRecord);
-      expect(read.map((r) => r.offset)).toEqual([0, 1, 2, 3, 4, 5]);
-      expect(read.map((r) => comparable(r))).toEqual(expected);
-      // TIMESTAMP_CREATE_TIME
-      expect(all.map((r: { timestamp_type: number }) => r.timestamp_type)).toEqual(all.map(() => 1));
-      const seeked = (tail as JsonRecord[]).map(fromJsonRecord);
-      expect(seeked.map((r) => r.offset)).toEqual([3, 4, 5]);
-      expect(seeked.map((r) => comparable(r))).toEqual(expected.slice(3));
-    },
-  );
+  // timestampType 1: TIMESTAMP_CREATE_TIME
+  itRoundTripsEveryCodec(py, { prefix: 'ck', seekTo: 3, timestampType: 1 });
 
   it('lists offsets: watermarks and offsets_for_times', async () => {
     const topic = 'ck-offsets';

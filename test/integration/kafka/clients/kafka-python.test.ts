@@ -1,16 +1,10 @@
-import { beforeAll, describe, expect, it } from 'vitest';
-import { useTestGateway } from '../../../support/gateway.js';
+import { describe, expect, it } from 'vitest';
 import {
-  CODECS,
-  comparable,
   createTopicHttp,
-  fromJsonRecord,
-  type JsonRecord,
-  killChildrenAfterAll,
-  runPython,
+  itRoundTripsEveryCodec,
   sampleRecords,
-  storedBatches,
   toJsonRecord,
+  usePythonClient,
 } from '../../../support/kafka-clients.js';
 
 /**
@@ -19,14 +13,10 @@ import {
  * python3-snappy, python3-lz4 and python3-zstandard, so kafka-python has every codec here.
  * kafka-python cannot send a header with a null value (its producer asserts bytes).
  */
-const ctx = useTestGateway();
-killChildrenAfterAll();
-
-const kafkaPython = (ops: object[]) => runPython('kafka_python_ops.py', ctx.bootstrap, ops);
+const py = usePythonClient('kafka_python_ops.py');
+const { ctx, run: kafkaPython } = py;
 
 describe('kafka-python', () => {
-  beforeAll(() => createTopicHttp(ctx.http, 'kp-codecs', CODECS.length));
-
   it('reads metadata: cluster id, controller, one broker, the topics and their partitions', async () => {
     await createTopicHttp(ctx.http, 'kp-meta', 3);
     const [md] = await kafkaPython([{ op: 'metadata' }]);
@@ -56,37 +46,8 @@ describe('kafka-python', () => {
     expect((await ctx.http.get('/v1/topics/kp-admin')).status).toBe(404);
   });
 
-  it.each(CODECS.map((codec, partition) => ({ codec, partition })))(
-    'produces keyed records with headers and timestamps under $codec, and consumes them back by assign and seek',
-    async ({ codec, partition }) => {
-      const topic = 'kp-codecs';
-      const records = sampleRecords(`kp-${codec}`, 6, {
-        baseTimestamp: 1_700_000_000_000,
-        partition,
-        nullHeader: false,
-      });
-      const [delivered, all, tail] = await kafkaPython([
-        { op: 'produce', topic, compression: codec, records: records.map(toJsonRecord) },
-        { op: 'consume', topic, partition, offset: 0, count: 6 },
-        { op: 'consume', topic, partition, offset: 2, count: 4 },
-      ]);
-      expect(delivered).toEqual(
-        records.map((r, i) => ({ partition, offset: i, timestamp: r.timestamp as number })),
-      );
-      const batches = await storedBatches(ctx.bootstrap, topic, partition);
-      expect(batches.map((b) => b.codec)).toEqual(batches.map(() => codec));
-
-      const expected = records.map((r) => comparable(r));
-      const read = (all as JsonRecord[]).map(fromJsonRecord);
-      expect(read.map((r) => r.offset)).toEqual([0, 1, 2, 3, 4, 5]);
-      expect(read.map((r) => comparable(r))).toEqual(expected);
-      // CreateTime
-      expect(all.map((r: { timestamp_type: number }) => r.timestamp_type)).toEqual(all.map(() => 0));
-      const seeked = (tail as JsonRecord[]).map(fromJsonRecord);
-      expect(seeked.map((r) => r.offset)).toEqual([2, 3, 4, 5]);
-      expect(seeked.map((r) => comparable(r))).toEqual(expected.slice(2));
-    },
-  );
+  // timestampType 0: CreateTime
+  itRoundTripsEveryCodec(py, { prefix: 'kp', seekTo: 2, timestampType: 0, nullHeader: false });
 
   it('lists offsets: beginning_offsets, end_offsets and offsets_for_times', async () => {
     const topic = 'kp-offsets';

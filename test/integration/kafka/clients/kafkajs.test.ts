@@ -1,59 +1,52 @@
-import { type Admin, CompressionTypes, Kafka, logLevel, type Producer } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CompressionTypes } from 'kafkajs';
+import { describe, expect, it } from 'vitest';
 import { useTestGateway } from '../../../support/gateway.js';
 import {
   createTopicHttp,
-  kcat,
+  kcatConsumeJson,
   killChildrenAfterAll,
   readHttp,
   sampleRecords,
   storedBatches,
 } from '../../../support/kafka-clients.js';
-import { fetchWithKafkajs, groupedByKey, kafkajsCluster, kafkajsMessage } from '../../../support/kafkajs.js';
+import {
+  fetchWithKafkajs,
+  groupedByKey,
+  kafkajsCluster,
+  kafkajsMessage,
+  useKafkajs,
+} from '../../../support/kafkajs.js';
 
 /**
  * kafkajs 2.2.4 against the gateway. kafkajs has no consumer without a group (its consumer always
  * joins one, and group membership is not served yet), so the records it writes are read back with
  * kafkajs's own Fetch (the broker connection its consumer uses, reached through the cluster it
  * builds), with kcat and over HTTP. Its simple-consumer commit is its own OffsetCommit on the
- * coordinator with generation -1 (admin.setOffsets runs a group consumer). Only none and gzip:
+ * coordinator with generation -1 (kj.admin.setOffsets runs a group consumer). Only none and gzip:
  * snappy, lz4 and zstd need codec plugins that are not installed.
  */
 process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
 const ctx = useTestGateway();
 killChildrenAfterAll();
 
-let kafka: Kafka;
-let admin: Admin;
-let producer: Producer;
-
-beforeAll(async () => {
-  kafka = new Kafka({
-    clientId: 'strata-kafkajs-test',
-    brokers: [ctx.bootstrap],
-    logLevel: logLevel.NOTHING,
-    retry: { retries: 3, initialRetryTime: 100 },
-  });
-  admin = kafka.admin();
-  producer = kafka.producer();
-  await Promise.all([admin.connect(), producer.connect()]);
-});
-
-afterAll(async () => {
-  await Promise.allSettled([admin?.disconnect(), producer?.disconnect()]);
-});
+const kj = useKafkajs(
+  ctx,
+  'strata-kafkajs-test',
+  { retry: { retries: 3, initialRetryTime: 100 } },
+  { admin: true },
+);
 
 describe('kafkajs', () => {
   it('reads metadata: cluster, controller, one broker leading every partition', async () => {
     await createTopicHttp(ctx.http, 'kj-meta', 2);
-    const cluster = await admin.describeCluster();
+    const cluster = await kj.admin.describeCluster();
     const [host, port] = ctx.bootstrap.split(':');
     expect(cluster).toEqual({
       brokers: [{ nodeId: 0, host, port: Number(port) }],
       controller: 0,
       clusterId: 'strata-local',
     });
-    const md = await admin.fetchTopicMetadata({ topics: ['kj-meta'] });
+    const md = await kj.admin.fetchTopicMetadata({ topics: ['kj-meta'] });
     expect(md.topics).toEqual([
       {
         name: 'kj-meta',
@@ -67,11 +60,11 @@ describe('kafkajs', () => {
         })),
       },
     ]);
-    expect(await admin.listTopics()).toContain('kj-meta');
+    expect(await kj.admin.listTopics()).toContain('kj-meta');
   });
 
   it('creates and deletes a topic with its admin', async () => {
-    const created = await admin.createTopics({
+    const created = await kj.admin.createTopics({
       topics: [
         {
           topic: 'kj-admin',
@@ -83,15 +76,15 @@ describe('kafkajs', () => {
       waitForLeaders: true,
     });
     expect(created).toBe(true);
-    expect(await admin.listTopics()).toContain('kj-admin');
+    expect(await kj.admin.listTopics()).toContain('kj-admin');
     const described = await ctx.http.get('/v1/topics/kj-admin');
     expect(described.body).toMatchObject({ config: { 'retention.ms': '7200000' } });
     expect(described.body.partitions).toHaveLength(3);
     // Already there: createTopics answers false, as kafkajs does for TOPIC_ALREADY_EXISTS.
-    expect(await admin.createTopics({ topics: [{ topic: 'kj-admin' }] })).toBe(false);
+    expect(await kj.admin.createTopics({ topics: [{ topic: 'kj-admin' }] })).toBe(false);
 
-    await admin.deleteTopics({ topics: ['kj-admin'], timeout: 10_000 });
-    expect(await admin.listTopics()).not.toContain('kj-admin');
+    await kj.admin.deleteTopics({ topics: ['kj-admin'], timeout: 10_000 });
+    expect(await kj.admin.listTopics()).not.toContain('kj-admin');
     expect((await ctx.http.get('/v1/topics/kj-admin')).status).toBe(404);
   });
 
@@ -108,7 +101,11 @@ describe('kafkajs', () => {
         partition,
         nullHeader: false,
       });
-      const sent = await producer.send({ topic, compression: type, messages: records.map(kafkajsMessage) });
+      const sent = await kj.producer.send({
+        topic,
+        compression: type,
+        messages: records.map(kafkajsMessage),
+      });
       expect(sent).toEqual([
         expect.objectContaining({ topicName: topic, partition, errorCode: 0, baseOffset: '0' }),
       ]);
@@ -118,33 +115,15 @@ describe('kafkajs', () => {
       expect(batches[0]?.recordCount).toBe(6);
 
       // kafkajs's own Fetch and decoder, from the start and from the middle of the batch.
-      const all = await fetchWithKafkajs(kafka, topic, partition, 0, 6);
+      const all = await fetchWithKafkajs(kj.kafka, topic, partition, 0, 6);
       expect(all.map((r) => r.offset)).toEqual([0, 1, 2, 3, 4, 5]);
       expect(all.map(groupedByKey)).toEqual(records.map(groupedByKey));
-      const tail = await fetchWithKafkajs(kafka, topic, partition, 4, 2);
+      const tail = await fetchWithKafkajs(kj.kafka, topic, partition, 4, 2);
       expect(tail.map((r) => r.offset)).toEqual([4, 5]);
       expect(tail.map(groupedByKey)).toEqual(records.slice(4).map(groupedByKey));
 
       // kcat reads the same records, headers in order.
-      const lines = (
-        await kcat(ctx.bootstrap, [
-          '-C',
-          '-t',
-          topic,
-          '-p',
-          String(partition),
-          '-o',
-          '0',
-          '-c',
-          '6',
-          '-e',
-          '-J',
-        ])
-      )
-        .toString()
-        .split('\n')
-        .filter((l) => l.startsWith('{'))
-        .map((l) => JSON.parse(l));
+      const lines = await kcatConsumeJson(ctx.bootstrap, topic, partition, 0, 6);
       expect(lines.map((l) => [l.offset, l.ts, l.key, l.payload])).toEqual(
         records.map((r, i) => [i, r.timestamp, r.key?.toString(), r.value?.toString()]),
       );
@@ -167,19 +146,19 @@ describe('kafkajs', () => {
     const topic = 'kj-offsets';
     await createTopicHttp(ctx.http, topic, 2);
     const base = 1_700_000_000_000;
-    expect(await admin.fetchTopicOffsets(topic)).toEqual([
+    expect(await kj.admin.fetchTopicOffsets(topic)).toEqual([
       { partition: 0, offset: '0', high: '0', low: '0' },
       { partition: 1, offset: '0', high: '0', low: '0' },
     ]);
     const records = sampleRecords('kj-off', 5, { baseTimestamp: base, partition: 1, nullHeader: false });
-    await producer.send({ topic, messages: records.map(kafkajsMessage) });
-    const offsets = await admin.fetchTopicOffsets(topic);
+    await kj.producer.send({ topic, messages: records.map(kafkajsMessage) });
+    const offsets = await kj.admin.fetchTopicOffsets(topic);
     expect(offsets.sort((a, b) => a.partition - b.partition)).toEqual([
       { partition: 0, offset: '0', high: '0', low: '0' },
       { partition: 1, offset: '5', high: '5', low: '0' },
     ]);
     const at = async (ts: number) =>
-      (await admin.fetchTopicOffsetsByTimestamp(topic, ts)).sort((a, b) => a.partition - b.partition);
+      (await kj.admin.fetchTopicOffsetsByTimestamp(topic, ts)).sort((a, b) => a.partition - b.partition);
     // Where no record is that late the broker says -1, which kafkajs replaces by the high watermark.
     expect(await at(base - 1)).toEqual([
       { partition: 0, offset: '0' },
@@ -190,11 +169,11 @@ describe('kafkajs', () => {
     expect((await at(base + 4001))[1]).toEqual({ partition: 1, offset: '5' });
   });
 
-  it('commits offsets as a simple consumer (generation -1) and fetches them with admin.fetchOffsets', async () => {
+  it('commits offsets as a simple consumer (generation -1) and fetches them with kj.admin.fetchOffsets', async () => {
     const topic = 'kj-commit';
     await createTopicHttp(ctx.http, topic, 2);
     const groupId = 'kj-simple';
-    const cluster = await kafkajsCluster(kafka);
+    const cluster = await kafkajsCluster(kj.kafka);
     try {
       const coordinator = await cluster.findGroupCoordinator({ groupId });
       const res = await coordinator.offsetCommit({
@@ -223,7 +202,7 @@ describe('kafkajs', () => {
     } finally {
       await cluster.disconnect();
     }
-    const fetched = await admin.fetchOffsets({ groupId, topics: [topic] });
+    const fetched = await kj.admin.fetchOffsets({ groupId, topics: [topic] });
     expect(fetched).toEqual([
       {
         topic,
@@ -234,7 +213,7 @@ describe('kafkajs', () => {
       },
     ]);
     // A group that committed nothing: -1.
-    const none = await admin.fetchOffsets({ groupId: 'kj-nothing', topics: [topic] });
+    const none = await kj.admin.fetchOffsets({ groupId: 'kj-nothing', topics: [topic] });
     expect(none[0]?.partitions.map((p) => p.offset)).toEqual(['-1', '-1']);
   });
 });

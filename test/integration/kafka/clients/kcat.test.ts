@@ -5,6 +5,8 @@ import {
   comparable,
   createTopicHttp,
   kcat,
+  kcatConsumeJson,
+  kcatHeaderPairs,
   killChildrenAfterAll,
   produceHttp,
   type ReadRecord,
@@ -19,17 +21,6 @@ import {
 const ctx = useTestGateway();
 killChildrenAfterAll();
 
-interface KcatJson {
-  topic: string;
-  partition: number;
-  offset: number;
-  tstype: string;
-  ts: number;
-  headers?: (string | null)[];
-  key: string | null;
-  payload: string | null;
-}
-
 /** `kcat -C -J` from `offset`, `count` records, then exit. */
 async function consume(
   topic: string,
@@ -37,41 +28,20 @@ async function consume(
   offset: number,
   count: number,
 ): Promise<ReadRecord[]> {
-  const out = await kcat(ctx.bootstrap, [
-    '-C',
-    '-t',
-    topic,
-    '-p',
-    String(partition),
-    '-o',
-    String(offset),
-    '-c',
-    String(count),
-    '-e',
-    '-J',
-  ]);
-  return out
-    .toString()
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .map((l) => {
-      const j = JSON.parse(l) as KcatJson;
-      const headers: [string, Buffer | null][] = [];
-      const h = j.headers ?? [];
-      for (let i = 0; i < h.length; i += 2) {
-        const v = h[i + 1];
-        headers.push([h[i] as string, v === null || v === undefined ? null : Buffer.from(v)]);
-      }
-      expect(j.tstype).toBe('create');
-      return {
-        partition: j.partition,
-        offset: j.offset,
-        timestamp: j.ts,
-        key: j.key === null ? null : Buffer.from(j.key),
-        value: j.payload === null ? null : Buffer.from(j.payload),
-        headers,
-      };
-    });
+  return (await kcatConsumeJson(ctx.bootstrap, topic, partition, offset, count)).map((j) => {
+    expect(j.tstype).toBe('create');
+    return {
+      partition: j.partition,
+      offset: j.offset,
+      timestamp: j.ts,
+      key: j.key === null ? null : Buffer.from(j.key),
+      value: j.payload === null ? null : Buffer.from(j.payload),
+      headers: kcatHeaderPairs(j.headers).map(([k, v]): [string, Buffer | null] => [
+        k,
+        v === null ? null : Buffer.from(v),
+      ]),
+    };
+  });
 }
 
 /** `kcat -Q -t topic:partition:ts`: the offset it prints. */
