@@ -610,6 +610,23 @@ class Model {
 }
 
 describe('reconcile: model-based', () => {
+  it("recomputes the target when a static member's temporary leave follows another member's expiry", () => {
+    // A counterexample fast-check found: the -2 step expired the crashed member (a group change)
+    // but left the target a generation behind, with nobody left to heartbeat it up to date.
+    const model = new Model();
+    const ops: Op[] = [
+      { kind: 'join', slot: 0 },
+      { kind: 'join', slot: 1 },
+      { kind: 'tick', ms: 472 },
+      { kind: 'hb', slot: 0 },
+      { kind: 'tick', ms: 9529 },
+      { kind: 'crash', slot: 1 },
+      { kind: 'tempLeave', slot: 0 },
+    ];
+    for (const op of ops) model.apply(op);
+    model.converge();
+  });
+
   it('never gives a partition two owners, and converges to the target', () => {
     fc.assert(
       fc.property(fc.array(opArb, { maxLength: 80, size: 'max' }), (ops) => {

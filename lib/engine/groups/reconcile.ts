@@ -516,6 +516,8 @@ function temporaryLeave(step: Step, hb: MemberHeartbeat): ReconcileResult {
   // It keeps its partitions: a static member coming back within its session gets them back as they were.
   existing.leftAt = step.now;
   existing.lastHeartbeatAt = step.now;
+  // Members expired before this step changed the group: the target follows, as after any change.
+  refreshTarget(state, step.topics, step.defaults, step.base);
   return { state, response: leaveResponse(hb.memberId, -2), persist: true };
 }
 
