@@ -505,5 +505,23 @@ describe('an HTTP consumer and a Kafka KIP-848 consumer in one group', () => {
       const byKafka = stable.kafkaHeld.includes(i % PARTITIONS);
       expect(seen.get(byKafka ? 'kafka' : 'http')?.has(`r${i}`), `r${i}`).toBe(true);
     }
+    // The Kafka consumer's commits (OffsetCommit v9 at its member epoch) land for its partitions.
+    await waitFor(
+      "the Kafka consumer's commits",
+      async () => {
+        const res = await ctx.http.get(`/v1/groups/${groupId}`);
+        const offsets = (
+          res.body as {
+            offsets: { partition: number; committedOffset: string | null; logEndOffset: string | null }[];
+          }
+        ).offsets;
+        const mine = offsets.filter((o) => stable.kafkaHeld.includes(o.partition));
+        return mine.length === 3 &&
+          mine.every((o) => o.committedOffset !== null && o.committedOffset === o.logEndOffset)
+          ? true
+          : undefined;
+      },
+      30_000,
+    );
   }, 120_000);
 });
