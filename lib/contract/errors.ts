@@ -96,10 +96,14 @@ export const ERRORS = {
   // Epoch and membership errors are not retriable as such: the member must heartbeat or rejoin first.
   FENCED_MEMBER_EPOCH: server(110, 409),
   UNRELEASED_INSTANCE_ID: server(111, 409),
+  // The Kafka gateway only: ConsumerGroupHeartbeat naming a server assignor other than uniform or range.
+  UNSUPPORTED_ASSIGNOR: server(112, 400),
   STALE_MEMBER_EPOCH: server(113, 409),
   // The Kafka gateway only: DescribeCluster v1 asking for the controllers' endpoints, or an unknown kind.
   MISMATCHED_ENDPOINT_TYPE: server(114, 400),
   UNSUPPORTED_ENDPOINT_TYPE: server(115, 400),
+  // The Kafka gateway only: ConsumerGroupHeartbeat with a subscribedTopicRegex that does not compile.
+  INVALID_REGULAR_EXPRESSION: server(128, 400),
   // An unexpected failure may have struck after a write landed.
   UNKNOWN_SERVER_ERROR: server(-1, 500, false, true),
   // HTTP routing, not Kafka.

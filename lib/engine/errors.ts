@@ -199,6 +199,16 @@ export class StaleMemberEpochError extends StrataError {
   readonly code = 'STALE_MEMBER_EPOCH';
 }
 
+/** A Kafka ConsumerGroupHeartbeat asked for a server assignor the coordinator does not have. */
+export class UnsupportedAssignorError extends StrataError {
+  readonly code = 'UNSUPPORTED_ASSIGNOR';
+}
+
+/** A Kafka ConsumerGroupHeartbeat's subscribedTopicRegex does not compile. */
+export class InvalidRegularExpressionError extends StrataError {
+  readonly code = 'INVALID_REGULAR_EXPRESSION';
+}
+
 // --- Idempotent producer ---------------------------------------------------------------------
 
 export class OutOfOrderSequenceNumberError extends StrataError {

@@ -7,6 +7,7 @@ export * from './config.js';
 export * from './engine.js';
 export * from './errors.js';
 export * from './groups/coordinator.js';
+export * from './groups/kafka-consumer-group.js';
 export * from './ops/fetch.js';
 export * from './ops/fetch-batches.js';
 export * from './ops/leader-epoch.js';

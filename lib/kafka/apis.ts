@@ -1,6 +1,8 @@
 import { type AnyHandler, anyHandler } from './handler.js';
 import { alterConfigsHandler } from './handlers/alter-configs.js';
 import { apiVersionsHandler } from './handlers/api-versions.js';
+import { consumerGroupDescribeHandler } from './handlers/consumer-group-describe.js';
+import { consumerGroupHeartbeatHandler } from './handlers/consumer-group-heartbeat.js';
 import { createPartitionsHandler } from './handlers/create-partitions.js';
 import { createTopicsHandler } from './handlers/create-topics.js';
 import { deleteGroupsHandler } from './handlers/delete-groups.js';
@@ -21,8 +23,6 @@ import { offsetFetchHandler } from './handlers/offset-fetch.js';
 import { offsetForLeaderEpochHandler } from './handlers/offset-for-leader-epoch.js';
 import { produceHandler } from './handlers/produce.js';
 import {
-  consumerGroupDescribeHandler,
-  consumerGroupHeartbeatHandler,
   heartbeatHandler,
   joinGroupHandler,
   leaveGroupHandler,
@@ -77,13 +77,13 @@ export function createHandlerRegistry(): ReadonlyMap<number, AnyHandler> {
     anyHandler(incrementalAlterConfigsHandler),
     anyHandler(describeClusterHandler),
     anyHandler(offsetForLeaderEpochHandler),
+    anyHandler(consumerGroupHeartbeatHandler),
+    anyHandler(consumerGroupDescribeHandler),
     // Known but not served yet (not advertised): answered with Kafka's error, never a closed socket.
     anyHandler(joinGroupHandler),
     anyHandler(syncGroupHandler),
     anyHandler(heartbeatHandler),
     anyHandler(leaveGroupHandler),
-    anyHandler(consumerGroupHeartbeatHandler),
-    anyHandler(consumerGroupDescribeHandler),
     anyHandler(saslHandshakeHandler),
     anyHandler(saslAuthenticateHandler),
   ]) {

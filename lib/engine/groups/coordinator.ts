@@ -50,7 +50,7 @@ import {
 } from './reconcile.js';
 
 export { MAX_GROUP_STATE_BYTES } from '../storage/group-store.js';
-export type { MemberHeartbeatResult, TopicAssignment } from './reconcile.js';
+export type { MemberHeartbeatResult, TopicAssignment, TopicInfo } from './reconcile.js';
 
 /** As Kafka's offset.metadata.max.bytes. */
 export const MAX_OFFSET_METADATA_CHARS = 4096;
@@ -128,12 +128,48 @@ export async function heartbeat(
   groupId: string,
   input: HeartbeatInput,
 ): Promise<MemberHeartbeatResult> {
+  return (await heartbeatOutcome(engine, groupId, input)).response;
+}
+
+/** A heartbeat's response with what an edge needs to shape it (the Kafka gateway's). */
+export interface HeartbeatOutcome {
+  response: MemberHeartbeatResult;
+  /** The member's assigned partitions before this heartbeat; undefined when it was not a member. */
+  previousAssignment?: TopicAssignment[];
+  /** The topics the heartbeat was computed against (names, ids, partition counts). */
+  topics: TopicInfo[];
+}
+
+export interface HeartbeatOptions {
+  /** Owned partitions named by topic id (Kafka), resolved against the topic list; unknown ids are dropped. */
+  ownedTopicIds?: { topicId: string; partitions: number[] }[];
+  /** The error for a heartbeat (epoch > 0 or -2) to a group that does not exist; UNKNOWN_MEMBER_ID if absent. */
+  missingGroup?: (groupId: string) => StrataError;
+}
+
+/** heartbeat(), also returning the member's previous assignment and the topics used. */
+export async function heartbeatOutcome(
+  engine: Engine,
+  groupId: string,
+  input: HeartbeatInput,
+  options: HeartbeatOptions = {},
+): Promise<HeartbeatOutcome> {
   validateGroupId(groupId);
   let memberId = input.memberId;
   if (memberId === undefined) {
     if (input.memberEpoch !== 0)
       throw new InvalidRequestError('memberId is required unless memberEpoch is 0');
     memberId = randomUUID();
+  }
+  const [first, topicList] = await Promise.all([engine.groups.get(groupId), engine.metadata.listTopics()]);
+  const topics = topicInfos(topicList);
+  let owned = input.ownedPartitions;
+  if (options.ownedTopicIds) {
+    const nameOf = new Map(topics.map((t) => [t.topicId, t.name]));
+    owned = options.ownedTopicIds.flatMap(({ topicId, partitions }) => {
+      const topic = nameOf.get(topicId);
+      return topic === undefined ? [] : [{ topic, partitions }];
+    });
   }
   const hb = {
     memberId,
@@ -143,31 +179,38 @@ export async function heartbeat(
     ...(input.host !== undefined ? { host: input.host } : {}),
     ...(input.topics !== undefined ? { subscribedTopics: input.topics } : {}),
     ...(input.topicPattern !== undefined ? { topicPattern: input.topicPattern } : {}),
-    ...(input.ownedPartitions !== undefined ? { ownedPartitions: input.ownedPartitions } : {}),
+    ...(owned !== undefined ? { ownedPartitions: owned } : {}),
     ...(input.sessionTimeoutMs !== undefined ? { sessionTimeoutMs: input.sessionTimeoutMs } : {}),
     ...(input.rebalanceTimeoutMs !== undefined ? { rebalanceTimeoutMs: input.rebalanceTimeoutMs } : {}),
     ...(input.assignor !== undefined ? { assignor: input.assignor } : {}),
   };
-  const [first, topics] = await Promise.all([engine.groups.get(groupId), engine.metadata.listTopics()]);
   let stored: StoredGroup | undefined = first;
   let reread = false;
-  return withRetries(`heartbeat to group ${groupId}`, async () => {
+  return withRetries<HeartbeatOutcome>(`heartbeat to group ${groupId}`, async () => {
     if (reread) stored = await engine.groups.get(groupId);
     reread = true;
     const now = engine.now();
     if (!stored && hb.memberEpoch !== 0) {
       if (hb.memberEpoch === -1)
-        return done({ memberId, memberEpoch: -1, heartbeatIntervalMs: 0, assignment: [] });
+        return done({
+          response: { memberId, memberEpoch: -1, heartbeatIntervalMs: 0, assignment: [] },
+          topics,
+        });
+      if (options.missingGroup) throw options.missingGroup(groupId);
       throw new UnknownMemberIdError(`unknown member ${memberId}: group ${groupId} does not exist`);
     }
-    const result = reconcile(stored?.state ?? emptyGroup(groupId, now), hb, {
-      now,
-      topics: topicInfos(topics),
-    });
-    if (!result.persist) return done(result.response);
+    const before = stored?.state.members[memberId];
+    const previousAssignment = before ? toList(before.assigned) : undefined;
+    const result = reconcile(stored?.state ?? emptyGroup(groupId, now), hb, { now, topics });
+    const outcome = {
+      response: result.response,
+      topics,
+      ...(previousAssignment ? { previousAssignment } : {}),
+    };
+    if (!result.persist) return done(outcome);
     checkSize(result.state);
     const saved = await engine.groups.save(groupId, result.state, stored, now);
-    return saved ? done(result.response) : GROUP_CHANGED;
+    return saved ? done(outcome) : GROUP_CHANGED;
   });
 }
 

@@ -8,9 +8,6 @@
 import { type ApiHandler, codeOf, type RequestContext } from '../handler.js';
 import type { ApiName, RequestBody, ResponseInput } from '../protocol/schema/index.js';
 
-const MEMBERSHIP =
-  'group membership over the Kafka protocol is not served yet: use assign() (a simple consumer) or Strata groups over HTTP';
-
 /** A handler that serves no version (min > max): every request goes to reject(). */
 function unserved<N extends ApiName>(
   api: N,
@@ -50,25 +47,6 @@ export const leaveGroupHandler = unserved('LeaveGroup', (_ctx, body, code) => ({
     memberId: m.memberId,
     groupInstanceId: m.groupInstanceId,
     errorCode: code,
-  })),
-}));
-
-export const consumerGroupHeartbeatHandler = unserved('ConsumerGroupHeartbeat', (_ctx, _body, code) => ({
-  errorCode: code,
-  errorMessage: MEMBERSHIP,
-  memberId: null,
-  memberEpoch: -1,
-  heartbeatIntervalMs: 0,
-  assignment: null,
-}));
-
-export const consumerGroupDescribeHandler = unserved('ConsumerGroupDescribe', (_ctx, body, code) => ({
-  groups: body.groupIds.map((groupId) => ({
-    errorCode: code,
-    errorMessage: 'ConsumerGroupDescribe is not served over Kafka yet: use DescribeGroups',
-    groupId,
-    groupState: '',
-    members: [],
   })),
 }));
 

@@ -198,8 +198,6 @@ describe('advertised', () => {
       'SyncGroup',
       'Heartbeat',
       'LeaveGroup',
-      'ConsumerGroupHeartbeat',
-      'ConsumerGroupDescribe',
       'SaslHandshake',
       'SaslAuthenticate',
     ] as const) {
@@ -551,9 +549,6 @@ describe('membership and SASL: not served, answered with an error on an open con
     ['Heartbeat', 4],
     ['LeaveGroup', 1],
     ['LeaveGroup', 5],
-    ['ConsumerGroupHeartbeat', 0],
-    ['ConsumerGroupHeartbeat', 1],
-    ['ConsumerGroupDescribe', 0],
     ['SaslHandshake', 0],
     ['SaslHandshake', 1],
     ['SaslAuthenticate', 0],
@@ -593,25 +588,6 @@ describe('membership and SASL: not served, answered with an error on an open con
         expect(res.errorCode).toBe(unsupported);
         if (version >= 3)
           expect(res.members).toEqual([expect.objectContaining({ memberId: 'm', errorCode: unsupported })]);
-        break;
-      }
-      case 'ConsumerGroupHeartbeat': {
-        const res = await wire.request(APIS.ConsumerGroupHeartbeat.key, version, {
-          groupId: 'g',
-          memberId: randomUUID(),
-          memberEpoch: 0,
-          subscribedTopicNames: ['t'],
-        });
-        expect(res).toMatchObject({ errorCode: unsupported, memberEpoch: -1, assignment: null });
-        expect(res.errorMessage).toMatch(/not served/);
-        break;
-      }
-      case 'ConsumerGroupDescribe': {
-        const res = await wire.request(APIS.ConsumerGroupDescribe.key, version, { groupIds: ['a', 'b'] });
-        expect(res.groups.map((g) => [g.groupId, g.errorCode])).toEqual([
-          ['a', unsupported],
-          ['b', unsupported],
-        ]);
         break;
       }
       case 'SaslHandshake': {

@@ -7,7 +7,7 @@ const assignment = struct([
   ),
 ]);
 
-/** KIP-848 describe: not served over Kafka yet (issue 10), known so that it is answered with an error. */
+/** KIP-848 describe (lib/kafka/handlers/consumer-group-describe.ts). */
 export const ConsumerGroupDescribe = api({
   key: 69,
   name: 'ConsumerGroupDescribe',

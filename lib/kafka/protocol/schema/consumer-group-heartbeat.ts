@@ -2,7 +2,7 @@ import { api, array, field as f, struct } from './types.js';
 
 const topicPartitions = [f('topicId', 'uuid'), f('partitions', array('int32'))] as const;
 
-/** KIP-848 membership: not served over Kafka yet (issue 10), known so that it is answered with an error. */
+/** KIP-848 membership (lib/kafka/handlers/consumer-group-heartbeat.ts). */
 export const ConsumerGroupHeartbeat = api({
   key: 68,
   name: 'ConsumerGroupHeartbeat',
