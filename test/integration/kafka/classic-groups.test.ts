@@ -310,3 +310,92 @@ describe('classic groups', () => {
     if (del) expect(del.status).toBe(409);
   });
 });
+
+describe('a kafkajs group (consumer.run)', () => {
+  const kafkajsLogLevel = 0; // logLevel.NOTHING
+  it('grows from 1 to 3 members on a 6-partition topic and shrinks back, consuming every record, ownership disjoint once stable', async () => {
+    const { Kafka } = await import('kafkajs');
+    process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
+    const topic = 'cg-kafkajs';
+    const group = 'cg-kafkajs-group';
+    expect((await ctx.http.post('/v1/topics', { name: topic, partitions: 6 })).status).toBe(201);
+    const kafka = new Kafka({ clientId: 'cg-js', brokers: [ctx.bootstrap], logLevel: kafkajsLogLevel });
+    const producer = kafka.producer();
+    await producer.connect();
+    let sent = 0;
+    const produce = async (n: number) => {
+      const messages = Array.from({ length: n }, () => {
+        const i = sent++;
+        return { key: `k${i}`, value: `v${i}`, partition: i % 6 };
+      });
+      await producer.send({ topic, messages });
+    };
+    const seen = new Set<string>();
+    const assignments = new Map<string, number[]>();
+    const consumers: import('kafkajs').Consumer[] = [];
+    const start = async (name: string) => {
+      const c = kafka.consumer({
+        groupId: group,
+        sessionTimeout: 10_000,
+        rebalanceTimeout: 10_000,
+        heartbeatInterval: 300,
+        maxWaitTimeInMs: 200,
+      });
+      c.on(c.events.GROUP_JOIN, (e) => {
+        assignments.set(
+          name,
+          [...(e.payload.memberAssignment[topic] ?? [])].sort((a, b) => a - b),
+        );
+      });
+      await c.connect();
+      await c.subscribe({ topic, fromBeginning: true });
+      await c.run({
+        eachMessage: async ({ message }) => {
+          seen.add(String(message.value));
+        },
+      });
+      consumers.push(c);
+      return c;
+    };
+    const until = async (what: string, cond: () => boolean, ms = 40_000) => {
+      const deadline = Date.now() + ms;
+      while (!cond()) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
+    const allSeen = () => seen.size === sent;
+    const stable = (names: string[]) => () => {
+      const parts = names.flatMap((n) => assignments.get(n) ?? []);
+      return (
+        parts.length === 6 &&
+        new Set(parts).size === 6 &&
+        names.every((n) => (assignments.get(n) ?? []).length > 0)
+      );
+    };
+    try {
+      await produce(60);
+      const c1 = await start('c1');
+      await until('c1 to own all partitions', stable(['c1']));
+      await until('c1 to consume phase 1', allSeen);
+      const c2 = await start('c2');
+      const c3 = await start('c3');
+      await until('three members to share the partitions', stable(['c1', 'c2', 'c3']));
+      await produce(60);
+      await until('phase 2 consumed', allSeen);
+      expect(stable(['c1', 'c2', 'c3'])()).toBe(true);
+      await c3.disconnect();
+      assignments.delete('c3');
+      await c2.disconnect();
+      assignments.delete('c2');
+      await until('c1 to own all partitions again', () => (assignments.get('c1') ?? []).length === 6);
+      await produce(60);
+      await until('phase 3 consumed', allSeen);
+      expect(seen.size).toBe(180);
+      await c1.disconnect();
+    } finally {
+      await Promise.allSettled(consumers.map((c) => c.disconnect()));
+      await producer.disconnect();
+    }
+  }, 120_000);
+});
