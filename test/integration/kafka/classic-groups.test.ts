@@ -4,6 +4,7 @@ import type { Engine } from '../../../lib/engine/engine.js';
 import type { KafkaGateway } from '../../../lib/kafka/gateway.js';
 import { APIS } from '../../../lib/kafka/protocol/schema/index.js';
 import { startTestGateway, useTestGateway } from '../../support/gateway.js';
+import { kcat, killChildrenAfterAll, PYTHON, PYTHON_DIR, runOk } from '../../support/kafka-clients.js';
 import { type KafkaWire, openKafkaWire } from '../../support/kafka-wire.js';
 import { createTestEngine } from '../../support/stack.js';
 
@@ -14,6 +15,7 @@ import { createTestEngine } from '../../support/stack.js';
  */
 const INITIAL_DELAY = 150;
 const ctx = useTestGateway({ initialRebalanceDelayMs: INITIAL_DELAY });
+killChildrenAfterAll();
 const code = (name: keyof typeof ERRORS) => ERRORS[name].kafkaCode;
 const K = {
   JOIN: APIS.JoinGroup.key,
@@ -398,4 +400,89 @@ describe('a kafkajs group (consumer.run)', () => {
       await producer.disconnect();
     }
   }, 120_000);
+});
+
+describe('librdkafka and kafka-python group consumers', () => {
+  const records = (topic: string, from: number, n: number) =>
+    Array.from({ length: n }, (_, i) => `${topic}-v${from + i}`);
+  async function produce(topic: string, values: string[]) {
+    await kcat(ctx.bootstrap, ['-P', '-t', topic], `${values.join('\n')}\n`);
+  }
+  async function groupConsume(
+    client: 'confluent' | 'kafka-python',
+    group: string,
+    topic: string,
+    count: number,
+    strategy?: string,
+  ) {
+    const out = await runOk(PYTHON, [`${PYTHON_DIR}group_consumer.py`], {
+      input: JSON.stringify({
+        bootstrap: ctx.bootstrap,
+        client,
+        group,
+        topic,
+        count,
+        ...(strategy ? { strategy } : {}),
+      }),
+      timeoutMs: 60_000,
+    });
+    const text = out.toString().trim();
+    return JSON.parse(text.slice(text.lastIndexOf('\n') + 1)) as { values: string[]; partitions: number[] };
+  }
+
+  for (const strategy of ['range', 'cooperative-sticky']) {
+    it(`kcat -G (${strategy}) consumes every record, and a second run resumes from its commits`, async () => {
+      const topic = `cg-kcat-${strategy}`;
+      expect((await ctx.http.post('/v1/topics', { name: topic, partitions: 3 })).status).toBe(201);
+      const first = records(topic, 0, 30);
+      await produce(topic, first);
+      const args = (n: number) => [
+        '-G',
+        `${topic}-group`,
+        topic,
+        '-c',
+        String(n),
+        '-f',
+        '%s\n',
+        '-q',
+        '-X',
+        'auto.offset.reset=earliest',
+        '-X',
+        `partition.assignment.strategy=${strategy}`,
+      ];
+      const got = (await kcat(ctx.bootstrap, args(30))).toString().trim().split('\n');
+      expect(new Set(got)).toEqual(new Set(first));
+      const second = records(topic, 30, 6);
+      await produce(topic, second);
+      const next = (await kcat(ctx.bootstrap, args(6))).toString().trim().split('\n');
+      expect(new Set(next)).toEqual(new Set(second));
+    }, 90_000);
+
+    it(`confluent-kafka (group.protocol=classic, ${strategy}) consumes every record and resumes from its commits`, async () => {
+      const topic = `cg-confluent-${strategy}`;
+      expect((await ctx.http.post('/v1/topics', { name: topic, partitions: 3 })).status).toBe(201);
+      const first = records(topic, 0, 30);
+      await produce(topic, first);
+      const r1 = await groupConsume('confluent', `${topic}-group`, topic, 30, strategy);
+      expect(new Set(r1.values)).toEqual(new Set(first));
+      expect(r1.partitions).toEqual([0, 1, 2]);
+      const second = records(topic, 30, 6);
+      await produce(topic, second);
+      const r2 = await groupConsume('confluent', `${topic}-group`, topic, 6, strategy);
+      expect(new Set(r2.values)).toEqual(new Set(second));
+    }, 90_000);
+  }
+
+  it('kafka-python (JoinGroup v2) consumes every record and resumes from its commits', async () => {
+    const topic = 'cg-kafka-python';
+    expect((await ctx.http.post('/v1/topics', { name: topic, partitions: 3 })).status).toBe(201);
+    const first = records(topic, 0, 30);
+    await produce(topic, first);
+    const r1 = await groupConsume('kafka-python', `${topic}-group`, topic, 30);
+    expect(new Set(r1.values)).toEqual(new Set(first));
+    const second = records(topic, 30, 6);
+    await produce(topic, second);
+    const r2 = await groupConsume('kafka-python', `${topic}-group`, topic, 6);
+    expect(new Set(r2.values)).toEqual(new Set(second));
+  }, 90_000);
 });
