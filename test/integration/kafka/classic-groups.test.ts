@@ -60,6 +60,7 @@ function join(
     rebalanceTimeoutMs?: number;
     name?: string;
     instance?: string;
+    protocolType?: string;
   } = {},
 ) {
   return w.request(K.JOIN, opts.version ?? 5, {
@@ -68,7 +69,7 @@ function join(
     rebalanceTimeoutMs: opts.rebalanceTimeoutMs ?? 5_000,
     memberId,
     groupInstanceId: opts.instance ?? null,
-    protocolType: 'consumer',
+    protocolType: opts.protocolType ?? 'consumer',
     protocols: [{ name: 'range', metadata: meta(opts.name ?? 'x') }],
     reason: null,
   });
@@ -288,6 +289,32 @@ describe('classic groups', () => {
       groupInstanceId: 'inst-1',
     });
     expect(fenced.errorCode).toBe(code('FENCED_INSTANCE_ID'));
+  });
+
+  it("any protocol type works: a 'connect' group's opaque bytes travel unchanged; another type is INCONSISTENT_GROUP_PROTOCOL", async () => {
+    const group = 'cg-connect';
+    const a = await wire('A');
+    const b = await wire('B');
+    const m1 = await joinNew(a, group, { name: 'w1', protocolType: 'connect' });
+    const m2 = await joinNew(b, group, { name: 'w2', protocolType: 'connect' });
+    const [j1, j2] = await Promise.all([m1.response, m2.response]);
+    expect([j1.errorCode, j2.errorCode]).toEqual([0, 0]);
+    expect(j1.protocolType ?? 'connect').toBe('connect');
+    const leaderWire = j1.leader === m1.memberId ? a : b;
+    const followerWire = leaderWire === a ? b : a;
+    const followerId = j1.leader === m1.memberId ? m2.memberId : m1.memberId;
+    const blob = Buffer.from([0, 1, 255, 0, 42]);
+    const [ls, fs] = await Promise.all([
+      sync(leaderWire, group, j1.leader, 1, [
+        { memberId: j1.leader, assignment: Buffer.from('leader-task') },
+        { memberId: followerId, assignment: blob },
+      ]),
+      sync(followerWire, group, followerId, 1),
+    ]);
+    expect(Buffer.from(ls.assignment)).toEqual(Buffer.from('leader-task'));
+    expect(Buffer.from(fs.assignment)).toEqual(blob);
+    const other = await join(a, group, '', { version: 3, protocolType: 'consumer' });
+    expect(other.errorCode).toBe(code('INCONSISTENT_GROUP_PROTOCOL'));
   });
 
   it('refuses to mix classic and KIP-848 members in one group (GROUP_ID_NOT_FOUND, as Kafka)', async () => {
