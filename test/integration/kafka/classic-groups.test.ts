@@ -13,7 +13,7 @@ import { createTestEngine } from '../../support/stack.js';
  * SyncGroup on gateway B, two engines over the same tables), MEMBER_ID_REQUIRED, heartbeats
  * during a rebalance, session expiry, stale-generation commits and the refusal to mix protocols.
  */
-const INITIAL_DELAY = 150;
+const INITIAL_DELAY = 400;
 const ctx = useTestGateway({ initialRebalanceDelayMs: INITIAL_DELAY });
 killChildrenAfterAll();
 const code = (name: keyof typeof ERRORS) => ERRORS[name].kafkaCode;
@@ -81,6 +81,25 @@ async function joinNew(w: KafkaWire, group: string, opts: Parameters<typeof join
   expect(first.errorCode).toBe(code('MEMBER_ID_REQUIRED'));
   expect(first.memberId).not.toBe('');
   return { memberId: first.memberId, response: join(w, group, first.memberId, opts) };
+}
+
+/**
+ * Several members joining a new group together: each gets its id first (MEMBER_ID_REQUIRED), then
+ * all join at once, inside the group's initial delay, so that they share generation 1.
+ */
+async function joinTogether(group: string, members: { w: KafkaWire; opts: Parameters<typeof join>[3] }[]) {
+  const ids: string[] = [];
+  for (const m of members) {
+    const first = await join(m.w, group, '', m.opts);
+    expect(first.errorCode).toBe(code('MEMBER_ID_REQUIRED'));
+    ids.push(first.memberId);
+  }
+  const responses = await Promise.all(members.map((m, i) => join(m.w, group, ids[i] as string, m.opts)));
+  for (const r of responses) expect(r).toMatchObject({ errorCode: 0, generationId: 1 });
+  return ids.map((memberId, i) => ({
+    memberId,
+    response: Promise.resolve(responses[i] as (typeof responses)[number]),
+  }));
 }
 
 function sync(
@@ -228,8 +247,13 @@ describe('classic groups', () => {
     const group = 'cg-session';
     const a = await wire('A');
     const b = await wire('B');
-    const m1 = await joinNew(a, group, { name: 'm1', sessionTimeoutMs: 10_000 });
-    const m2 = await joinNew(b, group, { name: 'm2', sessionTimeoutMs: 600 });
+    const [m1, m2] = (await joinTogether(group, [
+      { w: a, opts: { name: 'm1', sessionTimeoutMs: 10_000 } },
+      { w: b, opts: { name: 'm2', sessionTimeoutMs: 600 } },
+    ])) as [
+      { memberId: string; response: Promise<Awaited<ReturnType<typeof join>>> },
+      { memberId: string; response: Promise<Awaited<ReturnType<typeof join>>> },
+    ];
     const [j1, j2] = await Promise.all([m1.response, m2.response]);
     expect(j1.generationId).toBe(1);
     expect(j2.generationId).toBe(1);
@@ -260,8 +284,13 @@ describe('classic groups', () => {
     const group = 'cg-no-leader-sync';
     const a = await wire('A');
     const b = await wire('B');
-    const m1 = await joinNew(a, group, { name: 'm1', rebalanceTimeoutMs: 800 });
-    const m2 = await joinNew(b, group, { name: 'm2', rebalanceTimeoutMs: 800 });
+    const [m1, m2] = (await joinTogether(group, [
+      { w: a, opts: { name: 'm1', rebalanceTimeoutMs: 800 } },
+      { w: b, opts: { name: 'm2', rebalanceTimeoutMs: 800 } },
+    ])) as [
+      { memberId: string; response: Promise<Awaited<ReturnType<typeof join>>> },
+      { memberId: string; response: Promise<Awaited<ReturnType<typeof join>>> },
+    ];
     const [j1, j2] = await Promise.all([m1.response, m2.response]);
     const followerId = j1.leader === m1.memberId ? m2.memberId : m1.memberId;
     const follower = followerId === m1.memberId ? a : b;
@@ -295,8 +324,13 @@ describe('classic groups', () => {
     const group = 'cg-connect';
     const a = await wire('A');
     const b = await wire('B');
-    const m1 = await joinNew(a, group, { name: 'w1', protocolType: 'connect' });
-    const m2 = await joinNew(b, group, { name: 'w2', protocolType: 'connect' });
+    const [m1, m2] = (await joinTogether(group, [
+      { w: a, opts: { name: 'w1', protocolType: 'connect' } },
+      { w: b, opts: { name: 'w2', protocolType: 'connect' } },
+    ])) as [
+      { memberId: string; response: Promise<Awaited<ReturnType<typeof join>>> },
+      { memberId: string; response: Promise<Awaited<ReturnType<typeof join>>> },
+    ];
     const [j1, j2] = await Promise.all([m1.response, m2.response]);
     expect([j1.errorCode, j2.errorCode]).toEqual([0, 0]);
     expect(j1.protocolType ?? 'connect').toBe('connect');
