@@ -16,7 +16,14 @@ import {
   PutCommand,
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { type GroupState, isWriteConflict, type StoredGroup, type StoredOffset } from './group-store.js';
+import { GroupMaxSizeReachedError } from '../errors.js';
+import {
+  type GroupState,
+  isWriteConflict,
+  MAX_GROUP_STATE_BYTES,
+  type StoredGroup,
+  type StoredOffset,
+} from './group-store.js';
 import { metaKeys } from './keys.js';
 import type { TransactItem } from './transaction.js';
 
@@ -114,6 +121,12 @@ export class ClassicGroupStore {
     incarnation: string,
     guard?: { group: StoredGroup | undefined; empty: GroupState; registryIncarnation: string },
   ): Promise<StoredClassicGroup | false> {
+    const json = JSON.stringify(state);
+    if (Buffer.byteLength(json) > MAX_GROUP_STATE_BYTES) {
+      throw new GroupMaxSizeReachedError(
+        `classic group ${groupId} would need ${Buffer.byteLength(json)} bytes of state, over the ${MAX_GROUP_STATE_BYTES} limit`,
+      );
+    }
     const version = (prev?.version ?? 0) + 1;
     const fence: Record<string, number> = {};
     for (const m of Object.values(state.members)) fence[m.memberId] = state.generation;
@@ -123,7 +136,7 @@ export class ClassicGroupStore {
         ...this.key(groupId),
         version,
         incarnation,
-        state: JSON.stringify(state),
+        state: json,
         fence,
         memberCount: Object.keys(fence).length,
         updatedAt: now,
