@@ -50,8 +50,15 @@ export const ERRORS = {
   RECORD_LIST_TOO_LARGE: server(18, 413),
   // A Kafka Produce whose acks is not -1, 0 or 1.
   INVALID_REQUIRED_ACKS: server(21, 400),
+  // Classic groups (JoinGroup, SyncGroup, Heartbeat, OffsetCommit): the member's generation is not
+  // the group's; it must rejoin.
+  ILLEGAL_GENERATION: server(22, 409),
+  // Classic groups: a JoinGroup whose protocol type or protocols the group does not share.
+  INCONSISTENT_GROUP_PROTOCOL: server(23, 409),
   INVALID_GROUP_ID: server(24, 400),
   UNKNOWN_MEMBER_ID: server(25, 404),
+  // Classic groups: a rebalance is under way; the member must rejoin (JoinGroup).
+  REBALANCE_IN_PROGRESS: server(27, 409),
   // The Kafka gateway only, until SASL exists: a SaslHandshake gets this with an empty mechanism
   // list, a SaslAuthenticate ILLEGAL_SASL_STATE (no handshake preceded it).
   UNSUPPORTED_SASL_MECHANISM: server(33, 400),
@@ -87,6 +94,8 @@ export const ERRORS = {
   FENCED_LEADER_EPOCH: server(74, 409),
   UNKNOWN_LEADER_EPOCH: server(75, 409),
   UNSUPPORTED_COMPRESSION_TYPE: server(76, 400),
+  // Classic groups, JoinGroup v4+: a first join gets a member id to join again with.
+  MEMBER_ID_REQUIRED: server(79, 409),
   GROUP_MAX_SIZE_REACHED: server(81, 409),
   FENCED_INSTANCE_ID: server(82, 409),
   // A Kafka client sent a batch the topic refuses (a keyless record on a compacted topic).

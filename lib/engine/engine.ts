@@ -1,5 +1,6 @@
 import type { EngineConfig } from './config.js';
 import { type AwsClients, createAwsClients } from './storage/aws-clients.js';
+import { ClassicGroupStore } from './storage/classic-group-store.js';
 import { CommitTransaction } from './storage/commit-transaction.js';
 import { GroupStore } from './storage/group-store.js';
 import { MetadataStore } from './storage/metadata-store.js';
@@ -34,6 +35,8 @@ export interface Engine {
   producerStates: ProducerStateCache;
   /** Consumer groups: their state, committed offsets and registry. */
   groups: GroupStore;
+  /** Classic (JoinGroup/SyncGroup) groups' barrier state, and this process's wake-ups for it. */
+  classicGroups: ClassicGroupStore;
   /** Epoch ms; tests replace it to move time. */
   now: () => number;
 }
@@ -57,6 +60,7 @@ export function createEngine(config: EngineConfig, clients: AwsClients = createA
     topics: new TopicCache(config.topicCacheMs),
     producerStates: new ProducerStateCache(),
     groups: new GroupStore(clients.doc, config.metaTable),
+    classicGroups: new ClassicGroupStore(clients.doc, config.metaTable),
     now: Date.now,
   };
 }

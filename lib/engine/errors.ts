@@ -166,6 +166,26 @@ export class UnknownMemberIdError extends StrataError {
   readonly code = 'UNKNOWN_MEMBER_ID';
 }
 
+/** Classic groups: the member's generation is not the group's; it must rejoin. */
+export class IllegalGenerationError extends StrataError {
+  readonly code = 'ILLEGAL_GENERATION';
+}
+
+/** Classic groups: the member's protocol type or protocols do not match the group's. */
+export class InconsistentGroupProtocolError extends StrataError {
+  readonly code = 'INCONSISTENT_GROUP_PROTOCOL';
+}
+
+/** Classic groups: a rebalance is under way; rejoin. */
+export class RebalanceInProgressError extends StrataError {
+  readonly code = 'REBALANCE_IN_PROGRESS';
+}
+
+/** Classic groups, JoinGroup v4+: join again with the member id minted for you. */
+export class MemberIdRequiredError extends StrataError {
+  readonly code = 'MEMBER_ID_REQUIRED';
+}
+
 export class NonEmptyGroupError extends StrataError {
   readonly code = 'NON_EMPTY_GROUP';
 }

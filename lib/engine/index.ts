@@ -6,6 +6,7 @@
 export * from './config.js';
 export * from './engine.js';
 export * from './errors.js';
+export * from './groups/classic.js';
 export * from './groups/coordinator.js';
 export * from './groups/kafka-consumer-group.js';
 export * from './ops/fetch.js';

@@ -13,8 +13,11 @@ import { describeConfigsHandler } from './handlers/describe-configs.js';
 import { describeGroupsHandler } from './handlers/describe-groups.js';
 import { fetchHandler } from './handlers/fetch.js';
 import { findCoordinatorHandler } from './handlers/find-coordinator.js';
+import { heartbeatHandler } from './handlers/heartbeat.js';
 import { incrementalAlterConfigsHandler } from './handlers/incremental-alter-configs.js';
 import { initProducerIdHandler } from './handlers/init-producer-id.js';
+import { joinGroupHandler } from './handlers/join-group.js';
+import { leaveGroupHandler } from './handlers/leave-group.js';
 import { listGroupsHandler } from './handlers/list-groups.js';
 import { listOffsetsHandler } from './handlers/list-offsets.js';
 import { metadataHandler } from './handlers/metadata.js';
@@ -22,14 +25,8 @@ import { offsetCommitHandler } from './handlers/offset-commit.js';
 import { offsetFetchHandler } from './handlers/offset-fetch.js';
 import { offsetForLeaderEpochHandler } from './handlers/offset-for-leader-epoch.js';
 import { produceHandler } from './handlers/produce.js';
-import {
-  heartbeatHandler,
-  joinGroupHandler,
-  leaveGroupHandler,
-  saslAuthenticateHandler,
-  saslHandshakeHandler,
-  syncGroupHandler,
-} from './handlers/unserved.js';
+import { syncGroupHandler } from './handlers/sync-group.js';
+import { saslAuthenticateHandler, saslHandshakeHandler } from './handlers/unserved.js';
 import { APIS } from './protocol/schema/index.js';
 
 export interface AdvertisedRange {
@@ -77,13 +74,13 @@ export function createHandlerRegistry(): ReadonlyMap<number, AnyHandler> {
     anyHandler(incrementalAlterConfigsHandler),
     anyHandler(describeClusterHandler),
     anyHandler(offsetForLeaderEpochHandler),
-    anyHandler(consumerGroupHeartbeatHandler),
-    anyHandler(consumerGroupDescribeHandler),
-    // Known but not served yet (not advertised): answered with Kafka's error, never a closed socket.
     anyHandler(joinGroupHandler),
     anyHandler(syncGroupHandler),
     anyHandler(heartbeatHandler),
     anyHandler(leaveGroupHandler),
+    anyHandler(consumerGroupHeartbeatHandler),
+    anyHandler(consumerGroupDescribeHandler),
+    // Known but not served yet (not advertised): answered with Kafka's error, never a closed socket.
     anyHandler(saslHandshakeHandler),
     anyHandler(saslAuthenticateHandler),
   ]) {

@@ -18,6 +18,8 @@ export interface GatewayConfig {
   autoCreateTopics: boolean;
   /** num.partitions: partitions of an auto-created topic, and of CreateTopics with -1. */
   defaultPartitions: number;
+  /** group.initial.rebalance.delay.ms: a new classic group waits this long for more members to join. */
+  initialRebalanceDelayMs: number;
   /** Requests of one connection processed at once; the socket is not read past this. */
   maxInFlightPerConnection: number;
   /** Bytes of responses queued on one connection before its socket stops being read. */
@@ -35,6 +37,7 @@ export const DEFAULT_GATEWAY_CONFIG = {
   idleMs: 10 * 60 * 1000,
   autoCreateTopics: false,
   defaultPartitions: 1,
+  initialRebalanceDelayMs: 3000,
   maxInFlightPerConnection: 16,
   maxQueuedBytesPerConnection: 64 * 1024 * 1024,
 } as const satisfies GatewayConfig;
@@ -42,7 +45,8 @@ export const DEFAULT_GATEWAY_CONFIG = {
 /**
  * STRATA_KAFKA_PORT, STRATA_KAFKA_HOST, STRATA_KAFKA_ADVERTISED (host:port),
  * STRATA_KAFKA_CLUSTER_ID, STRATA_KAFKA_MAX_FRAME_BYTES, STRATA_KAFKA_IDLE_MS,
- * STRATA_KAFKA_AUTO_CREATE_TOPICS (true|false), STRATA_KAFKA_NUM_PARTITIONS.
+ * STRATA_KAFKA_AUTO_CREATE_TOPICS (true|false), STRATA_KAFKA_NUM_PARTITIONS,
+ * STRATA_KAFKA_INITIAL_REBALANCE_DELAY_MS.
  */
 export function gatewayConfigFromEnv(
   env: Record<string, string | undefined>,
@@ -73,6 +77,7 @@ export function gatewayConfigFromEnv(
     idleMs: int('STRATA_KAFKA_IDLE_MS', base.idleMs, 1),
     autoCreateTopics: bool('STRATA_KAFKA_AUTO_CREATE_TOPICS', base.autoCreateTopics),
     defaultPartitions: int('STRATA_KAFKA_NUM_PARTITIONS', base.defaultPartitions, 1),
+    initialRebalanceDelayMs: int('STRATA_KAFKA_INITIAL_REBALANCE_DELAY_MS', base.initialRebalanceDelayMs, 0),
     maxInFlightPerConnection: base.maxInFlightPerConnection,
     maxQueuedBytesPerConnection: base.maxQueuedBytesPerConnection,
   };

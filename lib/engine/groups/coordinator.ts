@@ -32,6 +32,7 @@ import type { TaggedAction } from '../storage/transaction.js';
 import type { Topic } from '../types.js';
 import { validateTopicName } from '../validation.js';
 import type { AssignorName } from './assignors.js';
+import { liveClassicMembers } from './classic.js';
 import {
   currentView,
   emptyGroup,
@@ -199,6 +200,16 @@ export async function heartbeatOutcome(
       if (options.missingGroup) throw options.missingGroup(groupId);
       throw new UnknownMemberIdError(`unknown member ${memberId}: group ${groupId} does not exist`);
     }
+    if (
+      hb.memberEpoch === 0 &&
+      !stored?.state.members[memberId] &&
+      (await liveClassicMembers(engine, groupId)) > 0
+    ) {
+      // As Kafka: a group with classic members is not a consumer group (GroupIdNotFoundException).
+      throw new GroupIdNotFoundError(
+        `group ${groupId} is a classic group with live members, not a consumer group`,
+      );
+    }
     const before = stored?.state.members[memberId];
     const previousAssignment = before ? toList(before.assigned) : undefined;
     const result = reconcile(stored?.state ?? emptyGroup(groupId, now), hb, { now, topics });
@@ -345,6 +356,8 @@ export async function commitOffsetsByPartition(
   engine: Engine,
   groupId: string,
   input: CommitOffsetsInput,
+  /** Commits the valid entries instead of the rules above (a classic group's member). */
+  commitValid?: (valid: OffsetCommitEntry[]) => Promise<void>,
 ): Promise<PartitionCommitResult[]> {
   validateGroupId(groupId);
   const last = new Map<string, OffsetCommitEntry>();
@@ -370,7 +383,8 @@ export async function commitOffsetsByPartition(
     }
   }
   const valid = [...last].filter(([key]) => !failed.has(key)).map(([, o]) => o);
-  if (valid.length > 0) {
+  if (valid.length > 0 && commitValid) await commitValid(valid);
+  else if (valid.length > 0) {
     const simple =
       input.memberEpoch < 0 && (await commitSimpleOffsets(engine, groupId, valid, input.memberId === ''));
     if (!simple) await commitOffsets(engine, groupId, { ...input, offsets: valid });
@@ -420,9 +434,12 @@ export async function commitSimpleOffsets(
   checkOffsets(offsets);
   if (offsets.length === 0) return true;
   return withRetries(`offset commit to group ${groupId}`, async () => {
-    const group = await engine.groups.get(groupId);
+    const [group, classic] = await Promise.all([
+      engine.groups.get(groupId),
+      liveClassicMembers(engine, groupId),
+    ]);
     const now = engine.now();
-    if (group && liveMembers(group.state, now).length > 0) {
+    if ((group && liveMembers(group.state, now).length > 0) || classic > 0) {
       if (!orFail) return done(false);
       throw new UnknownMemberIdError(
         `group ${groupId} has live members: a commit from outside the group (generation -1, no member id) is accepted only while it has none`,
@@ -664,9 +681,9 @@ export async function deleteGroup(engine: Engine, groupId: string): Promise<void
   await withRetries(`delete group ${groupId}`, async () => {
     const stored = await engine.groups.get(groupId);
     if (!stored) throw new GroupIdNotFoundError(`group ${groupId} does not exist`);
-    const live = liveMembers(stored.state, engine.now());
-    if (live.length > 0) {
-      throw new NonEmptyGroupError(`group ${groupId} has ${live.length} live member(s); stop them first`);
+    const live = liveMembers(stored.state, engine.now()).length + (await liveClassicMembers(engine, groupId));
+    if (live > 0) {
+      throw new NonEmptyGroupError(`group ${groupId} has ${live} live member(s); stop them first`);
     }
     return (await engine.groups.delete(groupId, stored)) ? done(undefined) : GROUP_CHANGED;
   });

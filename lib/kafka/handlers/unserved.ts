@@ -1,9 +1,8 @@
 /**
- * APIs the gateway knows but does not serve yet, so does not advertise: group membership (issue
- * 10) and SASL (the issue after it). A client that sends them anyway gets Kafka's error in a
- * well-formed response instead of a closed connection: UNSUPPORTED_VERSION for the membership
- * APIs, UNSUPPORTED_SASL_MECHANISM with no mechanisms for SaslHandshake (the listener enables
- * none), ILLEGAL_SASL_STATE for SaslAuthenticate (no handshake came first).
+ * APIs the gateway knows but does not serve yet, so does not advertise: SASL (issue 11). A client
+ * that sends them anyway gets Kafka's error in a well-formed response instead of a closed
+ * connection: UNSUPPORTED_SASL_MECHANISM with no mechanisms for SaslHandshake (the listener
+ * enables none), ILLEGAL_SASL_STATE for SaslAuthenticate (no handshake came first).
  */
 import { type ApiHandler, codeOf, type RequestContext } from '../handler.js';
 import type { ApiName, RequestBody, ResponseInput } from '../protocol/schema/index.js';
@@ -23,32 +22,6 @@ function unserved<N extends ApiName>(
     },
   };
 }
-
-export const joinGroupHandler = unserved('JoinGroup', (_ctx, body, code) => ({
-  errorCode: code,
-  generationId: -1,
-  protocolType: null,
-  protocolName: '',
-  leader: '',
-  memberId: body.memberId,
-  members: [],
-}));
-
-export const syncGroupHandler = unserved('SyncGroup', (_ctx, _body, code) => ({
-  errorCode: code,
-  assignment: new Uint8Array(0),
-}));
-
-export const heartbeatHandler = unserved('Heartbeat', (_ctx, _body, code) => ({ errorCode: code }));
-
-export const leaveGroupHandler = unserved('LeaveGroup', (_ctx, body, code) => ({
-  errorCode: code,
-  members: body.members.map((m) => ({
-    memberId: m.memberId,
-    groupInstanceId: m.groupInstanceId,
-    errorCode: code,
-  })),
-}));
 
 export const saslHandshakeHandler = unserved('SaslHandshake', () => ({
   errorCode: codeOf('UNSUPPORTED_SASL_MECHANISM'),

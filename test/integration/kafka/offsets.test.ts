@@ -193,14 +193,12 @@ describe('advertised', () => {
     expect(ranges[K.DescribeGroups]).toEqual([0, 5]);
     expect(ranges[K.DeleteGroups]).toEqual([0, 2]);
     expect(ranges[APIS.InitProducerId.key]).toEqual([0, 5]);
-    for (const api of [
-      'JoinGroup',
-      'SyncGroup',
-      'Heartbeat',
-      'LeaveGroup',
-      'SaslHandshake',
-      'SaslAuthenticate',
-    ] as const) {
+    // Classic membership is served (test/integration/kafka/classic-groups.test.ts).
+    expect(ranges[APIS.JoinGroup.key]).toEqual([0, 9]);
+    expect(ranges[APIS.SyncGroup.key]).toEqual([0, 5]);
+    expect(ranges[APIS.Heartbeat.key]).toEqual([0, 4]);
+    expect(ranges[APIS.LeaveGroup.key]).toEqual([0, 5]);
+    for (const api of ['SaslHandshake', 'SaslAuthenticate'] as const) {
       expect(ranges[APIS[api].key], api).toBeUndefined();
     }
   });
@@ -538,17 +536,8 @@ describe('ListGroups, DescribeGroups, DeleteGroups', () => {
   });
 });
 
-describe('membership and SASL: not served, answered with an error on an open connection', () => {
+describe('SASL: not served, answered with an error on an open connection', () => {
   it.each([
-    ['JoinGroup', 0],
-    ['JoinGroup', 5],
-    ['JoinGroup', 9],
-    ['SyncGroup', 3],
-    ['SyncGroup', 5],
-    ['Heartbeat', 1],
-    ['Heartbeat', 4],
-    ['LeaveGroup', 1],
-    ['LeaveGroup', 5],
     ['SaslHandshake', 0],
     ['SaslHandshake', 1],
     ['SaslAuthenticate', 0],
@@ -557,39 +546,6 @@ describe('membership and SASL: not served, answered with an error on an open con
     const unsupported = code('UNSUPPORTED_VERSION');
     const key = APIS[api].key;
     switch (api) {
-      case 'JoinGroup': {
-        const res = await wire.request(APIS.JoinGroup.key, version, {
-          groupId: 'g',
-          sessionTimeoutMs: 10_000,
-          memberId: 'm-1',
-          protocolType: 'consumer',
-          protocols: [{ name: 'range', metadata: new Uint8Array([0, 0]) }],
-        });
-        expect(res).toMatchObject({ errorCode: unsupported, generationId: -1, memberId: 'm-1', members: [] });
-        break;
-      }
-      case 'SyncGroup':
-      case 'Heartbeat': {
-        // The same request fields, and the same answer.
-        const res = await wire.request(APIS[api].key, version, {
-          groupId: 'g',
-          generationId: 1,
-          memberId: 'm',
-        });
-        expect(res.errorCode).toBe(unsupported);
-        break;
-      }
-      case 'LeaveGroup': {
-        const res = await wire.request(APIS.LeaveGroup.key, version, {
-          groupId: 'g',
-          memberId: 'm',
-          members: [{ memberId: 'm', groupInstanceId: null }],
-        });
-        expect(res.errorCode).toBe(unsupported);
-        if (version >= 3)
-          expect(res.members).toEqual([expect.objectContaining({ memberId: 'm', errorCode: unsupported })]);
-        break;
-      }
       case 'SaslHandshake': {
         const res = await wire.request(APIS.SaslHandshake.key, version, { mechanism: 'PLAIN' });
         expect(res).toEqual({ errorCode: code('UNSUPPORTED_SASL_MECHANISM'), mechanisms: [] });
