@@ -264,11 +264,21 @@ export const groupOffsetsResponse = z.object({
   ),
 });
 
-const groupState = z.enum(['Empty', 'Stable', 'Reconciling']);
+/** Reconciling: a KIP-848 group's; PreparingRebalance and CompletingRebalance: a classic group's. */
+const groupState = z.enum(['Empty', 'Stable', 'Reconciling', 'PreparingRebalance', 'CompletingRebalance']);
+/** 'consumer': a KIP-848 group; 'classic': a JoinGroup/SyncGroup group. */
+const groupType = z.enum(['consumer', 'classic']);
 
 export const listGroupsResponse = z.object({
   groups: z.array(
-    z.object({ groupId: z.string(), state: groupState, groupEpoch: z.int(), members: z.int() }),
+    z.object({
+      groupId: z.string(),
+      state: groupState,
+      type: groupType,
+      protocolType: z.string(),
+      groupEpoch: z.int(),
+      members: z.int(),
+    }),
   ),
 });
 
@@ -286,6 +296,8 @@ export const groupMember = z.object({
   revoking: z.array(topicPartitions),
   targetAssignment: z.array(topicPartitions),
   lastHeartbeatAt: z.number(),
+  /** A classic group's member: its JoinGroup metadata and SyncGroup assignment, base64. */
+  classic: z.optional(z.object({ metadata: z.string(), assignment: z.string() })),
 });
 
 export const partitionLag = z.object({
@@ -304,6 +316,11 @@ export const partitionLag = z.object({
 export const describeGroupResponse = z.object({
   groupId: z.string(),
   state: groupState,
+  type: groupType,
+  /** 'consumer' for a KIP-848 group; a classic group's own ('' when Empty). */
+  protocolType: z.string(),
+  /** A KIP-848 group's assignor; a classic group's chosen protocol. */
+  protocolName: z.string(),
   groupEpoch: z.int(),
   targetEpoch: z.int(),
   assignor: z.enum(['uniform', 'range']),

@@ -410,7 +410,14 @@ describe('consumer groups over HTTP', () => {
     expect((await a.commit([{ topic: 'lagged', partition: 0, offset: '3' }])).status).toBe(200);
 
     const d = (await http.get(`/v1/groups/${group}`)).body;
-    expect(d).toMatchObject({ groupId: group, state: 'Stable', groupEpoch: 1 });
+    expect(d).toMatchObject({
+      groupId: group,
+      state: 'Stable',
+      type: 'consumer',
+      protocolType: 'consumer',
+      protocolName: 'uniform',
+      groupEpoch: 1,
+    });
     expect(d.members).toEqual([
       expect.objectContaining({
         memberId: a.memberId,
@@ -440,6 +447,8 @@ describe('consumer groups over HTTP', () => {
     expect((await http.get('/v1/groups')).body.groups).toContainEqual({
       groupId: group,
       state: 'Stable',
+      type: 'consumer',
+      protocolType: 'consumer',
       groupEpoch: 1,
       members: 1,
     });

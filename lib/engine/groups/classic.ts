@@ -176,6 +176,13 @@ export async function liveClassicMembers(engine: Engine, groupId: string): Promi
   return Object.keys(st.members).length;
 }
 
+/** The group as it stands at `now` (expiry and a due completion applied), without writing it. */
+export function viewClassicState(state: ClassicGroupState, now: number): ClassicGroupState {
+  const st = structuredClone(state);
+  settle(st, now);
+  return st;
+}
+
 // ---------------------------------------------------------------------------------------------
 
 export interface JoinGroupInput {

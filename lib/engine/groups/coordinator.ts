@@ -21,6 +21,7 @@ import {
   UnknownMemberIdError,
   UnknownTopicOrPartitionError,
 } from '../errors.js';
+import type { ClassicGroupState, ClassicGroupStateName } from '../storage/classic-group-store.js';
 import {
   MAX_GROUP_STATE_BYTES,
   type StoredGroup,
@@ -33,6 +34,7 @@ import type { Topic } from '../types.js';
 import { validateTopicName } from '../validation.js';
 import type { AssignorName } from './assignors.js';
 import { liveClassicMembers } from './classic.js';
+import { assignedPartitions, classicGroupView, subscribedTopics } from './classic-view.js';
 import {
   currentView,
   emptyGroup,
@@ -524,9 +526,16 @@ function checkFetchingMember(
 // ---------------------------------------------------------------------------------------------
 // Admin.
 
+/** 'consumer': a KIP-848 group (its members heartbeat over HTTP or ConsumerGroupHeartbeat); 'classic': JoinGroup/SyncGroup. */
+export type GroupType = 'consumer' | 'classic';
+
 export interface GroupListing {
   groupId: string;
-  state: GroupStateName;
+  /** A classic group has Kafka's classic states (PreparingRebalance, CompletingRebalance). */
+  state: GroupStateName | ClassicGroupStateName;
+  type: GroupType;
+  /** The classic group's protocol type ('consumer', 'connect', ...); 'consumer' for a KIP-848 group. */
+  protocolType: string;
   groupEpoch: number;
   /** Live members. */
   members: number;
@@ -535,20 +544,49 @@ export interface GroupListing {
 export async function listGroups(engine: Engine): Promise<GroupListing[]> {
   const ids = (await engine.groups.listGroupIds()).sort();
   const found = await engine.groups.getMany(ids);
+  const classics = new Map(
+    await Promise.all(ids.map(async (id) => [id, await classicGroupView(engine, id)] as const)),
+  );
   const now = engine.now();
-  return ids.flatMap((groupId) => {
+  return ids.flatMap((groupId): GroupListing[] => {
     const g = found.get(groupId);
     if (!g) return [];
     const view = currentView(g.state, now);
+    const classic = classicOf(Object.keys(view.members).length, classics.get(groupId));
+    if (classic) {
+      return [
+        {
+          groupId,
+          state: classic.state,
+          type: 'classic',
+          protocolType: classic.protocolType ?? '',
+          groupEpoch: classic.generation,
+          members: Object.keys(classic.members).length,
+        },
+      ];
+    }
     return [
       {
         groupId,
         state: groupStateName(view),
+        type: 'consumer',
+        protocolType: 'consumer',
         groupEpoch: view.groupEpoch,
         members: Object.keys(view.members).length,
       },
     ];
   });
+}
+
+/**
+ * The classic state when the group is a classic group: it has a classic item and no live KIP-848
+ * members (a group with both kinds cannot arise: each refuses the other's joins while it has members).
+ */
+function classicOf(
+  kip848Members: number,
+  classic: ClassicGroupState | undefined,
+): ClassicGroupState | undefined {
+  return classic && kip848Members === 0 ? classic : undefined;
 }
 
 export interface MemberDescription {
@@ -566,6 +604,8 @@ export interface MemberDescription {
   revoking: TopicAssignment[];
   targetAssignment: TopicAssignment[];
   lastHeartbeatAt: number;
+  /** A classic group's member: its JoinGroup metadata for the chosen protocol and its SyncGroup assignment (base64, opaque). */
+  classic?: { metadata: string; assignment: string };
 }
 
 export interface PartitionLag {
@@ -583,7 +623,12 @@ export interface PartitionLag {
 
 export interface GroupDescription {
   groupId: string;
-  state: GroupStateName;
+  state: GroupStateName | ClassicGroupStateName;
+  type: GroupType;
+  /** 'consumer' for a KIP-848 group; a classic group's own ('' when Empty). */
+  protocolType: string;
+  /** The assignor of a KIP-848 group; a classic group's chosen protocol ('' before one is chosen). */
+  protocolName: string;
   groupEpoch: number;
   targetEpoch: number;
   assignor: AssignorName;
@@ -600,29 +645,66 @@ export async function describeGroup(engine: Engine, groupId: string): Promise<Gr
   ]);
   if (!group) throw new GroupIdNotFoundError(`group ${groupId} does not exist`);
   const view = currentView(group.state, engine.now(), topicInfos(topics));
-  const owners = ownerMap(view);
-  const members: MemberDescription[] = Object.values(view.members)
+  const classic = classicOf(Object.keys(view.members).length, await classicGroupView(engine, groupId));
+  const owners = classic ? new Map<string, string>() : ownerMap(view);
+  const classicMembers: MemberDescription[] = Object.values(classic?.members ?? {})
     .sort((a, b) => (a.memberId < b.memberId ? -1 : 1))
-    .map((m) => ({
-      memberId: m.memberId,
-      memberEpoch: m.memberEpoch,
-      ...(m.instanceId !== undefined ? { instanceId: m.instanceId } : {}),
-      ...(m.clientId !== undefined ? { clientId: m.clientId } : {}),
-      ...(m.host !== undefined ? { host: m.host } : {}),
-      status: m.status,
-      ...(m.subscribedTopics !== undefined ? { subscribedTopics: m.subscribedTopics } : {}),
-      ...(m.topicPattern !== undefined ? { topicPattern: m.topicPattern } : {}),
-      assignment: ownedByMember(m),
-      revoking: toList(m.revoking),
-      targetAssignment: toList(view.target[m.memberId] ?? {}),
-      lastHeartbeatAt: m.lastHeartbeatAt,
-    }));
+    .map((m) => {
+      const chosen = m.protocols.find((p) => p.name === classic?.protocolName) ?? m.protocols[0];
+      const assignment = classic?.state === 'Stable' ? (classic.assignments?.[m.memberId] ?? '') : '';
+      const isConsumer = classic?.protocolType === 'consumer';
+      const owned = isConsumer ? assignedPartitions(assignment) : [];
+      for (const a of owned) for (const p of a.partitions) owners.set(`${a.topic}\u0000${p}`, m.memberId);
+      const subscribed = isConsumer && chosen ? subscribedTopics(chosen.metadata) : undefined;
+      return {
+        memberId: m.memberId,
+        memberEpoch: classic?.generation ?? 0,
+        ...(m.instanceId !== undefined ? { instanceId: m.instanceId } : {}),
+        clientId: m.clientId,
+        host: m.host,
+        status: 'stable' as const,
+        ...(subscribed !== undefined ? { subscribedTopics: subscribed } : {}),
+        assignment: owned,
+        revoking: [],
+        targetAssignment: owned,
+        lastHeartbeatAt: m.lastSeenAt,
+        classic: { metadata: chosen?.metadata ?? '', assignment },
+      };
+    });
+  const members: MemberDescription[] = classic
+    ? classicMembers
+    : Object.values(view.members)
+        .sort((a, b) => (a.memberId < b.memberId ? -1 : 1))
+        .map((m) => ({
+          memberId: m.memberId,
+          memberEpoch: m.memberEpoch,
+          ...(m.instanceId !== undefined ? { instanceId: m.instanceId } : {}),
+          ...(m.clientId !== undefined ? { clientId: m.clientId } : {}),
+          ...(m.host !== undefined ? { host: m.host } : {}),
+          status: m.status,
+          ...(m.subscribedTopics !== undefined ? { subscribedTopics: m.subscribedTopics } : {}),
+          ...(m.topicPattern !== undefined ? { topicPattern: m.topicPattern } : {}),
+          assignment: ownedByMember(m),
+          revoking: toList(m.revoking),
+          targetAssignment: toList(view.target[m.memberId] ?? {}),
+          lastHeartbeatAt: m.lastHeartbeatAt,
+        }));
 
   // Every partition of the subscribed topics, plus every partition with a committed offset.
   const committed = new Map(offsets.map((o) => [`${o.topic}\u0000${o.partition}`, o]));
   const rows = new Map<string, { topic: string; partition: number }>();
-  for (const [topic, snap] of Object.entries(view.topics)) {
-    for (let p = 0; p < snap.partitions; p++) rows.set(`${topic}\u0000${p}`, { topic, partition: p });
+  const topicPartitions = classic
+    ? new Map(
+        classicMembers
+          .flatMap((m) => m.subscribedTopics ?? [])
+          .flatMap((t) => {
+            const known = topics.find((x) => x.name === t);
+            return known ? [[t, known.partitions] as const] : [];
+          }),
+      )
+    : new Map(Object.entries(view.topics).map(([t, snap]) => [t, snap.partitions] as const));
+  for (const [topic, partitions] of topicPartitions) {
+    for (let p = 0; p < partitions; p++) rows.set(`${topic}\u0000${p}`, { topic, partition: p });
   }
   for (const o of offsets)
     rows.set(`${o.topic}\u0000${o.partition}`, { topic: o.topic, partition: o.partition });
@@ -660,9 +742,26 @@ export async function describeGroup(engine: Engine, groupId: string): Promise<Gr
         ...(c?.metadata !== undefined ? { metadata: c.metadata } : {}),
       };
     });
+  if (classic) {
+    return {
+      groupId,
+      state: classic.state,
+      type: 'classic',
+      protocolType: classic.protocolType ?? '',
+      protocolName: classic.protocolName ?? '',
+      groupEpoch: classic.generation,
+      targetEpoch: classic.generation,
+      assignor: view.assignor,
+      members,
+      offsets: lags,
+    };
+  }
   return {
     groupId,
     state: groupStateName(view),
+    type: 'consumer',
+    protocolType: 'consumer',
+    protocolName: view.assignor,
     groupEpoch: view.groupEpoch,
     targetEpoch: view.targetEpoch,
     assignor: view.assignor,

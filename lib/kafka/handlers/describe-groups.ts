@@ -11,6 +11,8 @@ const NOT_REQUESTED = -2147483648;
  * protocol type "consumer", the server assignor as protocol data once Stable (Kafka fills it in
  * only then), and each live member with its client id and host where known, its subscription
  * (ConsumerProtocolSubscription v0) and the partitions it owns (ConsumerProtocolAssignment v0).
+ * A classic group is described as Kafka does: its classic state, its own protocol type, the chosen
+ * protocol once Stable, and each member's JoinGroup metadata and SyncGroup assignment unchanged.
  * An unknown group is Dead with no members, as in Kafka.
  */
 export const describeGroupsHandler = defineHandler({
@@ -35,6 +37,24 @@ export const describeGroupsHandler = defineHandler({
 });
 
 function described(d: GroupDescription) {
+  if (d.type === 'classic') {
+    // As Kafka: the protocol data (the chosen protocol) only once Stable; the opaque bytes as sent.
+    return {
+      errorCode: NONE,
+      groupId: d.groupId,
+      groupState: d.state,
+      protocolType: d.protocolType,
+      protocolData: d.state === 'Stable' ? d.protocolName : '',
+      members: d.members.map((m) => ({
+        memberId: m.memberId,
+        groupInstanceId: m.instanceId ?? null,
+        clientId: m.clientId ?? '',
+        clientHost: m.host ?? '',
+        memberMetadata: Buffer.from(m.classic?.metadata ?? '', 'base64'),
+        memberAssignment: Buffer.from(m.classic?.assignment ?? '', 'base64'),
+      })),
+    };
+  }
   return {
     errorCode: NONE,
     groupId: d.groupId,

@@ -1,12 +1,10 @@
 import { listGroups } from '../../engine/index.js';
 import { defineHandler, NONE } from '../handler.js';
 
-/** Every Strata group is a KIP-848 consumer group, whether its members come over HTTP or not. */
-const GROUP_TYPE = 'consumer';
-const PROTOCOL_TYPE = 'consumer';
-
 /**
- * ListGroups v0-5: every group, with its state (v4+: Empty, Reconciling or Stable) and type (v5+).
+ * ListGroups v0-5: every group, with its state (v4+: Empty, Reconciling or Stable for a KIP-848
+ * group; Empty, PreparingRebalance, CompletingRebalance or Stable for a classic one) and its type
+ * (v5+: 'consumer' for KIP-848, whether its members come over HTTP or not; 'classic').
  * The states and types filters (v4+, v5+) match case-insensitively, as Kafka's do; empty means all.
  */
 export const listGroupsHandler = defineHandler({
@@ -17,17 +15,18 @@ export const listGroupsHandler = defineHandler({
     const lower = (xs: string[]) => new Set(xs.map((x) => x.toLowerCase()));
     const states = ctx.apiVersion >= 4 ? lower(body.statesFilter) : new Set<string>();
     const types = ctx.apiVersion >= 5 ? lower(body.typesFilter) : new Set<string>();
-    const groups = types.size > 0 && !types.has(GROUP_TYPE) ? [] : await listGroups(ctx.engine);
+    const groups = await listGroups(ctx.engine);
     return {
       throttleTimeMs: 0,
       errorCode: NONE,
       groups: groups
         .filter((g) => states.size === 0 || states.has(g.state.toLowerCase()))
+        .filter((g) => types.size === 0 || types.has(g.type))
         .map((g) => ({
           groupId: g.groupId,
-          protocolType: PROTOCOL_TYPE,
+          protocolType: g.protocolType,
           groupState: g.state,
-          groupType: GROUP_TYPE,
+          groupType: g.type,
         })),
     };
   },
