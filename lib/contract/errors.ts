@@ -98,6 +98,8 @@ export const ERRORS = {
   MEMBER_ID_REQUIRED: server(79, 409),
   GROUP_MAX_SIZE_REACHED: server(81, 409),
   FENCED_INSTANCE_ID: server(82, 409),
+  // The Kafka gateway only (OffsetDelete): a partition of a topic the non-empty group subscribes to.
+  GROUP_SUBSCRIBED_TO_TOPIC: server(86, 409),
   // A Kafka client sent a batch the topic refuses (a keyless record on a compacted topic).
   INVALID_RECORD: server(87, 400),
   // Like UNKNOWN_TOPIC_OR_PARTITION: answered after a consistent read, so final here.

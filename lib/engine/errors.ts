@@ -190,6 +190,11 @@ export class NonEmptyGroupError extends StrataError {
   readonly code = 'NON_EMPTY_GROUP';
 }
 
+/** OffsetDelete: the group is not empty and subscribes to the topic. */
+export class GroupSubscribedToTopicError extends StrataError {
+  readonly code = 'GROUP_SUBSCRIBED_TO_TOPIC';
+}
+
 export class GroupIdNotFoundError extends StrataError {
   readonly code = 'GROUP_ID_NOT_FOUND';
 }

@@ -22,6 +22,7 @@ import { listGroupsHandler } from './handlers/list-groups.js';
 import { listOffsetsHandler } from './handlers/list-offsets.js';
 import { metadataHandler } from './handlers/metadata.js';
 import { offsetCommitHandler } from './handlers/offset-commit.js';
+import { offsetDeleteHandler } from './handlers/offset-delete.js';
 import { offsetFetchHandler } from './handlers/offset-fetch.js';
 import { offsetForLeaderEpochHandler } from './handlers/offset-for-leader-epoch.js';
 import { produceHandler } from './handlers/produce.js';
@@ -64,6 +65,7 @@ export function createHandlerRegistry(): ReadonlyMap<number, AnyHandler> {
     anyHandler(listGroupsHandler),
     anyHandler(describeGroupsHandler),
     anyHandler(deleteGroupsHandler),
+    anyHandler(offsetDeleteHandler),
     anyHandler(initProducerIdHandler),
     anyHandler(createTopicsHandler),
     anyHandler(deleteTopicsHandler),

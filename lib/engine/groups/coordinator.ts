@@ -12,6 +12,7 @@ import {
   FencedMemberEpochError,
   GroupIdNotFoundError,
   GroupMaxSizeReachedError,
+  GroupSubscribedToTopicError,
   InvalidGroupIdError,
   InvalidRequestError,
   NonEmptyGroupError,
@@ -33,7 +34,7 @@ import type { TaggedAction } from '../storage/transaction.js';
 import type { Topic } from '../types.js';
 import { validateTopicName } from '../validation.js';
 import type { AssignorName } from './assignors.js';
-import { liveClassicMembers } from './classic.js';
+import { liveClassicMembers, viewClassicState } from './classic.js';
 import { assignedPartitions, classicGroupView, subscribedTopics } from './classic-view.js';
 import {
   currentView,
@@ -785,6 +786,87 @@ export async function deleteGroup(engine: Engine, groupId: string): Promise<void
       throw new NonEmptyGroupError(`group ${groupId} has ${live} live member(s); stop them first`);
     }
     return (await engine.groups.delete(groupId, stored)) ? done(undefined) : GROUP_CHANGED;
+  });
+}
+
+export interface OffsetDeleteResult {
+  topic: string;
+  partition: number;
+  /** Why this partition's offset was kept; undefined: deleted (or there was none). */
+  error?: StrataError;
+}
+
+/**
+ * OffsetDelete (Kafka's semantics): an empty group loses the offsets asked for; a non-empty one
+ * only those of topics it does not subscribe to (GROUP_SUBSCRIBED_TO_TOPIC for the others). A
+ * non-empty classic group whose protocol type is not `consumer` has no known subscriptions:
+ * NON_EMPTY_GROUP. GROUP_ID_NOT_FOUND for an unknown group; UNKNOWN_TOPIC_OR_PARTITION per
+ * partition that does not exist. The deletes are conditional on the group and classic items being
+ * as read, so a member joining or resubscribing meanwhile makes it re-check.
+ */
+export async function deleteOffsets(
+  engine: Engine,
+  groupId: string,
+  partitions: { topic: string; partition: number }[],
+): Promise<OffsetDeleteResult[]> {
+  validateGroupId(groupId);
+  return withRetries(`delete offsets of group ${groupId}`, async () => {
+    const [stored, classicStored, topics] = await Promise.all([
+      engine.groups.get(groupId),
+      engine.classicGroups.get(groupId),
+      engine.metadata.listTopics(),
+    ]);
+    if (!stored) throw new GroupIdNotFoundError(`group ${groupId} does not exist`);
+    const now = engine.now();
+    const view = currentView(stored.state, now, topicInfos(topics));
+    const subscribed = new Set<string>();
+    if (Object.keys(view.members).length > 0) {
+      for (const t of Object.keys(view.topics)) subscribed.add(t);
+    } else if (classicStored) {
+      const classic = viewClassicState(classicStored.state, now);
+      for (const m of Object.values(classic.members)) {
+        const chosen = m.protocols.find((p) => p.name === classic.protocolName) ?? m.protocols[0];
+        const topicsOf =
+          classic.protocolType === 'consumer' && chosen ? subscribedTopics(chosen.metadata) : undefined;
+        if (!topicsOf) {
+          throw new NonEmptyGroupError(
+            `group ${groupId} has live members of protocol type ${classic.protocolType ?? ''}; stop them first`,
+          );
+        }
+        for (const t of topicsOf) subscribed.add(t);
+      }
+    }
+    const byName = new Map(topics.map((t) => [t.name, t]));
+    const results: OffsetDeleteResult[] = partitions.map(({ topic, partition }) => {
+      const t = byName.get(topic);
+      if (!t || partition < 0 || partition >= t.partitions) {
+        return {
+          topic,
+          partition,
+          error: new UnknownTopicOrPartitionError(`${topic}/${partition} does not exist`),
+        };
+      }
+      if (subscribed.has(topic)) {
+        return {
+          topic,
+          partition,
+          error: new GroupSubscribedToTopicError(`group ${groupId} is not empty and subscribes to ${topic}`),
+        };
+      }
+      return { topic, partition };
+    });
+    const doomed = results.filter((r) => !r.error);
+    const seen = new Set<string>();
+    const unique = doomed.filter((r) => {
+      const k = `${r.topic}\u0000${r.partition}`;
+      if (seen.has(k)) return false;
+      seen.add(k);
+      return true;
+    });
+    if (unique.length === 0) return done(results);
+    return (await engine.groups.deleteOffsets(groupId, stored, classicStored?.version, unique))
+      ? done(results)
+      : GROUP_CHANGED;
   });
 }
 

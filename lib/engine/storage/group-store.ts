@@ -430,6 +430,56 @@ export class GroupStore {
     };
   }
 
+  /**
+   * OffsetDelete: removes these partitions' committed offsets, on condition that the group item is
+   * still at `group.version` and the classic item at `classicVersion` (absent if undefined): a
+   * member that joined or changed its subscription since the caller's checks makes this false.
+   * Chunks after the first (98 offsets each) check the same versions.
+   */
+  async deleteOffsets(
+    groupId: string,
+    group: StoredGroup,
+    classicVersion: number | undefined,
+    partitions: { topic: string; partition: number }[],
+  ): Promise<boolean> {
+    const checks: TransactItem[] = [
+      {
+        ConditionCheck: {
+          TableName: this.table,
+          Key: metaKeys.group(groupId),
+          ConditionExpression: 'version = :v',
+          ExpressionAttributeValues: { ':v': group.version },
+        },
+      },
+      {
+        ConditionCheck: {
+          TableName: this.table,
+          Key: { pk: metaKeys.groupPk(groupId), sk: 'classic' },
+          ...(classicVersion === undefined
+            ? { ConditionExpression: 'attribute_not_exists(pk)' }
+            : { ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': classicVersion } }),
+        },
+      },
+    ];
+    for (let i = 0; i < Math.max(1, partitions.length); i += TX_OFFSETS) {
+      const deletes: TransactItem[] = partitions.slice(i, i + TX_OFFSETS).map((p) => ({
+        Delete: { TableName: this.table, Key: metaKeys.groupOffset(groupId, p.topic, p.partition) },
+      }));
+      const send = () => this.doc.send(new TransactWriteCommand({ TransactItems: [...checks, ...deletes] }));
+      if (i > 0) {
+        await this.sendLaterChunk(groupId, i, send);
+        continue;
+      }
+      try {
+        await send();
+      } catch (err) {
+        if (isWriteConflict(err)) return false;
+        throw err;
+      }
+    }
+    return true;
+  }
+
   /** Deletes the group item (if still at `group.version`) and its registry entry; then its offsets. */
   async delete(groupId: string, group: StoredGroup): Promise<boolean> {
     try {

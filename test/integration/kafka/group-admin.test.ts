@@ -22,6 +22,8 @@ const K = {
   LEAVE: APIS.LeaveGroup.key,
   COMMIT: APIS.OffsetCommit.key,
   DESCRIBE: APIS.DescribeGroups.key,
+  OFFSET_DELETE: APIS.OffsetDelete.key,
+  API_VERSIONS: APIS.ApiVersions.key,
   LIST: APIS.ListGroups.key,
 } as const;
 
@@ -194,6 +196,52 @@ describe('classic groups in the admin views', () => {
       members: 2,
     });
 
+    // OffsetDelete while Stable: the subscribed topic's offset stays (GROUP_SUBSCRIBED_TO_TOPIC),
+    // another topic's goes, a partition that does not exist is UNKNOWN_TOPIC_OR_PARTITION.
+    expect((await ctx.http.post('/v1/topics', { name: 'ga-other', partitions: 1 })).status).toBe(201);
+    const otherCommit = await a.request(K.COMMIT, 5, {
+      groupId: group,
+      generationIdOrMemberEpoch: 1,
+      memberId: leader,
+      groupInstanceId: null,
+      topics: [
+        {
+          name: 'ga-other',
+          partitions: [{ partitionIndex: 0, committedOffset: 0n, committedMetadata: null }],
+        },
+      ],
+    } as never);
+    expect(otherCommit.topics[0]?.partitions[0]?.errorCode).toBe(0);
+    const offsetsNow = async () =>
+      (
+        await ctx.http.get<{ offsets: { topic: string; partition: number }[] }>(`/v1/groups/${group}/offsets`)
+      ).body.offsets
+        .map((o) => `${o.topic}/${o.partition}`)
+        .sort();
+    expect(await offsetsNow()).toEqual(['ga-other/0', `${topic}/0`]);
+    const delWhileStable = await a.request(K.OFFSET_DELETE, 0, {
+      groupId: group,
+      topics: [
+        { name: topic, partitions: [{ partitionIndex: 0 }] },
+        { name: 'ga-other', partitions: [{ partitionIndex: 0 }, { partitionIndex: 5 }] },
+      ],
+    });
+    expect(delWhileStable).toEqual({
+      errorCode: 0,
+      throttleTimeMs: 0,
+      topics: [
+        { name: topic, partitions: [{ partitionIndex: 0, errorCode: code('GROUP_SUBSCRIBED_TO_TOPIC') }] },
+        {
+          name: 'ga-other',
+          partitions: [
+            { partitionIndex: 0, errorCode: 0 },
+            { partitionIndex: 5, errorCode: code('UNKNOWN_TOPIC_OR_PARTITION') },
+          ],
+        },
+      ],
+    });
+    expect(await offsetsNow()).toEqual([`${topic}/0`]);
+
     // Both leave: Empty, no members, still a classic group.
     for (const [i, w] of [a, b].entries()) {
       const left = await w.request(K.LEAVE, 3, {
@@ -205,7 +253,51 @@ describe('classic groups in the admin views', () => {
     const empty = await describe1(a, group);
     expect(empty).toMatchObject({ groupState: 'Empty', protocolType: '', protocolData: '', members: [] });
     expect((await listed(a, ['Empty'], ['classic'])).map((g) => g.groupId)).toContain(group);
+
+    // Empty: OffsetDelete removes the subscribed topic's offset too.
+    const delWhenEmpty = await a.request(K.OFFSET_DELETE, 0, {
+      groupId: group,
+      topics: [{ name: topic, partitions: [{ partitionIndex: 0 }] }],
+    });
+    expect(delWhenEmpty).toMatchObject({
+      errorCode: 0,
+      topics: [{ name: topic, partitions: [{ partitionIndex: 0, errorCode: 0 }] }],
+    });
+    expect(await offsetsNow()).toEqual([]);
   }, 30_000);
+
+  it('OffsetDelete is advertised (v0); an unknown group is GROUP_ID_NOT_FOUND, a live KIP-848 subscriber GROUP_SUBSCRIBED_TO_TOPIC', async () => {
+    const w = await wire();
+    const versions = await w.request(K.API_VERSIONS, 3, {
+      clientSoftwareName: 't',
+      clientSoftwareVersion: '1',
+    });
+    expect(versions.apiKeys).toContainEqual(
+      expect.objectContaining({ apiKey: 47, minVersion: 0, maxVersion: 0 }),
+    );
+    expect(
+      await w.request(K.OFFSET_DELETE, 0, {
+        groupId: 'ga-nobody',
+        topics: [{ name: 'ga-topic', partitions: [{ partitionIndex: 0 }] }],
+      }),
+    ).toEqual({ errorCode: code('GROUP_ID_NOT_FOUND'), throttleTimeMs: 0, topics: [] });
+
+    const group = 'ga-848-del';
+    expect((await ctx.http.post('/v1/topics', { name: 'ga-848-del', partitions: 1 })).status).toBe(201);
+    const hb = await ctx.http.post<{ memberId: string; memberEpoch: number }>(
+      `/v1/groups/${group}/heartbeat`,
+      {
+        memberEpoch: 0,
+        topics: ['ga-848-del'],
+      },
+    );
+    expect(hb.status).toBe(200);
+    const del = await w.request(K.OFFSET_DELETE, 0, {
+      groupId: group,
+      topics: [{ name: 'ga-848-del', partitions: [{ partitionIndex: 0 }] }],
+    });
+    expect(del.topics[0]?.partitions[0]?.errorCode).toBe(code('GROUP_SUBSCRIBED_TO_TOPIC'));
+  });
 
   it('a KIP-848 group stays type consumer, and an unknown group is Dead', async () => {
     const w = await wire();

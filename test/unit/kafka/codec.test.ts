@@ -305,6 +305,11 @@ describe('the schema serves the ranges of kafka-protocol.md', () => {
     SaslAuthenticate: [0, 2, 2],
   };
 
+  it('OffsetDelete is v0 only, never flexible', () => {
+    expect(parseVersions(APIS.OffsetDelete.versions)).toEqual({ min: 0, max: 0 });
+    expect(inVersions(APIS.OffsetDelete.flexible, 0)).toBe(false);
+  });
+
   it('SaslHandshake is never flexible', () => {
     expect(parseVersions(APIS.SaslHandshake.versions)).toEqual({ min: 0, max: 1 });
     expect(inVersions(APIS.SaslHandshake.flexible, 1)).toBe(false);

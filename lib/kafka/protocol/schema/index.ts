@@ -21,6 +21,7 @@ import { ListGroups } from './list-groups.js';
 import { ListOffsets } from './list-offsets.js';
 import { Metadata } from './metadata.js';
 import { OffsetCommit } from './offset-commit.js';
+import { OffsetDelete } from './offset-delete.js';
 import { OffsetFetch } from './offset-fetch.js';
 import { OffsetForLeaderEpoch } from './offset-for-leader-epoch.js';
 import { Produce } from './produce.js';
@@ -56,6 +57,7 @@ export const APIS = {
   SaslAuthenticate,
   CreatePartitions,
   DeleteGroups,
+  OffsetDelete,
   IncrementalAlterConfigs,
   DescribeCluster,
   ConsumerGroupHeartbeat,
