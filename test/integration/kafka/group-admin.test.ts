@@ -37,14 +37,20 @@ async function wire(): Promise<KafkaWire> {
   return w;
 }
 
-function join(w: KafkaWire, group: string, memberId: string, metadata: Uint8Array) {
+function join(
+  w: KafkaWire,
+  group: string,
+  memberId: string,
+  metadata: Uint8Array,
+  protocolType = 'consumer',
+) {
   return w.request(K.JOIN, 5, {
     groupId: group,
     sessionTimeoutMs: 10_000,
     rebalanceTimeoutMs: 5_000,
     memberId,
     groupInstanceId: null,
-    protocolType: 'consumer',
+    protocolType,
     protocols: [{ name: 'range', metadata }],
     reason: null,
   });
@@ -297,6 +303,26 @@ describe('classic groups in the admin views', () => {
       topics: [{ name: 'ga-848-del', partitions: [{ partitionIndex: 0 }] }],
     });
     expect(del.topics[0]?.partitions[0]?.errorCode).toBe(code('GROUP_SUBSCRIBED_TO_TOPIC'));
+  });
+
+  it("a live classic group of another protocol type ('connect': opaque subscriptions) is NON_EMPTY_GROUP; described with its own type", async () => {
+    const w = await wire();
+    const group = 'ga-connect';
+    const first = await join(w, group, '', Buffer.from('opaque'), 'connect');
+    expect(first.errorCode).toBe(code('MEMBER_ID_REQUIRED'));
+    expect((await join(w, group, first.memberId, Buffer.from('opaque'), 'connect')).errorCode).toBe(0);
+    expect(await describe1(w, group)).toMatchObject({
+      groupState: 'CompletingRebalance',
+      protocolType: 'connect',
+    });
+    expect((await listed(w, [], ['classic'])).find((g) => g.groupId === group)).toMatchObject({
+      protocolType: 'connect',
+    });
+    const del = await w.request(K.OFFSET_DELETE, 0, {
+      groupId: group,
+      topics: [{ name: 'ga-topic', partitions: [{ partitionIndex: 0 }] }],
+    });
+    expect(del).toEqual({ errorCode: code('NON_EMPTY_GROUP'), throttleTimeMs: 0, topics: [] });
   });
 
   it('a KIP-848 group stays type consumer, and an unknown group is Dead', async () => {
