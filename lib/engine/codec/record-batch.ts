@@ -12,7 +12,7 @@ import { crc32c } from './crc32c.js';
 export const BATCH_HEADER_BYTES = 61;
 const MAGIC = 2;
 const CRC_START = 21;
-const COMPRESSION_MASK = 0x07;
+export const COMPRESSION_MASK = 0x07;
 
 export interface BatchProducerInfo {
   producerId: number;

@@ -1,10 +1,12 @@
-import { checkClientBatch } from '../codec/record-batch.js';
+import { CompressionType } from '../codec/compression.js';
+import { COMPRESSION_MASK, checkClientBatch, readBatchHeader } from '../codec/record-batch.js';
 import type { Engine } from '../engine.js';
 import {
   CorruptMessageError,
   InvalidRequestError,
   MessageTooLargeError,
   OutOfOrderSequenceNumberError,
+  UnsupportedCompressionTypeError,
 } from '../errors.js';
 import type { SequencedBatch } from '../idempotence.js';
 import type { Topic } from '../types.js';
@@ -16,6 +18,14 @@ import { checkPartition } from './topics.js';
 export interface ClientPartitionRecords {
   partition: number;
   records: Uint8Array | null;
+}
+
+export interface ProduceBatchesOptions {
+  /**
+   * Refuse zstd batches (UNSUPPORTED_COMPRESSION_TYPE): Kafka takes zstd only from Produce v7
+   * (KIP-110), since older clients could not read it back.
+   */
+  refuseZstd?: boolean;
 }
 
 export type PartitionProduceResult =
@@ -43,6 +53,7 @@ export async function produceBatches(
   engine: Engine,
   topic: Topic,
   partitions: readonly ClientPartitionRecords[],
+  options: ProduceBatchesOptions = {},
 ): Promise<PartitionProduceResult[]> {
   const results = new Map<number, PartitionProduceResult>();
   const checked: CheckedPartition[] = [];
@@ -53,7 +64,7 @@ export async function produceBatches(
         throw new InvalidRequestError(`partition ${partition} appears twice in one request`);
       seen.add(partition);
       checkPartition(topic, partition);
-      checked.push(checkPartitionRecords(topic, partition, records));
+      checked.push(checkPartitionRecords(topic, partition, records, options));
     } catch (err) {
       results.set(partition, { partition, error: err });
     }
@@ -99,6 +110,7 @@ function checkPartitionRecords(
   topic: Topic,
   partition: number,
   records: Uint8Array | null,
+  options: ProduceBatchesOptions,
 ): CheckedPartition {
   if (records === null || records.length === 0)
     throw new CorruptMessageError('no record batch for the partition');
@@ -119,6 +131,13 @@ function checkPartitionRecords(
       throw new MessageTooLargeError(
         `a ${batch.length}-byte batch is over topic ${topic.name}'s max.message.bytes (${max})`,
       );
+    }
+    // Before the records are read, as Kafka refuses the codec without decompressing.
+    if (
+      options.refuseZstd &&
+      (readBatchHeader(batch).attributes & COMPRESSION_MASK) === CompressionType.zstd
+    ) {
+      throw new UnsupportedCompressionTypeError('zstd batches need Produce v7 or later (KIP-110)');
     }
     const summary = checkClientBatch(batch);
     const { producerId, producerEpoch, baseSequence } = summary.producer;

@@ -7,7 +7,6 @@ import {
   produceBatches,
   type Topic,
   UnknownTopicOrPartitionError,
-  UnsupportedCompressionTypeError,
 } from '../../engine/index.js';
 import {
   defineHandler,
@@ -17,7 +16,6 @@ import {
   NONE,
   type RequestContext,
 } from '../handler.js';
-import { splitRecordBatches } from '../protocol/record-batches.js';
 import type { RequestBody } from '../protocol/schema/index.js';
 import { cachedTopic, topicByName } from '../topic-lookup.js';
 
@@ -77,40 +75,17 @@ async function produceTopic(ctx: RequestContext, t: ProduceTopic) {
       t.partitionData.map((p) => ({ partition: p.index, error: err })),
     );
   }
-  // KIP-110: zstd is for clients new enough to send Produce v7; Kafka refuses it in older versions.
-  const refused =
-    ctx.apiVersion < ZSTD_FROM_VERSION ? t.partitionData.filter((p) => holdsZstd(p.records)) : [];
   const results = await produceBatches(
     ctx.engine,
     topic,
-    t.partitionData
-      .filter((p) => !refused.includes(p))
-      .map((p) => ({ partition: p.index, records: p.records })),
+    t.partitionData.map((p) => ({ partition: p.index, records: p.records })),
+    { refuseZstd: ctx.apiVersion < ZSTD_FROM_VERSION },
   );
-  const error = new UnsupportedCompressionTypeError(`zstd needs Produce v${ZSTD_FROM_VERSION} or later`);
-  const byPartition = new Map<number, PartitionProduceResult>([
-    ...refused.map((p) => [p.index, { partition: p.index, error }] as const),
-    ...results.map((r) => [r.partition, r] as const),
-  ]);
-  return topicResponse(
-    t.name,
-    t.partitionData
-      .flatMap((p) => byPartition.get(p.index) ?? [])
-      .filter((r, i, all) => all.indexOf(r) === i),
-  );
+  return topicResponse(t.name, results);
 }
 
+/** KIP-110: zstd is for clients new enough to send Produce v7; Kafka refuses it in older versions. */
 const ZSTD_FROM_VERSION = 7;
-const ZSTD = 4;
-
-/** Whether a partition's batches say zstd; bytes too broken to tell are left to the batch check. */
-function holdsZstd(records: Uint8Array | null): boolean {
-  try {
-    return records !== null && splitRecordBatches(records).some((b) => (b.header.attributes & 7) === ZSTD);
-  } catch {
-    return false;
-  }
-}
 
 async function lookUp(ctx: RequestContext, t: ProduceTopic): Promise<Topic> {
   try {
