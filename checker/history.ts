@@ -56,7 +56,44 @@ export interface PollOp {
   end: number;
 }
 
-export type HistoryOp = SendOp | PollOp;
+/** A classic group member's share of one generation, as its SyncGroup answer gave it. */
+export interface AssignmentOp {
+  type: 'assignment';
+  process: string;
+  member: string;
+  generation: number;
+  partitions: number[];
+  time: number;
+}
+
+/** An offset commit of one partition by a group member (fenced by its generation). */
+export interface CommitOp {
+  type: 'commit';
+  process: string;
+  member: string;
+  generation: number;
+  partition: number;
+  offset: number;
+  outcome: Outcome;
+  /** The error code's name when it was not ok. */
+  error?: string;
+  start: number;
+  end: number;
+}
+
+/** A committed offset a member read (OffsetFetch) before starting on a partition; -1 when none. */
+export interface CommittedReadOp {
+  type: 'committed';
+  process: string;
+  partition: number;
+  offset: number;
+  start: number;
+  end: number;
+}
+
+export type GroupOp = AssignmentOp | CommitOp | CommittedReadOp;
+
+export type HistoryOp = SendOp | PollOp | GroupOp;
 
 export interface History {
   topic: string;

@@ -79,6 +79,7 @@ export function startNemesis(
   rng: Random,
   options: NemesisOptions,
   clock: () => number,
+  onActivation?: (event: NemesisEvent) => void,
 ): Nemesis {
   const events: NemesisEvent[] = [];
   const totals = Object.fromEntries(FAULT_CLASSES.map((f) => [f, 0])) as Record<FaultClass, number>;
@@ -182,7 +183,9 @@ export function startNemesis(
         activation.remove();
         const injected = activation.injected();
         totals[fault] += injected;
-        events.push({ fault, start, end: clock(), injected, detail: activation.detail });
+        const event = { fault, start, end: clock(), injected, detail: activation.detail };
+        events.push(event);
+        onActivation?.(event);
       }
     }
   })();

@@ -1,5 +1,6 @@
 /** The human-readable report of a run (the table `npm run check:faults` prints). */
 import { ANOMALY_NAMES, MUST_BE_ZERO } from './check.js';
+import { GROUP_ANOMALY_NAMES } from './group-check.js';
 import { FAULT_CLASSES } from './nemesis.js';
 import type { RunResult } from './run.js';
 
@@ -9,15 +10,19 @@ export function formatReport(result: RunResult, examples = 3): string {
   const lines: string[] = [];
   const faults =
     settings.faults.length === FAULT_CLASSES.length ? 'all' : settings.faults.join(',') || 'none';
+  const kafka = settings.workload === 'kafka';
   lines.push(
-    `Strata fault checker: ${settings.ops} ops, faults ${faults}, idempotence ${settings.idempotence ? 'on' : 'off'}` +
+    `Strata fault checker (${kafka ? `Kafka protocol, ${settings.gateways} gateway processes` : 'HTTP API'}): ${settings.ops} ops, faults ${faults}, idempotence ${settings.idempotence ? 'on' : 'off'}` +
       `${settings.breakCommit ? ', BROKEN COMMIT (test only)' : ''}, seed ${settings.seed}, ${settings.partitions} partitions` +
-      `${settings.engines > 1 ? `, ${settings.engines} engines` : ''}`,
-    `actors: ${settings.producers.idempotent} idempotent + ${settings.producers.plain} plain producers, ` +
-      `${settings.consumers.assigned} assigned + ${settings.consumers.subscribed} subscribed consumers`,
+      `${!kafka && settings.engines > 1 ? `, ${settings.engines} engines` : ''}`,
+    kafka
+      ? `actors: ${settings.producers.idempotent} idempotent + ${settings.producers.plain} plain producers (Produce v9), ` +
+          `${settings.members} classic group members (JoinGroup v5, range)`
+      : `actors: ${settings.producers.idempotent} idempotent + ${settings.producers.plain} plain producers, ` +
+          `${settings.consumers.assigned} assigned + ${settings.consumers.subscribed} subscribed consumers`,
     `${(result.durationMs / 1000).toFixed(1)} s; ${result.invoked} operations: ` +
       `${s.sends.ok + s.sends.fail + s.sends.info} sends (ok ${s.sends.ok}, fail ${s.sends.fail}, info ${s.sends.info}; ` +
-      `${s.sends.attempts} HTTP attempts), ${s.polls} polls with ${s.polledRecords} records (final read included)`,
+      `${s.sends.attempts} ${kafka ? 'Produce' : 'HTTP'} attempts), ${s.polls} polls with ${s.polledRecords} records (final read included)`,
     `values: ${s.sentValues.ok} acknowledged, ${s.sentValues.fail} failed, ${s.sentValues.info} indefinite ` +
       `(${s.infoValuesRead} of those read); log ${s.logSize.reduce((a, b) => a + b, 0)} records [${s.logSize.join(', ')}]`,
   );
@@ -27,12 +32,19 @@ export function formatReport(result: RunResult, examples = 3): string {
     .join(', ');
   lines.push(
     `faults injected: ${injected || 'none'} (${result.nemesis.events.length} activations); ` +
-      `server 5xx logged ${result.serverErrorsLogged}`,
+      (kafka ? `gateways killed (-9) and restarted: ${result.kills ?? 0}` : `server 5xx logged ${result.serverErrorsLogged}`),
     `groups: ${result.workload.heartbeats} heartbeats, ${result.workload.offsetCommits} offset commits, ` +
       `${result.workload.rebalances} assignment changes, ${result.workload.memberCrashes} member crashes; ` +
       `${result.workload.producerInits} producer ids`,
-    '',
   );
+  if (result.groups) {
+    const g = result.groups.stats;
+    lines.push(
+      `group: ${g.generations} generations, ${g.assignments} assignments, commits ok ${g.commits.ok} / fail ${g.commits.fail} / info ${g.commits.info}, ` +
+        `${g.committedReads} committed-offset reads; ${g.consumed} acknowledged values consumed by members`,
+    );
+  }
+  lines.push('');
 
   const rows: string[][] = [['anomaly', 'count', 'must be 0', 'status']];
   for (const name of ANOMALY_NAMES) {
@@ -46,6 +58,12 @@ export function formatReport(result: RunResult, examples = 3): string {
     }
     const must = MUST_BE_ZERO.includes(name);
     rows.push([name, `${a.count}`, must ? 'yes' : 'no', a.count === 0 ? 'ok' : must ? 'FAIL' : 'reported']);
+  }
+  if (result.groups) {
+    for (const name of GROUP_ANOMALY_NAMES) {
+      const n = result.groups.anomalies[name].count;
+      rows.push([name, `${n}`, 'yes', n === 0 ? 'ok' : 'FAIL']);
+    }
   }
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
   for (const [i, row] of rows.entries()) {
@@ -64,15 +82,21 @@ export function formatReport(result: RunResult, examples = 3): string {
     lines.push('', `${name} (${a.count}), first ${Math.min(examples, a.examples.length)}:`);
     for (const e of a.examples.slice(0, examples)) lines.push(`  ${JSON.stringify(e)}`);
   }
+  for (const name of result.groups ? GROUP_ANOMALY_NAMES : []) {
+    const a = result.groups?.anomalies[name];
+    if (!a || a.count === 0) continue;
+    lines.push('', `${name} (${a.count}), first ${Math.min(examples, a.examples.length)}:`);
+    for (const e of a.examples.slice(0, examples)) lines.push(`  ${JSON.stringify(e)}`);
+  }
   if (result.notes.length > 0) {
     lines.push('', `notes (${result.notes.length}):`);
     for (const n of result.notes.slice(0, 10)) lines.push(`  ${n}`);
   }
   lines.push(
     '',
-    report.valid
-      ? 'VALID: no lost write, inconsistent offset, G1a, nonmonotonic send, or idempotent duplicate'
-      : `INVALID: ${report.violations.join(', ')}`,
+    result.valid
+      ? `VALID: no lost write, inconsistent offset, G1a, nonmonotonic send, or idempotent duplicate${result.groups ? '; no split ownership, commit regression, or unconsumed record' : ''}`
+      : `INVALID: ${[...report.violations, ...(result.groups?.violations ?? [])].join(', ')}`,
   );
   return lines.join('\n');
 }

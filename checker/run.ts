@@ -3,16 +3,29 @@
  * faults, read everything back, and check the history.
  */
 import { type CheckReport, checkHistory } from './check.js';
-import type { History } from './history.js';
+import { startGatewayFleet } from './gateways.js';
+import { checkGroups, type GroupReport } from './group-check.js';
+import type { History, HistoryOp } from './history.js';
 import { checkerHttp } from './http.js';
 import { type FaultClass, type NemesisEvent, type NemesisOptions, startNemesis } from './nemesis.js';
 import { seededRandom } from './random.js';
 import { type CheckerStackOptions, startCheckerStack } from './stack.js';
+import { runKafkaWorkload } from './kafka-workload.js';
 import { Budget, finalRead, runWorkload, type WorkloadResult } from './workload.js';
 
 export interface RunOptions {
   /** Operations to invoke: sends and polls together. */
   ops: number;
+  /**
+   * `http` (default): the HTTP API in this process. `kafka`: the Kafka protocol through gateway
+   * processes that are killed and restarted, with a classic consumer group.
+   */
+  workload?: 'http' | 'kafka';
+  /** Kafka workload: gateway processes (default 2), group members (default 3). */
+  gateways?: number;
+  members?: number;
+  /** Kafka workload: SIGKILL a gateway every this many ms, [min, max] (default [3000, 6000]); null: never. */
+  killEveryMs?: [number, number] | null;
   faults: FaultClass[];
   /** Idempotent producers alongside the plain ones (default true); false makes every producer plain. */
   idempotence?: boolean;
@@ -38,9 +51,18 @@ export interface RunOptions {
 }
 
 export interface RunResult {
+  /** No must-be-zero anomaly, of the queue or (Kafka workload) of the group. */
+  valid: boolean;
   report: CheckReport;
+  /** The consumer-group checks (Kafka workload only). */
+  groups?: GroupReport;
+  /** Gateway kills (Kafka workload only). */
+  kills?: number;
   history: History;
   settings: {
+    workload: 'http' | 'kafka';
+    gateways: number;
+    members: number;
     ops: number;
     faults: FaultClass[];
     idempotence: boolean;
@@ -112,6 +134,9 @@ export async function runChecker(options: RunOptions): Promise<RunResult> {
     }
     log(`stack up at ${stack.url}; topic ${TOPIC} with ${partitions} partitions; seed ${seed}`);
 
+    if ((options.workload ?? 'http') === 'kafka') {
+      return await runKafka(options, { stack, http, rng, seed, partitions, producers, clock, log, started });
+    }
     const nemesis = startNemesis(
       stack.engines,
       stack.responses,
@@ -148,9 +173,13 @@ export async function runChecker(options: RunOptions): Promise<RunResult> {
     const history: History = { topic: TOPIC, partitions, ops: [...workload.ops, ...final] };
     const report = checkHistory(history);
     return {
+      valid: report.valid,
       report,
       history,
       settings: {
+        workload: 'http',
+        gateways: 0,
+        members: consumers.subscribed,
         ops: options.ops,
         faults: options.faults,
         idempotence,
@@ -174,5 +203,102 @@ export async function runChecker(options: RunOptions): Promise<RunResult> {
   } finally {
     await stack.stop();
     console.error = consoleError;
+  }
+
+  async function runKafka(
+    options: RunOptions,
+    run: {
+      stack: Awaited<ReturnType<typeof startCheckerStack>>;
+      http: ReturnType<typeof checkerHttp>;
+      rng: ReturnType<typeof seededRandom>;
+      seed: number;
+      partitions: number;
+      producers: { idempotent: number; plain: number };
+      clock: () => number;
+      log: (m: string) => void;
+      started: number;
+    },
+  ): Promise<RunResult> {
+    const notes: string[] = [];
+    const gateways = options.gateways ?? 2;
+    const members = options.members ?? 3;
+    const fleet = await startGatewayFleet({
+      engine: run.stack.engine.config,
+      count: gateways,
+      // A lost response is a closed connection after the commit (checker/gateway-process.ts).
+      faults: options.faults,
+      ...(options.nemesis ? { nemesis: options.nemesis } : {}),
+      initialRebalanceDelayMs: 300,
+      rng: run.rng.fork('gateways'),
+      clock: run.clock,
+      onError: (m) => {
+        if (notes.length < 50) notes.push(m);
+      },
+    });
+    try {
+      run.log(`${gateways} gateways at ${fleet.bootstraps.join(', ')}`);
+      const kill = options.killEveryMs === undefined ? ([3000, 6000] as [number, number]) : options.killEveryMs;
+      if (kill) fleet.startKilling(kill, [200, 1500]);
+      const budget = new Budget(options.ops, options.timeLimitMs ? Date.now() + options.timeLimitMs : undefined);
+      let final: HistoryOp[] = [];
+      const workload = await runKafkaWorkload({
+        bootstraps: fleet.bootstraps,
+        topic: TOPIC,
+        partitions: run.partitions,
+        group: GROUP,
+        idempotentProducers: run.producers.idempotent,
+        plainProducers: run.producers.plain,
+        members,
+        ...(options.clientTimeoutMs ? { timeoutMs: options.clientTimeoutMs } : {}),
+        rng: run.rng.fork('workload'),
+        clock: run.clock,
+        budget,
+        drainTo: async () => {
+          // The faults stop here; the read-back gives each partition's end, which the group drains to.
+          await fleet.stopKilling();
+          await fleet.quiet();
+          run.log(`workload done: ${budget.used} operations in ${run.clock()} ms; reading back, draining the group`);
+          final = await finalRead(run.http, TOPIC, run.partitions, run.clock, notes);
+          const ends = Array.from({ length: run.partitions }, () => 0);
+          for (const op of final)
+            if (op.type === 'poll') for (const r of op.records) ends[op.partition] = Math.max(ends[op.partition] ?? 0, r.offset + 1);
+          return ends;
+        },
+      });
+      notes.push(...workload.notes);
+      const history: History = { topic: TOPIC, partitions: run.partitions, ops: [...workload.ops, ...final] };
+      const report = checkHistory(history);
+      const groups = checkGroups(history);
+      const injected = fleet.injected();
+      return {
+        valid: report.valid && groups.valid,
+        report,
+        groups,
+        kills: fleet.kills.length,
+        history,
+        settings: {
+          workload: 'kafka',
+          gateways,
+          members,
+          ops: options.ops,
+          faults: options.faults,
+          idempotence: run.producers.idempotent > 0,
+          breakCommit: false,
+          seed: run.seed,
+          partitions: run.partitions,
+          engines: gateways,
+          producers: run.producers,
+          consumers: { assigned: 0, subscribed: members },
+        },
+        invoked: budget.used,
+        durationMs: Date.now() - run.started,
+        nemesis: { events: fleet.activations, injected },
+        workload: workload.counts,
+        notes,
+        serverErrorsLogged: 0,
+      };
+    } finally {
+      await fleet.stop();
+    }
   }
 }

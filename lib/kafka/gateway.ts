@@ -4,6 +4,7 @@ import { createHandlerRegistry } from './apis.js';
 import { BROKER_ID, type GatewayConfig } from './config.js';
 import { serveConnection } from './connection.js';
 import { CloseConnection, dispatch } from './dispatch.js';
+import type { AnyHandler } from './handler.js';
 
 export interface KafkaGateway {
   /** The address it listens on. */
@@ -22,6 +23,11 @@ export interface GatewayOptions {
   config: GatewayConfig;
   /** Where faults go (a handler's unexpected failure); a bad frame from a client is not one. */
   log?: (message: string, err?: unknown) => void;
+  /**
+   * The handlers per API key (default: every served API). The fault checker wraps one to lose a
+   * response after its work was done, as a gateway that dies between commit and answer does.
+   */
+  handlers?: ReadonlyMap<number, AnyHandler>;
 }
 
 const DEFAULT_CLOSE_GRACE_MS = 5000;
@@ -34,7 +40,7 @@ const DEFAULT_CLOSE_GRACE_MS = 5000;
 export async function startGateway(opts: GatewayOptions): Promise<KafkaGateway> {
   const { engine, config } = opts;
   const log = opts.log ?? ((message, err) => console.error(`kafka gateway: ${message}`, err ?? ''));
-  const handlers = createHandlerRegistry();
+  const handlers = opts.handlers ?? createHandlerRegistry();
   const sockets = new Map<Socket, { inFlight(): number }>();
   const broker = { nodeId: BROKER_ID, host: config.host, port: config.port };
 

@@ -1,6 +1,6 @@
 import { api, field as f } from './types.js';
 
-/** Classic group membership: not served yet (issue 10), known so that it is answered with an error. */
+/** Classic group membership: a member proves it is alive and learns of a rebalance. */
 export const Heartbeat = api({
   key: 12,
   name: 'Heartbeat',

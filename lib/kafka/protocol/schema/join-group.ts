@@ -1,6 +1,6 @@
 import { api, array, field as f } from './types.js';
 
-/** Classic group membership: not served yet (issue 10), known so that it is answered with an error. */
+/** Classic group membership: the rebalance barrier (JoinGroup completes when every member rejoined). */
 export const JoinGroup = api({
   key: 11,
   name: 'JoinGroup',

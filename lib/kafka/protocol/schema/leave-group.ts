@@ -1,6 +1,6 @@
 import { api, array, field as f } from './types.js';
 
-/** v3+ batches members (Members[]). Not served yet (issue 10), known so that it is answered with an error. */
+/** v3+ batches members (Members[]). */
 export const LeaveGroup = api({
   key: 13,
   name: 'LeaveGroup',

@@ -1,6 +1,6 @@
 import { api, array, field as f } from './types.js';
 
-/** Classic group membership: not served yet (issue 10), known so that it is answered with an error. */
+/** Classic group membership: the leader sends every assignment, each member gets its own. */
 export const SyncGroup = api({
   key: 14,
   name: 'SyncGroup',
