@@ -1,8 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ERRORS } from '../../../lib/contract/errors.js';
 import type { Engine } from '../../../lib/engine/engine.js';
 import type { KafkaGateway } from '../../../lib/kafka/gateway.js';
-import { APIS } from '../../../lib/kafka/protocol/schema/index.js';
+import {
+  commitOffset,
+  errorCode,
+  GROUP_KEYS,
+  heartbeat,
+  join,
+  joinNew,
+  joinTogether,
+  meta,
+  sync,
+} from '../../support/classic-group-wire.js';
 import { startTestGateway, useTestGateway } from '../../support/gateway.js';
 import { kcat, killChildrenAfterAll, PYTHON, PYTHON_DIR, runOk } from '../../support/kafka-clients.js';
 import { type KafkaWire, openKafkaWire } from '../../support/kafka-wire.js';
@@ -16,16 +25,8 @@ import { createTestEngine } from '../../support/stack.js';
 const INITIAL_DELAY = 400;
 const ctx = useTestGateway({ initialRebalanceDelayMs: INITIAL_DELAY });
 killChildrenAfterAll();
-const code = (name: keyof typeof ERRORS) => ERRORS[name].kafkaCode;
-const K = {
-  JOIN: APIS.JoinGroup.key,
-  SYNC: APIS.SyncGroup.key,
-  HEARTBEAT: APIS.Heartbeat.key,
-  LEAVE: APIS.LeaveGroup.key,
-  COMMIT: APIS.OffsetCommit.key,
-  FETCH_OFFSETS: APIS.OffsetFetch.key,
-  API_VERSIONS: APIS.ApiVersions.key,
-} as const;
+const code = errorCode;
+const K = GROUP_KEYS;
 
 let engineB: Engine;
 let gatewayB: KafkaGateway;
@@ -48,88 +49,9 @@ async function wire(on: 'A' | 'B' = 'A'): Promise<KafkaWire> {
   return w;
 }
 
-const meta = (name: string) => Buffer.from(`meta-of-${name}`);
-
-function join(
-  w: KafkaWire,
-  group: string,
-  memberId: string,
-  opts: {
-    version?: number;
-    sessionTimeoutMs?: number;
-    rebalanceTimeoutMs?: number;
-    name?: string;
-    instance?: string;
-    protocolType?: string;
-  } = {},
-) {
-  return w.request(K.JOIN, opts.version ?? 5, {
-    groupId: group,
-    sessionTimeoutMs: opts.sessionTimeoutMs ?? 10_000,
-    rebalanceTimeoutMs: opts.rebalanceTimeoutMs ?? 5_000,
-    memberId,
-    groupInstanceId: opts.instance ?? null,
-    protocolType: opts.protocolType ?? 'consumer',
-    protocols: [{ name: 'range', metadata: meta(opts.name ?? 'x') }],
-    reason: null,
-  });
-}
-
-/** A first join at v5: MEMBER_ID_REQUIRED with an id, then the join with it (which waits at the barrier). */
-async function joinNew(w: KafkaWire, group: string, opts: Parameters<typeof join>[3] = {}) {
-  const first = await join(w, group, '', opts);
-  expect(first.errorCode).toBe(code('MEMBER_ID_REQUIRED'));
-  expect(first.memberId).not.toBe('');
-  return { memberId: first.memberId, response: join(w, group, first.memberId, opts) };
-}
-
-/**
- * Several members joining a new group together: each gets its id first (MEMBER_ID_REQUIRED), then
- * all join at once, inside the group's initial delay, so that they share generation 1.
- */
-async function joinTogether(group: string, members: { w: KafkaWire; opts: Parameters<typeof join>[3] }[]) {
-  const ids: string[] = [];
-  for (const m of members) {
-    const first = await join(m.w, group, '', m.opts);
-    expect(first.errorCode).toBe(code('MEMBER_ID_REQUIRED'));
-    ids.push(first.memberId);
-  }
-  const responses = await Promise.all(members.map((m, i) => join(m.w, group, ids[i] as string, m.opts)));
-  for (const r of responses) expect(r).toMatchObject({ errorCode: 0, generationId: 1 });
-  return ids.map((memberId, i) => ({
-    memberId,
-    response: Promise.resolve(responses[i] as (typeof responses)[number]),
-  }));
-}
-
-function sync(
-  w: KafkaWire,
-  group: string,
-  memberId: string,
-  generationId: number,
-  assignments: { memberId: string; assignment: Uint8Array }[] = [],
-) {
-  return w.request(K.SYNC, 3, { groupId: group, generationId, memberId, groupInstanceId: null, assignments });
-}
-
-function heartbeat(w: KafkaWire, group: string, memberId: string, generationId: number) {
-  return w.request(K.HEARTBEAT, 3, { groupId: group, generationId, memberId, groupInstanceId: null });
-}
-
-function commit(w: KafkaWire, group: string, memberId: string, generation: number, offset: number) {
-  return w.request(K.COMMIT, 5, {
-    groupId: group,
-    generationIdOrMemberEpoch: generation,
-    memberId,
-    groupInstanceId: null,
-    topics: [
-      {
-        name: 'cg-topic',
-        partitions: [{ partitionIndex: 0, committedOffset: BigInt(offset), committedMetadata: null }],
-      },
-    ],
-  } as never);
-}
+/** A commit of cg-topic's partition 0. */
+const commit = (w: KafkaWire, group: string, memberId: string, generation: number, offset: number) =>
+  commitOffset(w, group, { memberId, generation }, 'cg-topic', 0, offset);
 
 describe('classic groups', () => {
   it('advertises JoinGroup 0-9, SyncGroup 0-5, Heartbeat 0-4, LeaveGroup 0-5', async () => {
@@ -247,13 +169,10 @@ describe('classic groups', () => {
     const group = 'cg-session';
     const a = await wire('A');
     const b = await wire('B');
-    const [m1, m2] = (await joinTogether(group, [
+    const [m1, m2] = await joinTogether(group, [
       { w: a, opts: { name: 'm1', sessionTimeoutMs: 10_000 } },
       { w: b, opts: { name: 'm2', sessionTimeoutMs: 600 } },
-    ])) as [
-      { memberId: string; response: Promise<Awaited<ReturnType<typeof join>>> },
-      { memberId: string; response: Promise<Awaited<ReturnType<typeof join>>> },
-    ];
+    ]);
     const [j1, j2] = await Promise.all([m1.response, m2.response]);
     expect(j1.generationId).toBe(1);
     expect(j2.generationId).toBe(1);
@@ -284,13 +203,10 @@ describe('classic groups', () => {
     const group = 'cg-no-leader-sync';
     const a = await wire('A');
     const b = await wire('B');
-    const [m1, m2] = (await joinTogether(group, [
+    const [m1, m2] = await joinTogether(group, [
       { w: a, opts: { name: 'm1', rebalanceTimeoutMs: 800 } },
       { w: b, opts: { name: 'm2', rebalanceTimeoutMs: 800 } },
-    ])) as [
-      { memberId: string; response: Promise<Awaited<ReturnType<typeof join>>> },
-      { memberId: string; response: Promise<Awaited<ReturnType<typeof join>>> },
-    ];
+    ]);
     const [j1, j2] = await Promise.all([m1.response, m2.response]);
     const followerId = j1.leader === m1.memberId ? m2.memberId : m1.memberId;
     const follower = followerId === m1.memberId ? a : b;
@@ -324,13 +240,10 @@ describe('classic groups', () => {
     const group = 'cg-connect';
     const a = await wire('A');
     const b = await wire('B');
-    const [m1, m2] = (await joinTogether(group, [
+    const [m1, m2] = await joinTogether(group, [
       { w: a, opts: { name: 'w1', protocolType: 'connect' } },
       { w: b, opts: { name: 'w2', protocolType: 'connect' } },
-    ])) as [
-      { memberId: string; response: Promise<Awaited<ReturnType<typeof join>>> },
-      { memberId: string; response: Promise<Awaited<ReturnType<typeof join>>> },
-    ];
+    ]);
     const [j1, j2] = await Promise.all([m1.response, m2.response]);
     expect([j1.errorCode, j2.errorCode]).toEqual([0, 0]);
     expect(j1.protocolType ?? 'connect').toBe('connect');
