@@ -13,7 +13,14 @@ import {
   sync,
 } from '../../support/classic-group-wire.js';
 import { startTestGateway, useTestGateway } from '../../support/gateway.js';
-import { kcat, killChildrenAfterAll, PYTHON, PYTHON_DIR, runOk } from '../../support/kafka-clients.js';
+import {
+  kcat,
+  killChildrenAfterAll,
+  PYTHON,
+  PYTHON_DIR,
+  runOk,
+  waitFor,
+} from '../../support/kafka-clients.js';
 import { type KafkaWire, openKafkaWire } from '../../support/kafka-wire.js';
 import { createTestEngine } from '../../support/stack.js';
 
@@ -374,6 +381,80 @@ describe('a kafkajs group (consumer.run)', () => {
       await producer.disconnect();
     }
   }, 120_000);
+
+  it('the committed offsets resume after a restart: a new consumer of the group (fromBeginning) gets only the records after its commits', async () => {
+    const { Kafka } = await import('kafkajs');
+    process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
+    const topic = 'cg-kafkajs-resume';
+    const group = 'cg-kafkajs-resume-group';
+    const partitions = 3;
+    expect((await ctx.http.post('/v1/topics', { name: topic, partitions })).status).toBe(201);
+    const client = (id: string) =>
+      new Kafka({ clientId: id, brokers: [ctx.bootstrap], logLevel: kafkajsLogLevel });
+    const producer = client('cg-resume-producer').producer();
+    await producer.connect();
+    let sent = 0;
+    const produce = async (n: number) => {
+      const values = Array.from({ length: n }, () => `r${sent++}`);
+      await producer.send({
+        topic,
+        messages: values.map((value, i) => ({ value, partition: i % partitions })),
+      });
+      return values;
+    };
+    /** One consumer.run of the group on a fresh client, from the beginning unless committed, until `values` came. */
+    const consumeUntil = async (name: string, values: string[]) => {
+      const got: string[] = [];
+      const c = client(name).consumer({
+        groupId: group,
+        sessionTimeout: 10_000,
+        heartbeatInterval: 300,
+        maxWaitTimeInMs: 200,
+      });
+      try {
+        await c.connect();
+        await c.subscribe({ topic, fromBeginning: true });
+        await c.run({
+          autoCommit: true,
+          eachMessage: async ({ message }) => {
+            got.push(String(message.value));
+          },
+        });
+        // Each partition is read in order, and every partition has some of `values`: once they all
+        // came, whatever the consumer would have read before them (an older record) came first.
+        await waitFor(`${name} to receive ${values.length} records`, () =>
+          values.every((v) => got.includes(v)) ? true : undefined,
+        );
+      } finally {
+        await c.disconnect();
+      }
+      return got;
+    };
+    try {
+      const first = await produce(30);
+      expect(new Set(await consumeUntil('cg-resume-1', first))).toEqual(new Set(first));
+      // The disconnect committed: every partition's offset is its end (10 records each).
+      const offsets = await ctx.http.get(`/v1/groups/${group}/offsets`);
+      expect(offsets.status).toBe(200);
+      expect(
+        (offsets.body.offsets as { topic: string; partition: number; offset: string }[])
+          .filter((o) => o.topic === topic)
+          .map((o) => [o.partition, o.offset])
+          .sort(),
+      ).toEqual([
+        [0, '10'],
+        [1, '10'],
+        [2, '10'],
+      ]);
+
+      const second = await produce(9);
+      const resumed = await consumeUntil('cg-resume-2', second);
+      expect(resumed.filter((v) => first.includes(v))).toEqual([]);
+      expect(resumed.sort()).toEqual([...second].sort());
+    } finally {
+      await producer.disconnect();
+    }
+  }, 90_000);
 });
 
 describe('librdkafka and kafka-python group consumers', () => {
