@@ -16,9 +16,11 @@ import { startTestGateway, useTestGateway } from '../../support/gateway.js';
 import {
   kcat,
   killChildrenAfterAll,
+  type LineChild,
   PYTHON,
   PYTHON_DIR,
   runOk,
+  spawnLines,
   waitFor,
 } from '../../support/kafka-clients.js';
 import { type KafkaWire, openKafkaWire } from '../../support/kafka-wire.js';
@@ -538,5 +540,105 @@ describe('librdkafka and kafka-python group consumers', () => {
     await produce(topic, second);
     const r2 = await groupConsume('kafka-python', `${topic}-group`, topic, 6);
     expect(new Set(r2.values)).toEqual(new Set(second));
+  }, 90_000);
+});
+
+describe("a custom protocol type (kafka-python's own group coordinator)", () => {
+  it("a custom protocol type completes a rebalance: two members, the leader's opaque bytes to each, described as custom", async () => {
+    const group = 'cg-custom';
+    const member = (name: string) =>
+      spawnLines(
+        PYTHON,
+        [`${PYTHON_DIR}custom_group_member.py`],
+        JSON.stringify({ bootstrap: ctx.bootstrap, group, name }),
+      );
+    /** What custom_group_member.py prints: a line each rebalance it completes, and as leader. */
+    type MemberEvent =
+      | {
+          event: 'joined';
+          name: string;
+          generation: number;
+          member_id: string;
+          protocol: string;
+          assignment: string;
+        }
+      | { event: 'assigned'; generation: number; leader: string; members: Record<string, string> }
+      | { event: 'left'; name: string };
+    type Joined = Extract<MemberEvent, { event: 'joined' }>;
+    const events = (m: LineChild) =>
+      m.lines.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as MemberEvent);
+    const joins = (m: LineChild) => events(m).filter((e): e is Joined => e.event === 'joined');
+    const members = [member('alice'), member('bob')] as const;
+    try {
+      // Both members complete the same generation (the later one's join rebalances the first).
+      const [alice, bob] = await waitFor(
+        'both members to complete one generation',
+        () => {
+          const [a, b] = members.map((m) => joins(m).at(-1));
+          return a && b && a.generation === b.generation ? ([a, b] as const) : undefined;
+        },
+        40_000,
+      );
+      expect(alice.member_id).not.toBe(bob.member_id);
+      for (const [j, name] of [
+        [alice, 'alice'],
+        [bob, 'bob'],
+      ] as const) {
+        expect(j.protocol).toBe('my-assignor');
+        expect(Buffer.from(j.assignment, 'base64').toString()).toBe(
+          `assigned-to-${j.member_id}|metadata-of-${name}`,
+        );
+      }
+      // The leader saw both members' metadata for that generation.
+      const assigned = members
+        .flatMap((m) => events(m))
+        .filter(
+          (e): e is Extract<MemberEvent, { event: 'assigned' }> =>
+            e.event === 'assigned' && e.generation === alice.generation,
+        );
+      expect(assigned).toHaveLength(1);
+      const seen = assigned[0]?.members ?? {};
+      expect(
+        Object.fromEntries(Object.entries(seen).map(([id, m]) => [id, Buffer.from(m, 'base64').toString()])),
+      ).toEqual({
+        [alice.member_id]: 'metadata-of-alice',
+        [bob.member_id]: 'metadata-of-bob',
+      });
+
+      const w = await wire();
+      const described = await w.request(K.DESCRIBE, 5, {
+        groups: [group],
+        includeAuthorizedOperations: false,
+      });
+      expect(described.groups[0]).toMatchObject({
+        errorCode: 0,
+        groupState: 'Stable',
+        protocolType: 'custom',
+        protocolData: 'my-assignor',
+      });
+      expect(described.groups[0]?.members.map((m) => m.memberId).sort()).toEqual(
+        [alice.member_id, bob.member_id].sort(),
+      );
+      const http = await ctx.http.get(`/v1/groups/${group}`);
+      expect(http.status).toBe(200);
+      expect(http.body).toMatchObject({
+        groupId: group,
+        type: 'classic',
+        protocolType: 'custom',
+        protocolName: 'my-assignor',
+      });
+      expect(http.body.members).toHaveLength(2);
+
+      // Stopped, each leaves the group (LeaveGroup): it ends Empty.
+      for (const m of members) m.child.kill('SIGTERM');
+      for (const m of members) {
+        expect(await m.exited()).toBe(0);
+        expect(events(m).at(-1)).toMatchObject({ event: 'left' });
+      }
+      const after = await w.request(K.DESCRIBE, 5, { groups: [group], includeAuthorizedOperations: false });
+      expect(after.groups[0]).toMatchObject({ errorCode: 0, groupState: 'Empty', members: [] });
+    } finally {
+      for (const m of members) m.child.kill('SIGKILL');
+    }
   }, 90_000);
 });
