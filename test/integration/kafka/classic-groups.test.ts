@@ -1,10 +1,28 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ERRORS } from '../../../lib/contract/errors.js';
 import type { Engine } from '../../../lib/engine/engine.js';
 import type { KafkaGateway } from '../../../lib/kafka/gateway.js';
-import { APIS } from '../../../lib/kafka/protocol/schema/index.js';
+import {
+  commitOffset,
+  errorCode,
+  GROUP_KEYS,
+  heartbeat,
+  join,
+  joinNew,
+  joinTogether,
+  meta,
+  sync,
+} from '../../support/classic-group-wire.js';
 import { startTestGateway, useTestGateway } from '../../support/gateway.js';
-import { kcat, killChildrenAfterAll, PYTHON, PYTHON_DIR, runOk } from '../../support/kafka-clients.js';
+import {
+  kcat,
+  killChildrenAfterAll,
+  type LineChild,
+  PYTHON,
+  PYTHON_DIR,
+  runOk,
+  spawnLines,
+  waitFor,
+} from '../../support/kafka-clients.js';
 import { type KafkaWire, openKafkaWire } from '../../support/kafka-wire.js';
 import { createTestEngine } from '../../support/stack.js';
 
@@ -16,16 +34,8 @@ import { createTestEngine } from '../../support/stack.js';
 const INITIAL_DELAY = 400;
 const ctx = useTestGateway({ initialRebalanceDelayMs: INITIAL_DELAY });
 killChildrenAfterAll();
-const code = (name: keyof typeof ERRORS) => ERRORS[name].kafkaCode;
-const K = {
-  JOIN: APIS.JoinGroup.key,
-  SYNC: APIS.SyncGroup.key,
-  HEARTBEAT: APIS.Heartbeat.key,
-  LEAVE: APIS.LeaveGroup.key,
-  COMMIT: APIS.OffsetCommit.key,
-  FETCH_OFFSETS: APIS.OffsetFetch.key,
-  API_VERSIONS: APIS.ApiVersions.key,
-} as const;
+const code = errorCode;
+const K = GROUP_KEYS;
 
 let engineB: Engine;
 let gatewayB: KafkaGateway;
@@ -48,88 +58,9 @@ async function wire(on: 'A' | 'B' = 'A'): Promise<KafkaWire> {
   return w;
 }
 
-const meta = (name: string) => Buffer.from(`meta-of-${name}`);
-
-function join(
-  w: KafkaWire,
-  group: string,
-  memberId: string,
-  opts: {
-    version?: number;
-    sessionTimeoutMs?: number;
-    rebalanceTimeoutMs?: number;
-    name?: string;
-    instance?: string;
-    protocolType?: string;
-  } = {},
-) {
-  return w.request(K.JOIN, opts.version ?? 5, {
-    groupId: group,
-    sessionTimeoutMs: opts.sessionTimeoutMs ?? 10_000,
-    rebalanceTimeoutMs: opts.rebalanceTimeoutMs ?? 5_000,
-    memberId,
-    groupInstanceId: opts.instance ?? null,
-    protocolType: opts.protocolType ?? 'consumer',
-    protocols: [{ name: 'range', metadata: meta(opts.name ?? 'x') }],
-    reason: null,
-  });
-}
-
-/** A first join at v5: MEMBER_ID_REQUIRED with an id, then the join with it (which waits at the barrier). */
-async function joinNew(w: KafkaWire, group: string, opts: Parameters<typeof join>[3] = {}) {
-  const first = await join(w, group, '', opts);
-  expect(first.errorCode).toBe(code('MEMBER_ID_REQUIRED'));
-  expect(first.memberId).not.toBe('');
-  return { memberId: first.memberId, response: join(w, group, first.memberId, opts) };
-}
-
-/**
- * Several members joining a new group together: each gets its id first (MEMBER_ID_REQUIRED), then
- * all join at once, inside the group's initial delay, so that they share generation 1.
- */
-async function joinTogether(group: string, members: { w: KafkaWire; opts: Parameters<typeof join>[3] }[]) {
-  const ids: string[] = [];
-  for (const m of members) {
-    const first = await join(m.w, group, '', m.opts);
-    expect(first.errorCode).toBe(code('MEMBER_ID_REQUIRED'));
-    ids.push(first.memberId);
-  }
-  const responses = await Promise.all(members.map((m, i) => join(m.w, group, ids[i] as string, m.opts)));
-  for (const r of responses) expect(r).toMatchObject({ errorCode: 0, generationId: 1 });
-  return ids.map((memberId, i) => ({
-    memberId,
-    response: Promise.resolve(responses[i] as (typeof responses)[number]),
-  }));
-}
-
-function sync(
-  w: KafkaWire,
-  group: string,
-  memberId: string,
-  generationId: number,
-  assignments: { memberId: string; assignment: Uint8Array }[] = [],
-) {
-  return w.request(K.SYNC, 3, { groupId: group, generationId, memberId, groupInstanceId: null, assignments });
-}
-
-function heartbeat(w: KafkaWire, group: string, memberId: string, generationId: number) {
-  return w.request(K.HEARTBEAT, 3, { groupId: group, generationId, memberId, groupInstanceId: null });
-}
-
-function commit(w: KafkaWire, group: string, memberId: string, generation: number, offset: number) {
-  return w.request(K.COMMIT, 5, {
-    groupId: group,
-    generationIdOrMemberEpoch: generation,
-    memberId,
-    groupInstanceId: null,
-    topics: [
-      {
-        name: 'cg-topic',
-        partitions: [{ partitionIndex: 0, committedOffset: BigInt(offset), committedMetadata: null }],
-      },
-    ],
-  } as never);
-}
+/** A commit of cg-topic's partition 0. */
+const commit = (w: KafkaWire, group: string, memberId: string, generation: number, offset: number) =>
+  commitOffset(w, group, { memberId, generation }, 'cg-topic', 0, offset);
 
 describe('classic groups', () => {
   it('advertises JoinGroup 0-9, SyncGroup 0-5, Heartbeat 0-4, LeaveGroup 0-5', async () => {
@@ -247,13 +178,10 @@ describe('classic groups', () => {
     const group = 'cg-session';
     const a = await wire('A');
     const b = await wire('B');
-    const [m1, m2] = (await joinTogether(group, [
+    const [m1, m2] = await joinTogether(group, [
       { w: a, opts: { name: 'm1', sessionTimeoutMs: 10_000 } },
       { w: b, opts: { name: 'm2', sessionTimeoutMs: 600 } },
-    ])) as [
-      { memberId: string; response: Promise<Awaited<ReturnType<typeof join>>> },
-      { memberId: string; response: Promise<Awaited<ReturnType<typeof join>>> },
-    ];
+    ]);
     const [j1, j2] = await Promise.all([m1.response, m2.response]);
     expect(j1.generationId).toBe(1);
     expect(j2.generationId).toBe(1);
@@ -284,13 +212,10 @@ describe('classic groups', () => {
     const group = 'cg-no-leader-sync';
     const a = await wire('A');
     const b = await wire('B');
-    const [m1, m2] = (await joinTogether(group, [
+    const [m1, m2] = await joinTogether(group, [
       { w: a, opts: { name: 'm1', rebalanceTimeoutMs: 800 } },
       { w: b, opts: { name: 'm2', rebalanceTimeoutMs: 800 } },
-    ])) as [
-      { memberId: string; response: Promise<Awaited<ReturnType<typeof join>>> },
-      { memberId: string; response: Promise<Awaited<ReturnType<typeof join>>> },
-    ];
+    ]);
     const [j1, j2] = await Promise.all([m1.response, m2.response]);
     const followerId = j1.leader === m1.memberId ? m2.memberId : m1.memberId;
     const follower = followerId === m1.memberId ? a : b;
@@ -324,13 +249,10 @@ describe('classic groups', () => {
     const group = 'cg-connect';
     const a = await wire('A');
     const b = await wire('B');
-    const [m1, m2] = (await joinTogether(group, [
+    const [m1, m2] = await joinTogether(group, [
       { w: a, opts: { name: 'w1', protocolType: 'connect' } },
       { w: b, opts: { name: 'w2', protocolType: 'connect' } },
-    ])) as [
-      { memberId: string; response: Promise<Awaited<ReturnType<typeof join>>> },
-      { memberId: string; response: Promise<Awaited<ReturnType<typeof join>>> },
-    ];
+    ]);
     const [j1, j2] = await Promise.all([m1.response, m2.response]);
     expect([j1.errorCode, j2.errorCode]).toEqual([0, 0]);
     expect(j1.protocolType ?? 'connect').toBe('connect');
@@ -461,6 +383,80 @@ describe('a kafkajs group (consumer.run)', () => {
       await producer.disconnect();
     }
   }, 120_000);
+
+  it('the committed offsets resume after a restart: a new consumer of the group (fromBeginning) gets only the records after its commits', async () => {
+    const { Kafka } = await import('kafkajs');
+    process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
+    const topic = 'cg-kafkajs-resume';
+    const group = 'cg-kafkajs-resume-group';
+    const partitions = 3;
+    expect((await ctx.http.post('/v1/topics', { name: topic, partitions })).status).toBe(201);
+    const client = (id: string) =>
+      new Kafka({ clientId: id, brokers: [ctx.bootstrap], logLevel: kafkajsLogLevel });
+    const producer = client('cg-resume-producer').producer();
+    await producer.connect();
+    let sent = 0;
+    const produce = async (n: number) => {
+      const values = Array.from({ length: n }, () => `r${sent++}`);
+      await producer.send({
+        topic,
+        messages: values.map((value, i) => ({ value, partition: i % partitions })),
+      });
+      return values;
+    };
+    /** One consumer.run of the group on a fresh client, from the beginning unless committed, until `values` came. */
+    const consumeUntil = async (name: string, values: string[]) => {
+      const got: string[] = [];
+      const c = client(name).consumer({
+        groupId: group,
+        sessionTimeout: 10_000,
+        heartbeatInterval: 300,
+        maxWaitTimeInMs: 200,
+      });
+      try {
+        await c.connect();
+        await c.subscribe({ topic, fromBeginning: true });
+        await c.run({
+          autoCommit: true,
+          eachMessage: async ({ message }) => {
+            got.push(String(message.value));
+          },
+        });
+        // Each partition is read in order, and every partition has some of `values`: once they all
+        // came, whatever the consumer would have read before them (an older record) came first.
+        await waitFor(`${name} to receive ${values.length} records`, () =>
+          values.every((v) => got.includes(v)) ? true : undefined,
+        );
+      } finally {
+        await c.disconnect();
+      }
+      return got;
+    };
+    try {
+      const first = await produce(30);
+      expect(new Set(await consumeUntil('cg-resume-1', first))).toEqual(new Set(first));
+      // The disconnect committed: every partition's offset is its end (10 records each).
+      const offsets = await ctx.http.get(`/v1/groups/${group}/offsets`);
+      expect(offsets.status).toBe(200);
+      expect(
+        (offsets.body.offsets as { topic: string; partition: number; offset: string }[])
+          .filter((o) => o.topic === topic)
+          .map((o) => [o.partition, o.offset])
+          .sort(),
+      ).toEqual([
+        [0, '10'],
+        [1, '10'],
+        [2, '10'],
+      ]);
+
+      const second = await produce(9);
+      const resumed = await consumeUntil('cg-resume-2', second);
+      expect(resumed.filter((v) => first.includes(v))).toEqual([]);
+      expect(resumed.sort()).toEqual([...second].sort());
+    } finally {
+      await producer.disconnect();
+    }
+  }, 90_000);
 });
 
 describe('librdkafka and kafka-python group consumers', () => {
@@ -544,5 +540,105 @@ describe('librdkafka and kafka-python group consumers', () => {
     await produce(topic, second);
     const r2 = await groupConsume('kafka-python', `${topic}-group`, topic, 6);
     expect(new Set(r2.values)).toEqual(new Set(second));
+  }, 90_000);
+});
+
+describe("a custom protocol type (kafka-python's own group coordinator)", () => {
+  it("a custom protocol type completes a rebalance: two members, the leader's opaque bytes to each, described as custom", async () => {
+    const group = 'cg-custom';
+    const member = (name: string) =>
+      spawnLines(
+        PYTHON,
+        [`${PYTHON_DIR}custom_group_member.py`],
+        JSON.stringify({ bootstrap: ctx.bootstrap, group, name }),
+      );
+    /** What custom_group_member.py prints: a line each rebalance it completes, and as leader. */
+    type MemberEvent =
+      | {
+          event: 'joined';
+          name: string;
+          generation: number;
+          member_id: string;
+          protocol: string;
+          assignment: string;
+        }
+      | { event: 'assigned'; generation: number; leader: string; members: Record<string, string> }
+      | { event: 'left'; name: string };
+    type Joined = Extract<MemberEvent, { event: 'joined' }>;
+    const events = (m: LineChild) =>
+      m.lines.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as MemberEvent);
+    const joins = (m: LineChild) => events(m).filter((e): e is Joined => e.event === 'joined');
+    const members = [member('alice'), member('bob')] as const;
+    try {
+      // Both members complete the same generation (the later one's join rebalances the first).
+      const [alice, bob] = await waitFor(
+        'both members to complete one generation',
+        () => {
+          const [a, b] = members.map((m) => joins(m).at(-1));
+          return a && b && a.generation === b.generation ? ([a, b] as const) : undefined;
+        },
+        40_000,
+      );
+      expect(alice.member_id).not.toBe(bob.member_id);
+      for (const [j, name] of [
+        [alice, 'alice'],
+        [bob, 'bob'],
+      ] as const) {
+        expect(j.protocol).toBe('my-assignor');
+        expect(Buffer.from(j.assignment, 'base64').toString()).toBe(
+          `assigned-to-${j.member_id}|metadata-of-${name}`,
+        );
+      }
+      // The leader saw both members' metadata for that generation.
+      const assigned = members
+        .flatMap((m) => events(m))
+        .filter(
+          (e): e is Extract<MemberEvent, { event: 'assigned' }> =>
+            e.event === 'assigned' && e.generation === alice.generation,
+        );
+      expect(assigned).toHaveLength(1);
+      const seen = assigned[0]?.members ?? {};
+      expect(
+        Object.fromEntries(Object.entries(seen).map(([id, m]) => [id, Buffer.from(m, 'base64').toString()])),
+      ).toEqual({
+        [alice.member_id]: 'metadata-of-alice',
+        [bob.member_id]: 'metadata-of-bob',
+      });
+
+      const w = await wire();
+      const described = await w.request(K.DESCRIBE, 5, {
+        groups: [group],
+        includeAuthorizedOperations: false,
+      });
+      expect(described.groups[0]).toMatchObject({
+        errorCode: 0,
+        groupState: 'Stable',
+        protocolType: 'custom',
+        protocolData: 'my-assignor',
+      });
+      expect(described.groups[0]?.members.map((m) => m.memberId).sort()).toEqual(
+        [alice.member_id, bob.member_id].sort(),
+      );
+      const http = await ctx.http.get(`/v1/groups/${group}`);
+      expect(http.status).toBe(200);
+      expect(http.body).toMatchObject({
+        groupId: group,
+        type: 'classic',
+        protocolType: 'custom',
+        protocolName: 'my-assignor',
+      });
+      expect(http.body.members).toHaveLength(2);
+
+      // Stopped, each leaves the group (LeaveGroup): it ends Empty.
+      for (const m of members) m.child.kill('SIGTERM');
+      for (const m of members) {
+        expect(await m.exited()).toBe(0);
+        expect(events(m).at(-1)).toMatchObject({ event: 'left' });
+      }
+      const after = await w.request(K.DESCRIBE, 5, { groups: [group], includeAuthorizedOperations: false });
+      expect(after.groups[0]).toMatchObject({ errorCode: 0, groupState: 'Empty', members: [] });
+    } finally {
+      for (const m of members) m.child.kill('SIGKILL');
+    }
   }, 90_000);
 });
