@@ -56,7 +56,11 @@ handlers.set(APIS.Produce.key, {
 const gateway = await startGateway({
   engine,
   handlers,
-  config: { ...DEFAULT_GATEWAY_CONFIG, port: settings.port, initialRebalanceDelayMs: settings.initialRebalanceDelayMs },
+  config: {
+    ...DEFAULT_GATEWAY_CONFIG,
+    port: settings.port,
+    initialRebalanceDelayMs: settings.initialRebalanceDelayMs,
+  },
   log: (message, err) => emit({ error: `${message}: ${String(err)}` }),
 });
 

@@ -6,8 +6,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import type { EngineConfig } from '../lib/engine/config.js';
 import type { GatewayProcessSettings } from './gateway-process.js';
 import { FAULT_CLASSES, type FaultClass, type NemesisEvent, type NemesisOptions } from './nemesis.js';
@@ -77,7 +77,10 @@ export async function startGatewayFleet(options: GatewayFleetOptions): Promise<G
       stderr = `${stderr}${d}`.slice(-4000);
     });
     const ready = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`gateway ${i} not ready: ${stderr}`)), READY_TIMEOUT_MS);
+      const timer = setTimeout(
+        () => reject(new Error(`gateway ${i} not ready: ${stderr}`)),
+        READY_TIMEOUT_MS,
+      );
       child.once('exit', (code, signal) => {
         clearTimeout(timer);
         reject(new Error(`gateway ${i} exited (${code ?? signal}) before it was ready: ${stderr}`));

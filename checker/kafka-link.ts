@@ -59,14 +59,21 @@ export function kafkaLink(
           current = await Promise.race([opening, timeout]);
         }
         const conn = current;
-        conn.socket.write(encodeRequest({ apiKey, apiVersion, correlationId: id, clientId: options.clientId }, body));
+        conn.socket.write(
+          encodeRequest({ apiKey, apiVersion, correlationId: id, clientId: options.clientId }, body),
+        );
         const frame = await Promise.race([conn.next(), timeout]);
         const decoded = decodeResponse(apiKey, apiVersion, frame);
-        if (decoded.correlationId !== id) throw new Error(`correlation id ${decoded.correlationId}, expected ${id}`);
+        if (decoded.correlationId !== id)
+          throw new Error(`correlation id ${decoded.correlationId}, expected ${id}`);
         return { kind: 'ok', body: decoded.body };
       } catch (err) {
         // A connect that loses the race to the timeout is closed when it completes.
-        if (opening && !current) opening.then((c) => c.socket.destroy(), () => {});
+        if (opening && !current)
+          opening.then(
+            (c) => c.socket.destroy(),
+            () => {},
+          );
         drop();
         return { kind: 'info', message: `${target}: ${(err as Error).message}` };
       } finally {

@@ -9,9 +9,12 @@
  * members drain: they go on until the group has polled every partition to its end.
  */
 import { ERRORS } from '../lib/contract/errors.js';
-import { encodeBatch, NO_PRODUCER } from '../lib/engine/codec/record-batch.js';
-import { decodeBatch, readBatchHeader } from '../lib/engine/codec/record-batch.js';
-import { decodeAssignment, encodeAssignment, encodeSubscription } from '../lib/kafka/protocol/consumer-protocol.js';
+import { decodeBatch, encodeBatch, NO_PRODUCER, readBatchHeader } from '../lib/engine/codec/record-batch.js';
+import {
+  decodeAssignment,
+  encodeAssignment,
+  encodeSubscription,
+} from '../lib/kafka/protocol/consumer-protocol.js';
 import { APIS } from '../lib/kafka/protocol/schema/index.js';
 import type { AssignmentOp, CommitOp, HistoryOp, PolledRecord, SendOp } from './history.js';
 import { type KafkaLink, kafkaLink } from './kafka-link.js';
@@ -65,7 +68,17 @@ const BY_CODE = new Map<number, { name: string; info: (typeof ERRORS)[keyof type
 const code = (name: keyof typeof ERRORS) => ERRORS[name].kafkaCode;
 const nameOf = (errorCode: number) => BY_CODE.get(errorCode)?.name ?? `error ${errorCode}`;
 
-const V = { produce: 9, fetch: 12, initProducerId: 1, join: 5, sync: 3, heartbeat: 3, leave: 3, commit: 7, offsets: 7 };
+const V = {
+  produce: 9,
+  fetch: 12,
+  initProducerId: 1,
+  join: 5,
+  sync: 3,
+  heartbeat: 3,
+  leave: 3,
+  commit: 7,
+  offsets: 7,
+};
 const PROTOCOL = 'range';
 
 interface Context extends KafkaWorkloadOptions {
@@ -98,7 +111,9 @@ export async function runKafkaWorkload(options: KafkaWorkloadOptions): Promise<K
     producers.push(producer(ctx, `idem-${i}`, true, options.rng.fork(`idem-${i}`)));
   for (let i = 0; i < options.plainProducers; i++)
     producers.push(producer(ctx, `plain-${i}`, false, options.rng.fork(`plain-${i}`)));
-  const members = Array.from({ length: options.members }, (_, i) => member(ctx, i, options.rng.fork(`member-${i}`)));
+  const members = Array.from({ length: options.members }, (_, i) =>
+    member(ctx, i, options.rng.fork(`member-${i}`)),
+  );
 
   const settled = await Promise.allSettled(producers);
   ctx.ends = await options.drainTo();
@@ -148,13 +163,14 @@ async function producer(ctx: Context, name: string, idempotent: boolean, rng: Ra
     for (let seq = 0; ctx.budget.take(); seq++) {
       const poison = rng.chance(ctx.poisonChance ?? 0.02);
       const partition = poison ? ctx.partitions : rng.int(0, ctx.partitions - 1);
-      const records = Array.from({ length: rng.int(1, 3) }, (_, i) => ({ value: `${name}-${seq}-${i}`, partition }));
+      const records = Array.from({ length: rng.int(1, 3) }, (_, i) => ({
+        value: `${name}-${seq}-${i}`,
+        partition,
+      }));
       const batch = encodeBatch(
         records.map((r) => ({ key: null, value: Buffer.from(r.value), headers: [], timestamp: Date.now() })),
         0,
-        idempotent && identity
-          ? { ...identity, baseSequence: nextSeq.get(partition) ?? 0 }
-          : NO_PRODUCER,
+        idempotent && identity ? { ...identity, baseSequence: nextSeq.get(partition) ?? 0 } : NO_PRODUCER,
       ).bytes;
       const op: SendOp = {
         type: 'send',
@@ -380,7 +396,12 @@ async function member(ctx: Context, slot: number, rng: Random): Promise<void> {
       generation = j.generationId;
       const assignments =
         j.leader === memberId
-          ? [...rangeAssign(j.members.map((m) => m.memberId), ctx.partitions)].map(([m, parts]) => ({
+          ? [
+              ...rangeAssign(
+                j.members.map((m) => m.memberId),
+                ctx.partitions,
+              ),
+            ].map(([m, parts]) => ({
               memberId: m,
               assignment: encodeAssignment({
                 assignedPartitions: [{ topic: ctx.topic, partitions: parts }],
@@ -506,7 +527,12 @@ async function member(ctx: Context, slot: number, rng: Random): Promise<void> {
         isolationLevel: 0,
         sessionId: 0,
         sessionEpoch: -1,
-        topics: [{ topic: ctx.topic, partitions: [{ partition: p, fetchOffset: BigInt(state.pos), partitionMaxBytes: 64 * 1024 }] }],
+        topics: [
+          {
+            topic: ctx.topic,
+            partitions: [{ partition: p, fetchOffset: BigInt(state.pos), partitionMaxBytes: 64 * 1024 }],
+          },
+        ],
         forgottenTopicsData: [],
         rackId: '',
       });

@@ -32,7 +32,9 @@ export function formatReport(result: RunResult, examples = 3): string {
     .join(', ');
   lines.push(
     `faults injected: ${injected || 'none'} (${result.nemesis.events.length} activations); ` +
-      (kafka ? `gateways killed (-9) and restarted: ${result.kills ?? 0}` : `server 5xx logged ${result.serverErrorsLogged}`),
+      (kafka
+        ? `gateways killed (-9) and restarted: ${result.kills ?? 0}`
+        : `server 5xx logged ${result.serverErrorsLogged}`),
     `groups: ${result.workload.heartbeats} heartbeats, ${result.workload.offsetCommits} offset commits, ` +
       `${result.workload.rebalances} assignment changes, ${result.workload.memberCrashes} member crashes; ` +
       `${result.workload.producerInits} producer ids`,

@@ -7,10 +7,10 @@ import { startGatewayFleet } from './gateways.js';
 import { checkGroups, type GroupReport } from './group-check.js';
 import type { History, HistoryOp } from './history.js';
 import { checkerHttp } from './http.js';
+import { runKafkaWorkload } from './kafka-workload.js';
 import { type FaultClass, type NemesisEvent, type NemesisOptions, startNemesis } from './nemesis.js';
 import { seededRandom } from './random.js';
 import { type CheckerStackOptions, startCheckerStack } from './stack.js';
-import { runKafkaWorkload } from './kafka-workload.js';
 import { Budget, finalRead, runWorkload, type WorkloadResult } from './workload.js';
 
 export interface RunOptions {
@@ -237,9 +237,13 @@ export async function runChecker(options: RunOptions): Promise<RunResult> {
     });
     try {
       run.log(`${gateways} gateways at ${fleet.bootstraps.join(', ')}`);
-      const kill = options.killEveryMs === undefined ? ([3000, 6000] as [number, number]) : options.killEveryMs;
+      const kill =
+        options.killEveryMs === undefined ? ([3000, 6000] as [number, number]) : options.killEveryMs;
       if (kill) fleet.startKilling(kill, [200, 1500]);
-      const budget = new Budget(options.ops, options.timeLimitMs ? Date.now() + options.timeLimitMs : undefined);
+      const budget = new Budget(
+        options.ops,
+        options.timeLimitMs ? Date.now() + options.timeLimitMs : undefined,
+      );
       let final: HistoryOp[] = [];
       const workload = await runKafkaWorkload({
         bootstraps: fleet.bootstraps,
@@ -257,11 +261,15 @@ export async function runChecker(options: RunOptions): Promise<RunResult> {
           // The faults stop here; the read-back gives each partition's end, which the group drains to.
           await fleet.stopKilling();
           await fleet.quiet();
-          run.log(`workload done: ${budget.used} operations in ${run.clock()} ms; reading back, draining the group`);
+          run.log(
+            `workload done: ${budget.used} operations in ${run.clock()} ms; reading back, draining the group`,
+          );
           final = await finalRead(run.http, TOPIC, run.partitions, run.clock, notes);
           const ends = Array.from({ length: run.partitions }, () => 0);
           for (const op of final)
-            if (op.type === 'poll') for (const r of op.records) ends[op.partition] = Math.max(ends[op.partition] ?? 0, r.offset + 1);
+            if (op.type === 'poll')
+              for (const r of op.records)
+                ends[op.partition] = Math.max(ends[op.partition] ?? 0, r.offset + 1);
           return ends;
         },
       });

@@ -6,7 +6,15 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { checkGroups } from '../../checker/group-check.js';
-import type { AssignmentOp, CommitOp, CommittedReadOp, History, HistoryOp, PollOp, SendOp } from '../../checker/history.js';
+import type {
+  AssignmentOp,
+  CommitOp,
+  CommittedReadOp,
+  History,
+  HistoryOp,
+  PollOp,
+  SendOp,
+} from '../../checker/history.js';
 
 const history = (ops: HistoryOp[]): History => ({ topic: 't', partitions: 2, ops });
 
@@ -49,7 +57,17 @@ const commit = (
   start: number,
   end: number,
   outcome: CommitOp['outcome'] = 'ok',
-): CommitOp => ({ type: 'commit', process: member, member, generation, partition, offset, outcome, start, end });
+): CommitOp => ({
+  type: 'commit',
+  process: member,
+  member,
+  generation,
+  partition,
+  offset,
+  outcome,
+  start,
+  end,
+});
 const read = (partition: number, offset: number, start: number): CommittedReadOp => ({
   type: 'committed',
   process: 'm',
