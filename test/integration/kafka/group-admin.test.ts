@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ERRORS } from '../../../lib/contract/errors.js';
 import {
@@ -7,6 +8,7 @@ import {
 } from '../../../lib/kafka/protocol/consumer-protocol.js';
 import { APIS } from '../../../lib/kafka/protocol/schema/index.js';
 import { useTestGateway } from '../../support/gateway.js';
+import { killStrataAfterAll, spawnStrata } from '../../support/gateway-process.js';
 import { type KafkaWire, openKafkaWire } from '../../support/kafka-wire.js';
 
 /**
@@ -15,6 +17,7 @@ import { type KafkaWire, openKafkaWire } from '../../support/kafka-wire.js';
  */
 const INITIAL_DELAY = 300;
 const ctx = useTestGateway({ initialRebalanceDelayMs: INITIAL_DELAY });
+killStrataAfterAll();
 const code = (name: keyof typeof ERRORS) => ERRORS[name].kafkaCode;
 const K = {
   JOIN: APIS.JoinGroup.key,
@@ -68,7 +71,7 @@ async function listed(w: KafkaWire, statesFilter: string[], typesFilter: string[
 }
 
 describe('classic groups in the admin views', () => {
-  it('DescribeGroups, ListGroups and GET /v1/groups/{g} follow a classic group through CompletingRebalance, Stable and Empty', async () => {
+  it('DescribeGroups, ListGroups, GET /v1/groups/{g} and `strata group describe` follow a classic group through CompletingRebalance, Stable and Empty', async () => {
     const topic = 'ga-topic';
     const group = 'ga-classic';
     expect((await ctx.http.post('/v1/topics', { name: topic, partitions: 2 })).status).toBe(201);
@@ -195,6 +198,27 @@ describe('classic groups in the admin views', () => {
     ]);
     const lag = (http.body.offsets as { partition: number; logEndOffset: string; lag: string }[])[0];
     expect(Number(lag?.lag)).toBe(Number(lag?.logEndOffset) - 1);
+    // The CLI reads the same describe: one row per partition, with the lag and the owner.
+    const cli = spawnStrata(['group', 'describe', group, '--json'], { STRATA_ENDPOINT: ctx.server.url });
+    const cliExit = once(cli.child, 'exit');
+    const cliRow = async (p: number) =>
+      JSON.parse((await cli.lineMatching(new RegExp(`"partition":${p}[,}]`))).input as string);
+    expect(await cliRow(0)).toEqual({
+      group,
+      topic,
+      partition: 0,
+      currentOffset: '1',
+      logEndOffset: '2',
+      lag: '1',
+      consumerId: leader,
+    });
+    expect(await cliRow(1)).toMatchObject({
+      partition: 1,
+      currentOffset: null,
+      lag: null,
+      consumerId: other,
+    });
+    expect((await cliExit)[0], cli.stderr()).toBe(0);
     const httpList = await ctx.http.get<{ groups: { groupId: string }[] }>('/v1/groups');
     expect(httpList.body.groups.find((g) => g.groupId === group)).toMatchObject({
       type: 'classic',
