@@ -19,6 +19,17 @@ export interface DispatchDeps {
  */
 export class CloseConnection extends Error {}
 
+/** A handler's unexpected failure, named after the request that met it; the cause is the error. */
+export class HandlerFailure extends Error {
+  constructor(request: string, cause: unknown) {
+    super(
+      `${request} failed: ${cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause)}`,
+      { cause },
+    );
+    this.name = 'HandlerFailure';
+  }
+}
+
 /**
  * Answers one request frame: the encoded response, or null when Kafka sends none (acks=0).
  * Throws CloseConnection when the request cannot be answered, and lets a handler's unexpected
@@ -66,7 +77,13 @@ export async function dispatch(
     }
     throw new CloseConnection(`${request.api} v${header.apiVersion} is not served`);
   }
-  const response = await handler.handle(ctx, request.body);
+  let response: unknown;
+  try {
+    response = await handler.handle(ctx, request.body);
+  } catch (err) {
+    // The connection logs and closes on this: say which request it was.
+    throw new HandlerFailure(`${request.api} v${header.apiVersion}`, err);
+  }
   if (response === NO_RESPONSE) return null;
   return encodeResponse(key, header.apiVersion, header.correlationId, response as ResponseInput<never>);
 }
