@@ -59,8 +59,13 @@ export const ERRORS = {
   UNKNOWN_MEMBER_ID: server(25, 404),
   // Classic groups: a rebalance is under way; the member must rejoin (JoinGroup).
   REBALANCE_IN_PROGRESS: server(27, 409),
-  // The Kafka gateway only, until SASL exists: a SaslHandshake gets this with an empty mechanism
-  // list, a SaslAuthenticate ILLEGAL_SASL_STATE (no handshake preceded it).
+  // Authorization (ACLs, when auth is on): the principal may not do this to the topic, the group
+  // or the cluster. Final: the same request fails the same way until an ACL changes.
+  TOPIC_AUTHORIZATION_FAILED: server(29, 403),
+  GROUP_AUTHORIZATION_FAILED: server(30, 403),
+  CLUSTER_AUTHORIZATION_FAILED: server(31, 403),
+  // The Kafka gateway only: SASL. A mechanism the listener does not offer; a SaslAuthenticate out
+  // of turn (or any other request before authenticating on a SASL listener).
   UNSUPPORTED_SASL_MECHANISM: server(33, 400),
   ILLEGAL_SASL_STATE: server(34, 400),
   // The Kafka gateway only: an API version it does not serve (UnsupportedVersionException).
@@ -85,6 +90,8 @@ export const ERRORS = {
   // Kafka: KafkaStorageException extends InvalidMetadataException (retriable). Also what a throttled
   // or timed-out AWS call becomes, and such a call may have been applied.
   KAFKA_STORAGE_ERROR: server(56, 503, true, true),
+  // Kafka gateway SASL: a wrong user or password (SaslAuthenticationException, not retriable).
+  SASL_AUTHENTICATION_FAILED: server(58, 401),
   UNKNOWN_PRODUCER_ID: server(59, 404),
   NON_EMPTY_GROUP: server(68, 409),
   GROUP_ID_NOT_FOUND: server(69, 404),

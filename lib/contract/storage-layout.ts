@@ -18,6 +18,8 @@ export const META_PK = {
   groups: 'groups',
   /** Objects that lost an index reference. */
   gcCandidates: 'gc-candidates',
+  /** Every ACL binding (one item each), so that a process loads them all with one Query. */
+  acls: 'acls',
 } as const;
 
 /** Items keyed per entity: the partition key is the prefix followed by the entity's id. */
@@ -34,6 +36,8 @@ export const META_PK_PREFIX = {
   transactionalId: 'txnid#',
   /** `pstate#<producerId>`: a producer's sequence state, one item per partition. */
   producerState: 'pstate#',
+  /** `user#<name>`: a SASL user's credentials (salted SCRAM keys, a PLAIN hash; never a password). */
+  user: 'user#',
 } as const;
 
 /** Every segment object's key starts with this (S3). */

@@ -26,6 +26,18 @@ export interface EngineConfig {
   /** ...into per-partition ranges of about this size. */
   compactionTargetBytes: number;
   /**
+   * Authorization by ACLs on both front ends (docs/security.md). Off: every caller may do
+   * everything, as Kafka without an authorizer. On: a request no ACL allows is refused
+   * (`allow.everyone.if.no.acl.found=false`), except for super users.
+   */
+  authEnabled: boolean;
+  /** Principals (`User:<name>`) that may do everything when authorization is on. */
+  superUsers: string[];
+  /** How long a process trusts its copy of the ACLs: a revoked grant may act this long. */
+  aclCacheMs: number;
+  /** HTTP with a JWT authorizer: the claim that names the principal (default `sub`). */
+  jwtPrincipalClaim: string;
+  /**
    * TEST ONLY: drops the commit's conditions, so concurrent commits can take the same offsets.
    * Exists to prove the fault checker catches what a broken commit does. Never read from the env.
    */
@@ -43,6 +55,10 @@ export const DEFAULT_CONFIG = {
   segmentGraceMs: 10 * 60 * 1000,
   compactionSmallBytes: 1024 * 1024,
   compactionTargetBytes: 8 * 1024 * 1024,
+  authEnabled: false,
+  superUsers: [] as string[],
+  aclCacheMs: 5000,
+  jwtPrincipalClaim: 'sub',
 } as const satisfies EngineConfig;
 
 export function configFromEnv(env: Record<string, string | undefined>): EngineConfig {
@@ -66,5 +82,18 @@ export function configFromEnv(env: Record<string, string | undefined>): EngineCo
     segmentGraceMs: num('STRATA_SEGMENT_GRACE_MS', DEFAULT_CONFIG.segmentGraceMs),
     compactionSmallBytes: num('STRATA_COMPACTION_SMALL_BYTES', DEFAULT_CONFIG.compactionSmallBytes),
     compactionTargetBytes: num('STRATA_COMPACTION_TARGET_BYTES', DEFAULT_CONFIG.compactionTargetBytes),
+    authEnabled: onOff('STRATA_AUTH', env.STRATA_AUTH),
+    superUsers: (env.STRATA_SUPER_USERS ?? '')
+      .split(/[,;]/)
+      .map((s) => s.trim())
+      .filter((s) => s !== ''),
+    aclCacheMs: num('STRATA_ACL_CACHE_MS', DEFAULT_CONFIG.aclCacheMs),
+    jwtPrincipalClaim: env.STRATA_JWT_PRINCIPAL_CLAIM || DEFAULT_CONFIG.jwtPrincipalClaim,
   };
+}
+
+function onOff(name: string, raw: string | undefined): boolean {
+  if (raw === undefined || raw === '' || raw === 'off' || raw === 'false') return false;
+  if (raw === 'on' || raw === 'true') return true;
+  throw new Error(`${name} must be on or off, got ${raw}`);
 }

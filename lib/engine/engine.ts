@@ -1,4 +1,5 @@
 import type { EngineConfig } from './config.js';
+import { AclStore } from './storage/acl-store.js';
 import { type AwsClients, createAwsClients } from './storage/aws-clients.js';
 import { ClassicGroupStore } from './storage/classic-group-store.js';
 import { CommitTransaction } from './storage/commit-transaction.js';
@@ -37,6 +38,8 @@ export interface Engine {
   groups: GroupStore;
   /** Classic (JoinGroup/SyncGroup) groups' barrier state, and this process's wake-ups for it. */
   classicGroups: ClassicGroupStore;
+  /** ACL bindings, cached per process for `config.aclCacheMs`. */
+  acls: AclStore;
   /** Epoch ms; tests replace it to move time. */
   now: () => number;
 }
@@ -61,6 +64,7 @@ export function createEngine(config: EngineConfig, clients: AwsClients = createA
     producerStates: new ProducerStateCache(),
     groups: new GroupStore(clients.doc, config.metaTable),
     classicGroups: new ClassicGroupStore(clients.doc, config.metaTable),
+    acls: new AclStore(clients.doc, config.metaTable, config.aclCacheMs),
     now: Date.now,
   };
 }

@@ -61,6 +61,26 @@ export class TransactionalIdAuthorizationFailedError extends StrataError {
   readonly code = 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED';
 }
 
+/** The principal may not do this to the topic (ACLs). */
+export class TopicAuthorizationFailedError extends StrataError {
+  readonly code = 'TOPIC_AUTHORIZATION_FAILED';
+}
+
+/** The principal may not do this to the group (ACLs). */
+export class GroupAuthorizationFailedError extends StrataError {
+  readonly code = 'GROUP_AUTHORIZATION_FAILED';
+}
+
+/** The principal may not do this to the cluster (ACLs). */
+export class ClusterAuthorizationFailedError extends StrataError {
+  readonly code = 'CLUSTER_AUTHORIZATION_FAILED';
+}
+
+/** SASL: an unknown user or a wrong password or proof. */
+export class SaslAuthenticationFailedError extends StrataError {
+  readonly code = 'SASL_AUTHENTICATION_FAILED';
+}
+
 export class UnknownTopicOrPartitionError extends StrataError {
   readonly code = 'UNKNOWN_TOPIC_OR_PARTITION';
 }

@@ -3,12 +3,15 @@
  * to come): build an Engine once per process, then call operations with it. Everything else under
  * lib/engine is internal to the engine.
  */
+
+export * from './acl.js';
 export * from './config.js';
 export * from './engine.js';
 export * from './errors.js';
 export * from './groups/classic.js';
 export * from './groups/coordinator.js';
 export * from './groups/kafka-consumer-group.js';
+export * from './ops/authorize.js';
 export * from './ops/fetch.js';
 export * from './ops/fetch-batches.js';
 export * from './ops/leader-epoch.js';
@@ -19,6 +22,7 @@ export * from './ops/produce-batches.js';
 export * from './ops/producers.js';
 export * from './ops/retention.js';
 export * from './ops/topics.js';
+export * from './principal.js';
 export { createAwsClients } from './storage/aws-clients.js';
 export { ensureStorage } from './storage/provision.js';
 export type * from './types.js';

@@ -1,7 +1,14 @@
 import type { Engine } from '../engine/index.js';
+import { ANONYMOUS, authorizerFor } from '../engine/index.js';
 import { advertisedRanges } from './apis.js';
 import type { GatewayConfig } from './config.js';
-import { type AnyHandler, codeOf, NO_RESPONSE, type RequestContext } from './handler.js';
+import {
+  type AnyHandler,
+  type ConnectionSession,
+  codeOf,
+  NO_RESPONSE,
+  type RequestContext,
+} from './handler.js';
 import { decodeRequest, encodeResponse } from './protocol/codec.js';
 import { KafkaProtocolError, UnsupportedApiVersionError } from './protocol/errors.js';
 import { APIS, type ApiKey, type ResponseInput } from './protocol/schema/index.js';
@@ -39,6 +46,7 @@ export async function dispatch(
   deps: DispatchDeps,
   frame: Uint8Array,
   clientHost: string,
+  session: ConnectionSession = { principal: ANONYMOUS },
 ): Promise<Uint8Array | null> {
   let request: ReturnType<typeof decodeRequest>;
   try {
@@ -63,6 +71,8 @@ export async function dispatch(
     apiVersion: header.apiVersion,
     clientId: header.clientId,
     clientHost,
+    session,
+    authz: authorizerFor(deps.engine, session.principal, clientHost),
   };
   const key = header.apiKey as ApiKey;
   if (!handler || header.apiVersion < handler.min || header.apiVersion > handler.max) {

@@ -1,10 +1,11 @@
 import { createServer, type Socket } from 'node:net';
 import type { Engine } from '../engine/index.js';
+import { ANONYMOUS } from '../engine/index.js';
 import { createHandlerRegistry } from './apis.js';
 import { BROKER_ID, type GatewayConfig } from './config.js';
 import { serveConnection } from './connection.js';
 import { CloseConnection, dispatch } from './dispatch.js';
-import type { AnyHandler } from './handler.js';
+import type { AnyHandler, ConnectionSession } from './handler.js';
 
 export interface KafkaGateway {
   /** The address it listens on. */
@@ -46,12 +47,13 @@ export async function startGateway(opts: GatewayOptions): Promise<KafkaGateway> 
 
   const server = createServer((socket) => {
     const clientHost = socket.remoteAddress ?? 'unknown';
+    const session: ConnectionSession = { principal: ANONYMOUS };
     const connection = serveConnection(socket, {
       maxFrameBytes: config.maxFrameBytes,
       idleMs: config.idleMs,
       maxInFlight: config.maxInFlightPerConnection,
       maxQueuedBytes: config.maxQueuedBytesPerConnection,
-      handle: (frame) => dispatch({ engine, config, broker, handlers }, frame, clientHost),
+      handle: (frame) => dispatch({ engine, config, broker, handlers }, frame, clientHost, session),
       onClose: (reason, err) => {
         // A client's bad frame is the client's business; anything else is ours to look at.
         if (err && !(err instanceof CloseConnection))

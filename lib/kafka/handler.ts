@@ -1,5 +1,5 @@
 import { ERRORS, type ServerErrorCode } from '../contract/errors.js';
-import { type Engine, StrataError } from '../engine/index.js';
+import { type Authorizer, type Engine, type Principal, StrataError } from '../engine/index.js';
 import type { GatewayConfig } from './config.js';
 import type { ApiName, RequestBody, ResponseInput } from './protocol/schema/index.js';
 
@@ -11,8 +11,17 @@ export interface RequestContext {
   broker: { nodeId: number; host: string; port: number };
   apiVersion: number;
   clientId: string | null;
-  /** The peer's address, for DescribeGroups and logs. */
+  /** The peer's address, for DescribeGroups, ACL host matching and logs. */
   clientHost: string;
+  /** The connection's state: who it authenticated as (SASL), `User:anonymous` before or without. */
+  session: ConnectionSession;
+  /** What this connection's principal may do (ACLs; everything when authorization is off). */
+  authz: Authorizer;
+}
+
+/** Per connection, shared by its requests. */
+export interface ConnectionSession {
+  principal: Principal;
 }
 
 /** Returned by a handler when Kafka sends no response at all (Produce with acks=0). */

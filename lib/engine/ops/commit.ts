@@ -146,6 +146,9 @@ export async function commitBatches(engine: Engine, req: CommitRequest): Promise
           engine.watch.observe(topic.topicId, b.partition, next);
         });
         if (outcome.kind === 'transient') await backoff(attempt);
+        // Lost a race for the head: retry at once with the new one, but after a few losses in a
+        // row wait a random moment, so that contending producers stop colliding in lockstep.
+        else if (attempt > CONTENDED_AFTER) await backoff(attempt - CONTENDED_AFTER);
         break;
     }
   }
@@ -173,6 +176,9 @@ async function findCommittedSegment(
     return undefined;
   }
 }
+
+/** Head races lost in a row before a commit starts backing off between attempts. */
+const CONTENDED_AFTER = 3;
 
 async function backoff(attempt: number): Promise<void> {
   const cap = Math.min(1000, 10 * 2 ** Math.min(attempt, 10));

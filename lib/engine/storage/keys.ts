@@ -35,6 +35,11 @@ export const metaKeys = {
   /** Registry of group ids, written with the group's creation and deletion, so listing is one Query. */
   groupRegistry: (groupId: string) => ({ pk: META_PK.groups, sk: groupId }),
   groupsPk: META_PK.groups,
+  /** One ACL binding; all of them share one item collection, loaded whole by each process. */
+  acl: (bindingKey: string) => ({ pk: META_PK.acls, sk: bindingKey }),
+  aclsPk: META_PK.acls,
+  /** A SASL user's credentials. */
+  user: (name: string) => ({ pk: `${META_PK_PREFIX.user}${name}`, sk: 'user' }),
   /** An idempotent producer: its current epoch. */
   producer: (producerId: string) => ({ pk: `${META_PK_PREFIX.producer}${producerId}`, sk: 'producer' }),
   /** Maps a transactionalId to its producer id, so re-initialising bumps the epoch. */
