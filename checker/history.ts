@@ -101,3 +101,14 @@ export interface History {
   /** In completion order. */
   ops: HistoryOp[];
 }
+
+/** A send about to be made: indefinite until an answer says otherwise. */
+export function newSend(
+  process: string,
+  idempotent: boolean,
+  seq: number,
+  records: SentRecord[],
+  start: number,
+): SendOp {
+  return { type: 'send', process, idempotent, seq, records, outcome: 'info', attempts: 0, start, end: 0 };
+}

@@ -95,7 +95,6 @@ async function open(bootstrap: string): Promise<Connection> {
     socket.once('connect', resolve);
     socket.once('error', reject);
   });
-  let buffered = Buffer.alloc(0);
   const frames: Uint8Array[] = [];
   let waiting: { resolve(f: Uint8Array): void; reject(e: Error): void } | undefined;
   let failure: Error | undefined;
@@ -106,18 +105,11 @@ async function open(bootstrap: string): Promise<Connection> {
   };
   socket.on('error', fail);
   socket.on('close', () => fail(new Error('connection closed')));
-  socket.on('data', (chunk: Buffer) => {
-    buffered = Buffer.concat([buffered, chunk]);
-    while (buffered.length >= 4) {
-      const size = buffered.readInt32BE(0);
-      if (buffered.length < 4 + size) break;
-      const frame = buffered.subarray(4, 4 + size);
-      buffered = buffered.subarray(4 + size);
-      if (waiting) {
-        waiting.resolve(frame);
-        waiting = undefined;
-      } else frames.push(frame);
-    }
+  onFrames(socket, (frame) => {
+    if (waiting) {
+      waiting.resolve(frame);
+      waiting = undefined;
+    } else frames.push(frame);
   });
   return {
     socket,
@@ -129,4 +121,19 @@ async function open(bootstrap: string): Promise<Connection> {
         waiting = { resolve, reject };
       }),
   };
+}
+
+/** Calls `onFrame` with each whole size-prefixed frame the socket receives (without the prefix). */
+export function onFrames(socket: Socket, onFrame: (frame: Uint8Array) => void): void {
+  let buffered = Buffer.alloc(0);
+  socket.on('data', (chunk: Buffer) => {
+    buffered = Buffer.concat([buffered, chunk]);
+    while (buffered.length >= 4) {
+      const size = buffered.readInt32BE(0);
+      if (buffered.length < 4 + size) break;
+      const frame = buffered.subarray(4, 4 + size);
+      buffered = buffered.subarray(4 + size);
+      onFrame(frame);
+    }
+  });
 }

@@ -16,10 +16,10 @@ import {
   encodeSubscription,
 } from '../lib/kafka/protocol/consumer-protocol.js';
 import { APIS } from '../lib/kafka/protocol/schema/index.js';
-import type { AssignmentOp, CommitOp, HistoryOp, PolledRecord, SendOp } from './history.js';
+import { type AssignmentOp, type CommitOp, type HistoryOp, newSend, type PolledRecord } from './history.js';
 import { type KafkaLink, kafkaLink } from './kafka-link.js';
 import type { Random } from './random.js';
-import type { Budget, WorkloadResult } from './workload.js';
+import { type Budget, backoff, sleep, type WorkloadResult } from './workload.js';
 
 export interface KafkaWorkloadOptions {
   bootstraps: readonly string[];
@@ -54,9 +54,6 @@ export interface KafkaWorkloadResult extends WorkloadResult {
   /** Per partition, the offset the group's polls reached in the drain. */
   drained: number[];
 }
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-const backoff = (attempt: number, rng: Random) => rng.int(0, Math.min(1000, 25 * 2 ** attempt));
 
 /** Kafka's codes as the server sends them (client-made entries share -1 with UNKNOWN_SERVER_ERROR). */
 const BY_CODE = new Map<number, { name: string; info: (typeof ERRORS)[keyof typeof ERRORS] }>(
@@ -172,17 +169,7 @@ async function producer(ctx: Context, name: string, idempotent: boolean, rng: Ra
         0,
         idempotent && identity ? { ...identity, baseSequence: nextSeq.get(partition) ?? 0 } : NO_PRODUCER,
       ).bytes;
-      const op: SendOp = {
-        type: 'send',
-        process: name,
-        idempotent,
-        seq,
-        records,
-        outcome: 'info',
-        attempts: 0,
-        start: ctx.clock(),
-        end: 0,
-      };
+      const op = newSend(name, idempotent, seq, records, ctx.clock());
       let doubt = false;
       for (let attempt = 0; attempt < maxAttempts; attempt++) {
         op.attempts++;

@@ -5,7 +5,7 @@
  * consumer group (KIP-848 heartbeats, commits after processing, crashes). Every send and poll goes
  * into the history with its outcome.
  */
-import type { HistoryOp, PolledRecord, SendOp } from './history.js';
+import { type HistoryOp, newSend, type PolledRecord } from './history.js';
 import type { CheckerHttp } from './http.js';
 import type { Random } from './random.js';
 
@@ -80,8 +80,9 @@ export interface WorkloadResult {
   };
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-const backoff = (attempt: number, rng: Random) => rng.int(0, Math.min(1000, 25 * 2 ** attempt));
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+/** Jittered exponential backoff, capped at 1 s. */
+export const backoff = (attempt: number, rng: Random) => rng.int(0, Math.min(1000, 25 * 2 ** attempt));
 
 interface Context extends WorkloadOptions {
   ops: HistoryOp[];
@@ -173,17 +174,7 @@ async function producer(ctx: Context, name: string, idempotent: boolean, rng: Ra
       };
     }
 
-    const op: SendOp = {
-      type: 'send',
-      process: name,
-      idempotent,
-      seq,
-      records,
-      outcome: 'info',
-      attempts: 0,
-      start: ctx.clock(),
-      end: 0,
-    };
+    const op = newSend(name, idempotent, seq, records, ctx.clock());
     let doubt = false;
     let lastError: string | undefined;
     // Client-side retries of indefinite failures: the very same request (records and sequences).

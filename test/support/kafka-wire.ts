@@ -1,4 +1,5 @@
 import { connect, type Socket } from 'node:net';
+import { onFrames } from '../../checker/kafka-link.js';
 import { decodeResponse, encodeRequest } from '../../lib/kafka/protocol/codec.js';
 import type { ApiKey, ApiNameOf, RequestInput, ResponseBody } from '../../lib/kafka/protocol/schema/index.js';
 
@@ -34,7 +35,6 @@ export async function openKafkaWire(bootstrap: string): Promise<KafkaWire> {
     socket.once('connect', resolve);
     socket.once('error', reject);
   });
-  let buffered = Buffer.alloc(0);
   const frames: Uint8Array[] = [];
   const waiting: ((frame: Uint8Array | Error) => void)[] = [];
   let isClosed = false;
@@ -46,17 +46,10 @@ export async function openKafkaWire(bootstrap: string): Promise<KafkaWire> {
     });
   });
   socket.on('error', () => {});
-  socket.on('data', (chunk: Buffer) => {
-    buffered = Buffer.concat([buffered, chunk]);
-    while (buffered.length >= 4) {
-      const size = buffered.readInt32BE(0);
-      if (buffered.length < 4 + size) break;
-      const frame = buffered.subarray(4, 4 + size);
-      buffered = buffered.subarray(4 + size);
-      const w = waiting.shift();
-      if (w) w(frame);
-      else frames.push(frame);
-    }
+  onFrames(socket, (frame) => {
+    const w = waiting.shift();
+    if (w) w(frame);
+    else frames.push(frame);
   });
   let correlationId = 1;
   const write = (bytes: Uint8Array) =>

@@ -1,4 +1,12 @@
-import { type Admin, Kafka, type KafkaConfig, logLevel, type Producer } from 'kafkajs';
+import {
+  type Admin,
+  type Consumer,
+  type EachMessagePayload,
+  Kafka,
+  type KafkaConfig,
+  logLevel,
+  type Producer,
+} from 'kafkajs';
 import { afterAll, beforeAll } from 'vitest';
 import { comparable, type ReadRecord, type TestRecord } from './kafka-clients.js';
 
@@ -157,4 +165,38 @@ export function groupedByKey(r: TestRecord) {
   const c = comparable(r);
   const keys = [...new Set(c.headers.map(([k]) => k as string))].sort();
   return { ...c, headers: keys.flatMap((k) => c.headers.filter(([hk]) => hk === k)) };
+}
+
+/**
+ * A kafkajs group consumer of `topic` (from the beginning, quick heartbeats), running: at each
+ * rebalance it records its partitions of the topic in `assignments` under `name`.
+ */
+export async function runGroupConsumer(
+  kafka: Kafka,
+  opts: {
+    group: string;
+    topic: string;
+    name: string;
+    assignments: Map<string, number[]>;
+    eachMessage: (payload: EachMessagePayload) => Promise<void>;
+  },
+): Promise<Consumer> {
+  const c = kafka.consumer({
+    groupId: opts.group,
+    sessionTimeout: 10_000,
+    rebalanceTimeout: 10_000,
+    heartbeatInterval: 300,
+    maxWaitTimeInMs: 200,
+  });
+  c.on(c.events.GROUP_JOIN, (e) => {
+    const mine = e.payload.memberAssignment[opts.topic] ?? [];
+    opts.assignments.set(
+      opts.name,
+      [...mine].sort((a, b) => a - b),
+    );
+  });
+  await c.connect();
+  await c.subscribe({ topic: opts.topic, fromBeginning: true });
+  await c.run({ eachMessage: opts.eachMessage });
+  return c;
 }

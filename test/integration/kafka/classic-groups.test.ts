@@ -24,6 +24,7 @@ import {
   waitFor,
 } from '../../support/kafka-clients.js';
 import { type KafkaWire, openKafkaWire } from '../../support/kafka-wire.js';
+import { runGroupConsumer } from '../../support/kafkajs.js';
 import { createTestEngine } from '../../support/stack.js';
 
 /**
@@ -319,22 +320,11 @@ describe('a kafkajs group (consumer.run)', () => {
     const assignments = new Map<string, number[]>();
     const consumers: import('kafkajs').Consumer[] = [];
     const start = async (name: string) => {
-      const c = kafka.consumer({
-        groupId: group,
-        sessionTimeout: 10_000,
-        rebalanceTimeout: 10_000,
-        heartbeatInterval: 300,
-        maxWaitTimeInMs: 200,
-      });
-      c.on(c.events.GROUP_JOIN, (e) => {
-        assignments.set(
-          name,
-          [...(e.payload.memberAssignment[topic] ?? [])].sort((a, b) => a - b),
-        );
-      });
-      await c.connect();
-      await c.subscribe({ topic, fromBeginning: true });
-      await c.run({
+      const c = await runGroupConsumer(kafka, {
+        group,
+        topic,
+        name,
+        assignments,
         eachMessage: async ({ message }) => {
           seen.add(String(message.value));
         },

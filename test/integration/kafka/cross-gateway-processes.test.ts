@@ -11,7 +11,7 @@ import {
 import { killStrataAfterAll, startGatewayProcess } from '../../support/gateway-process.js';
 import { createTopicHttp, produceHttp, waitFor } from '../../support/kafka-clients.js';
 import { type KafkaWire, openKafkaWire } from '../../support/kafka-wire.js';
-import { kafkajsClient } from '../../support/kafkajs.js';
+import { kafkajsClient, runGroupConsumer } from '../../support/kafkajs.js';
 import { useTestServer } from '../../support/stack.js';
 
 /**
@@ -138,28 +138,17 @@ describe('two gateway processes, one group', () => {
     const assignments = new Map<string, number[]>();
     const consumers: Consumer[] = [];
     const start = async (name: string, bootstrap: string) => {
-      const c = kafkajsClient(bootstrap, `xg-${name}`).consumer({
-        groupId: group,
-        sessionTimeout: 10_000,
-        rebalanceTimeout: 10_000,
-        heartbeatInterval: 300,
-        maxWaitTimeInMs: 200,
-      });
-      consumers.push(c);
-      c.on(c.events.GROUP_JOIN, (e) => {
-        assignments.set(
-          name,
-          [...(e.payload.memberAssignment[topic] ?? [])].sort((a, b) => a - b),
-        );
-      });
-      await c.connect();
-      await c.subscribe({ topic, fromBeginning: true });
-      await c.run({
+      const c = await runGroupConsumer(kafkajsClient(bootstrap, `xg-${name}`), {
+        group,
+        topic,
+        name,
+        assignments,
         eachMessage: async ({ message, partition }) => {
           const value = String(message.value);
           seen.set(value, [...(seen.get(value) ?? []), { by: name, partition }]);
         },
       });
+      consumers.push(c);
     };
     const shared = () => {
       const a = assignments.get('a') ?? [];
