@@ -168,6 +168,12 @@ describe('group churn', () => {
       const m = new Member(name);
       members.set(name, m);
       await m.start();
+      // The schedule moves on once the newcomer owns something, however slow the machine is.
+      const deadline = Date.now() + 60_000;
+      while (!ownership.some((o) => o.member === name)) {
+        if (Date.now() > deadline) throw new Error(`${name} was never assigned a partition`);
+        await sleep(50);
+      }
       return m;
     };
 
