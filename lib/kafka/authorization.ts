@@ -23,17 +23,19 @@ export interface Need {
   on: string;
 }
 
+/** What a refused need gets: its resource's error code (where the response has it), or left out. */
+export type Refusal = ServerErrorCode | 'hidden';
+
+/** One thing a request needs: any one of `anyOf`; with `when`, only some requests need it. */
+export interface NeedEntry {
+  anyOf: readonly Need[];
+  when?: string;
+  refused: Refusal;
+}
+
 export interface AuthorizationRule {
-  /**
-   * Every entry is needed; an entry of several needs is satisfied by any one of them (CREATE on
-   * the cluster or on the topic). An entry with `when` applies only to some requests.
-   */
-  needs: readonly { anyOf: readonly Need[]; when?: string }[];
-  /**
-   * What a refused request gets: the error code of the resource (per resource where the response
-   * has per-resource codes), or `hidden` where the resource is left out of the answer instead.
-   */
-  refused: ServerErrorCode | 'hidden' | 'none';
+  /** Every entry is needed (none: the API needs nothing). */
+  needs: readonly NeedEntry[];
 }
 
 const need = (operation: AclOperation, resource: ResourceType, on: string): Need => ({
@@ -43,129 +45,102 @@ const need = (operation: AclOperation, resource: ResourceType, on: string): Need
 });
 const cluster = (operation: AclOperation) => need(operation, 'CLUSTER', 'the cluster');
 const eachTopic = (operation: AclOperation) => need(operation, 'TOPIC', 'each topic');
+const eachGroup = (operation: AclOperation) => need(operation, 'GROUP', 'each group');
 const group = (operation: AclOperation) => need(operation, 'GROUP', 'the group');
-const all = (...needs: Need[]) => needs.map((n) => ({ anyOf: [n] }));
+const TOPIC = 'TOPIC_AUTHORIZATION_FAILED';
+const GROUP = 'GROUP_AUTHORIZATION_FAILED';
+const CLUSTER = 'CLUSTER_AUTHORIZATION_FAILED';
+const TRANSACTIONAL_ID = 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED';
+/** An entry: `refused` when none of `anyOf` is allowed. */
+const e = (refused: Refusal, anyOf: Need | Need[], when?: string): NeedEntry => ({
+  anyOf: Array.isArray(anyOf) ? anyOf : [anyOf],
+  refused,
+  ...(when ? { when } : {}),
+});
+const rule = (...needs: NeedEntry[]): AuthorizationRule => ({ needs });
 
-const NOTHING: AuthorizationRule = { needs: [], refused: 'none' };
+const NOTHING = rule();
+const ALTER_CONFIGS = rule(
+  e(TOPIC, need('ALTER_CONFIGS', 'TOPIC', 'each topic'), 'topics'),
+  e(CLUSTER, cluster('ALTER_CONFIGS'), 'the broker'),
+);
 
 export const AUTHORIZATION: Record<ApiName, AuthorizationRule> = {
-  Produce: {
-    needs: [
-      { anyOf: [eachTopic('WRITE')] },
-      // KIP-679: WRITE on the topic lets a producer be idempotent; IDEMPOTENT_WRITE is not needed.
-      { anyOf: [cluster('IDEMPOTENT_WRITE'), eachTopic('WRITE')], when: 'idempotent batches' },
-      { anyOf: [cluster('CREATE'), eachTopic('CREATE')], when: 'auto-creation' },
-    ],
-    refused: 'TOPIC_AUTHORIZATION_FAILED',
-  },
-  Fetch: { needs: all(eachTopic('READ')), refused: 'TOPIC_AUTHORIZATION_FAILED' },
-  ListOffsets: { needs: all(eachTopic('DESCRIBE')), refused: 'TOPIC_AUTHORIZATION_FAILED' },
-  Metadata: {
-    needs: [
-      { anyOf: [eachTopic('DESCRIBE')] },
-      { anyOf: [cluster('CREATE'), eachTopic('CREATE')], when: 'auto-creation' },
-    ],
-    refused: 'TOPIC_AUTHORIZATION_FAILED',
-  },
-  OffsetCommit: { needs: all(group('READ'), eachTopic('READ')), refused: 'GROUP_AUTHORIZATION_FAILED' },
-  OffsetFetch: {
-    needs: all(group('DESCRIBE'), eachTopic('DESCRIBE')),
-    refused: 'GROUP_AUTHORIZATION_FAILED',
-  },
-  FindCoordinator: {
-    needs: [
-      { anyOf: [group('DESCRIBE')], when: 'group keys' },
-      { anyOf: [need('DESCRIBE', 'TRANSACTIONAL_ID', 'the transactional id')], when: 'transaction keys' },
-    ],
-    refused: 'GROUP_AUTHORIZATION_FAILED',
-  },
-  JoinGroup: { needs: all(group('READ')), refused: 'GROUP_AUTHORIZATION_FAILED' },
-  Heartbeat: { needs: all(group('READ')), refused: 'GROUP_AUTHORIZATION_FAILED' },
-  LeaveGroup: { needs: all(group('READ')), refused: 'GROUP_AUTHORIZATION_FAILED' },
-  SyncGroup: { needs: all(group('READ')), refused: 'GROUP_AUTHORIZATION_FAILED' },
-  DescribeGroups: {
-    needs: all(need('DESCRIBE', 'GROUP', 'each group')),
-    refused: 'GROUP_AUTHORIZATION_FAILED',
-  },
-  ListGroups: {
-    needs: [{ anyOf: [cluster('DESCRIBE'), need('DESCRIBE', 'GROUP', 'each group listed')] }],
-    refused: 'hidden',
-  },
+  Produce: rule(
+    e(TOPIC, eachTopic('WRITE')),
+    // KIP-679: WRITE on the topic lets a producer be idempotent; IDEMPOTENT_WRITE is not needed.
+    e(TOPIC, [cluster('IDEMPOTENT_WRITE'), eachTopic('WRITE')], 'idempotent batches'),
+    e(TOPIC, [cluster('CREATE'), eachTopic('CREATE')], 'auto-creation'),
+    e(TRANSACTIONAL_ID, need('WRITE', 'TRANSACTIONAL_ID', 'the transactional id'), 'a transactional id'),
+  ),
+  Fetch: rule(e(TOPIC, eachTopic('READ'))),
+  ListOffsets: rule(e(TOPIC, eachTopic('DESCRIBE'))),
+  Metadata: rule(
+    // Named: TOPIC_AUTHORIZATION_FAILED; in the all-topics listing: left out.
+    e(TOPIC, eachTopic('DESCRIBE')),
+    e(TOPIC, [cluster('CREATE'), eachTopic('CREATE')], 'auto-creation'),
+  ),
+  OffsetCommit: rule(e(GROUP, group('READ')), e(TOPIC, eachTopic('READ'))),
+  OffsetFetch: rule(
+    e(GROUP, group('DESCRIBE')),
+    // Named: TOPIC_AUTHORIZATION_FAILED; in a fetch of every offset: left out.
+    e(TOPIC, eachTopic('DESCRIBE')),
+  ),
+  FindCoordinator: rule(
+    e(GROUP, group('DESCRIBE'), 'group keys'),
+    e(TRANSACTIONAL_ID, need('DESCRIBE', 'TRANSACTIONAL_ID', 'the transactional id'), 'transaction keys'),
+  ),
+  JoinGroup: rule(e(GROUP, group('READ'))),
+  Heartbeat: rule(e(GROUP, group('READ'))),
+  LeaveGroup: rule(e(GROUP, group('READ'))),
+  SyncGroup: rule(e(GROUP, group('READ'))),
+  DescribeGroups: rule(e(GROUP, eachGroup('DESCRIBE'))),
+  ListGroups: rule(e('hidden', [cluster('DESCRIBE'), need('DESCRIBE', 'GROUP', 'each group listed')])),
   SaslHandshake: NOTHING,
   ApiVersions: NOTHING,
-  CreateTopics: {
-    needs: [{ anyOf: [cluster('CREATE'), eachTopic('CREATE')] }],
-    refused: 'TOPIC_AUTHORIZATION_FAILED',
-  },
-  DeleteTopics: { needs: all(eachTopic('DELETE')), refused: 'TOPIC_AUTHORIZATION_FAILED' },
-  DeleteRecords: { needs: all(eachTopic('DELETE')), refused: 'TOPIC_AUTHORIZATION_FAILED' },
-  InitProducerId: {
-    needs: [
-      {
-        anyOf: [cluster('IDEMPOTENT_WRITE'), need('WRITE', 'TOPIC', 'any topic')],
-        when: 'no transactional id',
-      },
-      { anyOf: [need('WRITE', 'TRANSACTIONAL_ID', 'the transactional id')], when: 'a transactional id' },
-    ],
-    refused: 'CLUSTER_AUTHORIZATION_FAILED',
-  },
-  OffsetForLeaderEpoch: { needs: all(eachTopic('DESCRIBE')), refused: 'TOPIC_AUTHORIZATION_FAILED' },
-  DescribeConfigs: {
-    needs: [
-      { anyOf: [need('DESCRIBE_CONFIGS', 'TOPIC', 'each topic')], when: 'topics' },
-      { anyOf: [cluster('DESCRIBE_CONFIGS')], when: 'the broker' },
-    ],
-    refused: 'TOPIC_AUTHORIZATION_FAILED',
-  },
-  AlterConfigs: {
-    needs: [
-      { anyOf: [need('ALTER_CONFIGS', 'TOPIC', 'each topic')], when: 'topics' },
-      { anyOf: [cluster('ALTER_CONFIGS')], when: 'the broker' },
-    ],
-    refused: 'TOPIC_AUTHORIZATION_FAILED',
-  },
+  CreateTopics: rule(e(TOPIC, [cluster('CREATE'), eachTopic('CREATE')])),
+  DeleteTopics: rule(e(TOPIC, eachTopic('DELETE'))),
+  DeleteRecords: rule(e(TOPIC, eachTopic('DELETE'))),
+  InitProducerId: rule(
+    e(CLUSTER, [cluster('IDEMPOTENT_WRITE'), need('WRITE', 'TOPIC', 'any topic')], 'no transactional id'),
+    e(TRANSACTIONAL_ID, need('WRITE', 'TRANSACTIONAL_ID', 'the transactional id'), 'a transactional id'),
+  ),
+  OffsetForLeaderEpoch: rule(e(TOPIC, eachTopic('DESCRIBE'))),
+  DescribeConfigs: rule(
+    e(TOPIC, need('DESCRIBE_CONFIGS', 'TOPIC', 'each topic'), 'topics'),
+    e(CLUSTER, cluster('DESCRIBE_CONFIGS'), 'the broker'),
+  ),
+  AlterConfigs: ALTER_CONFIGS,
   SaslAuthenticate: NOTHING,
-  DescribeAcls: { needs: all(cluster('DESCRIBE')), refused: 'CLUSTER_AUTHORIZATION_FAILED' },
-  CreateAcls: { needs: all(cluster('ALTER')), refused: 'CLUSTER_AUTHORIZATION_FAILED' },
-  DeleteAcls: { needs: all(cluster('ALTER')), refused: 'CLUSTER_AUTHORIZATION_FAILED' },
-  CreatePartitions: { needs: all(eachTopic('ALTER')), refused: 'TOPIC_AUTHORIZATION_FAILED' },
-  DeleteGroups: { needs: all(need('DELETE', 'GROUP', 'each group')), refused: 'GROUP_AUTHORIZATION_FAILED' },
-  OffsetDelete: { needs: all(group('DELETE'), eachTopic('READ')), refused: 'GROUP_AUTHORIZATION_FAILED' },
-  IncrementalAlterConfigs: {
-    needs: [
-      { anyOf: [need('ALTER_CONFIGS', 'TOPIC', 'each topic')], when: 'topics' },
-      { anyOf: [cluster('ALTER_CONFIGS')], when: 'the broker' },
-    ],
-    refused: 'TOPIC_AUTHORIZATION_FAILED',
-  },
-  DescribeCluster: { needs: all(cluster('DESCRIBE')), refused: 'CLUSTER_AUTHORIZATION_FAILED' },
-  ConsumerGroupHeartbeat: {
-    needs: [
-      { anyOf: [group('READ')] },
-      // Subscribed topics the principal may not DESCRIBE are treated as absent, never assigned.
-      { anyOf: [need('DESCRIBE', 'TOPIC', 'each subscribed topic')], when: 'to be assigned' },
-    ],
-    refused: 'GROUP_AUTHORIZATION_FAILED',
-  },
-  ConsumerGroupDescribe: {
-    needs: all(need('DESCRIBE', 'GROUP', 'each group')),
-    refused: 'GROUP_AUTHORIZATION_FAILED',
-  },
+  DescribeAcls: rule(e(CLUSTER, cluster('DESCRIBE'))),
+  CreateAcls: rule(e(CLUSTER, cluster('ALTER'))),
+  DeleteAcls: rule(e(CLUSTER, cluster('ALTER'))),
+  CreatePartitions: rule(e(TOPIC, eachTopic('ALTER'))),
+  DeleteGroups: rule(e(GROUP, eachGroup('DELETE'))),
+  OffsetDelete: rule(e(GROUP, group('DELETE')), e(TOPIC, eachTopic('READ'))),
+  IncrementalAlterConfigs: ALTER_CONFIGS,
+  DescribeCluster: rule(e(CLUSTER, cluster('DESCRIBE'))),
+  ConsumerGroupHeartbeat: rule(
+    e(GROUP, group('READ')),
+    // As Kafka, a subscribed topic the principal may not DESCRIBE is treated as absent.
+    e('hidden', need('DESCRIBE', 'TOPIC', 'each subscribed topic')),
+  ),
+  ConsumerGroupDescribe: rule(e(GROUP, eachGroup('DESCRIBE'))),
 };
 
-/** The rule's needs as docs/kafka.md's table writes them: `READ on the group; READ on each topic`. */
-export function describeNeeds(rule: AuthorizationRule): string {
-  if (rule.needs.length === 0) return 'nothing';
-  return rule.needs
-    .map((n) => n.anyOf.map((x) => `${x.operation} on ${x.on}`).join(' or ') + (n.when ? ` (${n.when})` : ''))
+/**
+ * A rule as docs/kafka.md's "Authorization" table writes it, one entry per need:
+ * `READ on the group: GROUP_AUTHORIZATION_FAILED; READ on each topic: TOPIC_AUTHORIZATION_FAILED`.
+ */
+export function describeRule(r: AuthorizationRule): string {
+  if (r.needs.length === 0) return 'nothing';
+  return r.needs
+    .map((n) => {
+      const what = n.anyOf.map((x) => `${x.operation} on ${x.on}`).join(' or ');
+      const refused = n.refused === 'hidden' ? 'left out' : n.refused;
+      return `${what}${n.when ? ` (${n.when})` : ''}: ${refused}`;
+    })
     .join('; ');
-}
-
-/** The rule's refusal as docs/kafka.md's table writes it. */
-export function describeRefusal(rule: AuthorizationRule): string {
-  if (rule.refused === 'none') return '-';
-  if (rule.refused === 'hidden') return 'left out of the answer';
-  return rule.refused;
 }
 
 /** Kafka's AclOperation bits of each resource type, as Metadata and the describe APIs report them. */

@@ -416,6 +416,7 @@ it('has a case for every API in the handler registry', () => {
 describe.each(registry)('%s', (api) => {
   const kase = CASES[api];
   const rule = AUTHORIZATION[api];
+  const refused = rule.needs[0]?.refused ?? 'none';
   const tag = api.toLowerCase();
   const scene: Scene = { topic: `authz-${tag}`, group: `authz-${tag}-g`, topicId: ZERO_UUID };
 
@@ -455,20 +456,20 @@ describe.each(registry)('%s', (api) => {
     ]);
   });
 
-  it(`without ACLs: ${rule.refused === 'none' ? 'served' : rule.refused}, and nothing changes`, async () => {
+  it(`without ACLs: ${refused === 'none' ? 'served' : refused}, and nothing changes`, async () => {
     if (!kase) throw new Error(`no case for ${api}`);
     const before = await snapshot(ctx.engine, scene);
     const wire = await as(user(`denied-${tag}`));
     const res = await wire.request(kase.key, kase.version, kase.body(scene) as never);
     const codes = kase.codes(res as never, scene);
-    if (rule.refused === 'none') {
+    if (refused === 'none') {
       expect(codes.filter((x) => AUTH_CODES.has(x))).toEqual([]);
-    } else if (rule.refused === 'hidden') {
+    } else if (refused === 'hidden') {
       expect(codes.filter((x) => AUTH_CODES.has(x))).toEqual([]);
       expect(kase.shows?.(res as never, scene)).toBe(false);
     } else {
       expect(codes.length).toBeGreaterThan(0);
-      expect(codes).toEqual(codes.map(() => ERRORS[rule.refused as keyof typeof ERRORS].kafkaCode));
+      expect(codes).toEqual(codes.map(() => ERRORS[refused].kafkaCode));
     }
     expect(await snapshot(ctx.engine, scene)).toEqual(before);
   });
