@@ -31,14 +31,15 @@ export const metadataHandler = defineHandler({
   max: 12,
   async handle(ctx, body) {
     const entries = await lookUp(ctx, body);
+    const refused = codeOf('TOPIC_AUTHORIZATION_FAILED');
     const topicOps = await Promise.all(
-      entries.map((e) =>
-        body.includeTopicAuthorizedOperations && e.topic
-          ? authorizedOperations(ctx, 'TOPIC', e.topic.name, ALL_TOPIC_OPERATIONS)
-          : body.includeTopicAuthorizedOperations && e.errorCode !== codeOf('TOPIC_AUTHORIZATION_FAILED')
-            ? ALL_TOPIC_OPERATIONS
-            : NOT_REQUESTED,
-      ),
+      entries.map(async (e) => {
+        // Nothing is said of a topic the principal may not see, not even what it may do there.
+        if (!body.includeTopicAuthorizedOperations || e.errorCode === refused) return NOT_REQUESTED;
+        const name = e.topic ? e.topic.name : e.name;
+        if (name === null) return ALL_TOPIC_OPERATIONS;
+        return authorizedOperations(ctx, 'TOPIC', name, ALL_TOPIC_OPERATIONS);
+      }),
     );
     return {
       throttleTimeMs: 0,

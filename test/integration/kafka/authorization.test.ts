@@ -572,3 +572,168 @@ describe('authorized operations and hiding', () => {
     expect(Date.now() - revoked).toBeLessThan(ACL_CACHE_MS * 10);
   });
 });
+
+describe('per resource', () => {
+  const grant = (who: string, over: Partial<AclBinding>): AclBinding => ({
+    principal: `User:${who}`,
+    host: '*',
+    resourceType: 'TOPIC',
+    resourceName: '*',
+    patternType: 'LITERAL',
+    operation: 'READ',
+    permission: 'ALLOW',
+    ...over,
+  });
+  const topics = async (...names: string[]) => {
+    const admin = await as(user('admin'));
+    const res = await admin.request(19, 5, {
+      topics: names.map((name) => ({
+        name,
+        numPartitions: 1,
+        replicationFactor: 1,
+        assignments: [],
+        configs: [],
+      })),
+      timeoutMs: 5000,
+    });
+    expect(res.topics.map((t) => t.errorCode)).toEqual(names.map(() => 0));
+    return admin;
+  };
+
+  it('Produce answers each topic on its own: the allowed one is written, the refused one is not', async () => {
+    await topics('pr-ok', 'pr-no');
+    await createAcls(ctx.engine, [grant('pr', { resourceName: 'pr-ok', operation: 'WRITE' })]);
+    const wire = await as(user('pr'));
+    const res = await wire.request(0, 9, {
+      acks: -1,
+      timeoutMs: 5000,
+      topicData: ['pr-ok', 'pr-no'].map((name) => ({
+        name,
+        partitionData: [{ index: 0, records: batch(['x']) }],
+      })),
+    });
+    expect(res.responses.map((t) => [t.name, t.partitionResponses[0]?.errorCode])).toEqual([
+      ['pr-ok', 0],
+      ['pr-no', 29],
+    ]);
+    const [ok, no] = await Promise.all(
+      ['pr-ok', 'pr-no'].map(async (name) => {
+        const topic = (await listTopics(ctx.engine)).find((t) => t.name === name);
+        return topic ? (await kafkaListOffset(ctx.engine, topic, 0, 'latest')).offset : undefined;
+      }),
+    );
+    expect([ok, no]).toEqual([1, 0]);
+  });
+
+  it('OffsetCommit and OffsetFetch: a refused topic is refused alone, and left out of a fetch of every offset', async () => {
+    const admin = await topics('oc-ok', 'oc-no');
+    const commit = (w: KafkaWire, offset: bigint) =>
+      w.request(8, 8, {
+        groupId: 'oc-g',
+        generationIdOrMemberEpoch: -1,
+        memberId: '',
+        topics: ['oc-ok', 'oc-no'].map((name) => ({
+          name,
+          partitions: [{ partitionIndex: 0, committedOffset: offset, committedMetadata: '' }],
+        })),
+      });
+    await commit(admin, 0n);
+    await createAcls(ctx.engine, [
+      grant('oc', { resourceType: 'GROUP', resourceName: 'oc-g' }),
+      grant('oc', { resourceName: 'oc-ok' }),
+    ]);
+    const wire = await as(user('oc'));
+    const res = await commit(wire, 5n);
+    expect(res.topics.map((t) => t.partitions[0]?.errorCode)).toEqual([0, 29]);
+    expect((await fetchOffsets(ctx.engine, 'oc-g')).map((o) => [o.topic, o.offset])).toEqual([
+      ['oc-no', 0],
+      ['oc-ok', 5],
+    ]);
+    const all = await wire.request(9, 8, {
+      groups: [{ groupId: 'oc-g', memberId: null, memberEpoch: -1, topics: null }],
+    });
+    expect(all.groups[0]?.topics.map((t) => t.name)).toEqual(['oc-ok']);
+    const named = await wire.request(9, 8, {
+      groups: [
+        {
+          groupId: 'oc-g',
+          memberId: null,
+          memberEpoch: -1,
+          topics: [{ name: 'oc-no', partitionIndexes: [0] }],
+        },
+      ],
+    });
+    expect(named.groups[0]?.topics[0]?.partitions[0]).toMatchObject({ errorCode: 29, committedOffset: -1n });
+  });
+
+  it('ListGroups without DESCRIBE on the cluster lists only the groups it may DESCRIBE', async () => {
+    const admin = await topics('lg-t');
+    for (const groupId of ['lg-seen', 'lg-hidden'])
+      await admin.request(8, 8, {
+        groupId,
+        generationIdOrMemberEpoch: -1,
+        memberId: '',
+        topics: [
+          { name: 'lg-t', partitions: [{ partitionIndex: 0, committedOffset: 0n, committedMetadata: '' }] },
+        ],
+      });
+    await createAcls(ctx.engine, [
+      grant('lg', { resourceType: 'GROUP', resourceName: 'lg-seen', operation: 'DESCRIBE' }),
+    ]);
+    const res = await (await as(user('lg'))).request(16, 4, { statesFilter: [] });
+    expect(res.groups.map((g) => g.groupId)).toEqual(['lg-seen']);
+  });
+
+  it('a DENY wins over an ALLOW; PREFIXED grants cover their prefix only', async () => {
+    await topics('dn-a', 'dn-b');
+    await createAcls(ctx.engine, [
+      grant('dn', { resourceName: 'dn-', patternType: 'PREFIXED' }),
+      grant('dn', { resourceName: 'dn-b', permission: 'DENY' }),
+      grant('dn', {
+        resourceType: 'CLUSTER',
+        resourceName: CLUSTER_NAME,
+        operation: 'CREATE',
+        permission: 'DENY',
+      }),
+      grant('dn', { resourceName: 'dn-new-', patternType: 'PREFIXED', operation: 'CREATE' }),
+    ]);
+    const wire = await as(user('dn'));
+    const read = async (name: string) =>
+      (await wire.request(1, 12, fetchRequest(name, 0, 0n))).responses[0]?.partitions[0]?.errorCode;
+    expect([await read('dn-a'), await read('dn-b')]).toEqual([0, 29]);
+    const created = await wire.request(19, 5, {
+      topics: ['dn-new-1', 'elsewhere'].map((name) => ({
+        name,
+        numPartitions: 1,
+        replicationFactor: 1,
+        assignments: [],
+        configs: [],
+      })),
+      timeoutMs: 5000,
+    });
+    expect(created.topics.map((t) => [t.name, t.errorCode])).toEqual([
+      ['dn-new-1', 0],
+      ['elsewhere', 29],
+    ]);
+  });
+
+  it('InitProducerId: WRITE on some topic is enough; a DENY of WRITE on every topic is not', async () => {
+    const init = async (who: string) =>
+      (
+        await (
+          await as(user(who))
+        ).request(22, 4, {
+          transactionalId: null,
+          transactionTimeoutMs: -1,
+          producerId: -1n,
+          producerEpoch: -1,
+        })
+      ).errorCode;
+    await createAcls(ctx.engine, [
+      grant('ip-some', { resourceName: 'ip-', patternType: 'PREFIXED', operation: 'WRITE' }),
+      grant('ip-denied', { resourceName: 'ip-t', operation: 'WRITE' }),
+      grant('ip-denied', { resourceName: '*', operation: 'WRITE', permission: 'DENY' }),
+    ]);
+    expect([await init('ip-some'), await init('ip-denied'), await init('ip-none')]).toEqual([0, 31, 31]);
+  });
+});
