@@ -11,6 +11,7 @@ export * from './errors.js';
 export * from './groups/classic.js';
 export * from './groups/coordinator.js';
 export * from './groups/kafka-consumer-group.js';
+export * from './ops/acls.js';
 export * from './ops/authorize.js';
 export * from './ops/fetch.js';
 export * from './ops/fetch-batches.js';

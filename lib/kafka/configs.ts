@@ -1,5 +1,5 @@
 import { TOPIC_CONFIG_DEFAULTS } from '../contract/limits.js';
-import { InvalidRequestError, type Topic, topicConfigEntries } from '../engine/index.js';
+import { type Authorizer, InvalidRequestError, type Topic, topicConfigEntries } from '../engine/index.js';
 import { BROKER_ID, DEFAULT_GATEWAY_CONFIG, type GatewayConfig } from './config.js';
 import { duplicates } from './duplicates.js';
 import { kafkaErrorCode, kafkaErrorMessage, NONE } from './handler.js';
@@ -222,6 +222,7 @@ export function brokerConfigs(
  * change dynamically.
  */
 export async function alterResources<R extends { resourceType: number; resourceName: string }>(
+  authz: Authorizer,
   resources: readonly R[],
   alterTopic: (resource: R) => Promise<unknown>,
 ): Promise<{ errorCode: number; errorMessage: string | null; resourceType: number; resourceName: string }[]> {
@@ -238,7 +239,10 @@ export async function alterResources<R extends { resourceType: number; resourceN
         if (twice.has(`${r.resourceType}/${r.resourceName}`)) {
           throw new InvalidRequestError('each resource must appear at most once');
         }
+        // ALTER_CONFIGS is asked before anything else is said of the resource, as Kafka does.
+        if (r.resourceType === RESOURCE.TOPIC) await authz.require('ALTER_CONFIGS', 'TOPIC', r.resourceName);
         if (r.resourceType === RESOURCE.BROKER) {
+          await authz.require('ALTER_CONFIGS', 'CLUSTER');
           throw new InvalidRequestError(
             "broker configs are read-only: they come from the gateway's settings (docs/kafka.md)",
           );

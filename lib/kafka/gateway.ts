@@ -1,6 +1,6 @@
 import { createServer, type Socket } from 'node:net';
 import type { Engine } from '../engine/index.js';
-import { ANONYMOUS } from '../engine/index.js';
+import { ANONYMOUS, type Principal } from '../engine/index.js';
 import { createHandlerRegistry } from './apis.js';
 import { BROKER_ID, type GatewayConfig } from './config.js';
 import { serveConnection } from './connection.js';
@@ -29,6 +29,11 @@ export interface GatewayOptions {
    * response after its work was done, as a gateway that dies between commit and answer does.
    */
   handlers?: ReadonlyMap<number, AnyHandler>;
+  /**
+   * TEST ONLY: the principal a new connection acts as, without SASL, so that authorization tests
+   * can run before (and apart from) authentication. Never set outside tests.
+   */
+  testOnlyPrincipalFor?: (socket: Socket) => Principal;
 }
 
 const DEFAULT_CLOSE_GRACE_MS = 5000;
@@ -47,7 +52,7 @@ export async function startGateway(opts: GatewayOptions): Promise<KafkaGateway> 
 
   const server = createServer((socket) => {
     const clientHost = socket.remoteAddress ?? 'unknown';
-    const session: ConnectionSession = { principal: ANONYMOUS };
+    const session: ConnectionSession = { principal: opts.testOnlyPrincipalFor?.(socket) ?? ANONYMOUS };
     const connection = serveConnection(socket, {
       maxFrameBytes: config.maxFrameBytes,
       idleMs: config.idleMs,

@@ -1,4 +1,5 @@
 import {
+  authorizationError,
   createTopic,
   type Engine,
   getTopic,
@@ -14,19 +15,23 @@ import type { GatewayConfig } from './config.js';
 /**
  * Finds a topic by name for a request, creating it first when auto-creation is on and the request
  * allows it (Metadata's allowAutoTopicCreation; Produce always does, as in Kafka). Throws the
- * engine's UNKNOWN_TOPIC_OR_PARTITION or INVALID_TOPIC_EXCEPTION otherwise.
+ * engine's UNKNOWN_TOPIC_OR_PARTITION or INVALID_TOPIC_EXCEPTION otherwise. `mayCreate` is the
+ * caller's authorization of the creation (CREATE on the cluster or the topic), asked only when a
+ * topic would be created; refused, it is TOPIC_AUTHORIZATION_FAILED.
  */
 export async function topicByName(
   engine: Engine,
   config: GatewayConfig,
   name: string,
   autoCreate: boolean,
+  mayCreate: () => Promise<boolean> = async () => true,
 ): Promise<Topic> {
   try {
     return await getTopic(engine, name);
   } catch (err) {
     if (!(err instanceof UnknownTopicOrPartitionError) || !autoCreate || !config.autoCreateTopics) throw err;
   }
+  if (!(await mayCreate())) throw authorizationError('TOPIC', 'CREATE', name);
   try {
     return await createTopic(engine, { name, partitions: config.defaultPartitions });
   } catch (err) {

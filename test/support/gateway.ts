@@ -2,15 +2,16 @@ import { afterAll, beforeAll } from 'vitest';
 import type { EngineConfig } from '../../lib/engine/config.js';
 import type { Engine } from '../../lib/engine/engine.js';
 import { DEFAULT_GATEWAY_CONFIG, type GatewayConfig } from '../../lib/kafka/config.js';
-import { type KafkaGateway, startGateway } from '../../lib/kafka/gateway.js';
+import { type GatewayOptions, type KafkaGateway, startGateway } from '../../lib/kafka/gateway.js';
 import { type ApiClient, api, createTestEngine, startTestServer, type TestServer } from './stack.js';
 
 /** A Kafka gateway on a free port over `engine`, with test-friendly settings. */
 export function startTestGateway(
   engine: Engine,
   overrides: Partial<GatewayConfig> = {},
+  options: Pick<GatewayOptions, 'testOnlyPrincipalFor'> = {},
 ): Promise<KafkaGateway> {
-  return startGateway({ engine, config: { ...DEFAULT_GATEWAY_CONFIG, port: 0, ...overrides } });
+  return startGateway({ engine, config: { ...DEFAULT_GATEWAY_CONFIG, port: 0, ...overrides }, ...options });
 }
 
 export interface TestGatewayContext {
@@ -29,6 +30,7 @@ export interface TestGatewayContext {
 export function useTestGateway(
   gatewayOverrides: Partial<GatewayConfig> = {},
   engineOverrides: Partial<EngineConfig> = {},
+  gatewayOptions: Pick<GatewayOptions, 'testOnlyPrincipalFor'> = {},
 ): TestGatewayContext {
   let current: { engine: Engine; gateway: KafkaGateway; server: TestServer; http: ApiClient } | undefined;
   const get = () => {
@@ -37,7 +39,7 @@ export function useTestGateway(
   };
   beforeAll(async () => {
     const engine = await createTestEngine(engineOverrides);
-    const gateway = await startTestGateway(engine, gatewayOverrides);
+    const gateway = await startTestGateway(engine, gatewayOverrides, gatewayOptions);
     const server = await startTestServer(engine);
     current = { engine, gateway, server, http: api(server.url) };
   });

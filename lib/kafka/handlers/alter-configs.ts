@@ -11,7 +11,7 @@ export const alterConfigsHandler = defineHandler({
   min: 0,
   max: 2,
   async handle(ctx, body) {
-    const responses = await alterResources(body.resources, (r) => {
+    const responses = await alterResources(ctx.authz, body.resources, (r) => {
       const alteration: TopicConfigAlteration = {
         replace: r.configs.map((c) => ({ name: c.name, value: c.value })),
       };

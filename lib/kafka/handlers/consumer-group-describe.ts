@@ -1,4 +1,5 @@
 import { describeConsumerGroup } from '../../engine/index.js';
+import { authorizedOperations as groupOperations } from '../authorization.js';
 import { defineHandler, kafkaErrorCode, kafkaErrorMessage, NONE } from '../handler.js';
 
 /** Kafka's AclOperation bits a group has (READ, DELETE, DESCRIBE), all granted without an authorizer. */
@@ -15,10 +16,13 @@ export const consumerGroupDescribeHandler = defineHandler({
   min: 0,
   max: 1,
   async handle(ctx, body) {
-    const authorizedOperations = body.includeAuthorizedOperations ? ALL_GROUP_OPERATIONS : NOT_REQUESTED;
     const groups = await Promise.all(
       body.groupIds.map(async (groupId) => {
+        const authorizedOperations = body.includeAuthorizedOperations
+          ? await groupOperations(ctx, 'GROUP', groupId, ALL_GROUP_OPERATIONS)
+          : NOT_REQUESTED;
         try {
+          await ctx.authz.require('DESCRIBE', 'GROUP', groupId);
           const g = await describeConsumerGroup(ctx.engine, groupId);
           return {
             errorCode: NONE,

@@ -1,4 +1,5 @@
 import { consumerGroupHeartbeat } from '../../engine/index.js';
+import { filterAllowed } from '../authorization.js';
 import { defineHandler, kafkaErrorCode, kafkaErrorMessage, NONE } from '../handler.js';
 
 /**
@@ -13,6 +14,13 @@ export const consumerGroupHeartbeatHandler = defineHandler({
   max: 1,
   async handle(ctx, body) {
     try {
+      await ctx.authz.require('READ', 'GROUP', body.groupId);
+      // As Kafka, subscribed topics the principal may not DESCRIBE are treated as absent: they
+      // are never assigned, and their existence is not revealed.
+      const described =
+        body.subscribedTopicNames === null
+          ? null
+          : await filterAllowed(ctx, 'DESCRIBE', 'TOPIC', body.subscribedTopicNames);
       const res = await consumerGroupHeartbeat(ctx.engine, {
         apiVersion: ctx.apiVersion,
         groupId: body.groupId,
@@ -21,7 +29,8 @@ export const consumerGroupHeartbeatHandler = defineHandler({
         instanceId: body.instanceId,
         rackId: body.rackId,
         rebalanceTimeoutMs: body.rebalanceTimeoutMs,
-        subscribedTopicNames: body.subscribedTopicNames,
+        subscribedTopicNames:
+          described === null ? null : (body.subscribedTopicNames ?? []).filter((t) => described.has(t)),
         subscribedTopicRegex: body.subscribedTopicRegex,
         serverAssignor: body.serverAssignor,
         topicPartitions: body.topicPartitions,

@@ -17,6 +17,7 @@ export const createPartitionsHandler = defineHandler({
       body.topics.map(async (t) => {
         try {
           if (twice.has(t.name)) throw new InvalidRequestError(`topic ${t.name} appears more than once`);
+          await ctx.authz.require('ALTER', 'TOPIC', t.name);
           await addPartitions(ctx.engine, t.name, t.count, {
             validateOnly: body.validateOnly,
             ...(t.assignments !== null ? { assignments: t.assignments.length } : {}),

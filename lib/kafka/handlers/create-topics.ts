@@ -1,4 +1,5 @@
-import { createTopic, InvalidRequestError } from '../../engine/index.js';
+import { authorizationError, createTopic, InvalidRequestError } from '../../engine/index.js';
+import { mayCreateTopic } from '../authorization.js';
 import { topicConfigs } from '../configs.js';
 import { duplicates } from '../duplicates.js';
 import { defineHandler, kafkaErrorCode, kafkaErrorMessage, NONE } from '../handler.js';
@@ -18,6 +19,7 @@ export const createTopicsHandler = defineHandler({
       body.topics.map(async (t) => {
         try {
           if (twice.has(t.name)) throw new InvalidRequestError(`topic ${t.name} appears more than once`);
+          if (!(await mayCreateTopic(ctx, t.name))) throw authorizationError('TOPIC', 'CREATE', t.name);
           const topic = await createTopic(
             ctx.engine,
             {

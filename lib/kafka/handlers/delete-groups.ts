@@ -10,6 +10,7 @@ export const deleteGroupsHandler = defineHandler({
     const results = await Promise.all(
       body.groupsNames.map(async (groupId) => {
         try {
+          await ctx.authz.require('DELETE', 'GROUP', groupId);
           await deleteGroup(ctx.engine, groupId);
           return { groupId, errorCode: NONE };
         } catch (err) {

@@ -1,4 +1,5 @@
-import { deleteRecords } from '../../engine/index.js';
+import { authorizationError, deleteRecords } from '../../engine/index.js';
+import { filterAllowed } from '../authorization.js';
 import { defineHandler, kafkaErrorCode, NONE } from '../handler.js';
 
 /**
@@ -11,12 +12,19 @@ export const deleteRecordsHandler = defineHandler({
   min: 0,
   max: 2,
   async handle(ctx, body) {
+    const deletable = await filterAllowed(
+      ctx,
+      'DELETE',
+      'TOPIC',
+      body.topics.map((t) => t.name),
+    );
     const topics = await Promise.all(
       body.topics.map(async (t) => ({
         name: t.name,
         partitions: await Promise.all(
           t.partitions.map(async (p) => {
             try {
+              if (!deletable.has(t.name)) throw authorizationError('TOPIC', 'DELETE', t.name);
               const low = await deleteRecords(ctx.engine, t.name, p.partitionIndex, Number(p.offset));
               return { partitionIndex: p.partitionIndex, lowWatermark: BigInt(low), errorCode: NONE };
             } catch (err) {

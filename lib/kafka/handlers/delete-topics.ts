@@ -7,7 +7,7 @@ import {
 } from '../../engine/index.js';
 import { duplicates } from '../duplicates.js';
 import { defineHandler, kafkaErrorCode, kafkaErrorMessage, NONE } from '../handler.js';
-import { ZERO_UUID } from '../topic-lookup.js';
+import { topicById, ZERO_UUID } from '../topic-lookup.js';
 
 interface Target {
   name: string | null;
@@ -39,10 +39,14 @@ export const deleteTopicsHandler = defineHandler({
           if (t.name === null) {
             if (t.topicId === ZERO_UUID) throw new InvalidRequestError('neither a topic name nor an id');
             if (twiceIds.has(t.topicId)) throw new InvalidRequestError(`topic id ${t.topicId} appears twice`);
+            // The id names a topic; DELETE is asked of its name (an unknown id stays UNKNOWN_TOPIC_ID).
+            const named = await topicById(ctx.engine, t.topicId);
+            if (named) await ctx.authz.require('DELETE', 'TOPIC', named.name);
             const topic = await deleteTopicById(ctx.engine, t.topicId);
             return { name: topic.name, topicId: topic.topicId, errorCode: NONE, errorMessage: null };
           }
           if (twiceNames.has(t.name)) throw new InvalidRequestError(`topic ${t.name} appears twice`);
+          await ctx.authz.require('DELETE', 'TOPIC', t.name);
           const topic = await deleteTopic(ctx.engine, t.name);
           return { name: t.name, topicId: topic.topicId, errorCode: NONE, errorMessage: null };
         } catch (err) {

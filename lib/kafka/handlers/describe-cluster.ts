@@ -1,3 +1,4 @@
+import { authorizedOperations } from '../authorization.js';
 import { BROKER_ID } from '../config.js';
 import { codeOf, defineHandler, NONE } from '../handler.js';
 import { ALL_CLUSTER_OPERATIONS, NOT_REQUESTED } from './metadata.js';
@@ -17,15 +18,20 @@ export const describeClusterHandler = defineHandler({
   max: 1,
   async handle(ctx, body) {
     const type = ctx.apiVersion >= 1 ? body.endpointType : ENDPOINT.BROKER;
-    const refused = (code: number, errorMessage: string) => ({
+    // v0 has no endpoint-type codes: those are INVALID_REQUEST there (an authorization code is not).
+    const refused = (code: number, errorMessage: string, v0Code = codeOf('INVALID_REQUEST')) => ({
       throttleTimeMs: 0,
-      errorCode: ctx.apiVersion === 0 ? codeOf('INVALID_REQUEST') : code,
+      errorCode: ctx.apiVersion === 0 ? v0Code : code,
       errorMessage,
       endpointType: type,
       clusterId: ctx.config.clusterId,
       controllerId: -1,
       brokers: [],
     });
+    if (!(await ctx.authz.allowed('DESCRIBE', 'CLUSTER'))) {
+      const denied = codeOf('CLUSTER_AUTHORIZATION_FAILED');
+      return refused(denied, 'not authorized to DESCRIBE on the cluster', denied);
+    }
     if (type === ENDPOINT.CONTROLLER) {
       return refused(
         codeOf('MISMATCHED_ENDPOINT_TYPE'),
@@ -44,7 +50,7 @@ export const describeClusterHandler = defineHandler({
       controllerId: BROKER_ID,
       brokers: [{ brokerId: BROKER_ID, host: ctx.broker.host, port: ctx.broker.port, rack: null }],
       clusterAuthorizedOperations: body.includeClusterAuthorizedOperations
-        ? ALL_CLUSTER_OPERATIONS
+        ? await authorizedOperations(ctx, 'CLUSTER', undefined, ALL_CLUSTER_OPERATIONS)
         : NOT_REQUESTED,
     };
   },

@@ -52,8 +52,11 @@ export const describeConfigsHandler = defineHandler({
 async function describe(ctx: RequestContext, r: Resource, options: DescribeOptions): Promise<ConfigEntry[]> {
   switch (r.resourceType) {
     case RESOURCE.TOPIC:
+      // Asked before the lookup, as Kafka: a refused principal does not learn the topic exists.
+      await ctx.authz.require('DESCRIBE_CONFIGS', 'TOPIC', r.resourceName);
       return topicConfigs(await getTopic(ctx.engine, r.resourceName), options);
     case RESOURCE.BROKER:
+      await ctx.authz.require('DESCRIBE_CONFIGS', 'CLUSTER');
       if (r.resourceName === '') return [];
       if (r.resourceName !== String(BROKER_ID)) {
         throw new InvalidRequestError(

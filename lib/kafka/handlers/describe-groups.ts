@@ -1,4 +1,5 @@
 import { describeGroup, type GroupDescription, GroupIdNotFoundError } from '../../engine/index.js';
+import { authorizedOperations as operationsOn } from '../authorization.js';
 import { defineHandler, kafkaErrorCode, NONE } from '../handler.js';
 import { encodeAssignment, encodeSubscription } from '../protocol/consumer-protocol.js';
 
@@ -20,11 +21,14 @@ export const describeGroupsHandler = defineHandler({
   min: 0,
   max: 5,
   async handle(ctx, body) {
-    const authorizedOperations = body.includeAuthorizedOperations ? ALL_GROUP_OPERATIONS : NOT_REQUESTED;
     const groups = await Promise.all(
       body.groups.map(async (groupId) => {
+        const authorizedOperations = body.includeAuthorizedOperations
+          ? await operationsOn(ctx, 'GROUP', groupId, ALL_GROUP_OPERATIONS)
+          : NOT_REQUESTED;
         const empty = { groupId, protocolType: '', protocolData: '', members: [], authorizedOperations };
         try {
+          await ctx.authz.require('DESCRIBE', 'GROUP', groupId);
           return { ...described(await describeGroup(ctx.engine, groupId)), authorizedOperations };
         } catch (err) {
           if (err instanceof GroupIdNotFoundError) return { ...empty, errorCode: NONE, groupState: 'Dead' };

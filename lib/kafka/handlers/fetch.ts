@@ -74,8 +74,11 @@ async function lookUp(ctx: RequestContext, wire: FetchTopic): Promise<TopicFetch
     if (ctx.apiVersion >= 13) {
       const topic = await topicById(ctx.engine, wire.topicId);
       if (!topic) throw new UnknownTopicIdError(`no topic has id ${wire.topicId}`);
+      await ctx.authz.require('READ', 'TOPIC', topic.name);
       return { wire, topic };
     }
+    // Asked before the lookup: a refused principal does not learn whether the topic exists.
+    await ctx.authz.require('READ', 'TOPIC', wire.topic);
     const partitions = wire.partitions.map((p) => p.partition);
     return { wire, topic: await cachedTopic(ctx.engine, wire.topic, partitions) };
   } catch (err) {

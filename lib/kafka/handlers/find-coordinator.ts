@@ -27,15 +27,15 @@ export const findCoordinatorHandler = defineHandler({
     if (ctx.apiVersion >= 4) {
       return {
         throttleTimeMs: 0,
-        coordinators: body.coordinatorKeys.map((key) => answer(ctx, keyType, key)),
+        coordinators: await Promise.all(body.coordinatorKeys.map((key) => answer(ctx, keyType, key))),
       };
     }
-    const { errorCode, errorMessage, nodeId, host, port } = answer(ctx, keyType, body.key);
+    const { errorCode, errorMessage, nodeId, host, port } = await answer(ctx, keyType, body.key);
     return { throttleTimeMs: 0, errorCode, errorMessage, nodeId, host, port };
   },
 });
 
-function answer(ctx: RequestContext, keyType: number, key: string) {
+async function answer(ctx: RequestContext, keyType: number, key: string) {
   const failed = (errorCode: number, errorMessage: string | null) => ({
     key,
     nodeId: -1,
@@ -45,10 +45,13 @@ function answer(ctx: RequestContext, keyType: number, key: string) {
     errorMessage,
   });
   if (keyType === TRANSACTION) {
+    if (!(await ctx.authz.allowed('DESCRIBE', 'TRANSACTIONAL_ID', key)))
+      return failed(codeOf('TRANSACTIONAL_ID_AUTHORIZATION_FAILED'), `not authorized to DESCRIBE ${key}`);
     return failed(codeOf('COORDINATOR_NOT_AVAILABLE'), 'transactions are not served over Kafka yet');
   }
   if (keyType !== GROUP) return failed(codeOf('INVALID_REQUEST'), `unknown coordinator key type ${keyType}`);
   try {
+    await ctx.authz.require('DESCRIBE', 'GROUP', key);
     validateGroupId(key);
   } catch (err) {
     return failed(kafkaErrorCode(err), kafkaErrorMessage(err));

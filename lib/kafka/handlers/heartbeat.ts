@@ -8,6 +8,8 @@ export const heartbeatHandler = defineHandler({
   max: 4,
   async handle(ctx, body) {
     try {
+      // As Kafka, READ on the group is asked before the group is looked at.
+      await ctx.authz.require('READ', 'GROUP', body.groupId);
       validateGroupId(body.groupId);
       await heartbeatClassicGroup(ctx.engine, body.groupId, {
         memberId: body.memberId,

@@ -20,7 +20,7 @@ export const incrementalAlterConfigsHandler = defineHandler({
   min: 0,
   max: 1,
   async handle(ctx, body) {
-    const responses = await alterResources(body.resources, (r) => {
+    const responses = await alterResources(ctx.authz, body.resources, (r) => {
       const changes: ConfigChange[] = r.configs.map((c) => {
         const op = OPERATIONS[c.configOperation];
         if (!op) throw new InvalidRequestError(`unknown config operation ${c.configOperation}`);

@@ -1,4 +1,5 @@
 import { initProducer } from '../../engine/index.js';
+import { allowedOnSomeResource } from '../authorization.js';
 import { codeOf, defineHandler, kafkaErrorCode, NONE } from '../handler.js';
 
 /**
@@ -21,6 +22,11 @@ export const initProducerIdHandler = defineHandler({
       producerEpoch: -1,
     });
     if (body.transactionalId !== null) return failed(codeOf('TRANSACTIONAL_ID_AUTHORIZATION_FAILED'));
+    // As Kafka (KIP-679): IDEMPOTENT_WRITE on the cluster, or WRITE on some topic.
+    const idempotent =
+      (await ctx.authz.allowed('IDEMPOTENT_WRITE', 'CLUSTER')) ||
+      (await allowedOnSomeResource(ctx, 'WRITE', 'TOPIC'));
+    if (!idempotent) return failed(codeOf('CLUSTER_AUTHORIZATION_FAILED'));
     try {
       const { producerId, producerEpoch } = await initProducer(ctx.engine, {});
       return { throttleTimeMs: 0, errorCode: NONE, producerId: BigInt(producerId), producerEpoch };

@@ -23,6 +23,8 @@ export const joinGroupHandler = defineHandler({
       members: [],
     });
     try {
+      // As Kafka, READ on the group is asked before the group is looked at.
+      await ctx.authz.require('READ', 'GROUP', body.groupId);
       validateGroupId(body.groupId);
       const r = await joinClassicGroup(ctx.engine, body.groupId, {
         memberId: body.memberId,

@@ -12,6 +12,8 @@ export const leaveGroupHandler = defineHandler({
       ? body.members.map((m) => ({ memberId: m.memberId, instanceId: m.groupInstanceId }))
       : [{ memberId: body.memberId, instanceId: null }];
     try {
+      // As Kafka, READ on the group is asked before the group is looked at.
+      await ctx.authz.require('READ', 'GROUP', body.groupId);
       validateGroupId(body.groupId);
       const results = await leaveClassicGroup(ctx.engine, body.groupId, leaving);
       const members = results.map((r) => ({

@@ -1,4 +1,5 @@
 import { listGroups } from '../../engine/index.js';
+import { filterAllowed } from '../authorization.js';
 import { defineHandler, NONE } from '../handler.js';
 
 /**
@@ -15,7 +16,17 @@ export const listGroupsHandler = defineHandler({
     const lower = (xs: string[]) => new Set(xs.map((x) => x.toLowerCase()));
     const states = ctx.apiVersion >= 4 ? lower(body.statesFilter) : new Set<string>();
     const types = ctx.apiVersion >= 5 ? lower(body.typesFilter) : new Set<string>();
-    const groups = await listGroups(ctx.engine);
+    const all = await listGroups(ctx.engine);
+    // DESCRIBE on the cluster lists every group; otherwise only those the principal may DESCRIBE.
+    const visible = (await ctx.authz.allowed('DESCRIBE', 'CLUSTER'))
+      ? undefined
+      : await filterAllowed(
+          ctx,
+          'DESCRIBE',
+          'GROUP',
+          all.map((g) => g.groupId),
+        );
+    const groups = visible ? all.filter((g) => visible.has(g.groupId)) : all;
     return {
       throttleTimeMs: 0,
       errorCode: NONE,

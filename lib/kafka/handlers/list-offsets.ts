@@ -40,6 +40,7 @@ async function listTopic(ctx: RequestContext, t: ListOffsetsTopic) {
       }),
     );
   try {
+    await ctx.authz.require('DESCRIBE', 'TOPIC', t.name);
     const partitions = t.partitions.map((p) => p.partitionIndex);
     const topic = await cachedTopic(ctx.engine, t.name, partitions);
     return {

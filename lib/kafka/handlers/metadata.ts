@@ -1,10 +1,11 @@
 import type { Topic } from '../../engine/index.js';
+import { authorizedOperations, filterAllowed, mayCreateTopic } from '../authorization.js';
 import { BROKER_ID } from '../config.js';
 import { codeOf, defineHandler, kafkaErrorCode, NONE, type RequestContext } from '../handler.js';
 import { topicByName, topicsById, ZERO_UUID } from '../topic-lookup.js';
 
 /** Every topic operation (Kafka's AclOperation bits), reported when asked and no authorizer runs. */
-const ALL_TOPIC_OPERATIONS = bits([3, 4, 5, 6, 7, 8, 10, 11]);
+export const ALL_TOPIC_OPERATIONS = bits([3, 4, 5, 6, 7, 8, 10, 11]);
 /** Every cluster operation. */
 export const ALL_CLUSTER_OPERATIONS = bits([5, 7, 8, 9, 10, 11, 12, 14, 15]);
 export const NOT_REQUESTED = -2147483648;
@@ -20,6 +21,9 @@ type TopicEntry =
 /**
  * Metadata: one virtual broker (node 0 at the advertised address) that leads every partition,
  * with replicas and ISR [0], a constant leader epoch of 0, and the topics' UUIDs as topic ids.
+ * With authorization on, as Kafka: topics the principal may not DESCRIBE are left out of the
+ * all-topics answer and answered TOPIC_AUTHORIZATION_FAILED when named (existing or not), and
+ * auto-creation needs CREATE on the cluster or the topic. Authorized operations are the real bits.
  */
 export const metadataHandler = defineHandler({
   api: 'Metadata',
@@ -27,16 +31,25 @@ export const metadataHandler = defineHandler({
   max: 12,
   async handle(ctx, body) {
     const entries = await lookUp(ctx, body);
-    const topicOps = body.includeTopicAuthorizedOperations ? ALL_TOPIC_OPERATIONS : NOT_REQUESTED;
+    const refused = codeOf('TOPIC_AUTHORIZATION_FAILED');
+    const topicOps = await Promise.all(
+      entries.map(async (e) => {
+        // Nothing is said of a topic the principal may not see, not even what it may do there.
+        if (!body.includeTopicAuthorizedOperations || e.errorCode === refused) return NOT_REQUESTED;
+        const name = e.topic ? e.topic.name : e.name;
+        if (name === null) return ALL_TOPIC_OPERATIONS;
+        return authorizedOperations(ctx, 'TOPIC', name, ALL_TOPIC_OPERATIONS);
+      }),
+    );
     return {
       throttleTimeMs: 0,
       brokers: [{ nodeId: BROKER_ID, host: ctx.broker.host, port: ctx.broker.port, rack: null }],
       clusterId: ctx.config.clusterId,
       controllerId: BROKER_ID,
       clusterAuthorizedOperations: body.includeClusterAuthorizedOperations
-        ? ALL_CLUSTER_OPERATIONS
+        ? await authorizedOperations(ctx, 'CLUSTER', undefined, ALL_CLUSTER_OPERATIONS)
         : NOT_REQUESTED,
-      topics: entries.map((e) =>
+      topics: entries.map((e, i) =>
         e.topic
           ? {
               errorCode: NONE,
@@ -52,7 +65,7 @@ export const metadataHandler = defineHandler({
                 isrNodes: [BROKER_ID],
                 offlineReplicas: [],
               })),
-              topicAuthorizedOperations: topicOps,
+              topicAuthorizedOperations: topicOps[i] as number,
             }
           : {
               errorCode: e.errorCode,
@@ -60,7 +73,7 @@ export const metadataHandler = defineHandler({
               topicId: e.topicId,
               isInternal: false,
               partitions: [],
-              topicAuthorizedOperations: topicOps,
+              topicAuthorizedOperations: topicOps[i] as number,
             },
       ),
     };
@@ -75,7 +88,14 @@ async function lookUp(
   // v0 has no null: an empty list means all topics there, and none from v1 on.
   if (body.topics === null || (ctx.apiVersion === 0 && body.topics.length === 0)) {
     const all = [...(await topicsById(engine)).values()].sort((a, b) => (a.name < b.name ? -1 : 1));
-    return all.map((topic) => ({ topic, errorCode: 0 }));
+    // Kafka leaves out what the principal may not DESCRIBE, so listing reveals nothing.
+    const visible = await filterAllowed(
+      ctx,
+      'DESCRIBE',
+      'TOPIC',
+      all.map((t) => t.name),
+    );
+    return all.filter((t) => visible.has(t.name)).map((topic) => ({ topic, errorCode: 0 }));
   }
   const byId = body.topics.some((t) => t.name === null) ? await topicsById(engine) : undefined;
   // Auto-creation is Metadata v4+'s flag; before v4 the request always allows it, as in Kafka.
@@ -84,12 +104,16 @@ async function lookUp(
     body.topics.map(async (t): Promise<TopicEntry> => {
       if (t.name === null) {
         const topic = byId?.get(t.topicId);
-        return topic
-          ? { topic, errorCode: 0 }
-          : { name: null, topicId: t.topicId, errorCode: codeOf('UNKNOWN_TOPIC_ID') };
+        if (!topic) return { name: null, topicId: t.topicId, errorCode: codeOf('UNKNOWN_TOPIC_ID') };
+        if (!(await ctx.authz.allowed('DESCRIBE', 'TOPIC', topic.name)))
+          return { name: null, topicId: t.topicId, errorCode: codeOf('TOPIC_AUTHORIZATION_FAILED') };
+        return { topic, errorCode: 0 };
       }
       try {
-        return { topic: await topicByName(engine, config, t.name, allowCreate), errorCode: 0 };
+        // Asked before the lookup: whether a topic the principal may not see exists stays unsaid.
+        await ctx.authz.require('DESCRIBE', 'TOPIC', t.name);
+        const mayCreate = () => mayCreateTopic(ctx, t.name as string);
+        return { topic: await topicByName(engine, config, t.name, allowCreate, mayCreate), errorCode: 0 };
       } catch (err) {
         return { name: t.name, topicId: ZERO_UUID, errorCode: kafkaErrorCode(err) };
       }

@@ -1,5 +1,6 @@
 import { type CommittedOffset, fetchOffsets } from '../../engine/index.js';
-import { defineHandler, kafkaErrorCode, NONE } from '../handler.js';
+import { filterAllowed } from '../authorization.js';
+import { codeOf, defineHandler, kafkaErrorCode, NONE, type RequestContext } from '../handler.js';
 
 /** Committed leader epochs are not kept: every offset is reported with "unknown" (-1). */
 const NO_LEADER_EPOCH = -1;
@@ -42,12 +43,12 @@ export const offsetFetchHandler = defineHandler({
             g.memberId !== null || g.memberEpoch >= 0
               ? { memberId: g.memberId ?? '', memberEpoch: g.memberEpoch }
               : undefined;
-          return { groupId: g.groupId, ...(await fetchGroup(ctx.engine, g.groupId, g.topics, member)) };
+          return { groupId: g.groupId, ...(await fetchGroup(ctx, g.groupId, g.topics, member)) };
         }),
       );
       return { throttleTimeMs: 0, groups };
     }
-    const answer = await fetchGroup(ctx.engine, body.groupId, body.topics);
+    const answer = await fetchGroup(ctx, body.groupId, body.topics);
     if (ctx.apiVersion < 2 && answer.errorCode !== NONE) {
       // v1 has no top-level error code: the group's failure goes on every partition asked for.
       return { topics: requested(body.topics ?? [], new Map(), answer.errorCode) };
@@ -60,26 +61,52 @@ export const offsetFetchHandler = defineHandler({
   },
 });
 
+/**
+ * One group's answer. As Kafka: DESCRIBE on the group (GROUP_AUTHORIZATION_FAILED for the group),
+ * and DESCRIBE on each topic: a named topic refused is TOPIC_AUTHORIZATION_FAILED on its
+ * partitions, and a refused topic is left out of a fetch of every offset.
+ */
 async function fetchGroup(
-  engine: Parameters<typeof fetchOffsets>[0],
+  ctx: RequestContext,
   groupId: string,
   topics: TopicRequest[] | null,
   member?: { memberId: string; memberEpoch: number },
 ): Promise<GroupAnswer> {
   let committed: CommittedOffset[];
+  let visible = new Set<string>();
   try {
-    committed = await fetchOffsets(
-      engine,
-      groupId,
-      topics?.map((t) => t.name),
-      member,
-    );
+    await ctx.authz.require('DESCRIBE', 'GROUP', groupId);
+    if (topics !== null)
+      visible = await filterAllowed(
+        ctx,
+        'DESCRIBE',
+        'TOPIC',
+        topics.map((t) => t.name),
+      );
+    const asked = topics?.filter((t) => visible.has(t.name));
+    committed =
+      asked?.length === 0
+        ? []
+        : await fetchOffsets(
+            ctx.engine,
+            groupId,
+            asked?.map((t) => t.name),
+            member,
+          );
+    if (topics === null)
+      visible = await filterAllowed(
+        ctx,
+        'DESCRIBE',
+        'TOPIC',
+        committed.map((o) => o.topic),
+      );
   } catch (err) {
     return { errorCode: kafkaErrorCode(err), topics: [] };
   }
   if (topics === null) {
     const byTopic = new Map<string, CommittedOffset[]>();
-    for (const o of committed) byTopic.set(o.topic, [...(byTopic.get(o.topic) ?? []), o]);
+    for (const o of committed)
+      if (visible.has(o.topic)) byTopic.set(o.topic, [...(byTopic.get(o.topic) ?? []), o]);
     return {
       errorCode: NONE,
       topics: [...byTopic].map(([name, offsets]) => ({
@@ -89,7 +116,11 @@ async function fetchGroup(
     };
   }
   const byKey = new Map(committed.map((o) => [`${o.topic}\u0000${o.partition}`, o]));
-  return { errorCode: NONE, topics: requested(topics, byKey, NONE) };
+  const refused = codeOf('TOPIC_AUTHORIZATION_FAILED');
+  return {
+    errorCode: NONE,
+    topics: topics.flatMap((t) => requested([t], byKey, visible.has(t.name) ? NONE : refused)),
+  };
 }
 
 function requested(topics: TopicRequest[], byKey: Map<string, CommittedOffset>, errorCode: number) {

@@ -16,6 +16,7 @@ export const offsetForLeaderEpochHandler = defineHandler({
         let topic: Topic | undefined;
         let lookupError: unknown;
         try {
+          await ctx.authz.require('DESCRIBE', 'TOPIC', t.topic);
           topic = await getTopic(ctx.engine, t.topic);
         } catch (err) {
           lookupError = err;

@@ -1,5 +1,6 @@
 import { ERRORS } from '../../contract/errors.js';
 import {
+  authorizationError,
   CommitConflictError,
   InvalidRequestError,
   InvalidRequiredAcksError,
@@ -8,6 +9,7 @@ import {
   type Topic,
   UnknownTopicOrPartitionError,
 } from '../../engine/index.js';
+import { mayCreateTopic } from '../authorization.js';
 import {
   defineHandler,
   kafkaErrorCode,
@@ -44,7 +46,13 @@ export const produceHandler = defineHandler({
     if (acks !== 0 && acks !== 1 && acks !== -1) {
       responses = failAll(new InvalidRequiredAcksError(`acks must be -1, 0 or 1, got ${acks}`));
     } else if (body.transactionalId !== null) {
-      responses = failAll(new InvalidRequestError('transactions are not supported yet'));
+      // As Kafka, WRITE on the transactional id is asked first: without it, nothing else is said.
+      const allowed = await ctx.authz.allowed('WRITE', 'TRANSACTIONAL_ID', body.transactionalId);
+      responses = failAll(
+        allowed
+          ? new InvalidRequestError('transactions are not supported yet')
+          : authorizationError('TRANSACTIONAL_ID', 'WRITE', body.transactionalId),
+      );
     } else {
       responses = await Promise.all(body.topicData.map((t) => produceTopic(ctx, t)));
     }
@@ -68,6 +76,9 @@ export const produceHandler = defineHandler({
 async function produceTopic(ctx: RequestContext, t: ProduceTopic) {
   let topic: Topic;
   try {
+    // Asked before the topic is looked up, so a refused principal learns nothing of it. WRITE
+    // also covers idempotent batches (KIP-679: IDEMPOTENT_WRITE on the cluster is not needed).
+    await ctx.authz.require('WRITE', 'TOPIC', t.name);
     topic = await lookUp(ctx, t);
   } catch (err) {
     return topicResponse(
@@ -97,7 +108,7 @@ async function lookUp(ctx: RequestContext, t: ProduceTopic): Promise<Topic> {
   } catch (err) {
     if (!(err instanceof UnknownTopicOrPartitionError)) throw err;
     // Produce may auto-create, as Kafka's does when the setting is on.
-    return topicByName(ctx.engine, ctx.config, t.name, true);
+    return topicByName(ctx.engine, ctx.config, t.name, true, () => mayCreateTopic(ctx, t.name));
   }
 }
 

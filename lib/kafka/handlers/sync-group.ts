@@ -11,6 +11,8 @@ export const syncGroupHandler = defineHandler({
   max: 5,
   async handle(ctx, body) {
     try {
+      // As Kafka, READ on the group is asked before the group is looked at.
+      await ctx.authz.require('READ', 'GROUP', body.groupId);
       validateGroupId(body.groupId);
       const r = await syncClassicGroup(ctx.engine, body.groupId, {
         memberId: body.memberId,

@@ -2,11 +2,14 @@ import { AlterConfigs } from './alter-configs.js';
 import { ApiVersions } from './api-versions.js';
 import { ConsumerGroupDescribe } from './consumer-group-describe.js';
 import { ConsumerGroupHeartbeat } from './consumer-group-heartbeat.js';
+import { CreateAcls } from './create-acls.js';
 import { CreatePartitions } from './create-partitions.js';
 import { CreateTopics } from './create-topics.js';
+import { DeleteAcls } from './delete-acls.js';
 import { DeleteGroups } from './delete-groups.js';
 import { DeleteRecords } from './delete-records.js';
 import { DeleteTopics } from './delete-topics.js';
+import { DescribeAcls } from './describe-acls.js';
 import { DescribeCluster } from './describe-cluster.js';
 import { DescribeConfigs } from './describe-configs.js';
 import { DescribeGroups } from './describe-groups.js';
@@ -55,6 +58,9 @@ export const APIS = {
   DescribeConfigs,
   AlterConfigs,
   SaslAuthenticate,
+  DescribeAcls,
+  CreateAcls,
+  DeleteAcls,
   CreatePartitions,
   DeleteGroups,
   OffsetDelete,
