@@ -207,7 +207,8 @@ export function withAuthorization(engine: Engine, handler: AuthorizedHandler) {
     const rule: RouteRule | undefined = (ROUTE_RULES as Record<string, RouteRule>)[event.routeKey];
     if (!rule) throw new RouteNotFoundError(`no route ${event.routeKey}`);
     const authz = requestAuthorizer(engine, event);
-    await rule.check({ engine, authz, event });
+    // Off, every check would pass: skipping them keeps the requests' validation order as it was.
+    if (engine.config.authEnabled) await rule.check({ engine, authz, event });
     return handler(event, authz);
   };
 }
