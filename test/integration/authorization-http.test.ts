@@ -11,11 +11,13 @@
  * - the ACL routes themselves.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createBufferedTailHandler } from '../../functions/tail.js';
 import type { AclBinding } from '../../lib/contract/acl.js';
 import { ROUTES, type RouteKey } from '../../lib/contract/routes.js';
 import type { Engine } from '../../lib/engine/engine.js';
 import { ROUTE_RULES } from '../../lib/engine/http/authorization.js';
 import { LOCAL_PRINCIPAL_HEADER } from '../../local/server.js';
+import { httpEvent } from '../infra/support.js';
 import {
   type ApiResponse,
   api,
@@ -364,6 +366,25 @@ describe.each([
     expect(offsets.offsets).toEqual([{ topic: orders, partition: 0, offset: '1' }]);
     // Leave, so that the group is Empty again.
     await ok(as(alice).post(`/v1/groups/${app}/heartbeat`, { memberId: member.memberId, memberEpoch: -1 }));
+  });
+
+  it('the live tail (a function URL, signed with IAM) requires READ on the topic', async () => {
+    const tail = createBufferedTailHandler(engine);
+    const event = (arn: string) => {
+      const e = httpEvent('GET', '/', {
+        query: { topic: orders, partition: '0', offset: 'earliest', waitMs: '0' },
+      });
+      (e.requestContext as unknown as { authorizer: unknown }).authorizer = arn.startsWith('arn:')
+        ? { iam: { userArn: arn } }
+        : { jwt: { claims: { sub: arn } } };
+      return e;
+    };
+    const allowed = await tail(event(alice));
+    expect(allowed.statusCode, allowed.body).toBe(200);
+    expect(allowed.body).toContain('event: record');
+    const refused = await tail(event(bob));
+    expect(refused.statusCode).toBe(403);
+    expect(JSON.parse(refused.body ?? '').error.code).toBe('TOPIC_AUTHORIZATION_FAILED');
   });
 
   it('another principal, and an anonymous request, may do nothing', async () => {
