@@ -11,6 +11,7 @@ import {
   pathParam,
   withErrors,
 } from '../lib/engine/http/api.js';
+import { withAuthorization } from '../lib/engine/http/authorization.js';
 import { wireRecord } from '../lib/engine/http/wire.js';
 import { fetchRecords } from '../lib/engine/ops/fetch.js';
 import { listOffsets, type OffsetSpec } from '../lib/engine/ops/list-offsets.js';
@@ -22,37 +23,39 @@ function partitionParam(event: HttpEvent): number {
 }
 
 export function createFetchHandler(engine: Engine): HttpHandler {
-  return withErrors(async (event) => {
-    switch (event.routeKey) {
-      case 'GET /v1/topics/{topic}/partitions/{partition}/records': {
-        const q = parseQuery(event, fetchRecordsQuery);
-        const topic = pathParam(event, 'topic');
-        const result = await fetchRecords(engine, topic, partitionParam(event), {
-          offset: Number(q.offset),
-          maxRecords: Number(q.maxRecords ?? FETCH_DEFAULTS.maxRecords),
-          maxBytes: Number(q.maxBytes ?? FETCH_DEFAULTS.maxBytes),
-          waitMs: Number(q.waitMs ?? FETCH_DEFAULTS.waitMs),
-        });
-        const encoding = q.encoding ?? 'utf8';
-        return json(200, {
-          records: result.records.map((r) => wireRecord(r, encoding)),
-          nextOffset: String(result.nextOffset),
-          highWatermark: String(result.highWatermark),
-          logStartOffset: String(result.logStartOffset),
-        } satisfies ResponseOf<'GET /v1/topics/{topic}/partitions/{partition}/records'>);
+  return withErrors(
+    withAuthorization(engine, async (event, _authz) => {
+      switch (event.routeKey) {
+        case 'GET /v1/topics/{topic}/partitions/{partition}/records': {
+          const q = parseQuery(event, fetchRecordsQuery);
+          const topic = pathParam(event, 'topic');
+          const result = await fetchRecords(engine, topic, partitionParam(event), {
+            offset: Number(q.offset),
+            maxRecords: Number(q.maxRecords ?? FETCH_DEFAULTS.maxRecords),
+            maxBytes: Number(q.maxBytes ?? FETCH_DEFAULTS.maxBytes),
+            waitMs: Number(q.waitMs ?? FETCH_DEFAULTS.waitMs),
+          });
+          const encoding = q.encoding ?? 'utf8';
+          return json(200, {
+            records: result.records.map((r) => wireRecord(r, encoding)),
+            nextOffset: String(result.nextOffset),
+            highWatermark: String(result.highWatermark),
+            logStartOffset: String(result.logStartOffset),
+          } satisfies ResponseOf<'GET /v1/topics/{topic}/partitions/{partition}/records'>);
+        }
+        case 'GET /v1/topics/{topic}/partitions/{partition}/offsets': {
+          const at = parseQuery(event, listOffsetsQuery).at ?? 'latest';
+          const spec: OffsetSpec = at === 'earliest' || at === 'latest' ? at : Number(at);
+          const offset = await listOffsets(engine, pathParam(event, 'topic'), partitionParam(event), spec);
+          return json(200, {
+            offset: String(offset),
+          } satisfies ResponseOf<'GET /v1/topics/{topic}/partitions/{partition}/offsets'>);
+        }
+        default:
+          throw new RouteNotFoundError(`no route ${event.routeKey}`);
       }
-      case 'GET /v1/topics/{topic}/partitions/{partition}/offsets': {
-        const at = parseQuery(event, listOffsetsQuery).at ?? 'latest';
-        const spec: OffsetSpec = at === 'earliest' || at === 'latest' ? at : Number(at);
-        const offset = await listOffsets(engine, pathParam(event, 'topic'), partitionParam(event), spec);
-        return json(200, {
-          offset: String(offset),
-        } satisfies ResponseOf<'GET /v1/topics/{topic}/partitions/{partition}/offsets'>);
-      }
-      default:
-        throw new RouteNotFoundError(`no route ${event.routeKey}`);
-    }
-  });
+    }),
+  );
 }
 
 export const handler = lambdaHandler('fetch', createFetchHandler);

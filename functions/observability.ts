@@ -16,8 +16,11 @@ import type { Tracer } from '@aws-lambda-powertools/tracer';
 import type { Context } from 'aws-lambda';
 import { METRIC, METRIC_DIMENSIONS, METRICS_NAMESPACE } from '../lib/contract/metrics.js';
 import type { RouteGroup } from '../lib/contract/routes.js';
+import { DEFAULT_CONFIG } from '../lib/engine/config.js';
 import type { Engine } from '../lib/engine/engine.js';
-import { errorResult, type HttpResult } from '../lib/engine/http/api.js';
+import { errorResult, type HttpEvent, type HttpResult } from '../lib/engine/http/api.js';
+import { httpPrincipal } from '../lib/engine/http/principal.js';
+import { principalName } from '../lib/engine/principal.js';
 import type { AwsClients } from '../lib/engine/storage/aws-clients.js';
 
 export { METRIC } from '../lib/contract/metrics.js';
@@ -54,11 +57,15 @@ export function observe<E, R>(
 
   return async (event, context) => {
     const started = performance.now();
-    const http = httpInfo(event);
+    const http = httpInfo(
+      event,
+      options.engine?.().config.jwtPrincipalClaim ?? DEFAULT_CONFIG.jwtPrincipalClaim,
+    );
     if (context) logger.addContext(context);
     logger.appendKeys({
       requestId: http?.requestId ?? context?.awsRequestId,
-      ...(http ? { routeKey: http.routeKey } : {}),
+      // Who asked, as the authorizer saw it: every line of an HTTP request names its principal.
+      ...(http ? { routeKey: http.routeKey, principal: http.principal } : {}),
     });
     metrics.captureColdStartMetric();
     const tracer = await loadTracer(fn);
@@ -99,11 +106,13 @@ export function createTelemetry(fn: ObservedFunction): Telemetry {
 
 interface HttpInfo {
   requestId: string | undefined;
+  /** `User:<name>` (lib/engine/http/principal.ts). */
+  principal: string;
   routeKey: string;
   query: Record<string, string | undefined>;
 }
 
-function httpInfo(event: unknown): HttpInfo | undefined {
+function httpInfo(event: unknown, jwtPrincipalClaim: string): HttpInfo | undefined {
   const e = event as {
     routeKey?: string;
     requestContext?: { requestId?: string; http?: unknown };
@@ -112,6 +121,7 @@ function httpInfo(event: unknown): HttpInfo | undefined {
   if (!e?.requestContext?.http) return undefined;
   return {
     requestId: e.requestContext.requestId,
+    principal: principalName(httpPrincipal(event as HttpEvent, jwtPrincipalClaim)),
     routeKey: e.routeKey ?? '',
     query: e.queryStringParameters ?? {},
   };
@@ -137,6 +147,11 @@ function recordHttp(
     const single = metrics.singleMetric();
     single.addDimension(METRIC_DIMENSIONS.errorCode, code);
     single.addMetric(METRIC.errors, MetricUnit.Count, 1);
+    if (code.endsWith('_AUTHORIZATION_FAILED')) {
+      const refused = metrics.singleMetric();
+      refused.addDimension(METRIC_DIMENSIONS.principal, http.principal);
+      refused.addMetric(METRIC.authorizationFailures, MetricUnit.Count, 1);
+    }
     logger.debug('request failed', { statusCode: result.statusCode, code, elapsedMs: Math.round(elapsedMs) });
     return;
   }

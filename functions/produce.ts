@@ -16,6 +16,7 @@ import {
   readJson,
   withErrors,
 } from '../lib/engine/http/api.js';
+import { withAuthorization } from '../lib/engine/http/authorization.js';
 import {
   type IdempotentProducerInput,
   type PreparedGroupCommit,
@@ -28,29 +29,31 @@ import { checkRecordCount, decodePayload, type ProduceBody, parseOffset } from '
 import { lambdaHandler } from './runtime.js';
 
 export function createProduceHandler(engine: Engine): HttpHandler {
-  return withErrors(async (event) => {
-    switch (event.routeKey) {
-      case 'POST /v1/topics/{topic}/records': {
-        const raw = readJson(event);
-        checkRecordCount(raw);
-        const body = parseWith(produceBody, raw, 'request body');
-        const offsets = await produce(engine, pathParam(event, 'topic'), toRecords(body), {
-          compression: CompressionType[body.compression ?? 'none'],
-          ...(body.producer ? { producer: toProducer(body.producer) } : {}),
-          ...(body.groupCommit ? { groupCommit: toGroupCommit(engine, body.groupCommit) } : {}),
-        });
-        return json(200, {
-          offsets: offsets.map((o) => ({ partition: o.partition, offset: String(o.offset) })),
-        });
+  return withErrors(
+    withAuthorization(engine, async (event, _authz) => {
+      switch (event.routeKey) {
+        case 'POST /v1/topics/{topic}/records': {
+          const raw = readJson(event);
+          checkRecordCount(raw);
+          const body = parseWith(produceBody, raw, 'request body');
+          const offsets = await produce(engine, pathParam(event, 'topic'), toRecords(body), {
+            compression: CompressionType[body.compression ?? 'none'],
+            ...(body.producer ? { producer: toProducer(body.producer) } : {}),
+            ...(body.groupCommit ? { groupCommit: toGroupCommit(engine, body.groupCommit) } : {}),
+          });
+          return json(200, {
+            offsets: offsets.map((o) => ({ partition: o.partition, offset: String(o.offset) })),
+          });
+        }
+        case 'POST /v1/producers': {
+          const body = parseBody(event, initProducerBody);
+          return json(200, await initProducer(engine, body ?? {}));
+        }
+        default:
+          throw new RouteNotFoundError(`no route ${event.routeKey}`);
       }
-      case 'POST /v1/producers': {
-        const body = parseBody(event, initProducerBody);
-        return json(200, await initProducer(engine, body ?? {}));
-      }
-      default:
-        throw new RouteNotFoundError(`no route ${event.routeKey}`);
-    }
-  });
+    }),
+  );
 }
 
 /** The group coordinator validates the member's offset commit; produce writes it with the records. */

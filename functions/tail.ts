@@ -18,6 +18,7 @@ import { tailQuery } from '../lib/contract/schemas.js';
 import type { Engine } from '../lib/engine/engine.js';
 import { StrataError } from '../lib/engine/errors.js';
 import { errorResult, type HttpEvent, type HttpResult, parseQuery } from '../lib/engine/http/api.js';
+import { requestAuthorizer } from '../lib/engine/http/authorization.js';
 import { wireRecord } from '../lib/engine/http/wire.js';
 import { fetchRecords } from '../lib/engine/ops/fetch.js';
 import { listOffsets } from '../lib/engine/ops/list-offsets.js';
@@ -171,6 +172,8 @@ export function createBufferedTailHandler(engine: Engine) {
   return async (event: HttpEvent, telemetry?: Telemetry): Promise<HttpResult> => {
     try {
       const req = parseTailRequest(event);
+      // The tail reads records, as a fetch does: READ on the topic.
+      await requestAuthorizer(engine, event).require('READ', 'TOPIC', req.topic);
       let body = '';
       const sink: TailSink = {
         closed: false,
@@ -248,6 +251,8 @@ export function createStreamingTailHandler(runtime: AwsLambdaStreaming, engine: 
       const tailEngine = engine();
       let start: number;
       try {
+        // READ on the topic, as a fetch; refused before the status line goes out.
+        await requestAuthorizer(tailEngine, event).require('READ', 'TOPIC', req.topic);
         // Resolved before the status line goes out, so an unknown topic is a 404, not an event.
         start =
           typeof req.from === 'number'

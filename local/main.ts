@@ -9,6 +9,9 @@
  *   STRATA_KAFKA_PORT the Kafka protocol's port (default 9092; 0 = a free one); the other
  *                     STRATA_KAFKA_* settings are in lib/kafka/config.ts and docs/kafka.md
  *   STRATA_MAINTENANCE_INTERVAL_MS   retention, compaction and storage GC every N ms (default 60000; 0 = off)
+ *   STRATA_AUTH=on    ACLs are enforced (off by default). The super users are STRATA_SUPER_USERS, or
+ *                     User:admin when it is unset (printed at start); HTTP requests say who they
+ *                     are with the header x-strata-local-principal (docs/api.md "Principals")
  *   STRATA_META_TABLE, STRATA_INDEX_TABLE, STRATA_BUCKET, ...   see lib/engine/config.ts
  */
 
@@ -17,6 +20,24 @@ import { configFromEnv } from '../lib/engine/config.js';
 import { gatewayConfigFromEnv } from '../lib/kafka/config.js';
 import { DataDirInUseError } from './data-dir-lock.js';
 import { type LocalStack, startLocalStack } from './stack.js';
+
+/** The super user of a local stack with STRATA_AUTH=on and no STRATA_SUPER_USERS. */
+const LOCAL_SUPER_USER = 'User:admin';
+
+/** Printed once at start when authorization is on: who may do everything, and how to be them. */
+function authNotice(url: string, superUsers: readonly string[]): string {
+  const admin = superUsers[0] ?? LOCAL_SUPER_USER;
+  const name = admin.replace(/^User:/, '');
+  return [
+    `Authorization is on (STRATA_AUTH=on): a request no ACL allows is refused. Super users: ${superUsers.join(', ')}`,
+    `  HTTP: act as a principal with the local-only header x-strata-local-principal (a JWT subject,`,
+    `  or an IAM ARN when it starts with arn:); without it a request is User:anonymous. E.g.`,
+    `  curl -H 'x-strata-local-principal: ${name}' ${url}/v1/acls`,
+    // TODO(SASL): the Kafka gateway's bootstrap SASL user for this super user (its name and
+    // password) is the SASL branch's to create and print here.
+    '',
+  ].join('\n');
+}
 
 /** Signals closer than this to the first are echoes of the same Ctrl-C. */
 const REPEATED_SIGNAL_GRACE_MS = 1000;
@@ -65,6 +86,8 @@ function quickStart(url: string, kafka: string): string {
 async function main(): Promise<void> {
   const env = process.env;
   const config = configFromEnv(env);
+  // Authorization on with no super user would lock everyone out of the ACL routes: bootstrap one.
+  if (config.authEnabled && config.superUsers.length === 0) config.superUsers = [LOCAL_SUPER_USER];
   const { s3Endpoint, dynamodbEndpoint, ...names } = config;
   const dataDir = env.STRATA_DATA_DIR || './.strata';
   const host = env.STRATA_HOST || '127.0.0.1';
@@ -110,6 +133,7 @@ async function main(): Promise<void> {
         }
       : {}),
     config: names,
+    localPrincipals: config.authEnabled,
     maintenanceIntervalMs: parseInterval(env.STRATA_MAINTENANCE_INTERVAL_MS, 60_000),
   });
   if (firstSignalAt !== undefined) {
@@ -118,6 +142,7 @@ async function main(): Promise<void> {
   }
   console.log(`DynamoDB: ${stack.endpoints.dynamodb}   S3: ${stack.endpoints.s3}   data: ${dataDir}`);
   console.log(quickStart(stack.url, stack.kafka?.bootstrap ?? `${kafka.host}:${kafka.port}`));
+  if (config.authEnabled) console.log(authNotice(stack.url, config.superUsers));
 }
 
 main().catch((err: unknown) => {

@@ -20,7 +20,19 @@ export interface HttpServerOptions {
   /** 0 picks a free port; the returned `port` is the real one. */
   port: number;
   host?: string;
+  /**
+   * LOCAL AND TESTS ONLY: lets a request say who it is with the header
+   * `x-strata-local-principal`, standing in for API Gateway's authorizer (which the stand-in does
+   * not have). A value starting with `arn:` becomes the IAM caller
+   * (`requestContext.authorizer.iam.userArn`); any other value the JWT claim `jwtClaim` (default
+   * `sub`). Off unless set; the Lambda path has no such header: there only API Gateway's
+   * authorizer fills requestContext.authorizer, and the header is never read.
+   */
+  localPrincipals?: { jwtClaim?: string };
 }
+
+/** The header of HttpServerOptions.localPrincipals. */
+export const LOCAL_PRINCIPAL_HEADER = 'x-strata-local-principal';
 
 export interface RunningHttpServer {
   url: string;
@@ -80,7 +92,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       return;
     }
 
-    const event = toEvent(req, url, method, match, body);
+    const event = toEvent(req, url, method, match, body, options.localPrincipals);
     let result: HttpResult;
     try {
       result = await options.handlers[match.route.group](event);
@@ -196,12 +208,22 @@ function toEvent(
   method: string,
   match: { routeKey: string; pathParameters: Record<string, string> },
   body: Buffer,
+  localPrincipals: HttpServerOptions['localPrincipals'],
 ): HttpEvent {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(req.headers)) {
     if (value === undefined) continue;
     headers[name.toLowerCase()] = Array.isArray(value) ? value.join(',') : value;
   }
+  // Never passed on: a handler must not come to rely on a header the Lambda path does not have.
+  const actingAs = headers[LOCAL_PRINCIPAL_HEADER];
+  delete headers[LOCAL_PRINCIPAL_HEADER];
+  const authorizer =
+    localPrincipals && actingAs
+      ? actingAs.startsWith('arn:')
+        ? { iam: { userArn: actingAs } }
+        : { jwt: { claims: { [localPrincipals.jwtClaim ?? 'sub']: actingAs }, scopes: null } }
+      : undefined;
   // API Gateway decodes query parameters and joins repeated ones with commas.
   const query: Record<string, string> = {};
   for (const [name, value] of url.searchParams) {
@@ -224,6 +246,7 @@ function toEvent(
     requestContext: {
       accountId: 'local',
       apiId: 'local',
+      ...(authorizer ? { authorizer } : {}),
       domainName: host,
       domainPrefix: host.split('.')[0] ?? host,
       http: {

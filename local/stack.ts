@@ -228,6 +228,11 @@ export interface LocalStackOptions {
   config?: Partial<EngineConfig>;
   /** The Kafka gateway's settings (port 0 picks a free one); false serves no Kafka port. */
   kafka?: Partial<GatewayConfig> | false;
+  /**
+   * LOCAL AND TESTS ONLY: HTTP requests may act as a principal with the `x-strata-local-principal`
+   * header (local/server.ts HttpServerOptions.localPrincipals). `npm start` turns it on with STRATA_AUTH=on.
+   */
+  localPrincipals?: boolean;
 }
 
 export interface LocalStack {
@@ -297,6 +302,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       handlers: createHandlers(engine),
       port: opts.port,
       ...(opts.host ? { host: opts.host } : {}),
+      ...(opts.localPrincipals ? { localPrincipals: { jwtClaim: config.jwtPrincipalClaim } } : {}),
     });
     teardown.push(http.close);
     let kafka: KafkaGateway | undefined;

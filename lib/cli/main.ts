@@ -7,6 +7,7 @@
  * Exit codes: 0 ok, 1 error (`error: CODE: message` on stderr), 2 usage.
  */
 import { Command } from 'commander';
+import { aclCommands } from './commands/acl.js';
 import { consumeCommands } from './commands/consume.js';
 import { groupCommands } from './commands/group.js';
 import { produceCommands } from './commands/produce.js';
@@ -16,7 +17,13 @@ import { type CliIO, type CommandGroup, Context, DEFAULT_ENDPOINT } from './cont
 export { type CliIO, type CliOutput, DEFAULT_ENDPOINT } from './context.js';
 
 /** The nouns, in the order --help lists them. */
-const COMMANDS: readonly CommandGroup[] = [topicCommands, produceCommands, consumeCommands, groupCommands];
+const COMMANDS: readonly CommandGroup[] = [
+  topicCommands,
+  produceCommands,
+  consumeCommands,
+  groupCommands,
+  aclCommands,
+];
 
 /** Runs one command line; resolves with the exit code. */
 export async function runCli(argv: string[], io: CliIO): Promise<number> {
@@ -33,7 +40,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
 function buildProgram(ctx: Context): Command {
   const program = new Command('strata');
   program
-    .description('Strata: a Kafka-model log over HTTP. Topics, produce, consume and consumer groups.')
+    .description('Strata: a Kafka-model log over HTTP. Topics, produce, consume, consumer groups and ACLs.')
     .option(
       '--endpoint <url>',
       'API base URL (env STRATA_ENDPOINT)',

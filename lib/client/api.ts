@@ -4,7 +4,7 @@
  * a group). Wire shapes: offsets are strings, partitions numbers.
  */
 import type * as z from 'zod/mini';
-import type { RequestOf, ResponseOf } from '../contract/endpoints.js';
+import type { QueryOf, RequestOf, ResponseOf } from '../contract/endpoints.js';
 import type { produceRecord, topicPartitions, wireRecord } from '../contract/schemas.js';
 import type { RequestOptions, Transport } from './http.js';
 import type { ResolvedRetry } from './retry.js';
@@ -28,6 +28,11 @@ export type WireGroupDescription = ResponseOf<'GET /v1/groups/{group}'>;
 export type OffsetResetRequest = RequestOf<'POST /v1/groups/{group}/offsets/reset'>;
 export type OffsetResetTarget = OffsetResetRequest['to'];
 export type OffsetResetResponse = ResponseOf<'POST /v1/groups/{group}/offsets/reset'>;
+export type AclBindingIn = RequestOf<'POST /v1/acls'>['acls'][number];
+export type WireAclBinding = ResponseOf<'GET /v1/acls'>['acls'][number];
+export type AclFilterQuery = QueryOf<'GET /v1/acls'>;
+/** Deleting needs a resource, as kafka-acls --remove does. */
+export type AclDeleteQuery = QueryOf<'DELETE /v1/acls'>;
 
 export interface FetchParams {
   offset: string;
@@ -164,5 +169,20 @@ export class StrataApi {
 
   resetGroupOffsets(group: string, body: OffsetResetRequest): Promise<OffsetResetResponse> {
     return this.transport.request('POST', `/v1/groups/${seg(group)}/offsets/reset`, { body, retry: false });
+  }
+
+  /** Kafka's CreateAcls: the bindings stored (host `*` and LITERAL filled in). Idempotent. */
+  createAcls(acls: AclBindingIn[]): Promise<ResponseOf<'POST /v1/acls'>> {
+    return this.transport.request('POST', '/v1/acls', { body: { acls } });
+  }
+
+  /** Kafka's DescribeAcls: the bindings the filter selects (an absent field matches anything). */
+  describeAcls(filter: AclFilterQuery = {}): Promise<ResponseOf<'GET /v1/acls'>> {
+    return this.transport.request('GET', '/v1/acls', { query: { ...filter } });
+  }
+
+  /** Kafka's DeleteAcls: deletes what the filter selects and returns it. */
+  deleteAcls(filter: AclDeleteQuery): Promise<ResponseOf<'DELETE /v1/acls'>> {
+    return this.transport.request('DELETE', '/v1/acls', { query: { ...filter }, retry: false });
   }
 }

@@ -69,6 +69,9 @@ export const ENDPOINTS = {
     body: s.resetOffsetsRequest,
     response: s.resetOffsetsResponse,
   },
+  'POST /v1/acls': { status: 201, body: s.createAclsRequest, response: s.createAclsResponse },
+  'GET /v1/acls': { status: 200, query: s.describeAclsQuery, response: s.describeAclsResponse },
+  'DELETE /v1/acls': { status: 200, query: s.deleteAclsQuery, response: s.deleteAclsResponse },
 } as const satisfies Record<RouteKey, Endpoint>;
 
 type Schema<K extends RouteKey, F extends 'body' | 'query' | 'response'> = (typeof ENDPOINTS)[K] extends {

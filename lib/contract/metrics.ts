@@ -6,7 +6,13 @@
 export const METRICS_NAMESPACE = 'Strata';
 
 /** Every metric carries these dimensions: `service` (the function) and `cluster` (the construct's name). */
-export const METRIC_DIMENSIONS = { service: 'service', cluster: 'cluster', errorCode: 'ErrorCode' } as const;
+export const METRIC_DIMENSIONS = {
+  service: 'service',
+  cluster: 'cluster',
+  errorCode: 'ErrorCode',
+  /** Only on AuthorizationFailures: who was refused (`User:<name>`). */
+  principal: 'Principal',
+} as const;
 
 export const METRIC = {
   recordsProduced: 'RecordsProduced',
@@ -27,6 +33,11 @@ export const METRIC = {
   storageThrottles: 'StorageThrottles',
   /** Error responses, with an ErrorCode dimension (the Kafka error name). */
   errors: 'Errors',
+  /**
+   * Requests refused by the ACLs (a *_AUTHORIZATION_FAILED), with a Principal dimension. Its own
+   * metric: a principal on Errors would split every error series per caller.
+   */
+  authorizationFailures: 'AuthorizationFailures',
   /** Maintenance: what one run did... */
   partitionsTrimmed: 'PartitionsTrimmed',
   indexEntriesRemoved: 'IndexEntriesRemoved',

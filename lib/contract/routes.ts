@@ -30,6 +30,10 @@ export const ROUTES = [
   { method: 'POST', path: '/v1/groups/{group}/offsets', group: 'groups' },
   { method: 'GET', path: '/v1/groups/{group}/offsets', group: 'groups' },
   { method: 'POST', path: '/v1/groups/{group}/offsets/reset', group: 'groups' },
+  // ACL management is admin work: the topics function serves it.
+  { method: 'POST', path: '/v1/acls', group: 'topics' },
+  { method: 'GET', path: '/v1/acls', group: 'topics' },
+  { method: 'DELETE', path: '/v1/acls', group: 'topics' },
 ] as const satisfies readonly Route[];
 
 /** `METHOD /path`, as API Gateway's routeKey names a route. */

@@ -5,6 +5,7 @@
  * strings (numbers are accepted in requests), partitions are numbers, bytes are UTF-8 or base64.
  */
 import * as z from 'zod/mini';
+import { OPERATIONS, PATTERN_TYPES, PERMISSIONS, RESOURCE_TYPES } from './acl.js';
 import { LIMITS } from './limits.js';
 
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.int().check(z.gte(min), z.lte(max));
@@ -351,6 +352,67 @@ export const resetOffsetsResponse = z.object({
     }),
   ),
 });
+
+// --- ACLs (Kafka's names: lib/contract/acl.ts) ------------------------------------------------
+
+const keysOf = <T extends Record<string, number>>(table: T) =>
+  Object.keys(table) as [Extract<keyof T, string>, ...Extract<keyof T, string>[]];
+const aclResourceType = z.enum(keysOf(RESOURCE_TYPES));
+const aclPatternType = z.enum(keysOf(PATTERN_TYPES));
+const aclOperation = z.enum(keysOf(OPERATIONS));
+const aclPermission = z.enum(keysOf(PERMISSIONS));
+
+/** One ACL binding; `host` defaults to `*` and `patternType` to LITERAL, as kafka-acls does. */
+export const aclBindingRequest = z.strictObject({
+  principal: z.string().check(z.minLength(1), z.maxLength(1000)),
+  host: z.optional(z.string().check(z.minLength(1), z.maxLength(255))),
+  resourceType: aclResourceType,
+  resourceName: z.string().check(z.minLength(1), z.maxLength(1000)),
+  patternType: z.optional(aclPatternType),
+  operation: aclOperation,
+  permission: aclPermission,
+});
+
+export const aclBinding = z.object({
+  principal: z.string(),
+  host: z.string(),
+  resourceType: aclResourceType,
+  resourceName: z.string(),
+  patternType: aclPatternType,
+  operation: aclOperation,
+  permission: aclPermission,
+});
+
+/** `POST /v1/acls`: `{acls:[...]}` (a single binding, sent bare, is accepted too). */
+export const createAclsRequest = z.strictObject({
+  acls: z.array(aclBindingRequest).check(z.minLength(1), z.maxLength(1000)),
+});
+export const createAclsResponse = z.object({ acls: z.array(aclBinding) });
+
+const aclFilterFields = {
+  principal: z.optional(z.string()),
+  host: z.optional(z.string()),
+  operation: z.optional(z.enum([...keysOf(OPERATIONS), 'ANY'])),
+  permission: z.optional(z.enum([...keysOf(PERMISSIONS), 'ANY'])),
+  /** MATCH: every binding whose pattern matches `resourceName`; ANY: any pattern type. */
+  patternType: z.optional(z.enum([...keysOf(PATTERN_TYPES), 'MATCH', 'ANY'])),
+};
+
+/** `GET /v1/acls`: every field narrows; none lists every binding. */
+export const describeAclsQuery = z.object({
+  ...aclFilterFields,
+  resourceType: z.optional(z.enum([...keysOf(RESOURCE_TYPES), 'ANY'])),
+  resourceName: z.optional(z.string()),
+});
+export const describeAclsResponse = z.object({ acls: z.array(aclBinding) });
+
+/** `DELETE /v1/acls`: a resource is required, as kafka-acls --remove requires one. */
+export const deleteAclsQuery = z.object({
+  ...aclFilterFields,
+  resourceType: z.enum(keysOf(RESOURCE_TYPES)),
+  resourceName: z.string().check(z.minLength(1)),
+});
+export const deleteAclsResponse = z.object({ acls: z.array(aclBinding) });
 
 // --- Health and errors -----------------------------------------------------------------------
 

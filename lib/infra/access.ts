@@ -43,6 +43,7 @@ const pk = {
   transactionalId: every(META_PK_PREFIX.transactionalId),
   producerState: every(META_PK_PREFIX.producerState),
   gcCandidates: META_PK.gcCandidates,
+  acls: META_PK.acls,
 } as const;
 
 /** What each function may do, and nothing more. */
@@ -58,7 +59,8 @@ export const FUNCTION_ACCESS: Record<StrataFunctionName, FunctionAccess> = {
         'dynamodb:Query',
         'dynamodb:BatchGetItem',
       ],
-      leadingKeys: [pk.topics, pk.heads, pk.deletedTopics],
+      // acls: every route reads the ACLs when authorization is on; the ACL routes write them.
+      leadingKeys: [pk.topics, pk.heads, pk.deletedTopics, pk.acls],
     },
     // DeleteRecords finds the first batch it keeps.
     index: { actions: ['dynamodb:Query'] },
@@ -71,7 +73,9 @@ export const FUNCTION_ACCESS: Record<StrataFunctionName, FunctionAccess> = {
         'dynamodb:PutItem',
         'dynamodb:UpdateItem',
         'dynamodb:ConditionCheckItem',
+        'dynamodb:Query',
       ],
+      // Authorization reads the ACLs (acls), and InitProducerId may look for a topic it may WRITE to.
       // Idempotent producers: ids, transactional ids, per-partition sequence state. Exactly-once
       // consume-transform-produce: the group's offsets (group#<id>) commit in the same transaction.
       leadingKeys: [
@@ -83,13 +87,15 @@ export const FUNCTION_ACCESS: Record<StrataFunctionName, FunctionAccess> = {
         pk.transactionalId,
         pk.producerState,
         pk.group,
+        pk.acls,
       ],
     },
     index: { actions: ['dynamodb:PutItem'] },
     segments: ['s3:PutObject'],
   },
+  // fetch and tail: authorization reads the ACLs (one Query of acls).
   fetch: {
-    meta: { actions: ['dynamodb:GetItem'], leadingKeys: [pk.topics, pk.heads] },
+    meta: { actions: ['dynamodb:GetItem', 'dynamodb:Query'], leadingKeys: [pk.topics, pk.heads, pk.acls] },
     index: { actions: ['dynamodb:Query'] },
     segments: ['s3:GetObject'],
   },
@@ -104,7 +110,7 @@ export const FUNCTION_ACCESS: Record<StrataFunctionName, FunctionAccess> = {
         'dynamodb:Query',
         'dynamodb:BatchWriteItem',
       ],
-      leadingKeys: [pk.groups, pk.group, pk.topics, pk.heads],
+      leadingKeys: [pk.groups, pk.group, pk.topics, pk.heads, pk.acls],
     },
     // Resetting a group's offsets to a timestamp reads the index and the batches it points at.
     index: { actions: ['dynamodb:Query'] },
@@ -130,7 +136,7 @@ export const FUNCTION_ACCESS: Record<StrataFunctionName, FunctionAccess> = {
     listSegments: true,
   },
   tail: {
-    meta: { actions: ['dynamodb:GetItem'], leadingKeys: [pk.topics, pk.heads] },
+    meta: { actions: ['dynamodb:GetItem', 'dynamodb:Query'], leadingKeys: [pk.topics, pk.heads, pk.acls] },
     index: { actions: ['dynamodb:Query'] },
     segments: ['s3:GetObject'],
   },

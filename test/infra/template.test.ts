@@ -315,7 +315,18 @@ describe('least privilege', () => {
   });
 
   it('each role allows exactly what its function does: every route replayed on the local stack, every call checked', async () => {
-    const base = await createTestEngine();
+    // Authorization on, with everyone allowed everything: every route reads the ACLs, as deployed.
+    const base = await createTestEngine({ authEnabled: true });
+    for (const resourceType of ['TOPIC', 'GROUP', 'CLUSTER', 'TRANSACTIONAL_ID'] as const)
+      await base.acls.create({
+        principal: 'User:*',
+        host: '*',
+        resourceType,
+        resourceName: resourceType === 'CLUSTER' ? 'kafka-cluster' : '*',
+        patternType: 'LITERAL',
+        operation: 'ALL',
+        permission: 'ALLOW',
+      });
     const calls: AwsCall[] = [];
     const engines = {} as Record<StrataFunctionName, Engine>;
     for (const fn of Object.keys(synth.cluster.functions) as StrataFunctionName[]) {
@@ -351,6 +362,13 @@ describe('least privilege', () => {
     await ok(topics(httpEvent('GET', '/v1/topics')));
     await ok(topics(httpEvent('GET', '/v1/topics/iam')));
     await ok(topics(httpEvent('POST', '/v1/topics/iam/partitions', { body: { count: 3 } })));
+    // ACL management (the topics function)
+    const acl = { principal: 'User:iam', resourceType: 'TOPIC', resourceName: 'iam', operation: 'READ' };
+    await ok(topics(httpEvent('POST', '/v1/acls', { body: { ...acl, permission: 'ALLOW' } })), 201);
+    await ok(topics(httpEvent('GET', '/v1/acls', { query: { principal: 'User:iam' } })));
+    await ok(
+      topics(httpEvent('DELETE', '/v1/acls', { query: { resourceType: 'TOPIC', resourceName: 'iam' } })),
+    );
 
     // produce: plain and idempotent (a transactional id, so producer ids are looked up too)
     const t0 = Date.now();

@@ -32,9 +32,19 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-/** The real handlers over HTTP, through the local API Gateway stand-in, on a free port. */
-export async function startTestServer(engine: Engine): Promise<TestServer> {
-  const server = await startHttpServer({ handlers: createHandlers(engine), port: 0 });
+/**
+ * The real handlers over HTTP, through the local API Gateway stand-in, on a free port.
+ * `localPrincipals`: requests may act as a principal with `x-strata-local-principal` (local/server.ts).
+ */
+export async function startTestServer(
+  engine: Engine,
+  options: { localPrincipals?: boolean } = {},
+): Promise<TestServer> {
+  const server = await startHttpServer({
+    handlers: createHandlers(engine),
+    port: 0,
+    ...(options.localPrincipals ? { localPrincipals: { jwtClaim: engine.config.jwtPrincipalClaim } } : {}),
+  });
   return { url: server.url, close: server.close };
 }
 

@@ -11,6 +11,7 @@ import { ERROR_CODES, ERRORS, isErrorCode } from '../../lib/contract/errors.js';
 import { TOPIC_CONFIG_DEFAULTS } from '../../lib/contract/limits.js';
 import { ROUTES, type RouteKey } from '../../lib/contract/routes.js';
 import { topicConfigRequest } from '../../lib/contract/schemas.js';
+import { ROUTE_RULES } from '../../lib/engine/http/authorization.js';
 
 const DOC = readFileSync(new URL('../../docs/api.md', import.meta.url), 'utf8');
 
@@ -215,5 +216,15 @@ describe('docs/api.md errors', () => {
       expect(isErrorCode(code), `${code} is not in the error table`).toBe(true);
       if (isErrorCode(code)) expect(Number(status), code).toBe(ERRORS[code].httpStatus);
     }
+  });
+});
+
+describe('docs/api.md authorization', () => {
+  it('gives every route what lib/engine/http/authorization.ts requires of it, word for word', () => {
+    const documented = Object.fromEntries(
+      tableRows(DOC, 'route').map(([route = '', requires = '']) => [route.replaceAll('`', ''), requires]),
+    );
+    const code = Object.fromEntries(routeKeys.map((k) => [k, ROUTE_RULES[k].requires]));
+    expect(documented).toEqual(code);
   });
 });

@@ -103,6 +103,10 @@ describe('every route answers its response schema', () => {
     });
     await call('DELETE /v1/groups/{group}', '/v1/groups/cg');
     await call('DELETE /v1/topics/{topic}', '/v1/topics/contract');
+    const acl = { principal: 'User:c', resourceType: 'TOPIC', resourceName: 'contract', operation: 'READ' };
+    await call('POST /v1/acls', '/v1/acls', { ...acl, permission: 'ALLOW' });
+    await call('GET /v1/acls', '/v1/acls?principal=User:c');
+    await call('DELETE /v1/acls', '/v1/acls?resourceType=TOPIC&resourceName=contract');
 
     expect([...seen].sort()).toEqual(Object.keys(ENDPOINTS).sort());
   });

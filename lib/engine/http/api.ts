@@ -50,8 +50,21 @@ function defaultLog(msg: string, err: unknown) {
   );
 }
 
-/** Decodes and size-checks the body, then parses it as JSON. */
+/**
+ * Bodies already parsed, per event: authorization (lib/engine/http/authorization.ts) reads the
+ * body before the handler does, and a 6 MB produce body should be parsed once.
+ */
+const parsedBodies = new WeakMap<HttpEvent, unknown>();
+
+/** Decodes and size-checks the body, then parses it as JSON (once per event). */
 export function readJson(event: HttpEvent): unknown {
+  if (parsedBodies.has(event)) return parsedBodies.get(event);
+  const value = parseJsonBody(event);
+  parsedBodies.set(event, value);
+  return value;
+}
+
+function parseJsonBody(event: HttpEvent): unknown {
   const raw = event.body ?? '';
   const text = event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
   if (Buffer.byteLength(text) > MAX_REQUEST_BYTES) {

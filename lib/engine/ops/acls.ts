@@ -34,7 +34,7 @@ export interface AclDeletion {
  * Why a binding is refused: a value outside Kafka's vocabulary (ANY and MATCH are filters' only,
  * as are ALL's absence; the HTTP API hands us parsed JSON) or one invalidBinding refuses.
  */
-function refusal(b: AclBinding): string | undefined {
+export function refusal(b: AclBinding): string | undefined {
   if (!Object.hasOwn(RESOURCE_TYPES, b.resourceType)) return `unknown resource type ${b.resourceType}`;
   if (!Object.hasOwn(PATTERN_TYPES, b.patternType)) return `pattern type must be LITERAL or PREFIXED`;
   if (!Object.hasOwn(OPERATIONS, b.operation)) return `unknown operation ${b.operation}`;
