@@ -60,10 +60,12 @@ export const FUNCTION_ACCESS: Record<StrataFunctionName, FunctionAccess> = {
         'dynamodb:Query',
         'dynamodb:BatchGetItem',
       ],
-      leadingKeys: [pk.topics, pk.heads, pk.deletedTopics],
+      // DeleteRecords takes the removed index entries' references off their objects' segment
+      // records and queues those objects for storage GC, in the transaction that removes them.
+      leadingKeys: [pk.topics, pk.heads, pk.deletedTopics, pk.segments, pk.gcCandidates],
     },
-    // DeleteRecords finds the first batch it keeps.
-    index: { actions: ['dynamodb:Query'] },
+    // DeleteRecords finds the first batch it keeps and removes the entries wholly below it.
+    index: { actions: ['dynamodb:Query', 'dynamodb:DeleteItem'] },
   },
   produce: {
     meta: {

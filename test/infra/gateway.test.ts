@@ -11,9 +11,16 @@ import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
 import { HostedZone } from 'aws-cdk-lib/aws-route53';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { Kafka, logLevel } from 'kafkajs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import type { AclBinding } from '../../lib/contract/acl.js';
+import { createEngine } from '../../lib/engine/engine.js';
 import { ACCESS, FUNCTION_ACCESS, GATEWAY_ACCESS } from '../../lib/infra/access.js';
 import { GATEWAY_DEFAULTS, type KafkaGatewayProps } from '../../lib/infra/kafka-gateway.js';
+import { DEFAULT_GATEWAY_CONFIG } from '../../lib/kafka/config.js';
+import { startGateway } from '../../lib/kafka/gateway.js';
+import { createTestEngine } from '../support/stack.js';
+import { type AwsCall, allows, describeCall, policyOf, recordCalls, resourceMatches } from './iam-replay.js';
 import { type SynthesizedCluster, synthCluster } from './support.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: CloudFormation JSON is read freely and asserted on.
@@ -313,6 +320,7 @@ describe('TLS at the NLB (ACM certificate)', () => {
             'dynamodb:LeadingKeys': [
               'acls',
               'deleted-topics',
+              'gc-candidates',
               'group#*',
               'groups',
               'head#*',
@@ -329,7 +337,7 @@ describe('TLS at the NLB (ACM certificate)', () => {
       },
       {
         Effect: 'Allow',
-        Action: ['dynamodb:PutItem', 'dynamodb:Query'],
+        Action: ['dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:Query'],
         Resource: getAtt(atNlb, cluster.indexTable),
       },
       {
@@ -468,6 +476,117 @@ describe('the access table', () => {
     expect(GATEWAY_ACCESS.listSegments).toBeUndefined();
     expect(GATEWAY_ACCESS.segments).not.toContain('s3:DeleteObject');
   });
+});
+
+describe('the task role against the gateway code', () => {
+  it('allows every AWS call the gateway makes serving Kafka clients (kafkajs, authorization on), and the data path uses its grants', async () => {
+    const base = await createTestEngine();
+    // Authorization on: requests the Kafka handlers authorize read the ACL bindings (a Query of
+    // `acls`, not cached here).
+    const engine = createEngine({ ...base.config, authEnabled: true, aclCacheMs: 0 });
+    const calls: AwsCall[] = [];
+    recordCalls(engine, 'gateway', calls);
+    // What CreateAcls / DeleteAcls store and remove (the store the gateway's handlers call).
+    const everything: AclBinding = {
+      principal: 'User:*',
+      host: '*',
+      resourceType: 'TOPIC',
+      resourceName: '*',
+      patternType: 'LITERAL',
+      operation: 'ALL',
+      permission: 'ALLOW',
+    };
+    for (const resourceType of ['TOPIC', 'GROUP', 'CLUSTER', 'TRANSACTIONAL_ID'] as const) {
+      await engine.acls.create({
+        ...everything,
+        resourceType,
+        resourceName: resourceType === 'CLUSTER' ? 'kafka-cluster' : '*',
+      });
+    }
+    const gateway = await startGateway({
+      engine,
+      config: { ...DEFAULT_GATEWAY_CONFIG, port: 0, initialRebalanceDelayMs: 0 },
+    });
+    const kafka = new Kafka({ clientId: 'iam', brokers: [gateway.bootstrap], logLevel: logLevel.NOTHING });
+    const admin = kafka.admin();
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    const consumer = kafka.consumer({ groupId: 'iam-g' });
+    try {
+      await admin.connect();
+      await admin.createTopics({ topics: [{ topic: 'iam', numPartitions: 1 }, { topic: 'gone' }] });
+      await admin.createPartitions({ topicPartitions: [{ topic: 'iam', count: 2 }] });
+      await admin.fetchTopicMetadata({ topics: ['iam'] });
+      await admin.describeConfigs({ resources: [{ type: 2, name: 'iam' }], includeSynonyms: false });
+      await producer.connect();
+      for (let i = 0; i < 3; i++) {
+        await producer.send({ topic: 'iam', messages: [{ key: 'k', value: `v${i}`, partition: 0 }] });
+      }
+      await producer.send({ topic: 'gone', messages: [{ value: 'x' }] });
+      // A classic group: join, sync, fetch, commit, heartbeat, leave.
+      await consumer.connect();
+      await consumer.subscribe({ topic: 'iam', fromBeginning: true });
+      let seen = 0;
+      const consumed = new Promise<void>((resolve) => {
+        void consumer.run({
+          eachMessage: async () => {
+            seen++;
+            if (seen === 3) resolve();
+          },
+        });
+      });
+      await consumed;
+      await consumer.commitOffsets([{ topic: 'iam', partition: 0, offset: '3' }]);
+      await consumer.disconnect();
+      await admin.fetchOffsets({ groupId: 'iam-g', topics: ['iam'] });
+      await admin.fetchTopicOffsets('iam');
+      await admin.fetchTopicOffsetsByTimestamp('iam', Date.now() - 60_000);
+      await admin.describeGroups(['iam-g']);
+      await admin.listGroups();
+      await admin.setOffsets({ groupId: 'iam-g', topic: 'iam', partitions: [{ partition: 0, offset: '1' }] });
+      await admin.deleteTopicRecords({ topic: 'iam', partitions: [{ partition: 0, offset: '1' }] });
+      await admin.deleteGroups(['iam-g']);
+      await admin.deleteTopics({ topics: ['gone'] });
+    } finally {
+      await producer.disconnect().catch(() => {});
+      await consumer.disconnect().catch(() => {});
+      await admin.disconnect().catch(() => {});
+      await gateway.close(1000);
+    }
+    await engine.acls.list();
+    await engine.acls.delete(everything);
+
+    const policy = policyOf(atNlb.synth, gw(atNlb).taskDefinition.taskRole);
+    const problems: string[] = [];
+    for (const call of calls) {
+      if (!policy.some((s) => allows(atNlb.synth, s, call)))
+        problems.push(`not allowed: ${describeCall(call)}`);
+    }
+    const used = new Set<string>();
+    for (const s of policy) {
+      for (const action of [s.Action].flat().map(String)) {
+        if (calls.some((c) => c.action === action && resourceMatches(atNlb.synth, s.Resource, c)))
+          used.add(action);
+      }
+    }
+    expect(problems).toEqual([]);
+    // The ACL store's three calls (CreateAcls, DescribeAcls and each authorized request, DeleteAcls).
+    expect(calls.filter((c) => c.keys.includes('acls')).map((c) => c.action)).toEqual(
+      expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:DeleteItem']),
+    );
+    // The grant is the union of four functions' grants (one statement per table), so a Kafka
+    // session need not use every action; it must use most, and the data path's all.
+    for (const action of [
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:Query',
+      'dynamodb:DeleteItem',
+      'dynamodb:ConditionCheckItem',
+      's3:GetObject',
+      's3:PutObject',
+    ]) {
+      expect(used, action).toContain(action);
+    }
+  }, 120_000);
 });
 
 describe('cdk-nag AwsSolutions', () => {
