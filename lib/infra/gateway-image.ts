@@ -24,7 +24,7 @@ export const GATEWAY_SOURCE_MAP = 'gateway.mjs.map';
 /**
  * PEM contents that ECS injects from Secrets Manager (environment variables: ECS secrets cannot be
  * files) and the *_FILE settings the gateway's TLS listener reads. The entry writes each PEM to a
- * file under /tmp (mode 0600) and sets the *_FILE variable, unless that is set already.
+ * file under /tmp/strata-tls (mode 0600) and sets the *_FILE variable, unless that is set already.
  */
 export const TLS_PEM_ENV = {
   STRATA_KAFKA_TLS_CERT: 'STRATA_KAFKA_TLS_CERT_FILE',
@@ -34,10 +34,13 @@ export const TLS_PEM_ENV = {
 /**
  * The bundle's entry: PEM secrets to files, then `strata gateway` exactly as bin/strata.js runs
  * it. The PEM variables are removed from the environment once written, so that nothing the
- * process spawns or logs later sees the key.
+ * process spawns or logs later sees the key. The files go under the temporary directory (/tmp in
+ * the task: a volume, the root file system being read-only).
  */
 const ENTRY = `
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { runGateway } from './bin/gateway.ts';
 
 const pems = ${JSON.stringify(TLS_PEM_ENV)};
@@ -46,8 +49,9 @@ for (const [pemVar, fileVar] of Object.entries(pems)) {
   if (!pem) continue;
   delete process.env[pemVar];
   if (process.env[fileVar]) continue;
-  mkdirSync('/tmp/strata-tls', { recursive: true, mode: 0o700 });
-  const file = '/tmp/strata-tls/' + pemVar.toLowerCase() + '.pem';
+  const dir = join(tmpdir(), 'strata-tls');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const file = join(dir, pemVar.toLowerCase() + '.pem');
   writeFileSync(file, pem, { mode: 0o600 });
   process.env[fileVar] = file;
 }

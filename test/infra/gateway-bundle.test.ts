@@ -8,7 +8,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -33,6 +33,8 @@ const ZERO_UUID = '00000000-0000-0000-0000-000000000000';
 let contextDir: string;
 let engine: Engine;
 const children: ChildProcess[] = [];
+const logs = new Map<ChildProcess, () => string>();
+const logOf = (child: ChildProcess) => logs.get(child)?.() ?? '';
 
 beforeAll(async () => {
   contextDir = mkdtempSync(join(tmpdir(), 'strata-gateway-image-'));
@@ -54,6 +56,11 @@ async function startBundle(env: Record<string, string>): Promise<{ child: ChildP
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.push(child);
+  let stdout = '';
+  child.stdout?.on('data', (d) => {
+    stdout += d;
+  });
+  logs.set(child, () => stdout);
   let stderr = '';
   child.stderr?.on('data', (d) => {
     stderr += d;
@@ -73,6 +80,20 @@ async function startBundle(env: Record<string, string>): Promise<{ child: ChildP
     });
   });
   return { child, bootstrap };
+}
+
+/**
+ * SIGTERM, after a first answer: bin/gateway.ts prints its address just before it installs its
+ * SIGTERM handler, so a signal sent on that line alone can come first. Resolves the exit.
+ */
+async function stopGracefully(child: ChildProcess): Promise<[number | null, NodeJS.Signals | null]> {
+  const listening = /listening on (\S+),/.exec(logOf(child))?.[1] as string;
+  const wire = await openKafkaWire(listening);
+  await wire.request(APIS.ApiVersions.key, 3, { clientSoftwareName: 't', clientSoftwareVersion: '1' });
+  wire.close();
+  const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+  child.kill('SIGTERM');
+  return exited;
 }
 
 describe('the gateway image context', () => {
@@ -145,9 +166,36 @@ describe('the bundled gateway', () => {
     } finally {
       wire.close();
     }
-    const exited = once(child, 'exit');
-    child.kill('SIGTERM');
-    expect((await exited)[0]).toBe(0);
+    expect(await stopGracefully(child)).toEqual([0, null]);
+  }, 60_000);
+
+  it('writes the TLS PEMs ECS injects as variables to 0600 files and points the *_FILE settings at them', async () => {
+    const pem = '-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n';
+    const key = '-----BEGIN PRIVATE KEY-----\nMIIBfake\n-----END PRIVATE KEY-----\n';
+    const tmp = mkdtempSync(join(tmpdir(), 'strata-gateway-tmp-'));
+    try {
+      // The gateway prints its environment's TLS file settings nowhere, so the files are the evidence;
+      // PLAINTEXT keeps a gateway that reads them from using the fake PEMs.
+      const { child } = await startBundle(
+        gatewayEnv(engine.config, {
+          TMPDIR: tmp,
+          STRATA_KAFKA_SECURITY_PROTOCOL: 'PLAINTEXT',
+          STRATA_KAFKA_TLS_CERT: pem,
+          STRATA_KAFKA_TLS_KEY: key,
+        }),
+      );
+      for (const [name, contents] of [
+        ['strata_kafka_tls_cert.pem', pem],
+        ['strata_kafka_tls_key.pem', key],
+      ] as const) {
+        const file = join(tmp, 'strata-tls', name);
+        expect(readFileSync(file, 'utf8')).toBe(contents);
+        expect(statSync(file).mode & 0o777, name).toBe(0o600);
+      }
+      expect(await stopGracefully(child)).toEqual([0, null]);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
   }, 60_000);
 
   it('advertises STRATA_KAFKA_ADVERTISED (the NLB name in the cloud), listening elsewhere', async () => {
@@ -155,8 +203,6 @@ describe('the bundled gateway', () => {
       gatewayEnv(engine.config, { STRATA_KAFKA_ADVERTISED: 'kafka.example.com:9094' }),
     );
     expect(bootstrap).toBe('kafka.example.com:9094');
-    const exited = once(child, 'exit');
-    child.kill('SIGTERM');
-    expect((await exited)[0]).toBe(0);
+    expect(await stopGracefully(child)).toEqual([0, null]);
   }, 60_000);
 });
