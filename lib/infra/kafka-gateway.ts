@@ -12,6 +12,8 @@ import { join } from 'node:path';
 import { Aws, CfnOutput, Duration, RemovalPolicy, Stack, Stage, Token, Validations } from 'aws-cdk-lib';
 import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
 import type * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -21,6 +23,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as route53targets from 'aws-cdk-lib/aws-route53-targets';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { GATEWAY_ACCESS, grantFunctionAccess, type StrataStores } from './access.js';
 import { GATEWAY_CONTAINER_PORT, writeGatewayContext } from './gateway-image.js';
@@ -375,6 +378,25 @@ export class StrataKafkaGateway extends Construct {
       description: 'Kafka bootstrap server (SASL_SSL unless sasl is off)',
     });
     new CfnOutput(this, 'KafkaLoadBalancerDns', { value: this.loadBalancer.loadBalancerDnsName });
+  }
+
+  /**
+   * Fires when the NLB sees no healthy task for 3 minutes: Kafka clients cannot connect. (A
+   * deployment's circuit breaker rolls back on its own; this is for the running service.)
+   */
+  createAlarm(clusterName: string, topic?: sns.ITopic): cloudwatch.Alarm {
+    const alarm = this.targetGroup.metrics
+      .healthyHostCount({ statistic: 'Minimum', period: Duration.minutes(1) })
+      .createAlarm(this, 'NoHealthyTaskAlarm', {
+        alarmDescription: `Strata ${clusterName}: the Kafka gateway has no healthy task behind its load balancer`,
+        threshold: 1,
+        evaluationPeriods: 3,
+        comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+        // No data points means no target reported healthy.
+        treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+      });
+    if (topic) alarm.addAlarmAction(new cwActions.SnsAction(topic));
+    return alarm;
   }
 
   private createVpc(logRetention: logs.RetentionDays): ec2.Vpc {

@@ -233,6 +233,7 @@ export class StrataCluster extends Construct {
 
     this.dashboard = createDashboard(this, watched);
     this.alarms = createAlarms(this, watched, props.alarmTopic);
+    if (this.kafkaGateway) this.alarms.push(this.kafkaGateway.createAlarm(clusterName, props.alarmTopic));
 
     new CfnOutput(this, 'ApiUrl', { value: this.apiUrl, description: 'Strata HTTP API (SigV4 unless JWT)' });
     new CfnOutput(this, 'TailUrl', {

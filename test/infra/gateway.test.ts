@@ -386,6 +386,25 @@ describe('TLS at the NLB (ACM certificate)', () => {
   });
 });
 
+describe('alarm', () => {
+  it('fires when the NLB sees no healthy task for 3 minutes (missing data counts as none)', () => {
+    const alarms = ofType(atNlb, 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
+    expect(alarms).toHaveLength(5); // the cluster's four, and this one
+    expect(alarms.filter((a) => a.Namespace === 'AWS/NetworkELB')).toEqual([
+      expect.objectContaining({
+        MetricName: 'HealthyHostCount',
+        Statistic: 'Minimum',
+        Period: 60,
+        Threshold: 1,
+        EvaluationPeriods: 3,
+        ComparisonOperator: 'LessThanThreshold',
+        TreatMissingData: 'breaching',
+      }),
+    ]);
+    expect(atNlb.synth.cluster.alarms).toHaveLength(5);
+  });
+});
+
 describe('TLS passthrough on a custom domain', () => {
   it('a TCP listener whose idle timeout is raised above the gateway idle close (600 s + 60 s)', () => {
     const listener = only(passthrough, 'AWS::ElasticLoadBalancingV2::Listener');
