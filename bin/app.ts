@@ -8,10 +8,17 @@
  *
  * Context (cdk.json or -c key=value): stackName, clusterName, authorization (iam|jwt),
  * jwtIssuer, jwtAudience (comma-separated), jwtScopes, logLevel, dataRemoval (retain|destroy).
+ *
+ * The Kafka gateway (off unless kafkaGateway=true): kafkaCertificateArn (an ACM certificate: the
+ * NLB terminates TLS) or kafkaTlsSecretArn (a Secrets Manager secret {certificate, privateKey}:
+ * TLS passes through to the gateway), kafkaDomain, kafkaSuperUsers (comma-separated User:<name>),
+ * kafkaMinTasks, kafkaMaxTasks, kafkaSasl (true|false), kafkaAuthorization (on|off).
  */
 import { App, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { type StrataAuthorization, StrataCluster } from '../lib/infra/index.js';
+import { type KafkaGatewayProps, type StrataAuthorization, StrataCluster } from '../lib/infra/index.js';
 
 const app = new App();
 const ctx = (key: string): string | undefined => {
@@ -29,6 +36,45 @@ function authorization(): StrataAuthorization {
   return { type: 'jwt', issuer, audience, ...(scopes ? { scopes } : {}) };
 }
 
+function kafkaGateway(scope: Stack): KafkaGatewayProps | undefined {
+  if (ctx('kafkaGateway') !== 'true') return undefined;
+  const certificateArn = ctx('kafkaCertificateArn');
+  const secretArn = ctx('kafkaTlsSecretArn');
+  if (!certificateArn === !secretArn) {
+    throw new Error(
+      'kafkaGateway=true needs exactly one of -c kafkaCertificateArn=<ACM certificate ARN> (TLS at the NLB) or -c kafkaTlsSecretArn=<secret ARN> (TLS passthrough)',
+    );
+  }
+  const count = (key: string): number | undefined => {
+    const raw = ctx(key);
+    if (raw === undefined) return undefined;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`${key} must be a positive integer, got ${raw}`);
+    return n;
+  };
+  const domainName = ctx('kafkaDomain');
+  const superUsers = ctx('kafkaSuperUsers')?.split(',').filter(Boolean);
+  const minTasks = count('kafkaMinTasks');
+  const maxTasks = count('kafkaMaxTasks');
+  return {
+    tls: certificateArn
+      ? {
+          mode: 'nlb',
+          certificate: Certificate.fromCertificateArn(scope, 'KafkaCertificate', certificateArn),
+        }
+      : {
+          mode: 'passthrough',
+          secret: Secret.fromSecretCompleteArn(scope, 'KafkaTlsSecret', secretArn as string),
+        },
+    ...(domainName ? { domainName } : {}),
+    ...(superUsers?.length ? { superUsers } : {}),
+    ...(minTasks ? { minTasks } : {}),
+    ...(maxTasks ? { maxTasks } : {}),
+    ...(ctx('kafkaSasl') === 'false' ? { sasl: false } : {}),
+    ...(ctx('kafkaAuthorization') === 'off' ? { authorization: false } : {}),
+  };
+}
+
 const destroyData = ctx('dataRemoval') === 'destroy';
 const stack = new Stack(app, ctx('stackName') ?? 'Strata', {
   description: 'Strata: a Kafka-model log on S3, DynamoDB and Lambda',
@@ -39,6 +85,7 @@ new StrataCluster(stack, 'Strata', {
   clusterName: ctx('clusterName') ?? stack.stackName,
   authorization: authorization(),
   logLevel: (ctx('logLevel') as 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | undefined) ?? 'INFO',
+  kafkaGateway: kafkaGateway(stack),
   ...(destroyData
     ? {
         bucketRemovalPolicy: RemovalPolicy.DESTROY,

@@ -44,6 +44,7 @@ const pk = {
   producerState: every(META_PK_PREFIX.producerState),
   gcCandidates: META_PK.gcCandidates,
   acls: META_PK.acls,
+  user: every(META_PK_PREFIX.user),
 } as const;
 
 /** What each function may do, and nothing more. */
@@ -60,10 +61,12 @@ export const FUNCTION_ACCESS: Record<StrataFunctionName, FunctionAccess> = {
         'dynamodb:BatchGetItem',
       ],
       // acls: every route reads the ACLs when authorization is on; the ACL routes write them.
-      leadingKeys: [pk.topics, pk.heads, pk.deletedTopics, pk.acls],
+      // DeleteRecords takes the removed index entries' references off their objects' segment
+      // records and queues those objects for storage GC, in the transaction that removes them.
+      leadingKeys: [pk.topics, pk.heads, pk.deletedTopics, pk.acls, pk.segments, pk.gcCandidates],
     },
-    // DeleteRecords finds the first batch it keeps.
-    index: { actions: ['dynamodb:Query'] },
+    // DeleteRecords finds the first batch it keeps and removes the entries wholly below it.
+    index: { actions: ['dynamodb:Query', 'dynamodb:DeleteItem'] },
   },
   produce: {
     meta: {
@@ -141,6 +144,64 @@ export const FUNCTION_ACCESS: Record<StrataFunctionName, FunctionAccess> = {
     segments: ['s3:GetObject'],
   },
 };
+
+/**
+ * The Kafka gateway's task role: the union of the functions whose work it does over the Kafka
+ * protocol (topics, produce, fetch, groups: Produce, Fetch, ListOffsets, the group APIs, topic
+ * admin, InitProducerId), plus what only it does: read the ACL bindings (`acls`, one Query;
+ * CreateAcls/DeleteAcls write them) and the SASL users' credentials (`user#<name>`: SCRAM lookup,
+ * AlterUserScramCredentials). Not maintenance's: no segment GC, no LIST of the bucket.
+ */
+export const GATEWAY_ACCESS: FunctionAccess = unionAccess(
+  [FUNCTION_ACCESS.topics, FUNCTION_ACCESS.produce, FUNCTION_ACCESS.fetch, FUNCTION_ACCESS.groups],
+  {
+    meta: {
+      actions: [
+        'dynamodb:GetItem',
+        'dynamodb:Query',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+        'dynamodb:DeleteItem',
+      ],
+      leadingKeys: [pk.acls, pk.user],
+    },
+  },
+);
+
+/** Who gets a role from this table: each function, and the Kafka gateway's tasks. */
+export const ACCESS: Record<StrataFunctionName | 'gateway', FunctionAccess> = {
+  ...FUNCTION_ACCESS,
+  gateway: GATEWAY_ACCESS,
+};
+
+/** Every action and leading key of any of `parts`, sorted, each once. */
+function unionAccess(parts: readonly FunctionAccess[], extra: FunctionAccess): FunctionAccess {
+  const all = [...parts, extra];
+  const merged = (pick: (a: FunctionAccess) => readonly string[] | undefined) => {
+    const values = new Set(all.flatMap((a) => pick(a) ?? []));
+    return values.size ? [...values].sort() : undefined;
+  };
+  const table = (which: 'meta' | 'index'): TableAccess | undefined => {
+    const actions = merged((a) => a[which]?.actions);
+    if (!actions) return undefined;
+    const leadingKeys = merged((a) => a[which]?.leadingKeys);
+    // A part without LeadingKeys on this table would make the union unconditional.
+    if (leadingKeys && all.some((a) => a[which] && !a[which]?.leadingKeys)) {
+      throw new Error(`unionAccess: ${which} mixes scoped and unscoped grants`);
+    }
+    return leadingKeys ? { actions, leadingKeys } : { actions };
+  };
+  const meta = table('meta');
+  const index = table('index');
+  const segments = merged((a) => a.segments);
+  const listSegments = all.some((a) => a.listSegments);
+  return {
+    ...(meta ? { meta } : {}),
+    ...(index ? { index } : {}),
+    ...(segments ? { segments } : {}),
+    ...(listSegments ? { listSegments } : {}),
+  };
+}
 
 /** The stores a function's grants name. */
 export interface StrataStores {

@@ -29,11 +29,18 @@ import { ROUTES } from '../contract/routes.js';
 import { FUNCTION_ACCESS, grantFunctionAccess } from './access.js';
 import { BUNDLING, functionEntry, STRATA_FUNCTIONS, type StrataFunctionName } from './bundling.js';
 import { createAlarms, createDashboard } from './dashboard.js';
+import { type KafkaGatewayProps, StrataKafkaGateway } from './kafka-gateway.js';
 
 /** The repository root: function entries, the lock file and tsconfig live here. */
 const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-export { FUNCTION_ACCESS, type FunctionAccess } from './access.js';
+export { ACCESS, FUNCTION_ACCESS, type FunctionAccess, GATEWAY_ACCESS } from './access.js';
+export {
+  GATEWAY_DEFAULTS,
+  type KafkaGatewayProps,
+  type KafkaGatewayTls,
+  StrataKafkaGateway,
+} from './kafka-gateway.js';
 export type { StrataFunctionName };
 
 export type StrataAuthorization =
@@ -54,6 +61,8 @@ export interface StrataClusterProps {
   /**
    * Encryption at rest. 'aws-managed' (default): SSE-S3 on the bucket, AWS-owned keys on the tables.
    * 'kms': a customer-managed KMS key (given, or created with rotation) for the bucket and tables.
+   * With `kafkaGateway` the default is 'kms': the meta table then holds the SASL users' credentials
+   * (salted SCRAM keys), and the key policy is a second gate next to IAM (docs/decisions.md).
    */
   readonly encryption?: 'aws-managed' | 'kms';
   readonly encryptionKey?: kms.IKey;
@@ -82,6 +91,11 @@ export interface StrataClusterProps {
    * smaller bundles and faster cold starts; true pins the SDK version to this repository's lock file.
    */
   readonly bundleAwsSdk?: boolean;
+  /**
+   * The Kafka gateway as an ECS Fargate service behind a Network Load Balancer (off by default).
+   * Kafka clients connect over TLS (and SASL) to the `KafkaBootstrap` output; docs/deploy.md.
+   */
+  readonly kafkaGateway?: KafkaGatewayProps;
 }
 
 interface FunctionSizing {
@@ -143,6 +157,8 @@ export class StrataCluster extends Construct {
   readonly dashboard: cloudwatch.Dashboard;
   readonly alarms: cloudwatch.Alarm[];
   readonly encryptionKey?: kms.IKey;
+  /** The Kafka gateway, when `kafkaGateway` is set. */
+  readonly kafkaGateway?: StrataKafkaGateway;
   /** The base URL clients use: the custom domain when there is one. */
   readonly apiUrl: string;
 
@@ -154,7 +170,8 @@ export class StrataCluster extends Construct {
     const clusterName = props.clusterName ?? id;
     const logRetention = props.retention?.logs ?? logs.RetentionDays.ONE_MONTH;
 
-    if (props.encryption === 'kms') {
+    const encryption = props.encryption ?? (props.kafkaGateway ? 'kms' : 'aws-managed');
+    if (encryption === 'kms') {
       this.encryptionKey =
         props.encryptionKey ??
         new kms.Key(this, 'Key', {
@@ -199,8 +216,24 @@ export class StrataCluster extends Construct {
       metaTable: this.metaTable,
       indexTable: this.indexTable,
     };
+    if (props.kafkaGateway) {
+      this.kafkaGateway = new StrataKafkaGateway(this, 'KafkaGateway', {
+        ...props.kafkaGateway,
+        clusterName,
+        logRetention,
+        projectRoot: PROJECT_ROOT,
+        stores: {
+          metaTable: this.metaTable,
+          indexTable: this.indexTable,
+          bucket: this.bucket,
+          encryptionKey: this.encryptionKey,
+        },
+      });
+    }
+
     this.dashboard = createDashboard(this, watched);
     this.alarms = createAlarms(this, watched, props.alarmTopic);
+    if (this.kafkaGateway) this.alarms.push(this.kafkaGateway.createAlarm(clusterName, props.alarmTopic));
 
     new CfnOutput(this, 'ApiUrl', { value: this.apiUrl, description: 'Strata HTTP API (SigV4 unless JWT)' });
     new CfnOutput(this, 'TailUrl', {

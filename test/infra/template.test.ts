@@ -5,7 +5,6 @@
  * (bundled code is test/infra/bundles.test.ts's subject), once per configuration.
  */
 import { RemovalPolicy, Stack } from 'aws-cdk-lib';
-import type { CfnRole } from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createFetchHandler } from '../../functions/fetch.js';
@@ -22,6 +21,7 @@ import type { HttpHandler } from '../../lib/engine/http/api.js';
 import { INDEX_KEY_SCHEMA, META_KEY_SCHEMA } from '../../lib/engine/storage/provision.js';
 import { FUNCTION_SIZING, type StrataFunctionName } from '../../lib/infra/strata-cluster.js';
 import { createTestEngine } from '../support/stack.js';
+import { type AwsCall, allows, describeCall, policyOf, recordCalls, resourceMatches } from './iam-replay.js';
 import { httpEvent, type SynthesizedCluster, synthCluster } from './support.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: CloudFormation JSON is read freely and asserted on.
@@ -458,6 +458,11 @@ describe('least privilege', () => {
     await ok(
       topics(httpEvent('DELETE', '/v1/topics/iam/records', { body: { partition: 1, beforeOffset: '1' } })),
     );
+    // Partition 0's first batch is one record (offset 0): deleting below 1 removes its index
+    // entry and queues its object for storage GC.
+    await ok(
+      topics(httpEvent('DELETE', '/v1/topics/iam/records', { body: { partition: 0, beforeOffset: '1' } })),
+    );
     await ok(topics(httpEvent('DELETE', '/v1/topics/gone')), 204);
     const orphanKey = 'segments/ff/1-orphan.seg';
     await base.segments.put(orphanKey, new Uint8Array(16));
@@ -478,16 +483,17 @@ describe('least privilege', () => {
 
     const problems: string[] = [];
     for (const fn of Object.keys(engines) as StrataFunctionName[]) {
-      const policy = policyOf(fn);
+      const policy = policyOf(synth, synth.cluster.functions[fn].role as never);
       const mine = calls.filter((c) => c.fn === fn);
       for (const call of mine) {
-        if (!policy.some((s) => allows(s, call))) problems.push(`${fn}: not allowed: ${describeCall(call)}`);
+        if (!policy.some((s) => allows(synth, s, call)))
+          problems.push(`${fn}: not allowed: ${describeCall(call)}`);
       }
       // The other direction: a granted action no call used is a permission too many.
       for (const s of policy) {
         for (const action of list(s.Action).map(String)) {
           if (action.startsWith('logs:') || action.startsWith('xray:')) continue;
-          const used = mine.some((c) => c.action === action && resourceMatches(s.Resource, c));
+          const used = mine.some((c) => c.action === action && resourceMatches(synth, s.Resource, c));
           if (!used)
             problems.push(`${fn}: granted but never used: ${action} on ${JSON.stringify(s.Resource)}`);
         }
@@ -550,155 +556,3 @@ describe('cdk-nag AwsSolutions', () => {
     ]);
   });
 });
-
-// ---- recording the AWS calls each function's code makes, and checking them against its role ----
-
-interface AwsCall {
-  fn: StrataFunctionName;
-  /** The IAM action the request needs, e.g. dynamodb:PutItem (a transaction needs one per item). */
-  action: string;
-  table?: string;
-  /** Partition key values touched (what dynamodb:LeadingKeys is evaluated on). */
-  keys: string[];
-  objectKey?: string;
-  /** s3:ListBucket: the listed prefix (what s3:prefix is evaluated on). */
-  prefix?: string;
-}
-
-function recordCalls(engine: Engine, fn: StrataFunctionName, calls: AwsCall[]): void {
-  const pkOf = (item: Json): string => {
-    const v = item?.pk;
-    return typeof v === 'string' ? v : (v?.S ?? String(v));
-  };
-  const add = (action: string, table: string | undefined, keys: string[], objectKey?: string) =>
-    calls.push({ fn, action, keys, ...(table ? { table } : {}), ...(objectKey ? { objectKey } : {}) });
-  const queryPk = (input: Json): string => {
-    const names: Record<string, string> = input.ExpressionAttributeNames ?? {};
-    for (const m of String(input.KeyConditionExpression).matchAll(/(#?\w+)\s*=\s*(:\w+)/g)) {
-      const name = names[m[1] as string] ?? m[1];
-      if (name === 'pk') return pkOf({ pk: input.ExpressionAttributeValues[m[2] as string] });
-    }
-    return '?';
-  };
-  const middleware =
-    (next: (a: Json) => Promise<Json>, context: { commandName?: string }) => async (args: Json) => {
-      const input = args.input;
-      const command = String(context.commandName).replace(/Command$/, '');
-      switch (command) {
-        case 'GetItem':
-        case 'UpdateItem':
-        case 'DeleteItem':
-          add(`dynamodb:${command}`, input.TableName, [pkOf(input.Key)]);
-          break;
-        case 'PutItem':
-          add('dynamodb:PutItem', input.TableName, [pkOf(input.Item)]);
-          break;
-        case 'Query':
-          add('dynamodb:Query', input.TableName, [queryPk(input)]);
-          break;
-        case 'BatchGetItem':
-          for (const [table, req] of Object.entries<Json>(input.RequestItems)) {
-            add('dynamodb:BatchGetItem', table, req.Keys.map(pkOf));
-          }
-          break;
-        case 'BatchWriteItem':
-          for (const [table, reqs] of Object.entries<Json>(input.RequestItems)) {
-            add(
-              'dynamodb:BatchWriteItem',
-              table,
-              reqs.map((r: Json) => pkOf(r.PutRequest?.Item ?? r.DeleteRequest?.Key)),
-            );
-          }
-          break;
-        case 'TransactWriteItems':
-          for (const item of input.TransactItems as Json[]) {
-            const [kind, body] = Object.entries<Json>(item)[0] as [string, Json];
-            const action = {
-              Put: 'PutItem',
-              Update: 'UpdateItem',
-              Delete: 'DeleteItem',
-              ConditionCheck: 'ConditionCheckItem',
-            }[kind];
-            add(`dynamodb:${action}`, body.TableName, [pkOf(body.Key ?? body.Item)]);
-          }
-          break;
-        case 'TransactGetItems':
-          for (const item of input.TransactItems as Json[])
-            add('dynamodb:GetItem', item.Get.TableName, [pkOf(item.Get.Key)]);
-          break;
-        case 'ListObjectsV2':
-          calls.push({ fn, action: 's3:ListBucket', keys: [], prefix: String(input.Prefix ?? '') });
-          break;
-        default:
-          if (String(context.commandName).endsWith('ObjectCommand') || input.Bucket) {
-            add(`s3:${command}`, undefined, [], input.Key);
-          } else {
-            add(`dynamodb:${command}`, input.TableName, []);
-          }
-      }
-      return next(args);
-    };
-  for (const client of [engine.clients.dynamodb, engine.clients.s3]) {
-    (client.middlewareStack as unknown as { add(m: unknown, o: unknown): void }).add(middleware, {
-      step: 'initialize',
-      name: 'recordIamCalls',
-    });
-  }
-}
-
-function describeCall(c: AwsCall): string {
-  return `${c.action} ${c.table ?? ''}${c.objectKey ?? ''} keys=${c.keys.join(',')}`;
-}
-
-function policyOf(fn: StrataFunctionName): Json[] {
-  const roleId = synth.stack.getLogicalId(synth.cluster.functions[fn].role?.node.defaultChild as CfnRole);
-  return ofType('AWS::IAM::Policy')
-    .filter(([, p]) => p.Properties.Roles.some((r: Json) => r.Ref === roleId))
-    .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Json[])
-    .filter((s) => s.Effect === 'Allow');
-}
-
-function resourceMatches(resource: Json, call: AwsCall): boolean {
-  if (call.action === 's3:ListBucket') {
-    return resource?.['Fn::GetAtt']?.[0] === logicalId(synth.cluster.bucket);
-  }
-  if (call.action.startsWith('s3:')) {
-    const join = resource?.['Fn::Join']?.[1];
-    if (!join || join[0]?.['Fn::GetAtt']?.[0] !== logicalId(synth.cluster.bucket)) return false;
-    return glob(String(join[1])).test(`/${call.objectKey}`);
-  }
-  const tableLogicalId = resource?.['Fn::GetAtt']?.[0];
-  if (tableLogicalId === undefined || call.table === undefined) return false;
-  // Test tables are named <id>-meta / <id>-index (test/support/stack.ts).
-  const kind = call.table.endsWith('-meta') ? synth.cluster.metaTable : synth.cluster.indexTable;
-  return tableLogicalId === logicalId(kind);
-}
-
-function allows(statement: Json, call: AwsCall): boolean {
-  const actions = (Array.isArray(statement.Action) ? statement.Action : [statement.Action]).map(String);
-  if (!actions.includes(call.action) || !resourceMatches(statement.Resource, call)) return false;
-  // The two condition forms the construct uses; anything else counts as not allowing (fail closed).
-  for (const [operator, byKey] of Object.entries<Json>(statement.Condition ?? {})) {
-    for (const [key, values] of Object.entries<Json>(byKey)) {
-      const patterns = (Array.isArray(values) ? values : [values]).map((v: string) => glob(v));
-      if (operator === 'ForAllValues:StringLike' && key === 'dynamodb:LeadingKeys') {
-        if (!call.keys.every((k) => patterns.some((p: RegExp) => p.test(k)))) return false;
-      } else if (operator === 'StringLike' && key === 's3:prefix') {
-        if (call.prefix === undefined || !patterns.some((p: RegExp) => p.test(call.prefix as string)))
-          return false;
-      } else {
-        return false;
-      }
-    }
-  }
-  return true;
-}
-
-function glob(pattern: string): RegExp {
-  return new RegExp(
-    `^${pattern
-      .split('*')
-      .map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
-      .join('.*')}$`,
-  );
-}
