@@ -59,10 +59,6 @@ export interface KafkaGatewayProps {
   readonly hostedZone?: route53.IHostedZone;
   /** SASL authentication (PLAIN, SCRAM) of every connection. Default true. */
   readonly sasl?: boolean;
-  /** ACL authorization (STRATA_AUTH). Default true: a request no ACL allows is refused. */
-  readonly authorization?: boolean;
-  /** Principals (`User:<name>`) that may do everything (STRATA_SUPER_USERS). Default none. */
-  readonly superUsers?: readonly string[];
   /**
    * How long a client connection with nothing in flight stays open (the gateway closes it,
    * STRATA_KAFKA_IDLE_MS). Default 10 min (Kafka's connections.max.idle.ms) with a TCP listener,
@@ -94,6 +90,8 @@ export interface KafkaGatewayProps {
 export interface StrataKafkaGatewayProps extends KafkaGatewayProps {
   readonly clusterName: string;
   readonly stores: StrataStores;
+  /** The cluster's ACL settings (StrataClusterProps.acls), the same as the functions'. */
+  readonly acls: ClusterAcls;
   readonly logRetention: logs.RetentionDays;
   readonly projectRoot: string;
 }
@@ -257,8 +255,7 @@ export class StrataKafkaGateway extends Construct {
       STRATA_KAFKA_IDLE_MS: String(idle.toMilliseconds()),
       // What the task itself speaks: behind a TLS listener the NLB has already removed TLS.
       STRATA_KAFKA_SECURITY_PROTOCOL: securityProtocol,
-      STRATA_AUTH: props.authorization === false ? 'off' : 'on',
-      ...(props.superUsers?.length ? { STRATA_SUPER_USERS: props.superUsers.join(',') } : {}),
+      ...aclEnvironment(props.acls),
       // An eighth of the memory caches segment ranges; the heap may use three quarters.
       STRATA_SEGMENT_CACHE_BYTES: String(Math.floor(memoryMiB / 8) * 1024 * 1024),
       NODE_OPTIONS: `--max-old-space-size=${Math.floor(memoryMiB * 0.75)}`,
@@ -512,5 +509,28 @@ function metricStat(
         })),
       },
     },
+  };
+}
+
+/** ACL authorization, one setting for both front ends (docs/security.md). */
+export interface ClusterAcls {
+  /**
+   * Enforce ACLs on the HTTP API and the Kafka gateway (STRATA_AUTH). Default false, as Kafka
+   * without an authorizer: IAM or JWT at the HTTP door and SASL on the gateway still decide who
+   * gets in. When true, a request no ACL allows is refused, except for super users.
+   */
+  readonly enabled?: boolean;
+  /** Principals (`User:<name>`, e.g. `User:arn:aws:iam::123456789012:role/admin`) that may do everything. */
+  readonly superUsers?: readonly string[];
+  /** With a JWT authorizer: the claim that names the principal. Default `sub`. */
+  readonly jwtPrincipalClaim?: string;
+}
+
+/** The environment that carries the ACL settings to a function or a gateway task. */
+export function aclEnvironment(acls: ClusterAcls): Record<string, string> {
+  return {
+    STRATA_AUTH: acls.enabled ? 'on' : 'off',
+    ...(acls.superUsers?.length ? { STRATA_SUPER_USERS: acls.superUsers.join(',') } : {}),
+    ...(acls.jwtPrincipalClaim ? { STRATA_JWT_PRINCIPAL_CLAIM: acls.jwtPrincipalClaim } : {}),
   };
 }

@@ -29,7 +29,7 @@ import { ROUTES } from '../contract/routes.js';
 import { FUNCTION_ACCESS, grantFunctionAccess } from './access.js';
 import { BUNDLING, functionEntry, STRATA_FUNCTIONS, type StrataFunctionName } from './bundling.js';
 import { createAlarms, createDashboard } from './dashboard.js';
-import { type KafkaGatewayProps, StrataKafkaGateway } from './kafka-gateway.js';
+import { aclEnvironment, type ClusterAcls, type KafkaGatewayProps, StrataKafkaGateway } from './kafka-gateway.js';
 
 /** The repository root: function entries, the lock file and tsconfig live here. */
 const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -96,6 +96,8 @@ export interface StrataClusterProps {
    * Kafka clients connect over TLS (and SASL) to the `KafkaBootstrap` output; docs/deploy.md.
    */
   readonly kafkaGateway?: KafkaGatewayProps;
+  /** ACL authorization on both front ends (off by default; docs/security.md). */
+  readonly acls?: ClusterAcls;
 }
 
 interface FunctionSizing {
@@ -222,6 +224,7 @@ export class StrataCluster extends Construct {
         clusterName,
         logRetention,
         projectRoot: PROJECT_ROOT,
+        acls: props.acls ?? {},
         stores: {
           metaTable: this.metaTable,
           indexTable: this.indexTable,
@@ -373,6 +376,7 @@ export class StrataCluster extends Construct {
         POWERTOOLS_SERVICE_NAME: name,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         POWERTOOLS_LOG_LEVEL: logLevel,
+        ...aclEnvironment(props.acls ?? {}),
         ...(props.tracing === false ? { POWERTOOLS_TRACE_ENABLED: 'false' } : {}),
       },
       bundling: {

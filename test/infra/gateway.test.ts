@@ -17,6 +17,7 @@ import type { AclBinding } from '../../lib/contract/acl.js';
 import { createEngine } from '../../lib/engine/engine.js';
 import { ACCESS, FUNCTION_ACCESS, GATEWAY_ACCESS } from '../../lib/infra/access.js';
 import { GATEWAY_DEFAULTS, type KafkaGatewayProps } from '../../lib/infra/kafka-gateway.js';
+import type { StrataClusterProps } from '../../lib/infra/strata-cluster.js';
 import { DEFAULT_GATEWAY_CONFIG } from '../../lib/kafka/config.js';
 import { startGateway } from '../../lib/kafka/gateway.js';
 import { createTestEngine } from '../support/stack.js';
@@ -40,8 +41,8 @@ interface Variant {
   synth: SynthesizedCluster;
   resources: Record<string, Json>;
 }
-const variant = (kafkaGateway?: KafkaGatewayProps): Variant => {
-  const synth = synthCluster(kafkaGateway ? { kafkaGateway } : {});
+const variant = (kafkaGateway?: KafkaGatewayProps, acls?: StrataClusterProps['acls']): Variant => {
+  const synth = synthCluster({ ...(kafkaGateway ? { kafkaGateway } : {}), ...(acls ? { acls } : {}) });
   return { synth, resources: synth.template.toJSON().Resources };
 };
 
@@ -51,7 +52,7 @@ let passthrough: Variant;
 
 beforeAll(() => {
   plain = variant();
-  atNlb = variant({ tls: { mode: 'nlb', certificate }, superUsers: ['User:admin'] });
+  atNlb = variant({ tls: { mode: 'nlb', certificate } }, { enabled: true, superUsers: ['User:admin'] });
   passthrough = variant({
     tls: { mode: 'passthrough', secret },
     domainName: 'kafka.example.com',
@@ -59,7 +60,6 @@ beforeAll(() => {
     minTasks: 2,
     maxTasks: 6,
     clientCidrs: ['203.0.113.0/24'],
-    authorization: false,
   });
 }, 180_000);
 
@@ -412,6 +412,23 @@ describe('TLS passthrough on a custom domain', () => {
     expect(listener.Certificates).toBeUndefined();
     expect(listener.ListenerAttributes).toEqual([{ Key: 'tcp.idle_timeout.seconds', Value: '660' }]);
     expect(env(passthrough).STRATA_KAFKA_IDLE_MS).toBe(String(GATEWAY_DEFAULTS.idleTcp.toMilliseconds()));
+  });
+
+  it('one ACL setting for both front ends: the functions get what the gateway gets', () => {
+    const functions = ofType(atNlb, 'AWS::Lambda::Function').filter(
+      ([, r]) => r.Properties?.Environment?.Variables?.STRATA_META_TABLE,
+    );
+    expect(functions.length).toBeGreaterThan(3);
+    for (const [id, r] of functions) {
+      expect(r.Properties.Environment.Variables, id).toMatchObject({
+        STRATA_AUTH: 'on',
+        STRATA_SUPER_USERS: 'User:admin',
+      });
+    }
+    for (const [id, r] of ofType(passthrough, 'AWS::Lambda::Function').filter(
+      ([, r]) => r.Properties?.Environment?.Variables?.STRATA_META_TABLE,
+    ))
+      expect(r.Properties.Environment.Variables.STRATA_AUTH, id).toBe('off');
   });
 
   it('the gateway terminates TLS itself: PEMs from the secret, SASL_SSL, the domain advertised, an alias record', () => {
