@@ -11,8 +11,7 @@
  */
 import { OPERATIONS, type ResourceType } from '../contract/acl.js';
 import type { ServerErrorCode } from '../contract/errors.js';
-import type { AclOperation } from '../engine/index.js';
-import { principalName } from '../engine/principal.js';
+import { type AclOperation, principalName } from '../engine/index.js';
 import type { RequestContext } from './handler.js';
 import type { ApiName } from './protocol/schema/index.js';
 
