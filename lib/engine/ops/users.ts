@@ -24,7 +24,7 @@ export type { UserSummary } from '../storage/credential-store.js';
 export const DEFAULT_ITERATIONS = MIN_ITERATIONS;
 
 function checkName(name: string): void {
-  if (name === '' || name.length > 255 || /[\u0000-\u001f]/.test(name))
+  if (name === '' || name.length > 255 || [...name].some((ch) => ch.charCodeAt(0) < 0x20))
     throw new UnacceptableCredentialError('a user name must be 1-255 printable characters');
 }
 
