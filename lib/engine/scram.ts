@@ -182,7 +182,9 @@ export function verifyClientFinal(
   if (c?.[0] !== 'c' || r?.[0] !== 'r') throw new ScramError('malformed client-final message');
   if (Buffer.from(c[1], 'base64').toString('latin1') !== first.gs2Header)
     throw new ScramError('channel binding does not match the client-first message');
-  if (r[1] !== server.nonce) throw new ScramError('nonce does not match');
+  // Kafka's check is "ends with": librdkafka (2.0 at least) puts its own nonce before the server's
+  // whole `r=` value, which already starts with it. The server's random part is still required.
+  if (!r[1].endsWith(server.nonce)) throw new ScramError('nonce does not match');
   const proof = Buffer.from(message.slice(at + 3), 'base64');
   const authMessage = `${first.bare},${server.message},${withoutProof}`;
   const clientSignature = hmac(m, credential.storedKey, authMessage);

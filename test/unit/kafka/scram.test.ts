@@ -45,6 +45,19 @@ describe('SCRAM-SHA-256, RFC 7677 section 3', () => {
     ).toThrow(/channel binding/);
   });
 
+  it("accepts a client-final nonce that ends with the server's (librdkafka repeats its own nonce first), as Kafka does", () => {
+    const first = parseClientFirst('n,,n=u,r=abc');
+    const server = serverFirst(first, credential, 'XYZ');
+    const withoutProof = `c=biws,r=abc${server.nonce}`;
+    const salted = saltedPassword('SCRAM-SHA-256', 'pencil', salt, 4096);
+    const proof = clientProof('SCRAM-SHA-256', salted, `${first.bare},${server.message},${withoutProof}`);
+    const final = `${withoutProof},p=${proof.toString('base64')}`;
+    expect(verifyClientFinal('SCRAM-SHA-256', first, server, credential, final)).toMatch(/^v=/);
+    expect(() =>
+      verifyClientFinal('SCRAM-SHA-256', first, server, credential, final.replace('abcabcXYZ', 'abcabcXY')),
+    ).toThrow(/nonce/);
+  });
+
   it('reads escaped user names, an authzid and extensions; refuses channel binding and junk', () => {
     expect(parseClientFirst('n,a=al=2Cice,n=al=3Dice,r=abc,tokenauth=true')).toMatchObject({
       user: 'al=ice',
