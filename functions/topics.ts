@@ -1,5 +1,10 @@
 import type { ResponseOf } from '../lib/contract/endpoints.js';
-import { addPartitionsRequest, createTopicRequest, deleteRecordsRequest } from '../lib/contract/schemas.js';
+import {
+  addPartitionsRequest,
+  createTopicRequest,
+  createUserRequest,
+  deleteRecordsRequest,
+} from '../lib/contract/schemas.js';
 import type { Engine } from '../lib/engine/engine.js';
 import { RouteNotFoundError } from '../lib/engine/errors.js';
 import { type HttpHandler, json, parseBody, pathParam, withErrors } from '../lib/engine/http/api.js';
@@ -11,6 +16,7 @@ import {
   describeTopic,
   listTopics,
 } from '../lib/engine/ops/topics.js';
+import { deleteUser, listUsers, upsertUser } from '../lib/engine/ops/users.js';
 import type { Topic } from '../lib/engine/types.js';
 import { lambdaHandler } from './runtime.js';
 
@@ -73,6 +79,20 @@ export function createTopicsHandler(engine: Engine): HttpHandler {
           lowWatermark: String(lowWatermark),
         } satisfies ResponseOf<'DELETE /v1/topics/{topic}/records'>);
       }
+      case 'POST /v1/users': {
+        const body = parseBody(event, createUserRequest);
+        const user = await upsertUser(engine, {
+          name: body.name,
+          password: body.password,
+          ...(body.mechanisms ? { mechanisms: body.mechanisms } : {}),
+        });
+        return json(201, user satisfies ResponseOf<'POST /v1/users'>);
+      }
+      case 'GET /v1/users':
+        return json(200, { users: await listUsers(engine) } satisfies ResponseOf<'GET /v1/users'>);
+      case 'DELETE /v1/users/{user}':
+        await deleteUser(engine, pathParam(event, 'user'));
+        return json(204);
       default:
         throw new RouteNotFoundError(`no route ${event.routeKey}`);
     }

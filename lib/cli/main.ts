@@ -11,12 +11,19 @@ import { consumeCommands } from './commands/consume.js';
 import { groupCommands } from './commands/group.js';
 import { produceCommands } from './commands/produce.js';
 import { topicCommands } from './commands/topic.js';
+import { userCommands } from './commands/user.js';
 import { type CliIO, type CommandGroup, Context, DEFAULT_ENDPOINT } from './context.js';
 
 export { type CliIO, type CliOutput, DEFAULT_ENDPOINT } from './context.js';
 
 /** The nouns, in the order --help lists them. */
-const COMMANDS: readonly CommandGroup[] = [topicCommands, produceCommands, consumeCommands, groupCommands];
+const COMMANDS: readonly CommandGroup[] = [
+  topicCommands,
+  produceCommands,
+  consumeCommands,
+  groupCommands,
+  userCommands,
+];
 
 /** Runs one command line; resolves with the exit code. */
 export async function runCli(argv: string[], io: CliIO): Promise<number> {

@@ -69,6 +69,9 @@ export const ENDPOINTS = {
     body: s.resetOffsetsRequest,
     response: s.resetOffsetsResponse,
   },
+  'POST /v1/users': { status: 201, body: s.createUserRequest, response: s.createUserResponse },
+  'GET /v1/users': { status: 200, response: s.listUsersResponse },
+  'DELETE /v1/users/{user}': { status: 204 },
 } as const satisfies Record<RouteKey, Endpoint>;
 
 type Schema<K extends RouteKey, F extends 'body' | 'query' | 'response'> = (typeof ENDPOINTS)[K] extends {

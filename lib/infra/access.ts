@@ -43,6 +43,8 @@ const pk = {
   transactionalId: every(META_PK_PREFIX.transactionalId),
   producerState: every(META_PK_PREFIX.producerState),
   gcCandidates: META_PK.gcCandidates,
+  users: META_PK.users,
+  user: every(META_PK_PREFIX.user),
 } as const;
 
 /** What each function may do, and nothing more. */
@@ -58,7 +60,8 @@ export const FUNCTION_ACCESS: Record<StrataFunctionName, FunctionAccess> = {
         'dynamodb:Query',
         'dynamodb:BatchGetItem',
       ],
-      leadingKeys: [pk.topics, pk.heads, pk.deletedTopics],
+      // SASL users (the users routes): their keys (user#<name>) and the registry that lists them.
+      leadingKeys: [pk.topics, pk.heads, pk.deletedTopics, pk.users, pk.user],
     },
     // DeleteRecords finds the first batch it keeps.
     index: { actions: ['dynamodb:Query'] },
