@@ -242,7 +242,8 @@ describe('SASL_PLAINTEXT with PLAIN', () => {
       timeoutMs: 60_000,
     });
     expect(r.code).not.toBe(0);
-    expect(r.stderr).toMatch(/Authentication|NoBrokersAvailable|KafkaTimeoutError/);
+    // kafka-python reports a refused bootstrap as no broker at all (the same call succeeds with the right password above).
+    expect(r.stderr).toMatch(/NoBrokersAvailable/);
   });
 });
 
