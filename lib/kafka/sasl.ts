@@ -14,7 +14,6 @@ import {
   isScramMechanism,
   parseClientFirst,
   SaslAuthenticationFailedError,
-  type ScramCredential,
   ScramError,
   type ScramMechanism,
   type ServerFirst,
@@ -43,7 +42,8 @@ type State =
       raw: boolean;
       first: ClientFirst;
       server: ServerFirst;
-      credential: ScramCredential;
+      /** The salt sent, so that keys changed mid-exchange fail instead of mixing two credentials. */
+      salt: Uint8Array;
     };
 
 /** Kafka's own wording, which says nothing of which part was wrong. */
@@ -194,13 +194,25 @@ export class SaslAuthenticator {
       const credential = await scramCredential(this.engine, first.user, m);
       if (!credential) throw new SaslAuthenticationFailedError(INVALID(m));
       const server = serverFirst(first, credential);
-      this.state = { step: 'scram-final', mechanism: m, raw: state.raw, first, server, credential };
+      // Only the salt is kept between the two messages: the keys are read again for the proof, so
+      // no secret outlives a request.
+      this.state = {
+        step: 'scram-final',
+        mechanism: m,
+        raw: state.raw,
+        first,
+        server,
+        salt: credential.salt,
+      };
       return { token: Buffer.from(server.message), sessionLifetimeMs: 0 };
     }
     if (state.step === 'scram-final') {
+      const credential = await scramCredential(this.engine, state.first.user, state.mechanism);
+      if (!credential || !Buffer.from(credential.salt).equals(Buffer.from(state.salt)))
+        throw new SaslAuthenticationFailedError(INVALID(state.mechanism));
       let final: string;
       try {
-        final = verifyClientFinal(state.mechanism, state.first, state.server, state.credential, text);
+        final = verifyClientFinal(state.mechanism, state.first, state.server, credential, text);
       } catch (err) {
         if (err instanceof ScramError) throw new SaslAuthenticationFailedError(INVALID(state.mechanism));
         throw err;
