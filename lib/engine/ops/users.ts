@@ -120,10 +120,13 @@ export async function scramCredential(
  */
 export async function verifyUserPassword(engine: Engine, name: string, password: string): Promise<boolean> {
   const user = await engine.users.get(name);
-  if (!user) return false;
   for (const m of ['SCRAM-SHA-512', 'SCRAM-SHA-256'] as const) {
-    const c = user.credentials[m];
+    const c = user?.credentials[m];
     if (c) return verifyPassword(m, c, password);
   }
+  // An unknown user costs the same derivation, so that timing does not tell which users exist.
+  verifyPassword('SCRAM-SHA-512', (unknownUser ??= credentialFromPassword('SCRAM-SHA-512', '')), password);
   return false;
 }
+
+let unknownUser: ScramCredential | undefined;
