@@ -125,7 +125,8 @@ export async function verifyUserPassword(engine: Engine, name: string, password:
     if (c) return verifyPassword(m, c, password);
   }
   // An unknown user costs the same derivation, so that timing does not tell which users exist.
-  verifyPassword('SCRAM-SHA-512', (unknownUser ??= credentialFromPassword('SCRAM-SHA-512', '')), password);
+  unknownUser ??= credentialFromPassword('SCRAM-SHA-512', '');
+  verifyPassword('SCRAM-SHA-512', unknownUser, password);
   return false;
 }
 
