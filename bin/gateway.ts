@@ -19,6 +19,10 @@ Serves the Kafka protocol over Strata's tables and bucket. Settings come from th
   STRATA_KAFKA_ADVERTISED               host:port clients are told to connect to
   STRATA_KAFKA_AUTO_CREATE_TOPICS, STRATA_KAFKA_NUM_PARTITIONS, STRATA_KAFKA_MAX_FRAME_BYTES,
   STRATA_KAFKA_IDLE_MS, STRATA_KAFKA_CLUSTER_ID   see docs/kafka.md
+  STRATA_KAFKA_SECURITY_PROTOCOL        PLAINTEXT (default), SASL_PLAINTEXT, SSL or SASL_SSL
+  STRATA_KAFKA_SASL_MECHANISMS          default PLAIN,SCRAM-SHA-256,SCRAM-SHA-512
+  STRATA_KAFKA_SASL_SESSION_LIFETIME_MS re-authentication interval (default 3600000; 0: never)
+  STRATA_KAFKA_TLS_CERT_FILE, STRATA_KAFKA_TLS_KEY_FILE   PEM files for SSL and SASL_SSL
 `;
 
 /** How long in-flight requests may finish after SIGTERM (ECS waits 30 s before SIGKILL). */
@@ -37,9 +41,10 @@ export async function runGateway(argv: string[]): Promise<void> {
   const env = process.env;
   const config = configFromEnv(env);
   const engine = createEngine(config, createAwsClients(config));
-  const gateway = await startGateway({ engine, config: gatewayConfigFromEnv(env) });
+  const kafkaConfig = gatewayConfigFromEnv(env);
+  const gateway = await startGateway({ engine, config: kafkaConfig });
   console.log(
-    `Strata Kafka gateway listening on ${gateway.host}:${gateway.port}, advertised as ${gateway.bootstrap} (tables ${config.metaTable}, ${config.indexTable}; bucket ${config.bucket})`,
+    `Strata Kafka gateway (${kafkaConfig.securityProtocol}) listening on ${gateway.host}:${gateway.port}, advertised as ${gateway.bootstrap} (tables ${config.metaTable}, ${config.indexTable}; bucket ${config.bucket})`,
   );
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {

@@ -4,6 +4,7 @@ import {
   addPartitionsRequest,
   createAclsRequest,
   createTopicRequest,
+  createUserRequest,
   deleteAclsQuery,
   deleteRecordsRequest,
   describeAclsQuery,
@@ -31,6 +32,7 @@ import {
   describeTopic,
   listTopics,
 } from '../lib/engine/ops/topics.js';
+import { deleteUser, listUsers, upsertUser } from '../lib/engine/ops/users.js';
 import type { Topic } from '../lib/engine/types.js';
 import { lambdaHandler } from './runtime.js';
 
@@ -120,6 +122,20 @@ export function createTopicsHandler(engine: Engine): HttpHandler {
           if (deletion?.error) throw deletion.error;
           return json(200, { acls: deletion?.deleted ?? [] } satisfies ResponseOf<'DELETE /v1/acls'>);
         }
+        case 'POST /v1/users': {
+          const body = parseBody(event, createUserRequest);
+          const user = await upsertUser(engine, {
+            name: body.name,
+            password: body.password,
+            ...(body.mechanisms ? { mechanisms: body.mechanisms } : {}),
+          });
+          return json(201, user satisfies ResponseOf<'POST /v1/users'>);
+        }
+        case 'GET /v1/users':
+          return json(200, { users: await listUsers(engine) } satisfies ResponseOf<'GET /v1/users'>);
+        case 'DELETE /v1/users/{user}':
+          await deleteUser(engine, pathParam(event, 'user'));
+          return json(204);
         default:
           throw new RouteNotFoundError(`no route ${event.routeKey}`);
       }

@@ -12,6 +12,7 @@ import { consumeCommands } from './commands/consume.js';
 import { groupCommands } from './commands/group.js';
 import { produceCommands } from './commands/produce.js';
 import { topicCommands } from './commands/topic.js';
+import { userCommands } from './commands/user.js';
 import { type CliIO, type CommandGroup, Context, DEFAULT_ENDPOINT } from './context.js';
 
 export { type CliIO, type CliOutput, DEFAULT_ENDPOINT } from './context.js';
@@ -23,6 +24,7 @@ const COMMANDS: readonly CommandGroup[] = [
   consumeCommands,
   groupCommands,
   aclCommands,
+  userCommands,
 ];
 
 /** Runs one command line; resolves with the exit code. */

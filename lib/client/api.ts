@@ -185,4 +185,18 @@ export class StrataApi {
   deleteAcls(filter: AclDeleteQuery): Promise<ResponseOf<'DELETE /v1/acls'>> {
     return this.transport.request('DELETE', '/v1/acls', { query: { ...filter }, retry: false });
   }
+
+  /** Creates a SASL user of the Kafka gateway, or sets its password (keys derived server-side). */
+  createUser(body: RequestOf<'POST /v1/users'>): Promise<ResponseOf<'POST /v1/users'>> {
+    return this.transport.request('POST', '/v1/users', { body, retry: false });
+  }
+
+  /** SASL users with their mechanisms and iterations; never a secret. */
+  listUsers(): Promise<ResponseOf<'GET /v1/users'>> {
+    return this.transport.request('GET', '/v1/users');
+  }
+
+  deleteUser(name: string): Promise<void> {
+    return this.transport.request('DELETE', `/v1/users/${seg(name)}`, { retry: false });
+  }
 }

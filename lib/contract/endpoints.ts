@@ -72,6 +72,9 @@ export const ENDPOINTS = {
   'POST /v1/acls': { status: 201, body: s.createAclsRequest, response: s.createAclsResponse },
   'GET /v1/acls': { status: 200, query: s.describeAclsQuery, response: s.describeAclsResponse },
   'DELETE /v1/acls': { status: 200, query: s.deleteAclsQuery, response: s.deleteAclsResponse },
+  'POST /v1/users': { status: 201, body: s.createUserRequest, response: s.createUserResponse },
+  'GET /v1/users': { status: 200, response: s.listUsersResponse },
+  'DELETE /v1/users/{user}': { status: 204 },
 } as const satisfies Record<RouteKey, Endpoint>;
 
 type Schema<K extends RouteKey, F extends 'body' | 'query' | 'response'> = (typeof ENDPOINTS)[K] extends {

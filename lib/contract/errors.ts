@@ -109,6 +109,11 @@ export const ERRORS = {
   GROUP_SUBSCRIBED_TO_TOPIC: server(86, 409),
   // A Kafka client sent a batch the topic refuses (a keyless record on a compacted topic).
   INVALID_RECORD: server(87, 400),
+  // SASL users (Kafka's DescribeUserScramCredentials and AlterUserScramCredentials, and the users
+  // routes): a user or a user's credential that does not exist.
+  RESOURCE_NOT_FOUND: server(91, 404),
+  // A credential Strata will not store: iterations outside 4096-16384, an empty user name or password.
+  UNACCEPTABLE_CREDENTIAL: server(93, 400),
   // Like UNKNOWN_TOPIC_OR_PARTITION: answered after a consistent read, so final here.
   UNKNOWN_TOPIC_ID: server(100, 404),
   // Epoch and membership errors are not retriable as such: the member must heartbeat or rejoin first.

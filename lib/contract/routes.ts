@@ -34,6 +34,10 @@ export const ROUTES = [
   { method: 'POST', path: '/v1/acls', group: 'topics' },
   { method: 'GET', path: '/v1/acls', group: 'topics' },
   { method: 'DELETE', path: '/v1/acls', group: 'topics' },
+  // SASL users of the Kafka gateway: admin routes, served by the topics function like the others.
+  { method: 'POST', path: '/v1/users', group: 'topics' },
+  { method: 'GET', path: '/v1/users', group: 'topics' },
+  { method: 'DELETE', path: '/v1/users/{user}', group: 'topics' },
 ] as const satisfies readonly Route[];
 
 /** `METHOD /path`, as API Gateway's routeKey names a route. */

@@ -426,3 +426,25 @@ export const errorResponse = z.object({
     retriable: z.boolean(),
   }),
 });
+
+// --- SASL users ------------------------------------------------------------------------------
+
+/** The SCRAM mechanisms a user's keys are kept for; PLAIN checks passwords against them. */
+export const scramMechanism = z.enum(['SCRAM-SHA-256', 'SCRAM-SHA-512']);
+
+export const createUserRequest = z.strictObject({
+  name: z.string(),
+  /** Used to derive the keys, then dropped: never stored, logged or returned. */
+  password: z.string(),
+  /** Default both. */
+  mechanisms: z.optional(z.array(scramMechanism)),
+});
+
+const userSummary = z.object({
+  name: z.string(),
+  mechanisms: z.array(z.object({ mechanism: scramMechanism, iterations: z.int() })),
+});
+
+export const createUserResponse = userSummary;
+
+export const listUsersResponse = z.object({ users: z.array(userSummary) });

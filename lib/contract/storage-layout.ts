@@ -20,6 +20,8 @@ export const META_PK = {
   gcCandidates: 'gc-candidates',
   /** Every ACL binding (one item each), so that a process loads them all with one Query. */
   acls: 'acls',
+  /** The registry of SASL users (name and mechanisms, no keys), so that listing them is one Query. */
+  users: 'users',
 } as const;
 
 /** Items keyed per entity: the partition key is the prefix followed by the entity's id. */

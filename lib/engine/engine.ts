@@ -3,6 +3,7 @@ import { AclStore } from './storage/acl-store.js';
 import { type AwsClients, createAwsClients } from './storage/aws-clients.js';
 import { ClassicGroupStore } from './storage/classic-group-store.js';
 import { CommitTransaction } from './storage/commit-transaction.js';
+import { CredentialStore } from './storage/credential-store.js';
 import { GroupStore } from './storage/group-store.js';
 import { MetadataStore } from './storage/metadata-store.js';
 import { PartitionWatch } from './storage/partition-watch.js';
@@ -40,6 +41,8 @@ export interface Engine {
   classicGroups: ClassicGroupStore;
   /** ACL bindings, cached per process for `config.aclCacheMs`. */
   acls: AclStore;
+  /** SASL users' SCRAM keys (never cached: a changed password counts at the next handshake). */
+  users: CredentialStore;
   /** Epoch ms; tests replace it to move time. */
   now: () => number;
 }
@@ -65,6 +68,7 @@ export function createEngine(config: EngineConfig, clients: AwsClients = createA
     groups: new GroupStore(clients.doc, config.metaTable),
     classicGroups: new ClassicGroupStore(clients.doc, config.metaTable),
     acls: new AclStore(clients.doc, config.metaTable, config.aclCacheMs),
+    users: new CredentialStore(clients.doc, config.metaTable),
     now: Date.now,
   };
 }

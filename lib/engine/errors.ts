@@ -81,6 +81,16 @@ export class SaslAuthenticationFailedError extends StrataError {
   readonly code = 'SASL_AUTHENTICATION_FAILED';
 }
 
+/** A SASL user, or one of its credentials, that does not exist. */
+export class ResourceNotFoundError extends StrataError {
+  readonly code = 'RESOURCE_NOT_FOUND';
+}
+
+/** A credential that cannot be stored: iterations out of range, an empty name or password. */
+export class UnacceptableCredentialError extends StrataError {
+  readonly code = 'UNACCEPTABLE_CREDENTIAL';
+}
+
 export class UnknownTopicOrPartitionError extends StrataError {
   readonly code = 'UNKNOWN_TOPIC_OR_PARTITION';
 }

@@ -44,6 +44,7 @@ const pk = {
   producerState: every(META_PK_PREFIX.producerState),
   gcCandidates: META_PK.gcCandidates,
   acls: META_PK.acls,
+  users: META_PK.users,
   user: every(META_PK_PREFIX.user),
 } as const;
 
@@ -63,7 +64,17 @@ export const FUNCTION_ACCESS: Record<StrataFunctionName, FunctionAccess> = {
       // acls: every route reads the ACLs when authorization is on; the ACL routes write them.
       // DeleteRecords takes the removed index entries' references off their objects' segment
       // records and queues those objects for storage GC, in the transaction that removes them.
-      leadingKeys: [pk.topics, pk.heads, pk.deletedTopics, pk.acls, pk.segments, pk.gcCandidates],
+      // SASL users (the users routes): their keys (user#<name>) and the registry that lists them.
+      leadingKeys: [
+        pk.topics,
+        pk.heads,
+        pk.deletedTopics,
+        pk.acls,
+        pk.segments,
+        pk.gcCandidates,
+        pk.users,
+        pk.user,
+      ],
     },
     // DeleteRecords finds the first batch it keeps and removes the entries wholly below it.
     index: { actions: ['dynamodb:Query', 'dynamodb:DeleteItem'] },

@@ -29,7 +29,12 @@ import { ROUTES } from '../contract/routes.js';
 import { FUNCTION_ACCESS, grantFunctionAccess } from './access.js';
 import { BUNDLING, functionEntry, STRATA_FUNCTIONS, type StrataFunctionName } from './bundling.js';
 import { createAlarms, createDashboard } from './dashboard.js';
-import { aclEnvironment, type ClusterAcls, type KafkaGatewayProps, StrataKafkaGateway } from './kafka-gateway.js';
+import {
+  aclEnvironment,
+  type ClusterAcls,
+  type KafkaGatewayProps,
+  StrataKafkaGateway,
+} from './kafka-gateway.js';
 
 /** The repository root: function entries, the lock file and tsconfig live here. */
 const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));

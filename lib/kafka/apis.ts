@@ -29,8 +29,13 @@ import { offsetDeleteHandler } from './handlers/offset-delete.js';
 import { offsetFetchHandler } from './handlers/offset-fetch.js';
 import { offsetForLeaderEpochHandler } from './handlers/offset-for-leader-epoch.js';
 import { produceHandler } from './handlers/produce.js';
+import { saslAuthenticateHandler } from './handlers/sasl-authenticate.js';
+import { saslHandshakeHandler } from './handlers/sasl-handshake.js';
 import { syncGroupHandler } from './handlers/sync-group.js';
-import { saslAuthenticateHandler, saslHandshakeHandler } from './handlers/unserved.js';
+import {
+  alterUserScramCredentialsHandler,
+  describeUserScramCredentialsHandler,
+} from './handlers/user-scram-credentials.js';
 import { APIS } from './protocol/schema/index.js';
 
 export interface AdvertisedRange {
@@ -88,9 +93,11 @@ export function createHandlerRegistry(): ReadonlyMap<number, AnyHandler> {
     anyHandler(describeAclsHandler),
     anyHandler(createAclsHandler),
     anyHandler(deleteAclsHandler),
-    // Known but not served yet (not advertised): answered with Kafka's error, never a closed socket.
+    // Advertised on every listener, as Kafka does: a listener without SASL answers ILLEGAL_SASL_STATE.
     anyHandler(saslHandshakeHandler),
     anyHandler(saslAuthenticateHandler),
+    anyHandler(describeUserScramCredentialsHandler),
+    anyHandler(alterUserScramCredentialsHandler),
   ]) {
     add(h);
   }

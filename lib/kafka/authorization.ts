@@ -114,6 +114,8 @@ export const AUTHORIZATION: Record<ApiName, AuthorizationRule> = {
   DescribeAcls: rule(e(CLUSTER, cluster('DESCRIBE'))),
   CreateAcls: rule(e(CLUSTER, cluster('ALTER'))),
   DeleteAcls: rule(e(CLUSTER, cluster('ALTER'))),
+  DescribeUserScramCredentials: rule(e(CLUSTER, cluster('DESCRIBE'))),
+  AlterUserScramCredentials: rule(e(CLUSTER, cluster('ALTER'))),
   CreatePartitions: rule(e(TOPIC, eachTopic('ALTER'))),
   DeleteGroups: rule(e(GROUP, eachGroup('DELETE'))),
   OffsetDelete: rule(e(GROUP, group('DELETE')), e(TOPIC, eachTopic('READ'))),

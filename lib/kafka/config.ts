@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+
 /**
  * The gateway's settings, read once at the edge (local/main.ts, bin/gateway.ts) and passed in.
  * Names follow Kafka's broker settings where one exists (docs/kafka.md, "Settings").
@@ -24,7 +26,29 @@ export interface GatewayConfig {
   maxInFlightPerConnection: number;
   /** Bytes of responses queued on one connection before its socket stops being read. */
   maxQueuedBytesPerConnection: number;
+  /**
+   * The listener's security.protocol, as Kafka names them: SASL_* listeners authenticate every
+   * connection first (docs/kafka.md, "SASL and TLS"), *SSL listeners speak TLS.
+   */
+  securityProtocol: SecurityProtocol;
+  /** sasl.enabled.mechanisms: what SaslHandshake offers on a SASL listener. */
+  saslMechanisms: readonly SaslMechanism[];
+  /**
+   * connections.max.reauth.ms: how long an authentication holds (SaslAuthenticate v1+ tells the
+   * client); after it the connection must re-authenticate, or its next request closes it. 0: forever.
+   */
+  saslSessionLifetimeMs: number;
+  /** The server certificate chain and its key (PEM), for SSL and SASL_SSL listeners. */
+  tls?: { cert: string; key: string };
 }
+
+export const SECURITY_PROTOCOLS = ['PLAINTEXT', 'SASL_PLAINTEXT', 'SSL', 'SASL_SSL'] as const;
+export type SecurityProtocol = (typeof SECURITY_PROTOCOLS)[number];
+export const SASL_MECHANISMS = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'] as const;
+export type SaslMechanism = (typeof SASL_MECHANISMS)[number];
+
+export const usesSasl = (p: SecurityProtocol) => p === 'SASL_PLAINTEXT' || p === 'SASL_SSL';
+export const usesTls = (p: SecurityProtocol) => p === 'SSL' || p === 'SASL_SSL';
 
 /** The virtual broker every partition lives on. */
 export const BROKER_ID = 0;
@@ -40,17 +64,24 @@ export const DEFAULT_GATEWAY_CONFIG = {
   initialRebalanceDelayMs: 3000,
   maxInFlightPerConnection: 16,
   maxQueuedBytesPerConnection: 64 * 1024 * 1024,
+  securityProtocol: 'PLAINTEXT',
+  saslMechanisms: SASL_MECHANISMS,
+  saslSessionLifetimeMs: 60 * 60 * 1000,
 } as const satisfies GatewayConfig;
 
 /**
  * STRATA_KAFKA_PORT, STRATA_KAFKA_HOST, STRATA_KAFKA_ADVERTISED (host:port),
  * STRATA_KAFKA_CLUSTER_ID, STRATA_KAFKA_MAX_FRAME_BYTES, STRATA_KAFKA_IDLE_MS,
  * STRATA_KAFKA_AUTO_CREATE_TOPICS (true|false), STRATA_KAFKA_NUM_PARTITIONS,
- * STRATA_KAFKA_INITIAL_REBALANCE_DELAY_MS.
+ * STRATA_KAFKA_INITIAL_REBALANCE_DELAY_MS; the listener's security:
+ * STRATA_KAFKA_SECURITY_PROTOCOL (PLAINTEXT|SASL_PLAINTEXT|SSL|SASL_SSL),
+ * STRATA_KAFKA_SASL_MECHANISMS (comma-separated), STRATA_KAFKA_SASL_SESSION_LIFETIME_MS,
+ * STRATA_KAFKA_TLS_CERT_FILE and STRATA_KAFKA_TLS_KEY_FILE (PEM files, read here with `readText`).
  */
 export function gatewayConfigFromEnv(
   env: Record<string, string | undefined>,
   defaults: Partial<GatewayConfig> = {},
+  readText: (path: string) => string = (path) => readFileSync(path, 'utf8'),
 ): GatewayConfig {
   const base: GatewayConfig = { ...DEFAULT_GATEWAY_CONFIG, ...defaults };
   const int = (name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER) => {
@@ -80,10 +111,47 @@ export function gatewayConfigFromEnv(
     initialRebalanceDelayMs: int('STRATA_KAFKA_INITIAL_REBALANCE_DELAY_MS', base.initialRebalanceDelayMs, 0),
     maxInFlightPerConnection: base.maxInFlightPerConnection,
     maxQueuedBytesPerConnection: base.maxQueuedBytesPerConnection,
+    securityProtocol: oneOf('STRATA_KAFKA_SECURITY_PROTOCOL', env, SECURITY_PROTOCOLS, base.securityProtocol),
+    saslMechanisms: mechanisms(env.STRATA_KAFKA_SASL_MECHANISMS, base.saslMechanisms),
+    saslSessionLifetimeMs: int('STRATA_KAFKA_SASL_SESSION_LIFETIME_MS', base.saslSessionLifetimeMs, 0),
   };
+  const certFile = env.STRATA_KAFKA_TLS_CERT_FILE;
+  const keyFile = env.STRATA_KAFKA_TLS_KEY_FILE;
+  if (certFile || keyFile) {
+    if (!certFile || !keyFile)
+      throw new Error('STRATA_KAFKA_TLS_CERT_FILE and STRATA_KAFKA_TLS_KEY_FILE go together');
+    config.tls = { cert: readText(certFile), key: readText(keyFile) };
+  } else if (base.tls) config.tls = base.tls;
+  if (usesTls(config.securityProtocol) && !config.tls)
+    throw new Error(
+      `STRATA_KAFKA_SECURITY_PROTOCOL ${config.securityProtocol} needs STRATA_KAFKA_TLS_CERT_FILE and STRATA_KAFKA_TLS_KEY_FILE`,
+    );
   if (advertisedRaw) config.advertised = parseHostPort('STRATA_KAFKA_ADVERTISED', advertisedRaw);
   else if (base.advertised) config.advertised = base.advertised;
   return config;
+}
+
+function oneOf<T extends string>(
+  name: string,
+  env: Record<string, string | undefined>,
+  allowed: readonly T[],
+  fallback: T,
+): T {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!(allowed as readonly string[]).includes(raw))
+    throw new Error(`${name} must be one of ${allowed.join(', ')}, got ${raw}`);
+  return raw as T;
+}
+
+function mechanisms(raw: string | undefined, fallback: readonly SaslMechanism[]): readonly SaslMechanism[] {
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const list = raw.split(',').map((m) => m.trim().toUpperCase());
+  for (const m of list) {
+    if (!(SASL_MECHANISMS as readonly string[]).includes(m))
+      throw new Error(`STRATA_KAFKA_SASL_MECHANISMS: unknown mechanism ${m} (${SASL_MECHANISMS.join(', ')})`);
+  }
+  return [...new Set(list)] as SaslMechanism[];
 }
 
 function parseHostPort(name: string, raw: string): { host: string; port: number } {

@@ -17,6 +17,19 @@ export interface ConnectionOptions {
 
 const PRODUCE_KEY = 0;
 
+/**
+ * Thrown by `handle` when Kafka answers a request and then closes the connection (a failed SASL
+ * authentication): the response is written after those before it, then the connection closes.
+ */
+export class AnswerThenClose extends Error {
+  constructor(
+    message: string,
+    readonly response: Uint8Array,
+  ) {
+    super(message);
+  }
+}
+
 interface Slot {
   bytes: number;
   settled: boolean;
@@ -114,8 +127,8 @@ export function serveConnection(socket: Socket, opts: ConnectionOptions): { inFl
     while (slots.length > 0 && (slots[0] as Slot).settled) {
       const slot = slots.shift() as Slot;
       queuedBytes -= slot.bytes;
-      if (slot.closeWith) return closeAfterWrites(slot.closeWith.reason, slot.closeWith.err);
       if (slot.response) socket.write(slot.response);
+      if (slot.closeWith) return closeAfterWrites(slot.closeWith.reason, slot.closeWith.err);
     }
     flowControl();
   };
@@ -147,7 +160,13 @@ export function serveConnection(socket: Socket, opts: ConnectionOptions): { inFl
       },
       (err: unknown) => {
         running--;
-        if (!closed) fail(slot, 'request failed', err);
+        if (closed) return;
+        if (err instanceof AnswerThenClose) {
+          slot.response = err.response;
+          slot.bytes += err.response.length;
+          queuedBytes += err.response.length;
+        }
+        fail(slot, err instanceof AnswerThenClose ? err.message : 'request failed', err);
       },
     );
   };

@@ -1,11 +1,13 @@
-import { createServer, type Socket } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
 import type { Engine } from '../engine/index.js';
 import { ANONYMOUS, type Principal } from '../engine/index.js';
 import { createHandlerRegistry } from './apis.js';
-import { BROKER_ID, type GatewayConfig } from './config.js';
-import { serveConnection } from './connection.js';
+import { BROKER_ID, type GatewayConfig, usesSasl, usesTls } from './config.js';
+import { AnswerThenClose, serveConnection } from './connection.js';
 import { CloseConnection, dispatch } from './dispatch.js';
 import type { AnyHandler, ConnectionSession } from './handler.js';
+import { SaslAuthenticator } from './sasl.js';
 
 export interface KafkaGateway {
   /** The address it listens on. */
@@ -50,24 +52,43 @@ export async function startGateway(opts: GatewayOptions): Promise<KafkaGateway> 
   const sockets = new Map<Socket, { inFlight(): number }>();
   const broker = { nodeId: BROKER_ID, host: config.host, port: config.port };
 
-  const server = createServer((socket) => {
+  const sasl = usesSasl(config.securityProtocol);
+  const onConnection = (socket: Socket) => {
     const clientHost = socket.remoteAddress ?? 'unknown';
     const session: ConnectionSession = { principal: opts.testOnlyPrincipalFor?.(socket) ?? ANONYMOUS };
+    const run = (frame: Uint8Array) =>
+      dispatch({ engine, config, broker, handlers }, frame, clientHost, session);
+    let handle = run;
+    if (sasl) {
+      // engine.now, so that a test can move the session's clock.
+      const authenticator = new SaslAuthenticator(engine, config, session, () => engine.now());
+      session.sasl = authenticator;
+      handle = (frame) => authenticator.serve(frame, run);
+    }
     const connection = serveConnection(socket, {
       maxFrameBytes: config.maxFrameBytes,
       idleMs: config.idleMs,
       maxInFlight: config.maxInFlightPerConnection,
       maxQueuedBytes: config.maxQueuedBytesPerConnection,
-      handle: (frame) => dispatch({ engine, config, broker, handlers }, frame, clientHost, session),
+      handle,
       onClose: (reason, err) => {
-        // A client's bad frame is the client's business; anything else is ours to look at.
-        if (err && !(err instanceof CloseConnection))
+        // A client's bad frame or failed authentication is the client's business; anything else is ours.
+        if (err && !(err instanceof CloseConnection) && !(err instanceof AnswerThenClose))
           log(`closed a connection from ${clientHost}: ${reason}`, err);
       },
     });
     sockets.set(socket, connection);
     socket.once('close', () => sockets.delete(socket));
-  });
+  };
+  let server: Server;
+  if (usesTls(config.securityProtocol)) {
+    if (!config.tls) throw new Error(`${config.securityProtocol} needs a TLS certificate and key`);
+    server = createTlsServer({ cert: config.tls.cert, key: config.tls.key }, onConnection);
+    // A failed TLS handshake (a plaintext client, an untrusted certificate) is the client's business.
+    server.on('tlsClientError', () => {});
+  } else {
+    server = createServer(onConnection);
+  }
   server.maxConnections = 10_000;
 
   await new Promise<void>((resolve, reject) => {

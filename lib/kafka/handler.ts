@@ -2,6 +2,7 @@ import { ERRORS, type ServerErrorCode } from '../contract/errors.js';
 import { type Authorizer, type Engine, type Principal, StrataError } from '../engine/index.js';
 import type { GatewayConfig } from './config.js';
 import type { ApiName, RequestBody, ResponseInput } from './protocol/schema/index.js';
+import type { SaslAuthenticator } from './sasl.js';
 
 /** What a handler knows about the request beyond its body. */
 export interface RequestContext {
@@ -22,6 +23,8 @@ export interface RequestContext {
 /** Per connection, shared by its requests. */
 export interface ConnectionSession {
   principal: Principal;
+  /** The connection's SASL exchange, on a SASL listener only (SaslHandshake and SaslAuthenticate drive it). */
+  sasl?: SaslAuthenticator;
 }
 
 /** Returned by a handler when Kafka sends no response at all (Produce with acks=0). */

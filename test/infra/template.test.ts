@@ -369,6 +369,10 @@ describe('least privilege', () => {
     await ok(
       topics(httpEvent('DELETE', '/v1/acls', { query: { resourceType: 'TOPIC', resourceName: 'iam' } })),
     );
+    // topics: SASL users (keys written, listed from the registry, deleted with both items)
+    await ok(topics(httpEvent('POST', '/v1/users', { body: { name: 'iam-user', password: 'pw' } })), 201);
+    await ok(topics(httpEvent('GET', '/v1/users')));
+    await ok(topics(httpEvent('DELETE', '/v1/users/iam-user')), 204);
 
     // produce: plain and idempotent (a transactional id, so producer ids are looked up too)
     const t0 = Date.now();

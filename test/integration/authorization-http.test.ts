@@ -238,20 +238,36 @@ const CASES: Record<RouteKey, Case> = {
     grants: () => [clusterAcl('ALTER')],
     denied: 'CLUSTER_AUTHORIZATION_FAILED',
   },
+  'POST /v1/users': {
+    request: (n) => ({ path: '/v1/users', body: { name: `${n.topic}-user`, password: 'pw-of-the-test' } }),
+    grants: () => [clusterAcl('ALTER')],
+    denied: 'CLUSTER_AUTHORIZATION_FAILED',
+  },
+  'GET /v1/users': {
+    request: () => ({ path: '/v1/users' }),
+    grants: () => [clusterAcl('DESCRIBE')],
+    denied: 'CLUSTER_AUTHORIZATION_FAILED',
+  },
+  'DELETE /v1/users/{user}': {
+    request: (n) => ({ path: `/v1/users/${n.topic}-user` }),
+    grants: () => [clusterAcl('ALTER')],
+    denied: 'CLUSTER_AUTHORIZATION_FAILED',
+  },
 };
 
 /** Everything a route could change, as the super user sees it. */
 async function snapshot(n: Names) {
   const a = admin();
-  const [topics, topic, fresh, group, offsets, acls] = await Promise.all([
+  const [topics, topic, fresh, group, offsets, acls, users] = await Promise.all([
     a.get('/v1/topics'),
     a.get(`/v1/topics/${n.topic}`),
     a.get(`/v1/topics/${n.newTopic}`),
     a.get(`/v1/groups/${n.group}`),
     a.get(`/v1/groups/${n.group}/offsets`),
     a.get('/v1/acls'),
+    a.get('/v1/users'),
   ]);
-  return [topics, topic, fresh, group, offsets, acls].map((r) => ({ status: r.status, body: r.body }));
+  return [topics, topic, fresh, group, offsets, acls, users].map((r) => ({ status: r.status, body: r.body }));
 }
 
 describe.each(ROUTES.map((r, i) => [`${r.method} ${r.path}` as RouteKey, i] as const))(

@@ -61,6 +61,8 @@ const EXPECTED: Record<ErrorCode, [kafkaCode: number, retriable: boolean]> = {
   GROUP_MAX_SIZE_REACHED: [81, false],
   FENCED_INSTANCE_ID: [82, false],
   GROUP_SUBSCRIBED_TO_TOPIC: [86, false],
+  RESOURCE_NOT_FOUND: [91, false],
+  UNACCEPTABLE_CREDENTIAL: [93, false],
   // Kafka: retriable (InvalidMetadataException, RetriableException). Strata's leader epoch is the
   // constant 0, so a request that fails the epoch check fails it again: final here.
   FENCED_LEADER_EPOCH: [74, false],

@@ -107,6 +107,9 @@ describe('every route answers its response schema', () => {
     await call('POST /v1/acls', '/v1/acls', { ...acl, permission: 'ALLOW' });
     await call('GET /v1/acls', '/v1/acls?principal=User:c');
     await call('DELETE /v1/acls', '/v1/acls?resourceType=TOPIC&resourceName=contract');
+    await call('POST /v1/users', '/v1/users', { name: 'contract-user', password: 'pw' });
+    await call('GET /v1/users', '/v1/users');
+    await call('DELETE /v1/users/{user}', '/v1/users/contract-user');
 
     expect([...seen].sort()).toEqual(Object.keys(ENDPOINTS).sort());
   });

@@ -187,8 +187,19 @@ export const ROUTE_RULES = {
     requires: 'ALTER on the cluster',
     check: ({ authz }) => authz.require('ALTER', 'CLUSTER'),
   },
-  // MERGE NOTE: the SASL branch's /v1/users routes need rules here: POST and DELETE
-  // 'ALTER on the cluster', GET 'DESCRIBE on the cluster'.
+  // SASL users are cluster administration, as Kafka's Alter/DescribeUserScramCredentials.
+  'POST /v1/users': {
+    requires: 'ALTER on the cluster',
+    check: ({ authz }) => authz.require('ALTER', 'CLUSTER'),
+  },
+  'GET /v1/users': {
+    requires: 'DESCRIBE on the cluster',
+    check: ({ authz }) => authz.require('DESCRIBE', 'CLUSTER'),
+  },
+  'DELETE /v1/users/{user}': {
+    requires: 'ALTER on the cluster',
+    check: ({ authz }) => authz.require('ALTER', 'CLUSTER'),
+  },
 } as const satisfies Record<RouteKey, RouteRule>;
 
 /** The authorizer of one HTTP request: its principal (lib/engine/http/principal.ts) and source address. */

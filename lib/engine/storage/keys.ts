@@ -40,6 +40,9 @@ export const metaKeys = {
   aclsPk: META_PK.acls,
   /** A SASL user's credentials. */
   user: (name: string) => ({ pk: `${META_PK_PREFIX.user}${name}`, sk: 'user' }),
+  /** Registry of user names and their mechanisms (never keys), written with the user's item. */
+  userRegistry: (name: string) => ({ pk: META_PK.users, sk: name }),
+  usersPk: META_PK.users,
   /** An idempotent producer: its current epoch. */
   producer: (producerId: string) => ({ pk: `${META_PK_PREFIX.producer}${producerId}`, sk: 'producer' }),
   /** Maps a transactionalId to its producer id, so re-initialising bumps the epoch. */

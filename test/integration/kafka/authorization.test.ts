@@ -17,6 +17,7 @@ import {
   kafkaListOffset,
   listGroups,
   listTopics,
+  listUsers,
 } from '../../../lib/engine/index.js';
 import { type Principal, user } from '../../../lib/engine/principal.js';
 import { createAwsClients } from '../../../lib/engine/storage/aws-clients.js';
@@ -310,6 +311,29 @@ const CASES: Record<ApiName, Case> = {
     }),
     codes: (r) => r.filterResults.map((x) => x.errorCode),
   }),
+  DescribeUserScramCredentials: c({
+    key: 50,
+    version: 0,
+    body: () => ({ users: null }),
+    codes: (r) => [r.errorCode],
+  }),
+  AlterUserScramCredentials: c({
+    key: 51,
+    version: 0,
+    body: () => ({
+      deletions: [],
+      upsertions: [
+        {
+          name: 'authz-created-user',
+          mechanism: 2,
+          iterations: 4096,
+          salt: Buffer.from('salt-of-the-test'),
+          saltedPassword: Buffer.alloc(64, 7),
+        },
+      ],
+    }),
+    codes: (r) => r.results.map((x) => x.errorCode),
+  }),
   CreatePartitions: c({
     key: 37,
     version: 3,
@@ -390,7 +414,8 @@ async function snapshot(engine: Engine, s: Scene) {
   const groups = (await listGroups(engine)).map((g) => [g.groupId, g.state]).sort();
   const committed = await fetchOffsets(engine, s.group).catch((err) => String(err));
   const acls = await engine.acls.list();
-  return { topics, offsets, groups, committed, acls };
+  const users = await listUsers(engine);
+  return { topics, offsets, groups, committed, acls, users };
 }
 
 /** Grants one principal what an API's rule needs (the first way of each need), on every name. */

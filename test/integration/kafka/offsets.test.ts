@@ -198,9 +198,9 @@ describe('advertised', () => {
     expect(ranges[APIS.SyncGroup.key]).toEqual([0, 5]);
     expect(ranges[APIS.Heartbeat.key]).toEqual([0, 4]);
     expect(ranges[APIS.LeaveGroup.key]).toEqual([0, 5]);
-    for (const api of ['SaslHandshake', 'SaslAuthenticate'] as const) {
-      expect(ranges[APIS[api].key], api).toBeUndefined();
-    }
+    // Advertised on every listener, as Kafka does (a PLAINTEXT listener answers ILLEGAL_SASL_STATE).
+    expect(ranges[APIS.SaslHandshake.key]).toEqual([0, 1]);
+    expect(ranges[APIS.SaslAuthenticate.key]).toEqual([0, 2]);
   });
 });
 
@@ -536,7 +536,7 @@ describe('ListGroups, DescribeGroups, DeleteGroups', () => {
   });
 });
 
-describe('SASL: not served, answered with an error on an open connection', () => {
+describe('SASL on a PLAINTEXT listener: answered ILLEGAL_SASL_STATE on an open connection', () => {
   it.each([
     ['SaslHandshake', 0],
     ['SaslHandshake', 1],
@@ -548,7 +548,7 @@ describe('SASL: not served, answered with an error on an open connection', () =>
     switch (api) {
       case 'SaslHandshake': {
         const res = await wire.request(APIS.SaslHandshake.key, version, { mechanism: 'PLAIN' });
-        expect(res).toEqual({ errorCode: code('UNSUPPORTED_SASL_MECHANISM'), mechanisms: [] });
+        expect(res).toEqual({ errorCode: code('ILLEGAL_SASL_STATE'), mechanisms: [] });
         break;
       }
       case 'SaslAuthenticate': {

@@ -1,4 +1,5 @@
 import { AlterConfigs } from './alter-configs.js';
+import { AlterUserScramCredentials } from './alter-user-scram-credentials.js';
 import { ApiVersions } from './api-versions.js';
 import { ConsumerGroupDescribe } from './consumer-group-describe.js';
 import { ConsumerGroupHeartbeat } from './consumer-group-heartbeat.js';
@@ -13,6 +14,7 @@ import { DescribeAcls } from './describe-acls.js';
 import { DescribeCluster } from './describe-cluster.js';
 import { DescribeConfigs } from './describe-configs.js';
 import { DescribeGroups } from './describe-groups.js';
+import { DescribeUserScramCredentials } from './describe-user-scram-credentials.js';
 import { Fetch } from './fetch.js';
 import { FindCoordinator } from './find-coordinator.js';
 import { Heartbeat } from './heartbeat.js';
@@ -65,6 +67,8 @@ export const APIS = {
   DeleteGroups,
   OffsetDelete,
   IncrementalAlterConfigs,
+  DescribeUserScramCredentials,
+  AlterUserScramCredentials,
   DescribeCluster,
   ConsumerGroupHeartbeat,
   ConsumerGroupDescribe,

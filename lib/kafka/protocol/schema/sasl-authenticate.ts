@@ -1,6 +1,6 @@
 import { api, field as f } from './types.js';
 
-/** SASL is a later issue: known so that a client configured for it gets an error, not a closed socket. */
+/** One SASL token each way; v1 adds the session lifetime (KIP-368 re-authentication). */
 export const SaslAuthenticate = api({
   key: 36,
   name: 'SaslAuthenticate',

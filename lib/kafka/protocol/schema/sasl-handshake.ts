@@ -1,6 +1,6 @@
 import { api, array, field as f } from './types.js';
 
-/** SASL is a later issue: known so that a client configured for it gets an error, not a closed socket. */
+/** The mechanism the client chooses; v0 means the tokens follow raw (no request header), v1 in SaslAuthenticate. */
 export const SaslHandshake = api({
   key: 17,
   name: 'SaslHandshake',
