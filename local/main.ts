@@ -11,12 +11,16 @@
  *   STRATA_MAINTENANCE_INTERVAL_MS   retention, compaction and storage GC every N ms (default 60000; 0 = off)
  *   STRATA_AUTH=on    ACLs are enforced (off by default). The super users are STRATA_SUPER_USERS, or
  *                     User:admin when it is unset (printed at start); HTTP requests say who they
- *                     are with the header x-strata-local-principal (docs/api.md "Principals")
+ *                     are with the header x-strata-local-principal (docs/api.md "Principals"); the
+ *                     Kafka port asks for SASL (SASL_PLAINTEXT), and the super user gets a fresh
+ *                     SASL password at each start, printed once
  *   STRATA_META_TABLE, STRATA_INDEX_TABLE, STRATA_BUCKET, ...   see lib/engine/config.ts
  */
 
+import { randomBytes } from 'node:crypto';
 import { partitionForKey } from '../lib/contract/partitioner.js';
 import { configFromEnv } from '../lib/engine/config.js';
+import { parsePrincipal, upsertUser } from '../lib/engine/index.js';
 import { gatewayConfigFromEnv } from '../lib/kafka/config.js';
 import { DataDirInUseError } from './data-dir-lock.js';
 import { type LocalStack, startLocalStack } from './stack.js';
@@ -24,17 +28,31 @@ import { type LocalStack, startLocalStack } from './stack.js';
 /** The super user of a local stack with STRATA_AUTH=on and no STRATA_SUPER_USERS. */
 const LOCAL_SUPER_USER = 'User:admin';
 
-/** Printed once at start when authorization is on: who may do everything, and how to be them. */
-function authNotice(url: string, superUsers: readonly string[]): string {
+/**
+ * Printed once at start when authorization is on: who may do everything, and how to be them over
+ * HTTP and over Kafka (the super user's SASL password, made at this start).
+ */
+function authNotice(
+  url: string,
+  superUsers: readonly string[],
+  kafka: { bootstrap: string; securityProtocol: string; password?: string },
+): string {
   const admin = superUsers[0] ?? LOCAL_SUPER_USER;
   const name = admin.replace(/^User:/, '');
+  const sasl = kafka.password
+    ? [
+        `  Kafka (${kafka.securityProtocol}): SASL user ${name}, password ${kafka.password} (new at every start). E.g.`,
+        `  kcat -b ${kafka.bootstrap} -X security.protocol=${kafka.securityProtocol} -X sasl.mechanisms=SCRAM-SHA-512 \\`,
+        `       -X sasl.username=${name} -X sasl.password=${kafka.password} -L`,
+        `  More users: strata user create <name> --password-stdin (docs/security.md)`,
+      ]
+    : [`  Kafka (${kafka.securityProtocol}): connections are User:anonymous (no SASL on this listener)`];
   return [
     `Authorization is on (STRATA_AUTH=on): a request no ACL allows is refused. Super users: ${superUsers.join(', ')}`,
     `  HTTP: act as a principal with the local-only header x-strata-local-principal (a JWT subject,`,
     `  or an IAM ARN when it starts with arn:); without it a request is User:anonymous. E.g.`,
     `  curl -H 'x-strata-local-principal: ${name}' ${url}/v1/acls`,
-    // TODO(SASL): the Kafka gateway's bootstrap SASL user for this super user (its name and
-    // password) is the SASL branch's to create and print here.
+    ...sasl,
     '',
   ].join('\n');
 }
@@ -91,7 +109,11 @@ async function main(): Promise<void> {
   const { s3Endpoint, dynamodbEndpoint, ...names } = config;
   const dataDir = env.STRATA_DATA_DIR || './.strata';
   const host = env.STRATA_HOST || '127.0.0.1';
-  const kafka = gatewayConfigFromEnv(env, { host });
+  // With authorization on, the Kafka port asks for SASL too (unless STRATA_KAFKA_SECURITY_PROTOCOL says).
+  const kafka = gatewayConfigFromEnv(env, {
+    host,
+    ...(config.authEnabled ? { securityProtocol: 'SASL_PLAINTEXT' as const } : {}),
+  });
 
   let stack: LocalStack | undefined;
   let firstSignalAt: number | undefined;
@@ -142,7 +164,22 @@ async function main(): Promise<void> {
   }
   console.log(`DynamoDB: ${stack.endpoints.dynamodb}   S3: ${stack.endpoints.s3}   data: ${dataDir}`);
   console.log(quickStart(stack.url, stack.kafka?.bootstrap ?? `${kafka.host}:${kafka.port}`));
-  if (config.authEnabled) console.log(authNotice(stack.url, config.superUsers));
+  if (config.authEnabled) {
+    // The super user gets a SASL password of its own for this run, so the whole model can be tried.
+    const superUser = parsePrincipal(config.superUsers[0] ?? LOCAL_SUPER_USER);
+    const password =
+      kafka.securityProtocol.startsWith('SASL') && superUser
+        ? randomBytes(12).toString('base64url')
+        : undefined;
+    if (password && superUser) await upsertUser(stack.engine, { name: superUser.name, password });
+    console.log(
+      authNotice(stack.url, config.superUsers, {
+        bootstrap: stack.kafka?.bootstrap ?? `${kafka.host}:${kafka.port}`,
+        securityProtocol: kafka.securityProtocol,
+        ...(password ? { password } : {}),
+      }),
+    );
+  }
 }
 
 main().catch((err: unknown) => {

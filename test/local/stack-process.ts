@@ -19,13 +19,14 @@ export interface StackProcess {
 }
 
 /** Runs local/main.ts as `npm start` does (tsx), in its own process group, as a terminal would. */
-export function spawnStack(dataDir: string): StackProcess {
+export function spawnStack(dataDir: string, extraEnv: Record<string, string> = {}): StackProcess {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     STRATA_DATA_DIR: dataDir,
     STRATA_PORT: '0',
     STRATA_KAFKA_PORT: '0',
     STRATA_MAINTENANCE_INTERVAL_MS: '0',
+    ...extraEnv,
   };
   delete env.S3_ENDPOINT;
   delete env.DYNAMODB_ENDPOINT;
