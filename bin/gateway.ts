@@ -43,9 +43,6 @@ export async function runGateway(argv: string[]): Promise<void> {
   const engine = createEngine(config, createAwsClients(config));
   const kafkaConfig = gatewayConfigFromEnv(env);
   const gateway = await startGateway({ engine, config: kafkaConfig });
-  console.log(
-    `Strata Kafka gateway (${kafkaConfig.securityProtocol}) listening on ${gateway.host}:${gateway.port}, advertised as ${gateway.bootstrap} (tables ${config.metaTable}, ${config.indexTable}; bucket ${config.bucket})`,
-  );
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) process.exit(130);
@@ -61,4 +58,8 @@ export async function runGateway(argv: string[]): Promise<void> {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  // Announced only once a stop is handled: whoever waits for this line may SIGTERM at once.
+  console.log(
+    `Strata Kafka gateway (${kafkaConfig.securityProtocol}) listening on ${gateway.host}:${gateway.port}, advertised as ${gateway.bootstrap} (tables ${config.metaTable}, ${config.indexTable}; bucket ${config.bucket})`,
+  );
 }
