@@ -174,7 +174,7 @@ export const GATEWAY_ACCESS: FunctionAccess = unionAccess(
         'dynamodb:UpdateItem',
         'dynamodb:DeleteItem',
       ],
-      leadingKeys: [pk.acls, pk.user],
+      leadingKeys: [pk.acls, pk.user, pk.users],
     },
   },
 );

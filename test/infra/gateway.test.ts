@@ -331,6 +331,7 @@ describe('TLS at the NLB (ACM certificate)', () => {
               'topics',
               'txnid#*',
               'user#*',
+              'users',
             ],
           },
         },
