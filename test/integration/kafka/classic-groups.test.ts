@@ -32,7 +32,8 @@ import { createTestEngine } from '../../support/stack.js';
  * SyncGroup on gateway B, two engines over the same tables), MEMBER_ID_REQUIRED, heartbeats
  * during a rebalance, session expiry, stale-generation commits and the refusal to mix protocols.
  */
-const INITIAL_DELAY = 400;
+// Long enough that joins sent together land in one generation on a loaded machine.
+const INITIAL_DELAY = 1000;
 const ctx = useTestGateway({ initialRebalanceDelayMs: INITIAL_DELAY });
 killChildrenAfterAll();
 const code = errorCode;
@@ -181,7 +182,7 @@ describe('classic groups', () => {
     const b = await wire('B');
     const [m1, m2] = await joinTogether(group, [
       { w: a, opts: { name: 'm1', sessionTimeoutMs: 10_000 } },
-      { w: b, opts: { name: 'm2', sessionTimeoutMs: 600 } },
+      { w: b, opts: { name: 'm2', sessionTimeoutMs: 3_000 } },
     ]);
     const [j1, j2] = await Promise.all([m1.response, m2.response]);
     expect(j1.generationId).toBe(1);
@@ -200,7 +201,7 @@ describe('classic groups', () => {
     expect([s1.errorCode, s2.errorCode]).toEqual([0, 0]);
     // m2 goes silent; m1 keeps heartbeating until it is told to rejoin.
     let hb = await heartbeat(a, group, m1.memberId, 1);
-    const deadline = Date.now() + 10_000;
+    const deadline = Date.now() + 20_000;
     while (hb.errorCode === 0 && Date.now() < deadline) hb = await heartbeat(a, group, m1.memberId, 1);
     expect(hb.errorCode).toBe(code('REBALANCE_IN_PROGRESS'));
     const rejoined = await join(a, group, m1.memberId, { name: 'm1' });

@@ -15,7 +15,8 @@ import { type KafkaWire, openKafkaWire } from '../../support/kafka-wire.js';
  * The admin views of classic groups: DescribeGroups, ListGroups (state and type filters) and the
  * HTTP describe, over a raw-wire classic group walked through its states and a live kafkajs group.
  */
-const INITIAL_DELAY = 300;
+// Long enough that two joins sent together land in one generation on a loaded machine.
+const INITIAL_DELAY = 1500;
 const ctx = useTestGateway({ initialRebalanceDelayMs: INITIAL_DELAY });
 killStrataAfterAll();
 const code = (name: keyof typeof ERRORS) => ERRORS[name].kafkaCode;
