@@ -18,7 +18,7 @@ import {
   listTopics,
   listUsers,
 } from '../../../lib/engine/index.js';
-import { type Principal, user } from '../../../lib/engine/principal.js';
+import { user } from '../../../lib/engine/principal.js';
 import { createAwsClients } from '../../../lib/engine/storage/aws-clients.js';
 import { createHandlerRegistry } from '../../../lib/kafka/apis.js';
 import { AUTHORIZATION } from '../../../lib/kafka/authorization.js';
@@ -30,13 +30,12 @@ import {
   type RequestInput,
   type ResponseBody,
 } from '../../../lib/kafka/protocol/schema/index.js';
-import { useTestGateway } from '../../support/gateway.js';
+import { usePrincipalGateway } from '../../support/gateway.js';
 import { waitFor } from '../../support/kafka-clients.js';
 import {
   createTopicsRequest,
   fetchRequest,
   type KafkaWire,
-  openKafkaWire,
   produceRequest,
   recordBatch,
 } from '../../support/kafka-wire.js';
@@ -52,23 +51,12 @@ const AUTH_CODES = new Set(
 );
 const ZERO_UUID = '00000000-0000-0000-0000-000000000000';
 
-/** Who the next connection acts as: set before each connection opens (the hook is per connection). */
-let principal: Principal = user('admin');
-const ctx = useTestGateway(
+/** Each connection `as` opens acts as the principal it is given (the hook is per connection). */
+const { ctx, as, closeWires } = usePrincipalGateway(
   { initialRebalanceDelayMs: 0 },
   { authEnabled: true, superUsers: ['User:admin'], aclCacheMs: ACL_CACHE_MS },
-  { testOnlyPrincipalFor: () => principal },
 );
-const wires: KafkaWire[] = [];
-async function as(p: Principal): Promise<KafkaWire> {
-  principal = p;
-  const w = await openKafkaWire(ctx.bootstrap);
-  wires.push(w);
-  return w;
-}
-afterAll(() => {
-  for (const w of wires) w.close();
-});
+afterAll(() => closeWires());
 
 /** The resources one API's case works on, made for it alone. */
 interface Scene {
