@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
 import { matchRoute, ROUTES } from '../../lib/contract/routes.js';
 import type { HttpEvent } from '../../lib/engine/http/api.js';
 import { StrataCluster, type StrataClusterProps } from '../../lib/infra/strata-cluster.js';
@@ -27,6 +28,14 @@ export function synthCluster(
   const stack = new Stack(app, 'StrataTest', { env: { account: '123456789012', region: 'eu-west-1' } });
   const cluster = new StrataCluster(stack, 'Strata', props);
   return { app, stack, cluster, template: Template.fromStack(stack) };
+}
+
+/** cdk-nag's AwsSolutions errors on the whole app, each as `rule: construct paths`. */
+export function nagErrors(s: SynthesizedCluster): string[] {
+  return new AwsSolutionsChecks(s.app)
+    .validateScope(s.app)
+    .violations.filter((v) => v.severity === 'error')
+    .map((v) => `${v.ruleName}: ${v.violatingResources.map((r) => r.constructPath).join(', ')}`);
 }
 
 /** The event API Gateway (HTTP API, payload 2.0) hands a function for this request. */

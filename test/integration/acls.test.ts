@@ -1,21 +1,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { AclBinding } from '../../lib/contract/acl.js';
 import type { Engine } from '../../lib/engine/engine.js';
 import { createAcls, deleteAcls, describeAcls } from '../../lib/engine/ops/acls.js';
 import { authorizerFor } from '../../lib/engine/ops/authorize.js';
 import { user } from '../../lib/engine/principal.js';
+import { aclBinding as binding } from '../support/acl.js';
 import { createTestEngine } from '../support/stack.js';
-
-const binding = (over: Partial<AclBinding>): AclBinding => ({
-  principal: 'User:alice',
-  host: '*',
-  resourceType: 'TOPIC',
-  resourceName: 'orders',
-  patternType: 'LITERAL',
-  operation: 'READ',
-  permission: 'ALLOW',
-  ...over,
-});
 
 let engine: Engine;
 beforeAll(async () => {

@@ -3,13 +3,11 @@
  * HTTP. Authorization is on and the CLI's requests (anonymous: the stand-in has no authorizer)
  * are the super user's; the ACLs it adds are then enforced on another principal's requests.
  */
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_PRINCIPAL_HEADER } from '../../local/server.js';
+import { strataSh } from '../support/cli.js';
 import { api, createTestEngine, startTestServer, type TestServer } from '../support/stack.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 let server: TestServer;
 
 beforeAll(async () => {
@@ -20,21 +18,7 @@ afterAll(async () => {
   await server?.close();
 });
 
-function sh(command: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('sh', ['-c', command.replaceAll('strata ', 'node bin/strata.js ')], {
-      cwd: root,
-      env: { ...process.env, STRATA_ENDPOINT: server.url },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c) => (stdout += c));
-    child.stderr.on('data', (c) => (stderr += c));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const sh = (command: string) => strataSh(server.url, command);
 
 async function ok(command: string): Promise<string[][]> {
   const r = await sh(command);

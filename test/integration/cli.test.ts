@@ -3,12 +3,10 @@
  * into `produce`, `consume -e` in both output formats, groups (describe shows the lag, reset moves
  * offsets only with --execute), exit codes and error messages.
  */
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Run, strataSh } from '../support/cli.js';
 import { createTestEngine, startTestServer, type TestServer } from '../support/stack.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 let server: TestServer;
 
 beforeAll(async () => {
@@ -18,28 +16,8 @@ afterAll(async () => {
   await server?.close();
 });
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs a shell command line in the repo root, with `strata` meaning the real binary. */
-function sh(command: string): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('sh', ['-c', command.replaceAll('strata ', 'node bin/strata.js ')], {
-      cwd: root,
-      env: { ...process.env, STRATA_ENDPOINT: server.url },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c) => (stdout += c));
-    child.stderr.on('data', (c) => (stderr += c));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const sh = (command: string): Promise<Run> => strataSh(server.url, command);
 
 async function ok(command: string): Promise<string> {
   const r = await sh(command);

@@ -3,36 +3,16 @@
  * server, the password never returned or stored), listed without secrets, deleted; a user made
  * this way authenticates on a SASL gateway, and a deleted one no longer does.
  */
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { APIS } from '../../lib/kafka/protocol/schema/index.js';
+import { strataRun } from '../support/cli.js';
 import { useTestGateway } from '../support/gateway.js';
 import { openKafkaWire } from '../support/kafka-wire.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 const ctx = useTestGateway({ securityProtocol: 'SASL_PLAINTEXT' });
 
 /** `strata <args>` (the real binary) against the test server, with `input` on stdin. */
-function strata(
-  args: string[],
-  input = '',
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bin/strata.js', ...args], {
-      cwd: root,
-      env: { ...process.env, STRATA_ENDPOINT: ctx.server.url },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c) => (stdout += c));
-    child.stderr.on('data', (c) => (stderr += c));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(input);
-  });
-}
+const strata = (args: string[], input = '') => strataRun(ctx.server.url, args, input);
 
 /** PLAIN on the SASL gateway: the SaslAuthenticate error code (0 on success). */
 async function plainLogin(name: string, password: string): Promise<number> {

@@ -4,24 +4,18 @@
  * The super user can do everything over both; anyone else, nothing until an ACL says so.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, expect, it } from 'vitest';
-import { type StackProcess, spawnStack, waitUntilServing } from './stack-process.js';
+import { type StackProcess, spawnStack, stopStackAndRemove, waitUntilServing } from './stack-process.js';
 
 const run = promisify(execFile);
 let stack: StackProcess | undefined;
 let dataDir: string | undefined;
 
-afterAll(async () => {
-  if (stack && stack.child.exitCode === null) {
-    process.kill(stack.pid, 'SIGTERM');
-    await stack.exited;
-  }
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
-});
+afterAll(() => stopStackAndRemove(stack, dataDir));
 
 async function printed(pattern: RegExp, timeoutMs = 30_000): Promise<RegExpExecArray> {
   const deadline = Date.now() + timeoutMs;

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readdirSync, readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 
 /**
@@ -49,6 +50,18 @@ export function spawnStack(dataDir: string, extraEnv: Record<string, string> = {
     child.once('exit', (code, signal) => resolve({ code, signal })),
   );
   return { child, pid: child.pid, stdout: () => out, stderr: () => err, exited };
+}
+
+/** A test's cleanup: SIGTERM to `stack` if it still runs (then its exit), and `dataDir` removed. */
+export async function stopStackAndRemove(
+  stack: StackProcess | undefined,
+  dataDir: string | undefined,
+): Promise<void> {
+  if (stack && stack.child.exitCode === null) {
+    process.kill(stack.pid, 'SIGTERM');
+    await stack.exited;
+  }
+  if (dataDir) await rm(dataDir, { recursive: true, force: true });
 }
 
 const SERVING = /serving the HTTP API on (http:\/\/\S+)/;

@@ -11,7 +11,6 @@
  * which that cache lacks). A runtime import missing from "dependencies" fails here as it would for
  * a user.
  */
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { builtinModules } from 'node:module';
@@ -19,29 +18,14 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runProgram } from '../support/cli.js';
 import { createTestEngine, startTestServer, type TestServer } from '../support/stack.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const npm = 'npm';
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function run(file: string, args: string[], cwd: string, env: NodeJS.ProcessEnv, input = ''): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c) => (stdout += c));
-    child.stderr.on('data', (c) => (stderr += c));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(input);
-  });
-}
+const run = (file: string, args: string[], cwd: string, env: NodeJS.ProcessEnv, input = '') =>
+  runProgram(file, args, { cwd, env, input });
 
 async function ok(
   file: string,

@@ -1,8 +1,10 @@
 import { afterAll, beforeAll } from 'vitest';
 import type { EngineConfig } from '../../lib/engine/config.js';
 import type { Engine } from '../../lib/engine/engine.js';
+import { type Principal, user } from '../../lib/engine/principal.js';
 import { DEFAULT_GATEWAY_CONFIG, type GatewayConfig } from '../../lib/kafka/config.js';
 import { type GatewayOptions, type KafkaGateway, startGateway } from '../../lib/kafka/gateway.js';
+import { type KafkaWire, openKafkaWire } from './kafka-wire.js';
 import { type ApiClient, api, createTestEngine, startTestServer, type TestServer } from './stack.js';
 
 /** A Kafka gateway on a free port over `engine`, with test-friendly settings. */
@@ -62,6 +64,42 @@ export function useTestGateway(
     },
     get http() {
       return get().http;
+    },
+  };
+}
+
+/** A test gateway whose connections act as whichever principal the test names. */
+export interface PrincipalGateway {
+  readonly ctx: TestGatewayContext;
+  /** Connections opened from now on act as `p` (the hook is per connection); User:admin at first. */
+  actAs(p: Principal): void;
+  /** A new wire connection acting as `p`, kept for closeWires. */
+  as(p: Principal): Promise<KafkaWire>;
+  /** Closes the connections `as` opened since the last call. */
+  closeWires(): void;
+}
+
+/** useTestGateway with each connection acting as the principal set last (see PrincipalGateway). */
+export function usePrincipalGateway(
+  gatewayOverrides: Partial<GatewayConfig> = {},
+  engineOverrides: Partial<EngineConfig> = {},
+): PrincipalGateway {
+  let principal: Principal = user('admin');
+  const ctx = useTestGateway(gatewayOverrides, engineOverrides, { testOnlyPrincipalFor: () => principal });
+  const wires: KafkaWire[] = [];
+  return {
+    ctx,
+    actAs: (p) => {
+      principal = p;
+    },
+    as: async (p) => {
+      principal = p;
+      const w = await openKafkaWire(ctx.bootstrap);
+      wires.push(w);
+      return w;
+    },
+    closeWires: () => {
+      for (const w of wires.splice(0)) w.close();
     },
   };
 }

@@ -1,5 +1,6 @@
 import { connect, type Socket } from 'node:net';
 import { onFrames } from '../../checker/kafka-link.js';
+import { type BatchProducerInfo, encodeBatch } from '../../lib/engine/codec/record-batch.js';
 import { decodeResponse, encodeRequest } from '../../lib/kafka/protocol/codec.js';
 import type { ApiKey, ApiNameOf, RequestInput, ResponseBody } from '../../lib/kafka/protocol/schema/index.js';
 
@@ -84,6 +85,8 @@ export async function openKafkaWire(bootstrap: string): Promise<KafkaWire> {
   };
 }
 
+const text = new TextEncoder();
+
 /** A Produce body: `records` (RecordBatch bytes) to one partition, acks=-1 (all). */
 export function produceRequest(
   topic: string,
@@ -96,6 +99,34 @@ export function produceRequest(
     acks: -1,
     timeoutMs,
     topicData: [{ name: topic, partitionData: [{ index: partition, records }] }],
+  };
+}
+
+/** A RecordBatch of `values` (keys k0, k1, …, no headers, timestamps from 1_700_000_000_000), uncompressed. */
+export function recordBatch(values: string[], producer?: BatchProducerInfo): Uint8Array {
+  return encodeBatch(
+    values.map((v, i) => ({
+      key: text.encode(`k${i}`),
+      value: text.encode(v),
+      headers: [],
+      timestamp: 1_700_000_000_000 + i,
+    })),
+    0,
+    producer,
+  ).bytes;
+}
+
+/** A CreateTopics body: each of `names` with one partition, replication factor 1, no configs. */
+export function createTopicsRequest(names: string[]): RequestInput<'CreateTopics'> {
+  return {
+    topics: names.map((name) => ({
+      name,
+      numPartitions: 1,
+      replicationFactor: 1,
+      assignments: [],
+      configs: [],
+    })),
+    timeoutMs: 5000,
   };
 }
 

@@ -8,17 +8,8 @@ import {
   invalidBinding,
   matchesFilter,
 } from '../../lib/engine/acl.js';
+import { aclBinding as allow } from '../support/acl.js';
 
-const allow = (over: Partial<AclBinding>): AclBinding => ({
-  principal: 'User:alice',
-  host: '*',
-  resourceType: 'TOPIC',
-  resourceName: 'orders',
-  patternType: 'LITERAL',
-  operation: 'READ',
-  permission: 'ALLOW',
-  ...over,
-});
 const deny = (over: Partial<AclBinding>) => allow({ permission: 'DENY', ...over });
 const ask = (over: Partial<AclRequest>): AclRequest => ({
   principal: 'User:alice',

@@ -1,7 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Principal, user } from '../../../lib/engine/principal.js';
-import { useTestGateway } from '../../support/gateway.js';
-import { type KafkaWire, openKafkaWire } from '../../support/kafka-wire.js';
+import { user } from '../../../lib/engine/principal.js';
+import { usePrincipalGateway } from '../../support/gateway.js';
 
 /** Kafka's wire codes: TOPIC 2, GROUP 3, CLUSTER 4; LITERAL 3, PREFIXED 4, MATCH 2, ANY 1; READ 3, ALTER 7, DESCRIBE 8; ALLOW 3. */
 const creation = (over: Record<string, unknown> = {}) => ({
@@ -24,22 +23,11 @@ const ANY_FILTER = {
   permissionType: 1,
 };
 
-let principal: Principal = user('admin');
-const ctx = useTestGateway(
+const { as, closeWires } = usePrincipalGateway(
   {},
   { authEnabled: true, superUsers: ['User:admin'], aclCacheMs: 50 },
-  { testOnlyPrincipalFor: () => principal },
 );
-const wires: KafkaWire[] = [];
-async function as(p: Principal): Promise<KafkaWire> {
-  principal = p;
-  const w = await openKafkaWire(ctx.bootstrap);
-  wires.push(w);
-  return w;
-}
-afterEach(() => {
-  for (const w of wires.splice(0)) w.close();
-});
+afterEach(() => closeWires());
 
 describe.each([1, 2, 3])('ACL admin APIs v%i', (v) => {
   it('creates (per-creation INVALID_REQUEST), describes with ANY and MATCH, and deletes', async () => {

@@ -5,17 +5,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AclBinding } from '../../../lib/contract/acl.js';
 import { createAcls, fetchOffsets } from '../../../lib/engine/index.js';
-import { type Principal, user } from '../../../lib/engine/principal.js';
-import { useTestGateway } from '../../support/gateway.js';
+import { user } from '../../../lib/engine/principal.js';
+import { usePrincipalGateway } from '../../support/gateway.js';
 import { waitFor } from '../../support/kafka-clients.js';
 import { kafkajsClient, kafkajsCluster, withConnected } from '../../support/kafkajs.js';
 
-let principal: Principal = user('admin');
-const ctx = useTestGateway(
+// kafkajs opens its connections as it needs them: each acts as whoever the test is now.
+const { ctx, actAs } = usePrincipalGateway(
   { initialRebalanceDelayMs: 100 },
   { authEnabled: true, superUsers: ['User:admin'], aclCacheMs: 200 },
-  // kafkajs opens its connections as it needs them: each acts as whoever the test is now.
-  { testOnlyPrincipalFor: () => principal },
 );
 
 const read = (resourceType: AclBinding['resourceType'], resourceName: string): AclBinding => ({
@@ -29,7 +27,7 @@ const read = (resourceType: AclBinding['resourceType'], resourceName: string): A
 });
 
 beforeAll(async () => {
-  principal = user('admin');
+  actAs(user('admin'));
   const admin = kafkajsClient(ctx.bootstrap, 'authz-admin');
   await withConnected(admin.admin(), (a) =>
     a.createTopics({
@@ -49,10 +47,10 @@ beforeAll(async () => {
     }),
   );
   await createAcls(ctx.engine, [read('TOPIC', 'orders'), read('GROUP', 'readers')]);
-  principal = user('reader');
+  actAs(user('reader'));
 });
 afterAll(() => {
-  principal = user('admin');
+  actAs(user('admin'));
 });
 
 describe('kafkajs as a principal with READ on orders and its group', () => {

@@ -8,7 +8,6 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AclBinding, CLUSTER_NAME } from '../../../lib/contract/acl.js';
 import { ERRORS } from '../../../lib/contract/errors.js';
-import { encodeBatch } from '../../../lib/engine/codec/record-batch.js';
 import { createEngine, type Engine } from '../../../lib/engine/engine.js';
 import {
   createAcls,
@@ -19,7 +18,7 @@ import {
   listTopics,
   listUsers,
 } from '../../../lib/engine/index.js';
-import { type Principal, user } from '../../../lib/engine/principal.js';
+import { user } from '../../../lib/engine/principal.js';
 import { createAwsClients } from '../../../lib/engine/storage/aws-clients.js';
 import { createHandlerRegistry } from '../../../lib/kafka/apis.js';
 import { AUTHORIZATION } from '../../../lib/kafka/authorization.js';
@@ -31,9 +30,15 @@ import {
   type RequestInput,
   type ResponseBody,
 } from '../../../lib/kafka/protocol/schema/index.js';
-import { useTestGateway } from '../../support/gateway.js';
+import { usePrincipalGateway } from '../../support/gateway.js';
 import { waitFor } from '../../support/kafka-clients.js';
-import { fetchRequest, type KafkaWire, openKafkaWire, produceRequest } from '../../support/kafka-wire.js';
+import {
+  createTopicsRequest,
+  fetchRequest,
+  type KafkaWire,
+  produceRequest,
+  recordBatch,
+} from '../../support/kafka-wire.js';
 
 const ACL_CACHE_MS = 200;
 const AUTH_CODES = new Set(
@@ -45,36 +50,13 @@ const AUTH_CODES = new Set(
   ].map((n) => ERRORS[n as keyof typeof ERRORS].kafkaCode),
 );
 const ZERO_UUID = '00000000-0000-0000-0000-000000000000';
-const text = new TextEncoder();
 
-/** Who the next connection acts as: set before each connection opens (the hook is per connection). */
-let principal: Principal = user('admin');
-const ctx = useTestGateway(
+/** Each connection `as` opens acts as the principal it is given (the hook is per connection). */
+const { ctx, as, closeWires } = usePrincipalGateway(
   { initialRebalanceDelayMs: 0 },
   { authEnabled: true, superUsers: ['User:admin'], aclCacheMs: ACL_CACHE_MS },
-  { testOnlyPrincipalFor: () => principal },
 );
-const wires: KafkaWire[] = [];
-async function as(p: Principal): Promise<KafkaWire> {
-  principal = p;
-  const w = await openKafkaWire(ctx.bootstrap);
-  wires.push(w);
-  return w;
-}
-afterAll(() => {
-  for (const w of wires) w.close();
-});
-
-function batch(values: string[]): Uint8Array {
-  return encodeBatch(
-    values.map((v, i) => ({
-      key: text.encode(`k${i}`),
-      value: text.encode(v),
-      headers: [],
-      timestamp: 1_700_000_000_000 + i,
-    })),
-  ).bytes;
-}
+afterAll(() => closeWires());
 
 /** The resources one API's case works on, made for it alone. */
 interface Scene {
@@ -98,7 +80,7 @@ const CASES: Record<ApiName, Case> = {
   Produce: c({
     key: 0,
     version: 9,
-    body: (s) => produceRequest(s.topic, 0, batch(['denied?'])),
+    body: (s) => produceRequest(s.topic, 0, recordBatch(['denied?'])),
     codes: (r) => r.responses.flatMap((t) => t.partitionResponses.map((p) => p.errorCode)),
   }),
   Fetch: c({
@@ -219,12 +201,7 @@ const CASES: Record<ApiName, Case> = {
   CreateTopics: c({
     key: 19,
     version: 5,
-    body: (s) => ({
-      topics: [
-        { name: `${s.topic}-new`, numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] },
-      ],
-      timeoutMs: 5000,
-    }),
+    body: (s) => createTopicsRequest([`${s.topic}-new`]),
     codes: (r) => r.topics.map((t) => t.errorCode),
   }),
   DeleteTopics: c({
@@ -448,13 +425,10 @@ describe.each(registry)('%s', (api) => {
   beforeAll(async () => {
     // As a super user: a topic with two records, a group with a committed offset, an ACL to delete.
     const admin = await as(user('admin'));
-    const created = await admin.request(19, 5, {
-      topics: [{ name: scene.topic, numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] }],
-      timeoutMs: 5000,
-    });
+    const created = await admin.request(19, 5, createTopicsRequest([scene.topic]));
     expect(created.topics[0]?.errorCode).toBe(0);
     scene.topicId = created.topics[0]?.topicId ?? ZERO_UUID;
-    const produced = await admin.request(0, 9, produceRequest(scene.topic, 0, batch(['a', 'b'])));
+    const produced = await admin.request(0, 9, produceRequest(scene.topic, 0, recordBatch(['a', 'b'])));
     expect(produced.responses[0]?.partitionResponses[0]?.errorCode).toBe(0);
     const committed = await admin.request(8, 8, {
       groupId: scene.group,
@@ -513,16 +487,7 @@ describe.each(registry)('%s', (api) => {
 describe('authorized operations and hiding', () => {
   it('Metadata reports the real bit sets, hides undescribable topics from the listing, and refuses them by name and id', async () => {
     const wire0 = await as(user('admin'));
-    const made = await wire0.request(19, 7, {
-      topics: ['ops-seen', 'ops-hidden'].map((name) => ({
-        name,
-        numPartitions: 1,
-        replicationFactor: 1,
-        assignments: [],
-        configs: [],
-      })),
-      timeoutMs: 5000,
-    });
+    const made = await wire0.request(19, 7, createTopicsRequest(['ops-seen', 'ops-hidden']));
     const hiddenId = made.topics[1]?.topicId as string;
     await createAcls(ctx.engine, [
       {
@@ -611,16 +576,7 @@ describe('per resource', () => {
   });
   const topics = async (...names: string[]) => {
     const admin = await as(user('admin'));
-    const res = await admin.request(19, 5, {
-      topics: names.map((name) => ({
-        name,
-        numPartitions: 1,
-        replicationFactor: 1,
-        assignments: [],
-        configs: [],
-      })),
-      timeoutMs: 5000,
-    });
+    const res = await admin.request(19, 5, createTopicsRequest(names));
     expect(res.topics.map((t) => t.errorCode)).toEqual(names.map(() => 0));
     return admin;
   };
@@ -634,7 +590,7 @@ describe('per resource', () => {
       timeoutMs: 5000,
       topicData: ['pr-ok', 'pr-no'].map((name) => ({
         name,
-        partitionData: [{ index: 0, records: batch(['x']) }],
+        partitionData: [{ index: 0, records: recordBatch(['x']) }],
       })),
     });
     expect(res.responses.map((t) => [t.name, t.partitionResponses[0]?.errorCode])).toEqual([
@@ -726,16 +682,7 @@ describe('per resource', () => {
     const read = async (name: string) =>
       (await wire.request(1, 12, fetchRequest(name, 0, 0n))).responses[0]?.partitions[0]?.errorCode;
     expect([await read('dn-a'), await read('dn-b')]).toEqual([0, 29]);
-    const created = await wire.request(19, 5, {
-      topics: ['dn-new-1', 'elsewhere'].map((name) => ({
-        name,
-        numPartitions: 1,
-        replicationFactor: 1,
-        assignments: [],
-        configs: [],
-      })),
-      timeoutMs: 5000,
-    });
+    const created = await wire.request(19, 5, createTopicsRequest(['dn-new-1', 'elsewhere']));
     expect(created.topics.map((t) => [t.name, t.errorCode])).toEqual([
       ['dn-new-1', 0],
       ['elsewhere', 29],

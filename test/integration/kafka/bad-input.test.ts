@@ -8,7 +8,7 @@
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { crc32c } from '../../../lib/engine/codec/crc32c.js';
-import { type BatchProducerInfo, encodeBatch } from '../../../lib/engine/codec/record-batch.js';
+import type { BatchProducerInfo } from '../../../lib/engine/codec/record-batch.js';
 import { initProducer } from '../../../lib/engine/ops/producers.js';
 import { getTopic } from '../../../lib/engine/ops/topics.js';
 import { decodeResponse, encodeRequest } from '../../../lib/kafka/protocol/codec.js';
@@ -20,6 +20,7 @@ import {
   openKafkaWire,
   producedPartition,
   produceRequest,
+  recordBatch,
 } from '../../support/kafka-wire.js';
 
 const MAX_FRAME_BYTES = 64 * 1024;
@@ -54,19 +55,6 @@ async function open(): Promise<KafkaWire> {
   return wire;
 }
 
-function batch(values: string[], producer?: BatchProducerInfo): Uint8Array {
-  return encodeBatch(
-    values.map((v, i) => ({
-      key: text.encode(`k${i}`),
-      value: text.encode(v),
-      headers: [],
-      timestamp: 1_700_000_000_000 + i,
-    })),
-    0,
-    producer,
-  ).bytes;
-}
-
 /** A batch changed on purpose, with its length and CRC made right again so only the change is wrong. */
 function resealed(bytes: Uint8Array, change: (view: DataView, bytes: Uint8Array) => void): Uint8Array {
   const copy = bytes.slice();
@@ -78,7 +66,7 @@ function resealed(bytes: Uint8Array, change: (view: DataView, bytes: Uint8Array)
 
 /** A one-record batch header around `payload`, compressed (it says) with codec `compression`. */
 function withPayload(compression: number, payload: Uint8Array): Uint8Array {
-  const template = batch(['a']);
+  const template = recordBatch(['a']);
   const out = new Uint8Array(61 + payload.length);
   out.set(template.subarray(0, 61));
   out.set(payload, 61);
@@ -215,7 +203,7 @@ const cases: Case[] = [
     async (w) => {
       const frame = encodeRequest(
         { apiKey: APIS.Produce.key, apiVersion: PRODUCE_VERSION, correlationId: 9, clientId: 'strata-test' },
-        produceRequest(TOPIC, 0, batch(['x'])),
+        produceRequest(TOPIC, 0, recordBatch(['x'])),
       );
       return sendRaw(w, resized(frame.subarray(0, frame.length - 30)));
     },
@@ -240,7 +228,7 @@ const cases: Case[] = [
       const res = await w.request(APIS.Produce.key, 2, {
         acks: -1,
         timeoutMs: 5000,
-        topicData: produceRequest(TOPIC, 0, batch(['x'])).topicData,
+        topicData: produceRequest(TOPIC, 0, recordBatch(['x'])).topicData,
       });
       return res.responses[0]?.partitionResponses[0]?.errorCode ?? -1;
     },
@@ -249,7 +237,7 @@ const cases: Case[] = [
   [
     'a batch with a bad CRC',
     (w) => {
-      const bytes = batch(['a', 'b']);
+      const bytes = recordBatch(['a', 'b']);
       bytes[bytes.length - 1] = (bytes[bytes.length - 1] as number) ^ 0xff;
       return produceCode(w, bytes);
     },
@@ -260,7 +248,7 @@ const cases: Case[] = [
     (w) =>
       produceCode(
         w,
-        resealed(batch(['a', 'b']), (v) => {
+        resealed(recordBatch(['a', 'b']), (v) => {
           v.setInt32(57, 3);
           v.setInt32(23, 2);
         }),
@@ -272,7 +260,7 @@ const cases: Case[] = [
     (w) =>
       produceCode(
         w,
-        resealed(batch(['a', 'b', 'c']), (v) => {
+        resealed(recordBatch(['a', 'b', 'c']), (v) => {
           v.setInt32(57, 2);
           v.setInt32(23, 1);
         }),
@@ -284,7 +272,7 @@ const cases: Case[] = [
     (w) =>
       produceCode(
         w,
-        resealed(batch(['a', 'b']), (v) => v.setInt32(23, 5)),
+        resealed(recordBatch(['a', 'b']), (v) => v.setInt32(23, 5)),
       ),
     CODE.INVALID_RECORD,
   ],
@@ -293,7 +281,7 @@ const cases: Case[] = [
     (w) =>
       produceCode(
         w,
-        resealed(batch(['a']), (v) => {
+        resealed(recordBatch(['a']), (v) => {
           v.setInt32(57, 0);
           v.setInt32(23, -1);
         }),
@@ -306,14 +294,14 @@ const cases: Case[] = [
     (w) =>
       produceCode(
         w,
-        resealed(batch(['a']), (v) => v.setInt8(16, 1)),
+        resealed(recordBatch(['a']), (v) => v.setInt8(16, 1)),
       ),
     CODE.INVALID_RECORD,
   ],
   [
     'a batch whose length claims more bytes than were sent',
     (w) => {
-      const bytes = batch(['a']);
+      const bytes = recordBatch(['a']);
       new DataView(bytes.buffer).setInt32(8, bytes.length + 100);
       return produceCode(w, bytes);
     },
@@ -336,23 +324,23 @@ const cases: Case[] = [
   ],
   [
     'a produce to an unknown topic',
-    (w) => produceCode(w, batch(['a']), 'no-such-topic'),
+    (w) => produceCode(w, recordBatch(['a']), 'no-such-topic'),
     CODE.UNKNOWN_TOPIC_OR_PARTITION,
   ],
   [
     'a produce to an unknown partition',
-    (w) => produceCode(w, batch(['a']), TOPIC, 7),
+    (w) => produceCode(w, recordBatch(['a']), TOPIC, 7),
     CODE.UNKNOWN_TOPIC_OR_PARTITION,
   ],
   [
     'an idempotent batch with a sequence gap',
     // The producer wrote sequence 0 (one record) in beforeAll: 1 is next, 5 leaves a gap.
-    (w) => produceCode(w, batch(['a'], { ...idempotent, baseSequence: 5 })),
+    (w) => produceCode(w, recordBatch(['a'], { ...idempotent, baseSequence: 5 })),
     CODE.OUT_OF_ORDER_SEQUENCE_NUMBER,
   ],
   [
     'an idempotent batch from a fenced epoch',
-    (w) => produceCode(w, batch(['a'], fenced)),
+    (w) => produceCode(w, recordBatch(['a'], fenced)),
     CODE.INVALID_PRODUCER_EPOCH,
   ],
   [
@@ -379,7 +367,7 @@ const cases: Case[] = [
   [
     'a bad batch with acks=0: no answer, and the connection goes on',
     async (w) => {
-      const bytes = batch(['a']);
+      const bytes = recordBatch(['a']);
       bytes[bytes.length - 1] = (bytes[bytes.length - 1] as number) ^ 0xff;
       await w.send(APIS.Produce.key, PRODUCE_VERSION, { ...produceRequest(TOPIC, 0, bytes), acks: 0 });
       // Answers come in request order: the next answer on this connection is the Metadata one.
@@ -399,7 +387,7 @@ const cases: Case[] = [
     async (w) => {
       const frame = encodeRequest(
         { apiKey: APIS.Produce.key, apiVersion: PRODUCE_VERSION, correlationId: 11, clientId: 'strata-test' },
-        produceRequest(TOPIC, 0, batch(['never', 'written'])),
+        produceRequest(TOPIC, 0, recordBatch(['never', 'written'])),
       );
       await w.raw(frame.subarray(0, Math.floor(frame.length / 2)));
       w.close();
@@ -450,7 +438,7 @@ beforeAll(async () => {
   });
   expect(init.errorCode).toBe(0);
   idempotent = { producerId: Number(init.producerId), producerEpoch: init.producerEpoch, baseSequence: 0 };
-  expect(await produceCode(wire, batch(['first'], idempotent), TOPIC, 0)).toBe(0);
+  expect(await produceCode(wire, recordBatch(['first'], idempotent), TOPIC, 0)).toBe(0);
   // Two inits of one transactional id: epoch 1 fences epoch 0. The gateway refuses transactional
   // ids until it serves transactions, so the engine (as HTTP's POST /v1/producers) makes them.
   await initProducer(ctx.engine, { transactionalId: 'bad-input-fenced' });

@@ -104,6 +104,32 @@ const scramSsl = (password = PASSWORD) => [
   `ssl.ca.location=${certs.ca}`,
 ];
 
+/**
+ * kcat with SCRAM-SHA-512 over TLS: a fresh one-partition `topic`, `input`'s lines produced to it,
+ * then its first `count` records consumed from offset 0.
+ */
+async function kcatRoundTrip(bootstrap: string, topic: string, input: string, count: number) {
+  await createTopicHttp(ctx.http, topic, 1);
+  await runOk(KCAT, ['-b', bootstrap, ...scramSsl(), '-P', '-t', topic, '-p', '0'], { input });
+  const out = await runOk(KCAT, [
+    '-b',
+    bootstrap,
+    ...scramSsl(),
+    '-C',
+    '-t',
+    topic,
+    '-p',
+    '0',
+    '-o',
+    '0',
+    '-c',
+    String(count),
+    '-e',
+    '-J',
+  ]);
+  return kcatJsonLines(out);
+}
+
 /** sasl_clients.py with one client: what it produced (offsets) and read back (values). */
 async function python(
   client: 'confluent' | 'kafka-python',
@@ -123,27 +149,8 @@ async function python(
 describe('SASL_SSL with SCRAM-SHA-512', () => {
   it('kcat produces and consumes', async () => {
     const topic = 'sasl-kcat';
-    await createTopicHttp(ctx.http, topic, 1);
-    await runOk(KCAT, ['-b', ctx.bootstrap, ...scramSsl(), '-P', '-t', topic, '-p', '0'], {
-      input: 'one\ntwo\nthree\n',
-    });
-    const out = await runOk(KCAT, [
-      '-b',
-      ctx.bootstrap,
-      ...scramSsl(),
-      '-C',
-      '-t',
-      topic,
-      '-p',
-      '0',
-      '-o',
-      '0',
-      '-c',
-      '3',
-      '-e',
-      '-J',
-    ]);
-    expect(kcatJsonLines(out).map((r) => [r.offset, r.payload])).toEqual([
+    const records = await kcatRoundTrip(ctx.bootstrap, topic, 'one\ntwo\nthree\n', 3);
+    expect(records.map((r) => [r.offset, r.payload])).toEqual([
       [0, 'one'],
       [1, 'two'],
       [2, 'three'],
@@ -256,24 +263,7 @@ describe('strata gateway reads the SASL and TLS settings from its environment', 
       STRATA_KAFKA_TLS_KEY_FILE: certs.key,
     });
     const topic = 'sasl-process';
-    await createTopicHttp(ctx.http, topic, 1);
-    await runOk(KCAT, ['-b', bootstrap, ...scramSsl(), '-P', '-t', topic, '-p', '0'], { input: 'p1\np2\n' });
-    const out = await runOk(KCAT, [
-      '-b',
-      bootstrap,
-      ...scramSsl(),
-      '-C',
-      '-t',
-      topic,
-      '-p',
-      '0',
-      '-o',
-      '0',
-      '-c',
-      '2',
-      '-e',
-      '-J',
-    ]);
-    expect(kcatJsonLines(out).map((r) => r.payload)).toEqual(['p1', 'p2']);
+    const records = await kcatRoundTrip(bootstrap, topic, 'p1\np2\n', 2);
+    expect(records.map((r) => r.payload)).toEqual(['p1', 'p2']);
   });
 });
