@@ -10,7 +10,6 @@ import { Stack } from 'aws-cdk-lib';
 import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
 import { HostedZone } from 'aws-cdk-lib/aws-route53';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
-import { AwsSolutionsChecks } from 'cdk-nag';
 import { Kafka, logLevel } from 'kafkajs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { AclBinding } from '../../lib/contract/acl.js';
@@ -22,7 +21,7 @@ import { DEFAULT_GATEWAY_CONFIG } from '../../lib/kafka/config.js';
 import { startGateway } from '../../lib/kafka/gateway.js';
 import { createTestEngine } from '../support/stack.js';
 import { type AwsCall, allows, describeCall, policyOf, recordCalls, resourceMatches } from './iam-replay.js';
-import { type SynthesizedCluster, synthCluster } from './support.js';
+import { nagErrors, type SynthesizedCluster, synthCluster } from './support.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: CloudFormation JSON is read freely and asserted on.
 type Json = any;
@@ -627,15 +626,9 @@ describe('the task role against the gateway code', () => {
 });
 
 describe('cdk-nag AwsSolutions', () => {
-  const errors = (s: SynthesizedCluster) =>
-    new AwsSolutionsChecks(s.app)
-      .validateScope(s.app)
-      .violations.filter((v) => v.severity === 'error')
-      .map((v) => `${v.ruleName}: ${v.violatingResources.map((r) => r.constructPath).join(', ')}`);
-
   it('no unacknowledged errors in either configuration', () => {
-    expect(errors(atNlb.synth)).toEqual([]);
-    expect(errors(passthrough.synth)).toEqual([]);
+    expect(nagErrors(atNlb.synth)).toEqual([]);
+    expect(nagErrors(passthrough.synth)).toEqual([]);
   });
 
   it("the gateway's acknowledgements are the justified ones only", () => {

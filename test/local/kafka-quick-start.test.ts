@@ -1,25 +1,19 @@
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, expect, it } from 'vitest';
 import { api } from '../support/stack.js';
-import { type StackProcess, spawnStack, waitUntilServing } from './stack-process.js';
+import { type StackProcess, spawnStack, stopStackAndRemove, waitUntilServing } from './stack-process.js';
 
 const run = promisify(execFile);
 const README_BOOTSTRAP = '127.0.0.1:9092';
 let stack: StackProcess | undefined;
 let dataDir: string | undefined;
 
-afterAll(async () => {
-  if (stack && stack.child.exitCode === null) {
-    process.kill(stack.pid, 'SIGTERM');
-    await stack.exited;
-  }
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
-});
+afterAll(() => stopStackAndRemove(stack, dataDir));
 
 /** The README's kcat commands, in order, from its quick start (the deploy section has its own). */
 function readmeKcatCommands(): string[] {
