@@ -91,7 +91,9 @@ export async function dispatch(
   try {
     response = await handler.handle(ctx, request.body);
   } catch (err) {
-    // The connection logs and closes on this: say which request it was.
+    // A deliberate close stays what it is; anything else is a fault the connection logs and
+    // closes on, so say which request it was.
+    if (err instanceof CloseConnection) throw err;
     throw new HandlerFailure(`${request.api} v${header.apiVersion}`, err);
   }
   if (response === NO_RESPONSE) return null;
