@@ -7,12 +7,13 @@
  *   npm run destroy          # tables and bucket are retained unless configured otherwise
  *
  * Context (cdk.json or -c key=value): stackName, clusterName, authorization (iam|jwt),
- * jwtIssuer, jwtAudience (comma-separated), jwtScopes, logLevel, dataRemoval (retain|destroy).
+ * jwtIssuer, jwtAudience (comma-separated), jwtScopes, logLevel, dataRemoval (retain|destroy),
+ * acls (on: ACL enforcement on both front ends) and superUsers (comma-separated User:<name>).
  *
  * The Kafka gateway (off unless kafkaGateway=true): kafkaCertificateArn (an ACM certificate: the
  * NLB terminates TLS) or kafkaTlsSecretArn (a Secrets Manager secret {certificate, privateKey}:
- * TLS passes through to the gateway), kafkaDomain, kafkaSuperUsers (comma-separated User:<name>),
- * kafkaMinTasks, kafkaMaxTasks, kafkaSasl (true|false), kafkaAuthorization (on|off).
+ * TLS passes through to the gateway), kafkaDomain, kafkaMinTasks, kafkaMaxTasks, kafkaSasl
+ * (true|false).
  */
 import { App, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
@@ -53,7 +54,6 @@ function kafkaGateway(scope: Stack): KafkaGatewayProps | undefined {
     return n;
   };
   const domainName = ctx('kafkaDomain');
-  const superUsers = ctx('kafkaSuperUsers')?.split(',').filter(Boolean);
   const minTasks = count('kafkaMinTasks');
   const maxTasks = count('kafkaMaxTasks');
   return {
@@ -67,11 +67,9 @@ function kafkaGateway(scope: Stack): KafkaGatewayProps | undefined {
           secret: Secret.fromSecretCompleteArn(scope, 'KafkaTlsSecret', secretArn as string),
         },
     ...(domainName ? { domainName } : {}),
-    ...(superUsers?.length ? { superUsers } : {}),
     ...(minTasks ? { minTasks } : {}),
     ...(maxTasks ? { maxTasks } : {}),
     ...(ctx('kafkaSasl') === 'false' ? { sasl: false } : {}),
-    ...(ctx('kafkaAuthorization') === 'off' ? { authorization: false } : {}),
   };
 }
 
@@ -86,6 +84,10 @@ new StrataCluster(stack, 'Strata', {
   authorization: authorization(),
   logLevel: (ctx('logLevel') as 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | undefined) ?? 'INFO',
   kafkaGateway: kafkaGateway(stack),
+  // ACLs on both front ends: -c acls=on [-c superUsers=User:a,User:b] (docs/security.md).
+  ...(ctx('acls') === 'on'
+    ? { acls: { enabled: true, superUsers: ctx('superUsers')?.split(',').filter(Boolean) ?? [] } }
+    : {}),
   ...(destroyData
     ? {
         bucketRemovalPolicy: RemovalPolicy.DESTROY,
