@@ -19,7 +19,7 @@ import { APIS } from '../lib/kafka/protocol/schema/index.js';
 import { type AssignmentOp, type CommitOp, type HistoryOp, newSend, type PolledRecord } from './history.js';
 import { type KafkaLink, kafkaLink } from './kafka-link.js';
 import type { Random } from './random.js';
-import { type Budget, backoff, sleep, type WorkloadResult } from './workload.js';
+import { type Budget, backoff, sleep, type WorkloadResult, workloadState } from './workload.js';
 
 export interface KafkaWorkloadOptions {
   bootstraps: readonly string[];
@@ -92,13 +92,9 @@ interface Context extends KafkaWorkloadOptions {
 }
 
 export async function runKafkaWorkload(options: KafkaWorkloadOptions): Promise<KafkaWorkloadResult> {
-  let assignments = 0;
   const ctx: Context = {
     ...options,
-    ops: [],
-    notes: [],
-    counts: { producerInits: 0, memberCrashes: 0, heartbeats: 0, offsetCommits: 0, rebalances: 0 },
-    nextAssignment: () => ++assignments,
+    ...workloadState(),
     ends: undefined,
     stopped: false,
     reached: Array.from({ length: options.partitions }, () => 0),

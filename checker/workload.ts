@@ -91,15 +91,19 @@ interface Context extends WorkloadOptions {
   nextAssignment: () => number;
 }
 
-export async function runWorkload(options: WorkloadOptions): Promise<WorkloadResult> {
+/** What every workload's actors share: the history so far, notes, counts, assignment numbers. */
+export function workloadState() {
   let assignments = 0;
-  const ctx: Context = {
-    ...options,
-    ops: [],
-    notes: [],
+  return {
+    ops: [] as HistoryOp[],
+    notes: [] as string[],
     counts: { producerInits: 0, memberCrashes: 0, heartbeats: 0, offsetCommits: 0, rebalances: 0 },
     nextAssignment: () => ++assignments,
   };
+}
+
+export async function runWorkload(options: WorkloadOptions): Promise<WorkloadResult> {
+  const ctx: Context = { ...options, ...workloadState() };
   const actors: Promise<void>[] = [];
   for (let i = 0; i < options.idempotentProducers; i++) {
     actors.push(producer(ctx, `idem-${i}`, true, options.rng.fork(`idem-${i}`)));
