@@ -29,3 +29,4 @@ export * from './scram.js';
 export { createAwsClients } from './storage/aws-clients.js';
 export { ensureStorage } from './storage/provision.js';
 export type * from './types.js';
+export * from './ops/produce-flush.js';

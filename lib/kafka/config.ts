@@ -40,6 +40,13 @@ export interface GatewayConfig {
   saslSessionLifetimeMs: number;
   /** The server certificate chain and its key (PEM), for SSL and SASL_SSL listeners. */
   tls?: { cert: string; key: string };
+  /**
+   * Produce batching across requests (docs/kafka.md, "Flushes"): how long the first request of a
+   * flush waits for others, in ms, and the bytes at which a flush closes early. Every request of
+   * a flush shares one S3 object and as few commits as fit.
+   */
+  produceLingerMs: number;
+  produceFlushBytes: number;
 }
 
 export const SECURITY_PROTOCOLS = ['PLAINTEXT', 'SASL_PLAINTEXT', 'SSL', 'SASL_SSL'] as const;
@@ -67,6 +74,8 @@ export const DEFAULT_GATEWAY_CONFIG = {
   securityProtocol: 'PLAINTEXT',
   saslMechanisms: SASL_MECHANISMS,
   saslSessionLifetimeMs: 60 * 60 * 1000,
+  produceLingerMs: 10,
+  produceFlushBytes: 8 * 1024 * 1024,
 } as const satisfies GatewayConfig;
 
 /**
@@ -76,7 +85,8 @@ export const DEFAULT_GATEWAY_CONFIG = {
  * STRATA_KAFKA_INITIAL_REBALANCE_DELAY_MS; the listener's security:
  * STRATA_KAFKA_SECURITY_PROTOCOL (PLAINTEXT|SASL_PLAINTEXT|SSL|SASL_SSL),
  * STRATA_KAFKA_SASL_MECHANISMS (comma-separated), STRATA_KAFKA_SASL_SESSION_LIFETIME_MS,
- * STRATA_KAFKA_TLS_CERT_FILE and STRATA_KAFKA_TLS_KEY_FILE (PEM files, read here with `readText`).
+ * STRATA_KAFKA_TLS_CERT_FILE and STRATA_KAFKA_TLS_KEY_FILE (PEM files, read here with `readText`);
+ * produce batching: STRATA_KAFKA_LINGER_MS and STRATA_KAFKA_FLUSH_BYTES.
  */
 export function gatewayConfigFromEnv(
   env: Record<string, string | undefined>,
@@ -114,6 +124,8 @@ export function gatewayConfigFromEnv(
     securityProtocol: oneOf('STRATA_KAFKA_SECURITY_PROTOCOL', env, SECURITY_PROTOCOLS, base.securityProtocol),
     saslMechanisms: mechanisms(env.STRATA_KAFKA_SASL_MECHANISMS, base.saslMechanisms),
     saslSessionLifetimeMs: int('STRATA_KAFKA_SASL_SESSION_LIFETIME_MS', base.saslSessionLifetimeMs, 0),
+    produceLingerMs: int('STRATA_KAFKA_LINGER_MS', base.produceLingerMs, 0, 60_000),
+    produceFlushBytes: int('STRATA_KAFKA_FLUSH_BYTES', base.produceFlushBytes, 1024, 64 * 1024 * 1024),
   };
   const certFile = env.STRATA_KAFKA_TLS_CERT_FILE;
   const keyFile = env.STRATA_KAFKA_TLS_KEY_FILE;

@@ -15,6 +15,7 @@ import { APIS, type ApiKey, type ResponseInput } from './protocol/schema/index.j
 
 export interface DispatchDeps {
   engine: Engine;
+  flusher: RequestContext['flusher'];
   config: GatewayConfig;
   broker: RequestContext['broker'];
   handlers: ReadonlyMap<number, AnyHandler>;
@@ -66,6 +67,7 @@ export async function dispatch(
   const handler = deps.handlers.get(header.apiKey);
   const ctx: RequestContext = {
     engine: deps.engine,
+    flusher: deps.flusher,
     config: deps.config,
     broker: deps.broker,
     apiVersion: header.apiVersion,

@@ -1,7 +1,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import type { Engine } from '../engine/index.js';
-import { ANONYMOUS, type Principal } from '../engine/index.js';
+import { ANONYMOUS, type Principal, ProduceFlusher } from '../engine/index.js';
 import { createHandlerRegistry } from './apis.js';
 import { BROKER_ID, type GatewayConfig, usesSasl, usesTls } from './config.js';
 import { AnswerThenClose, serveConnection } from './connection.js';
@@ -19,6 +19,8 @@ export interface KafkaGateway {
   connectionCount(): number;
   /** Stops accepting, lets requests in flight finish (up to `graceMs`), then closes every connection. */
   close(graceMs?: number): Promise<void>;
+  /** Produce flushes, for tests and metrics. */
+  readonly flusher: ProduceFlusher;
 }
 
 export interface GatewayOptions {
@@ -51,13 +53,17 @@ export async function startGateway(opts: GatewayOptions): Promise<KafkaGateway> 
   const handlers = opts.handlers ?? createHandlerRegistry();
   const sockets = new Map<Socket, { inFlight(): number }>();
   const broker = { nodeId: BROKER_ID, host: config.host, port: config.port };
+  const flusher = new ProduceFlusher(engine, {
+    lingerMs: config.produceLingerMs,
+    flushBytes: config.produceFlushBytes,
+  });
 
   const sasl = usesSasl(config.securityProtocol);
   const onConnection = (socket: Socket) => {
     const clientHost = socket.remoteAddress ?? 'unknown';
     const session: ConnectionSession = { principal: opts.testOnlyPrincipalFor?.(socket) ?? ANONYMOUS };
     const run = (frame: Uint8Array) =>
-      dispatch({ engine, config, broker, handlers }, frame, clientHost, session);
+      dispatch({ engine, flusher, config, broker, handlers }, frame, clientHost, session);
     let handle = run;
     if (sasl) {
       // engine.now, so that a test can move the session's clock.
@@ -109,6 +115,7 @@ export async function startGateway(opts: GatewayOptions): Promise<KafkaGateway> 
     port,
     bootstrap: `${broker.host}:${broker.port}`,
     connectionCount: () => sockets.size,
+    flusher,
     close(graceMs = DEFAULT_CLOSE_GRACE_MS) {
       closing ??= (async () => {
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -120,6 +127,8 @@ export async function startGateway(opts: GatewayOptions): Promise<KafkaGateway> 
           await new Promise((r) => setTimeout(r, 20));
         }
         for (const socket of sockets.keys()) socket.destroy();
+        // Requests already in a flush are committed (or failed) before the gateway is gone.
+        await flusher.close();
         await stopped;
       })();
       return closing;

@@ -1,5 +1,5 @@
 import { ERRORS, type ServerErrorCode } from '../contract/errors.js';
-import { type Authorizer, type Engine, type Principal, StrataError } from '../engine/index.js';
+import { type Authorizer, type Engine, type Principal, type ProduceFlusher, StrataError } from '../engine/index.js';
 import type { GatewayConfig } from './config.js';
 import type { ApiName, RequestBody, ResponseInput } from './protocol/schema/index.js';
 import type { SaslAuthenticator } from './sasl.js';
@@ -7,6 +7,8 @@ import type { SaslAuthenticator } from './sasl.js';
 /** What a handler knows about the request beyond its body. */
 export interface RequestContext {
   engine: Engine;
+  /** Produce batches of every connection into shared flushes (one S3 object, few commits). */
+  flusher: ProduceFlusher;
   config: GatewayConfig;
   /** The virtual broker as clients must see it: node 0 at the advertised address. */
   broker: { nodeId: number; host: string; port: number };

@@ -3,16 +3,17 @@ import type { Engine } from '../engine.js';
 import {
   CommitConflictError,
   DuplicateSequenceNumberError,
+  InvalidProducerEpochError,
   InvalidRequestError,
   KafkaStorageError,
   UnknownTopicOrPartitionError,
 } from '../errors.js';
-import { advance, checkSequence, type ProducerPartitionState, type SequencedBatch } from '../idempotence.js';
+import { checkSequence, type ProducerPartitionState, type SequencedBatch } from '../idempotence.js';
 import { newSegmentKey } from '../storage/segment-store.js';
 import type { TaggedAction } from '../storage/transaction.js';
 import type { Topic } from '../types.js';
 import {
-  type CommitProducer,
+  advanceRun,
   commitActionCount,
   commitBatches,
   MAX_TRANSACTION_ACTIONS,
@@ -108,15 +109,16 @@ export async function appendSegment(
   const prepareGroupCommit = () => options.groupCommit?.prepare();
   // Validated before the upload, so a stale or fenced member costs no PUT.
   let groupCommit = await prepareGroupCommit();
+  const { body, pending } = buildSegment(topic, batches);
   if (
-    commitActionCount(sequenced !== undefined, batches.length, groupCommit?.length) > MAX_TRANSACTION_ACTIONS
+    commitActionCount(withSequences(pending, sequenced, priors), groupCommit?.length) >
+    MAX_TRANSACTION_ACTIONS
   ) {
     throw new InvalidRequestError(
       `records for ${batches.length} partitions plus ${options.groupCommit?.offsets} group offsets do not fit one atomic commit (${MAX_TRANSACTION_ACTIONS} DynamoDB actions); see docs/api.md`,
     );
   }
 
-  const { body, pending } = buildSegment(topic, batches);
   const now = engine.now();
   const objectKey = newSegmentKey(now);
   try {
@@ -134,18 +136,27 @@ export async function appendSegment(
     throw err;
   };
   for (let attempt = 0; ; attempt++) {
-    const producer = sequenced && priors ? commitProducer(sequenced, priors) : undefined;
+    const runs = withSequences(pending, sequenced, priors);
     const result = await commitBatches(engine, {
       topic,
       objectKey,
       objectBytes: body.length,
-      batches: pending,
-      ...(producer ? { producer } : {}),
+      batches: runs,
       ...(groupCommit ? { groupCommit } : {}),
     }).catch(orphaned);
     if (result.kind === 'committed') {
-      if (sequenced && priors) rememberProducerStates(engine, topic, sequenced, priors, result.offsets);
+      rememberProducerStates(engine, topic, runs, result.offsets);
       return result.offsets;
+    }
+    if (result.kind === 'fenced') {
+      await orphaned(
+        new InvalidProducerEpochError(
+          `producer ${sequenced?.producerId} epoch ${sequenced?.epoch} was fenced`,
+          {
+            cause: result.cause,
+          },
+        ),
+      );
     }
     // What the commit was prepared against moved on: prepare it again, a bounded number of times.
     if (attempt >= MAX_STALE_STATE_RETRIES) {
@@ -211,36 +222,46 @@ function duplicateOf(
   return new Map(verdicts.map(([p, v]) => [p, (v as { baseOffset: number }).baseOffset]));
 }
 
-function commitProducer(
-  req: SequencedAppend,
-  priors: Map<number, ProducerPartitionState | undefined>,
-): CommitProducer {
-  return {
-    producerId: req.producerId,
-    epoch: req.epoch,
-    partitions: new Map([...req.batches].map(([p, batch]) => [p, { batch, prior: priors.get(p) }])),
-  };
+/** The runs, each given its producer's sequence range and prior state for an idempotent append. */
+function withSequences(
+  pending: readonly PendingBatch[],
+  req: SequencedAppend | undefined,
+  priors: Map<number, ProducerPartitionState | undefined> | undefined,
+): PendingBatch[] {
+  if (!req || !priors) return [...pending];
+  return pending.map((b) => ({
+    ...b,
+    sequenced: {
+      producerId: req.producerId,
+      epoch: req.epoch,
+      batches: [req.batches.get(b.partition) as SequencedBatch],
+      prior: priors.get(b.partition),
+    },
+  }));
 }
 
-function rememberProducerStates(
+/** Remembers the sequence states a commit moved, so the producer's next append needs no read. */
+export function rememberProducerStates(
   engine: Engine,
   topic: Topic,
-  req: SequencedAppend,
-  priors: Map<number, ProducerPartitionState | undefined>,
-  committed: Map<number, number>,
+  runs: readonly PendingBatch[],
+  committed: ReadonlyMap<number, number>,
 ): void {
-  for (const [partition, batch] of req.batches) {
-    const base = committed.get(partition) as number;
+  const next = new Map(committed);
+  for (const run of runs) {
+    const base = next.get(run.partition) as number;
+    next.set(run.partition, base + run.recordCount);
+    if (!run.sequenced) continue;
     engine.producerStates.set(
-      req.producerId,
+      run.sequenced.producerId,
       topic.topicId,
-      partition,
-      advance(priors.get(partition), batch, base),
+      run.partition,
+      advanceRun(run.sequenced, base),
     );
   }
 }
 
-async function recordOrphan(engine: Engine, objectKey: string, cause: unknown): Promise<void> {
+export async function recordOrphan(engine: Engine, objectKey: string, cause: unknown): Promise<void> {
   try {
     await engine.metadata.recordOrphan(objectKey, String((cause as Error)?.message ?? cause), engine.now());
   } catch {

@@ -1,16 +1,8 @@
 import type { Engine } from '../engine.js';
+import { CommitConflictError, KafkaStorageError, UnknownTopicOrPartitionError } from '../errors.js';
 import {
-  CommitConflictError,
-  InvalidProducerEpochError,
-  KafkaStorageError,
-  UnknownTopicOrPartitionError,
-} from '../errors.js';
-import {
-  type CommitProducer,
   type CommittedBases,
   commitActionCount,
-  MAX_PARTITIONS_PER_COMMIT,
-  MAX_PARTITIONS_PER_IDEMPOTENT_COMMIT,
   MAX_TRANSACTION_ACTIONS,
   type PendingBatch,
 } from '../storage/commit-transaction.js';
@@ -19,21 +11,23 @@ import type { TaggedAction } from '../storage/transaction.js';
 import type { Topic } from '../types.js';
 
 export {
-  type CommitProducer,
+  advanceRun,
   commitActionCount,
   MAX_PARTITIONS_PER_COMMIT,
   MAX_PARTITIONS_PER_IDEMPOTENT_COMMIT,
   MAX_TRANSACTION_ACTIONS,
   type PendingBatch,
+  type RunSequence,
 } from '../storage/commit-transaction.js';
 
 export interface CommitRequest {
   topic: Topic;
   objectKey: string;
+  /** Which commit of the object this is (a gateway flush commits one object in several parts). */
+  part?: number;
   objectBytes: number;
-  batches: PendingBatch[];
-  /** Set for an idempotent produce: sequences are checked in the same transaction as the heads. */
-  producer?: CommitProducer;
+  /** Runs of consecutive batches; those of one partition are committed back to back, in order. */
+  batches: readonly PendingBatch[];
   /**
    * A consumer group's offset commit to apply atomically with the records (exactly-once
    * consume-transform-produce), as prepared by the caller: actions of role 'group'.
@@ -50,8 +44,10 @@ export type CommittedOffsets = CommittedBases;
  */
 export type CommitResult =
   | { kind: 'committed'; offsets: CommittedOffsets }
-  /** The producer's sequence state moved under us (a concurrent retry): re-check and commit again. */
-  | { kind: 'producerStateChanged' }
+  /** These producers' sequence states moved under us (a concurrent retry): re-check and commit again. */
+  | { kind: 'producerStateChanged'; producerIds: Set<string> }
+  /** These producers' epochs were bumped since the runs were checked: their runs cannot commit. */
+  | { kind: 'fenced'; producerIds: Set<string>; cause: unknown }
   /** The group member changed since its offset commit was validated: validate again and retry. */
   | { kind: 'groupChanged' };
 
@@ -67,28 +63,29 @@ export type CommitResult =
  */
 export async function commitBatches(engine: Engine, req: CommitRequest): Promise<CommitResult> {
   const { topic, batches } = req;
-  const max = req.producer ? MAX_PARTITIONS_PER_IDEMPOTENT_COMMIT : MAX_PARTITIONS_PER_COMMIT;
-  if (batches.length === 0 || batches.length > max) {
-    throw new RangeError(`a commit covers 1-${max} partitions, got ${batches.length}`);
-  }
-  if (
-    commitActionCount(req.producer !== undefined, batches.length, req.groupCommit?.length) >
-    MAX_TRANSACTION_ACTIONS
-  ) {
+  const part = req.part ?? 0;
+  if (batches.length === 0) throw new RangeError('a commit covers at least one run');
+  if (commitActionCount(batches, req.groupCommit?.length) > MAX_TRANSACTION_ACTIONS) {
     throw new RangeError('commit exceeds the 100 actions of one DynamoDB transaction');
   }
-  const expected = batches.map((b) => engine.watch.guessNextOffset(topic.topicId, b.partition) ?? 0);
+  // The expected next offset of each partition, first guessed from what this process saw last.
+  const expected = new Map<number, number>();
+  for (const b of batches) {
+    if (!expected.has(b.partition))
+      expected.set(b.partition, engine.watch.guessNextOffset(topic.topicId, b.partition) ?? 0);
+  }
   let lastError: unknown;
   let ambiguous = false;
 
   for (let attempt = 1; attempt <= engine.config.maxCommitAttempts; attempt++) {
+    const bases = runBases(batches, expected);
     const outcome = await engine.commits.attempt({
       topic,
       objectKey: req.objectKey,
+      part,
       objectBytes: req.objectBytes,
       batches,
-      bases: expected,
-      ...(req.producer ? { producer: req.producer } : {}),
+      bases,
       ...(req.groupCommit ? { extra: req.groupCommit } : {}),
       now: engine.now(),
     });
@@ -96,8 +93,8 @@ export async function commitBatches(engine: Engine, req: CommitRequest): Promise
       case 'committed': {
         const offsets: CommittedOffsets = new Map();
         batches.forEach((b, i) => {
-          const base = expected[i] as number;
-          offsets.set(b.partition, base);
+          const base = bases[i] as number;
+          if (!offsets.has(b.partition)) offsets.set(b.partition, base);
           engine.watch.observe(topic.topicId, b.partition, base + b.recordCount);
         });
         return { kind: 'committed', offsets };
@@ -105,19 +102,15 @@ export async function commitBatches(engine: Engine, req: CommitRequest): Promise
       case 'alreadyCommitted':
         return { kind: 'committed', offsets: outcome.bases };
       case 'producerStateChanged':
+        return { kind: outcome.kind, producerIds: outcome.producerIds };
+      case 'fenced':
+        return { kind: outcome.kind, producerIds: outcome.producerIds, cause: outcome.cause };
       case 'groupChanged':
         return { kind: outcome.kind };
       case 'topicGone':
         throw new UnknownTopicOrPartitionError(`topic ${topic.name} was deleted during the produce`, {
           cause: outcome.cause,
         });
-      case 'fenced': {
-        const producer = req.producer as CommitProducer;
-        throw new InvalidProducerEpochError(
-          `producer ${producer.producerId} epoch ${producer.epoch} was fenced`,
-          { cause: outcome.cause },
-        );
-      }
       case 'indexAhead':
         // Heads that moved are still news: the next produce to them guesses right.
         observeHeads(engine, topic, outcome.heads);
@@ -139,12 +132,11 @@ export async function commitBatches(engine: Engine, req: CommitRequest): Promise
       case 'headsMoved':
       case 'transient':
         lastError = outcome.cause;
-        batches.forEach((b, i) => {
-          const next = outcome.heads.get(b.partition);
-          if (next === undefined) return;
-          expected[i] = next;
-          engine.watch.observe(topic.topicId, b.partition, next);
-        });
+        for (const [partition, next] of outcome.heads) {
+          if (!expected.has(partition)) continue;
+          expected.set(partition, next);
+          engine.watch.observe(topic.topicId, partition, next);
+        }
         if (outcome.kind === 'transient') await backoff(attempt);
         // Lost a race for the head: retry at once with the new one, but after a few losses in a
         // row wait a random moment, so that contending producers stop colliding in lockstep.
@@ -153,13 +145,23 @@ export async function commitBatches(engine: Engine, req: CommitRequest): Promise
     }
   }
   if (ambiguous) {
-    const settled = await findCommittedSegment(engine, req.objectKey);
+    const settled = await findCommittedSegment(engine, req.objectKey, part);
     if (settled) return { kind: 'committed', offsets: settled };
   }
   throw new CommitConflictError(
-    `commit of ${req.objectKey} did not succeed after ${engine.config.maxCommitAttempts} attempts; nothing was appended`,
+    `commit of ${req.objectKey}${part ? ` (part ${part})` : ''} did not succeed after ${engine.config.maxCommitAttempts} attempts; nothing was appended`,
     { cause: lastError },
   );
+}
+
+/** Each run's base offset: its partition's expected head plus the runs of that partition before it. */
+function runBases(batches: readonly PendingBatch[], expected: ReadonlyMap<number, number>): number[] {
+  const next = new Map(expected);
+  return batches.map((b) => {
+    const base = next.get(b.partition) as number;
+    next.set(b.partition, base + b.recordCount);
+    return base;
+  });
 }
 
 function observeHeads(engine: Engine, topic: Topic, heads: ReadonlyMap<number, number>): void {
@@ -169,9 +171,10 @@ function observeHeads(engine: Engine, topic: Topic, heads: ReadonlyMap<number, n
 async function findCommittedSegment(
   engine: Engine,
   objectKey: string,
+  part: number,
 ): Promise<CommittedOffsets | undefined> {
   try {
-    return await engine.commits.committedBases(objectKey);
+    return await engine.commits.committedBases(objectKey, part);
   } catch {
     return undefined;
   }

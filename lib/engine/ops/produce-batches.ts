@@ -35,7 +35,7 @@ export type PartitionProduceResult =
 const LOG_OVERHEAD = 12;
 const NO_PRODUCER_ID = -1;
 
-interface CheckedPartition {
+export interface CheckedPartition {
   append: PartitionAppend;
   /** `producerId:epoch` of an idempotent batch; undefined for a plain one. */
   producerKey?: string;
@@ -55,20 +55,7 @@ export async function produceBatches(
   partitions: readonly ClientPartitionRecords[],
   options: ProduceBatchesOptions = {},
 ): Promise<PartitionProduceResult[]> {
-  const results = new Map<number, PartitionProduceResult>();
-  const checked: CheckedPartition[] = [];
-  const seen = new Set<number>();
-  for (const { partition, records } of partitions) {
-    try {
-      if (seen.has(partition))
-        throw new InvalidRequestError(`partition ${partition} appears twice in one request`);
-      seen.add(partition);
-      checkPartition(topic, partition);
-      checked.push(checkPartitionRecords(topic, partition, records, options));
-    } catch (err) {
-      results.set(partition, { partition, error: err });
-    }
-  }
+  const { checked, results } = checkProduceRequest(topic, partitions, options);
 
   // One commit per producer (a transaction checks one producer's sequences), in chunks that fit.
   const byProducer = new Map<string, CheckedPartition[]>();
@@ -100,6 +87,40 @@ export async function produceBatches(
       }
     }),
   );
+  return inRequestOrder(partitions, results);
+}
+
+/**
+ * Checks every partition's batches of one request before anything is written: a bad batch fails
+ * its own partition only. Returns the partitions to append, and the failures by partition.
+ */
+export function checkProduceRequest(
+  topic: Topic,
+  partitions: readonly ClientPartitionRecords[],
+  options: ProduceBatchesOptions,
+): { checked: CheckedPartition[]; results: Map<number, PartitionProduceResult> } {
+  const results = new Map<number, PartitionProduceResult>();
+  const checked: CheckedPartition[] = [];
+  const seen = new Set<number>();
+  for (const { partition, records } of partitions) {
+    try {
+      if (seen.has(partition))
+        throw new InvalidRequestError(`partition ${partition} appears twice in one request`);
+      seen.add(partition);
+      checkPartition(topic, partition);
+      checked.push(checkPartitionRecords(topic, partition, records, options));
+    } catch (err) {
+      results.set(partition, { partition, error: err });
+    }
+  }
+  return { checked, results };
+}
+
+/** One result per partition, in the order the request named them. */
+export function inRequestOrder(
+  partitions: readonly ClientPartitionRecords[],
+  results: ReadonlyMap<number, PartitionProduceResult>,
+): PartitionProduceResult[] {
   return partitions
     .map((p) => results.get(p.partition))
     .filter((r, i, all): r is PartitionProduceResult => r !== undefined && all.indexOf(r) === i);

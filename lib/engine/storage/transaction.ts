@@ -12,10 +12,10 @@ export type TransactItem = NonNullable<
 export type ActionRole =
   | { role: 'topic' }
   | { role: 'segment' }
-  | { role: 'producer' }
+  | { role: 'producer'; producerId: string }
   | { role: 'head'; partition: number }
   | { role: 'index'; partition: number }
-  | { role: 'sequence'; partition: number }
+  | { role: 'sequence'; partition: number; producerId: string }
   | { role: 'group' };
 
 /** A transaction action with its role: storage adapters build these, and only they. */

@@ -5,7 +5,6 @@ import {
   InvalidRequestError,
   InvalidRequiredAcksError,
   type PartitionProduceResult,
-  produceBatches,
   type Topic,
   UnknownTopicOrPartitionError,
 } from '../../engine/index.js';
@@ -86,8 +85,7 @@ async function produceTopic(ctx: RequestContext, t: ProduceTopic) {
       t.partitionData.map((p) => ({ partition: p.index, error: err })),
     );
   }
-  const results = await produceBatches(
-    ctx.engine,
+  const results = await ctx.flusher.produce(
     topic,
     t.partitionData.map((p) => ({ partition: p.index, records: p.records })),
     { refuseZstd: ctx.apiVersion < ZSTD_FROM_VERSION },

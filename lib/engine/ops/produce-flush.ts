@@ -1,0 +1,534 @@
+import { SegmentWriter } from '../codec/segment.js';
+import type { Engine } from '../engine.js';
+import {
+  CommitConflictError,
+  InvalidProducerEpochError,
+  KafkaStorageError,
+  UnknownTopicOrPartitionError,
+} from '../errors.js';
+import { advance, checkSequence, type ProducerPartitionState, type SequencedBatch } from '../idempotence.js';
+import { newSegmentKey } from '../storage/segment-store.js';
+import type { Topic } from '../types.js';
+import { recordOrphan, rememberProducerStates } from './append.js';
+import { commitActionCount, commitBatches, MAX_TRANSACTION_ACTIONS, type PendingBatch } from './commit.js';
+import {
+  type CheckedPartition,
+  type ClientPartitionRecords,
+  checkProduceRequest,
+  inRequestOrder,
+  type PartitionProduceResult,
+  type ProduceBatchesOptions,
+} from './produce-batches.js';
+import { loadProducerStates } from './producers.js';
+
+/**
+ * Batching across requests (the Kafka gateway's produce, docs/architecture.md "Flushes"): the
+ * checked batches of every request that arrives within `lingerMs`, up to `flushBytes`, go into one
+ * segment object, committed in as few DynamoDB transactions as fit (one per topic and up to 100
+ * actions: 49 partitions of plain producers). Each request is answered when the commit holding its
+ * partitions succeeded, with its own offsets and errors. One flush is uploaded and committed at a
+ * time, so an idempotent producer's batches are checked against the state its earlier flush left:
+ * their order holds within and across flushes.
+ */
+export interface FlushOptions {
+  /** How long the first request of a flush waits for others (ms). 0: flush at once. */
+  lingerMs: number;
+  /** A flush closes early once it holds this many bytes of batches. */
+  flushBytes: number;
+}
+
+/** What one flush came to, for metrics and tests. */
+export interface FlushReport {
+  objectKey: string;
+  requests: number;
+  entries: number;
+  bytes: number;
+  commits: number;
+}
+
+/** One partition's batches of one request, waiting in a flush. */
+interface FlushEntry {
+  topic: Topic;
+  checked: CheckedPartition;
+  /** Set once the entry is answered: an offset, or an error. */
+  settle(result: PartitionProduceResult): void;
+  settled: boolean;
+  request: object;
+}
+
+/** A run of entries of one partition: all plain producers' entries, or one idempotent producer's. */
+interface Run {
+  topic: Topic;
+  partition: number;
+  entries: FlushEntry[];
+  /** Set for an idempotent producer's run. */
+  producer?: { producerId: string; epoch: number; prior: ProducerPartitionState | undefined };
+  byteOffset: number;
+  byteLength: number;
+}
+
+/** How often a part is committed again after producers' states moved under it. */
+const MAX_STALE_STATE_RETRIES = 5;
+
+export class ProduceFlusher {
+  private open: FlushEntry[] = [];
+  private openBytes = 0;
+  private openedAt = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private readonly listeners = new Set<(report: FlushReport) => void>();
+
+  constructor(
+    private readonly engine: Engine,
+    private readonly options: FlushOptions,
+  ) {}
+
+  /**
+   * Produce with the semantics of produceBatches: one result per partition, in request order,
+   * each after its commit. Bad batches are answered at once and never join the flush.
+   */
+  async produce(
+    topic: Topic,
+    partitions: readonly ClientPartitionRecords[],
+    options: ProduceBatchesOptions = {},
+  ): Promise<PartitionProduceResult[]> {
+    const { checked, results } = checkProduceRequest(topic, partitions, options);
+    const request = {};
+    await Promise.all(
+      checked.map(
+        (c) =>
+          new Promise<void>((resolve) => {
+            const entry: FlushEntry = {
+              topic,
+              checked: c,
+              request,
+              settled: false,
+              settle(result) {
+                if (entry.settled) return;
+                entry.settled = true;
+                results.set(c.append.partition, result);
+                resolve();
+              },
+            };
+            this.join(entry);
+          }),
+      ),
+    );
+    return inRequestOrder(partitions, results);
+  }
+
+  /** Calls `listener` after each flush (tests and metrics). */
+  onFlush(listener: (report: FlushReport) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Flushes what is waiting and resolves once every flush has finished. */
+  async close(): Promise<void> {
+    while (this.open.length > 0 || this.running) {
+      this.kick(true);
+      await this.running;
+    }
+  }
+
+  private join(entry: FlushEntry): void {
+    if (this.open.length === 0) this.openedAt = Date.now();
+    this.open.push(entry);
+    this.openBytes += entry.checked.append.bytes.length;
+    this.kick(false);
+  }
+
+  /** Starts a flush if one is due and none is running; else makes sure a timer will start it. */
+  private kick(force: boolean): void {
+    if (this.running || this.open.length === 0) return;
+    const waited = Date.now() - this.openedAt;
+    if (!force && this.openBytes < this.options.flushBytes && waited < this.options.lingerMs) {
+      this.timer ??= setTimeout(() => {
+        this.timer = undefined;
+        this.kick(true);
+      }, this.options.lingerMs - waited);
+      return;
+    }
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const entries = this.take();
+    this.running = this.flush(entries).finally(() => {
+      this.running = undefined;
+      this.kick(false);
+    });
+  }
+
+  /** The oldest entries, up to flushBytes (at least one). */
+  private take(): FlushEntry[] {
+    let bytes = 0;
+    let n = 0;
+    while (n < this.open.length) {
+      const size = (this.open[n] as FlushEntry).checked.append.bytes.length;
+      if (n > 0 && bytes + size > this.options.flushBytes) break;
+      bytes += size;
+      n++;
+    }
+    const taken = this.open.splice(0, n);
+    this.openBytes -= bytes;
+    this.openedAt = Date.now();
+    return taken;
+  }
+
+  private async flush(entries: FlushEntry[]): Promise<void> {
+    try {
+      const report = await flushEntries(this.engine, entries);
+      if (report) for (const listener of this.listeners) listener(report);
+    } catch (err) {
+      // A defect of the flush itself: nothing unanswered may be left waiting.
+      for (const e of entries) e.settle({ partition: e.checked.append.partition, error: err });
+    }
+  }
+}
+
+/** Uploads the entries' batches as one object and commits them; answers every entry. */
+async function flushEntries(engine: Engine, entries: FlushEntry[]): Promise<FlushReport | undefined> {
+  const runs = await sequencedRuns(engine, entries);
+  if (runs.length === 0) return undefined;
+  const parts = splitIntoParts(runs);
+
+  const writer = new SegmentWriter();
+  for (const run of parts.flat()) {
+    const bytes = concat(run.entries.map((e) => e.checked.append.bytes));
+    const ref = writer.add(
+      {
+        topic: run.topic.name,
+        topicId: run.topic.topicId,
+        partition: run.partition,
+        recordCount: recordCount(run),
+        maxTimestamp: maxTimestamp(run),
+      },
+      bytes,
+    );
+    run.byteOffset = ref.byteOffset;
+    run.byteLength = ref.byteLength;
+  }
+  const body = writer.finish();
+  const objectKey = newSegmentKey(engine.now());
+  try {
+    await engine.segments.put(objectKey, body);
+  } catch (err) {
+    await recordOrphan(engine, objectKey, err);
+    const error = new KafkaStorageError(`segment upload failed: ${(err as Error).message}`, { cause: err });
+    for (const run of runs) for (const e of run.entries) e.settle({ partition: run.partition, error });
+    return undefined;
+  }
+
+  let committedParts = 0;
+  for (const [part, partRuns] of parts.entries()) {
+    if (await commitPart(engine, objectKey, body.length, part, partRuns)) committedParts++;
+  }
+  if (committedParts === 0) await recordOrphan(engine, objectKey, 'no part of the flush committed');
+  return {
+    objectKey,
+    requests: new Set(entries.map((e) => e.request)).size,
+    entries: entries.length,
+    bytes: body.length,
+    commits: parts.length,
+  };
+}
+
+/**
+ * Groups the entries into runs, per topic and partition in arrival order. An idempotent
+ * producer's batches are checked against its sequence state first, in sequence order: a
+ * duplicate is answered with the offset it was written at, an out-of-order batch with its error,
+ * and neither joins the flush.
+ */
+async function sequencedRuns(engine: Engine, entries: FlushEntry[]): Promise<Run[]> {
+  const runs = new Map<string, Run>();
+  const runOf = (topic: Topic, partition: number, producerKey: string) => {
+    const key = `${topic.topicId}/${partition}/${producerKey}`;
+    let run = runs.get(key);
+    if (!run) {
+      run = { topic, partition, entries: [], byteOffset: 0, byteLength: 0 };
+      runs.set(key, run);
+    }
+    return run;
+  };
+  const byProducer = new Map<string, FlushEntry[]>();
+  for (const e of entries) {
+    const key = e.checked.producerKey;
+    if (!key) {
+      runOf(e.topic, e.checked.append.partition, '').entries.push(e);
+      continue;
+    }
+    // Reserve the run's place in arrival order; its entries come once they are checked.
+    runOf(e.topic, e.checked.append.partition, key);
+    const group = `${key}/${e.topic.topicId}`;
+    byProducer.set(group, [...(byProducer.get(group) ?? []), e]);
+  }
+  await Promise.all(
+    [...byProducer.values()].map(async (list) => {
+      const first = list[0] as FlushEntry;
+      const [producerId, epoch] = (first.checked.producerKey as string).split(':') as [string, string];
+      const partitions = [...new Set(list.map((e) => e.checked.append.partition))];
+      const verdicts = await checkProducer(engine, first.topic, producerId, Number(epoch), partitions, list);
+      for (const [partition, { accepted, prior }] of verdicts) {
+        const run = runOf(first.topic, partition, first.checked.producerKey as string);
+        run.entries.push(...accepted);
+        run.producer = { producerId, epoch: Number(epoch), prior };
+      }
+    }),
+  );
+  return [...runs.values()].filter((r) => r.entries.length > 0);
+}
+
+/**
+ * One producer's entries on one topic, judged against its sequence states: per partition the
+ * entries that append (in sequence order) and the state they were checked against. The others
+ * are answered here. A cached state that refuses a batch is read again from DynamoDB, as another
+ * gateway may have moved it.
+ */
+async function checkProducer(
+  engine: Engine,
+  topic: Topic,
+  producerId: string,
+  epoch: number,
+  partitions: number[],
+  entries: FlushEntry[],
+): Promise<Map<number, { accepted: FlushEntry[]; prior: ProducerPartitionState | undefined }>> {
+  const fresh = async () => {
+    const states = await loadProducerStates(engine, producerId, epoch, topic, partitions);
+    for (const [p, state] of states)
+      if (state) engine.producerStates.set(producerId, topic.topicId, p, state);
+    return states;
+  };
+  let states: Map<number, ProducerPartitionState | undefined>;
+  const cached = engine.producerStates.getAll(producerId, topic.topicId, partitions);
+  try {
+    states = cached ?? (await fresh());
+  } catch (err) {
+    for (const e of entries) e.settle({ partition: e.checked.append.partition, error: err });
+    return new Map();
+  }
+  let verdicts = judge(states, entries);
+  if (cached && verdicts.refused) {
+    try {
+      verdicts = judge(await fresh(), entries);
+    } catch (err) {
+      for (const e of entries) e.settle({ partition: e.checked.append.partition, error: err });
+      return new Map();
+    }
+  }
+  for (const { entry, result } of verdicts.answers) entry.settle(result);
+  return verdicts.accepted;
+}
+
+/** The sequence verdicts of one producer's entries, each partition's in sequence order. */
+function judge(
+  states: ReadonlyMap<number, ProducerPartitionState | undefined>,
+  entries: readonly FlushEntry[],
+): {
+  accepted: Map<number, { accepted: FlushEntry[]; prior: ProducerPartitionState | undefined }>;
+  answers: { entry: FlushEntry; result: PartitionProduceResult }[];
+  refused: boolean;
+} {
+  const accepted = new Map<number, { accepted: FlushEntry[]; prior: ProducerPartitionState | undefined }>();
+  const answers: { entry: FlushEntry; result: PartitionProduceResult }[] = [];
+  let refused = false;
+  const byPartition = new Map<number, FlushEntry[]>();
+  for (const e of entries) {
+    const p = e.checked.append.partition;
+    byPartition.set(p, [...(byPartition.get(p) ?? []), e]);
+  }
+  for (const [partition, list] of byPartition) {
+    const prior = states.get(partition);
+    let state = prior;
+    const ok: FlushEntry[] = [];
+    const sorted = [...list].sort((a, b) => sequenceOf(a).baseSequence - sequenceOf(b).baseSequence);
+    for (const e of sorted) {
+      const batch = sequenceOf(e);
+      try {
+        const verdict = checkSequence(state, batch);
+        if (verdict.kind === 'duplicate') {
+          // A retry of a batch of this very flush has no offset yet: the client retries again.
+          answers.push({
+            entry: e,
+            result:
+              verdict.baseOffset >= 0
+                ? { partition, baseOffset: verdict.baseOffset }
+                : {
+                    partition,
+                    error: new CommitConflictError('the original of this retry is still in flight'),
+                  },
+          });
+          continue;
+        }
+        ok.push(e);
+        state = advance(state, batch, -1);
+      } catch (err) {
+        refused = true;
+        answers.push({ entry: e, result: { partition, error: err } });
+      }
+    }
+    if (ok.length > 0) accepted.set(partition, { accepted: ok, prior });
+  }
+  return { accepted, answers, refused };
+}
+
+function sequenceOf(e: FlushEntry): SequencedBatch {
+  return e.checked.sequenced as SequencedBatch;
+}
+
+/**
+ * Runs in commits: one topic per commit (its existence is checked once), as many runs as fit the
+ * 100 actions of a transaction. A partition's runs may straddle two commits; they are committed
+ * one after the other, so its offsets still follow each other.
+ */
+function splitIntoParts(runs: Run[]): Run[][] {
+  const byTopic = new Map<string, Run[]>();
+  for (const run of runs) byTopic.set(run.topic.topicId, [...(byTopic.get(run.topic.topicId) ?? []), run]);
+  const parts: Run[][] = [];
+  for (const topicRuns of byTopic.values()) {
+    let part: Run[] = [];
+    for (const run of topicRuns) {
+      if (part.length > 0 && commitActionCount(pendingOf([...part, run])) > MAX_TRANSACTION_ACTIONS) {
+        parts.push(part);
+        part = [];
+      }
+      part.push(run);
+    }
+    if (part.length > 0) parts.push(part);
+  }
+  return parts;
+}
+
+/** Commits one part; answers its entries. True when it committed (the object is then referenced). */
+async function commitPart(
+  engine: Engine,
+  objectKey: string,
+  objectBytes: number,
+  part: number,
+  runs: Run[],
+): Promise<boolean> {
+  const topic = (runs[0] as Run).topic;
+  let live = runs;
+  for (let attempt = 0; live.length > 0; attempt++) {
+    const pending = pendingOf(live);
+    let result: Awaited<ReturnType<typeof commitBatches>>;
+    try {
+      result = await commitBatches(engine, { topic, objectKey, part, objectBytes, batches: pending });
+    } catch (err) {
+      if (err instanceof UnknownTopicOrPartitionError) engine.topics.invalidate(topic.name);
+      for (const run of live) for (const e of run.entries) e.settle({ partition: run.partition, error: err });
+      return false;
+    }
+    if (result.kind === 'committed') {
+      rememberProducerStates(engine, topic, pending, result.offsets);
+      answerCommitted(live, result.offsets);
+      return true;
+    }
+    if (result.kind === 'groupChanged') throw new RangeError('a flush carries no group commit');
+    // Some producers' states moved (another gateway wrote for them) or their epochs were bumped:
+    // those runs are judged again; the others commit without them. Their bytes stay unreferenced.
+    const moved = result.producerIds;
+    const stale = live.filter((r) => r.producer && moved.has(r.producer.producerId));
+    live = live.filter((r) => !stale.includes(r));
+    if (result.kind === 'fenced') {
+      for (const run of stale) {
+        const error = new InvalidProducerEpochError(
+          `producer ${run.producer?.producerId} epoch ${run.producer?.epoch} was fenced`,
+          { cause: result.cause },
+        );
+        for (const e of run.entries) e.settle({ partition: run.partition, error });
+      }
+      continue;
+    }
+    const retriable = attempt < MAX_STALE_STATE_RETRIES;
+    for (const run of stale) {
+      const again = retriable ? await rejudge(engine, run) : undefined;
+      if (again) live.push(again);
+      else
+        for (const e of run.entries)
+          e.settle({
+            partition: run.partition,
+            error: new CommitConflictError(
+              'the producer state kept changing during the commit; nothing was appended',
+            ),
+          });
+    }
+    // In the order they were laid out, so each partition's offsets follow its runs.
+    const kept = new Set(live);
+    live = runs.filter((r) => kept.has(r));
+  }
+  return false;
+}
+
+/**
+ * A run whose producer state moved, judged against the fresh state: the same run (same bytes,
+ * same place in the object) with the new prior when every batch still appends; else each entry
+ * is answered (a duplicate with its offset) and undefined is returned.
+ */
+async function rejudge(engine: Engine, run: Run): Promise<Run | undefined> {
+  const producer = run.producer as NonNullable<Run['producer']>;
+  let states: Map<number, ProducerPartitionState | undefined>;
+  try {
+    states = await loadProducerStates(engine, producer.producerId, producer.epoch, run.topic, [
+      run.partition,
+    ]);
+  } catch (err) {
+    for (const e of run.entries) e.settle({ partition: run.partition, error: err });
+    return undefined;
+  }
+  const prior = states.get(run.partition);
+  if (prior) engine.producerStates.set(producer.producerId, run.topic.topicId, run.partition, prior);
+  const verdict = judge(states, run.entries);
+  const kept = verdict.accepted.get(run.partition)?.accepted ?? [];
+  if (kept.length === run.entries.length) {
+    run.producer = { ...producer, prior };
+    return run;
+  }
+  for (const { entry, result } of verdict.answers) entry.settle(result);
+  const error = new CommitConflictError('a concurrent write of this producer moved its sequence; retry');
+  for (const e of kept) e.settle({ partition: run.partition, error });
+  return undefined;
+}
+
+function answerCommitted(runs: readonly Run[], offsets: ReadonlyMap<number, number>): void {
+  const next = new Map(offsets);
+  for (const run of runs) {
+    for (const e of run.entries) {
+      const base = next.get(run.partition) as number;
+      e.settle({ partition: run.partition, baseOffset: base });
+      next.set(run.partition, base + e.checked.append.recordCount);
+    }
+  }
+}
+
+function pendingOf(runs: readonly Run[]): PendingBatch[] {
+  return runs.map((run) => ({
+    partition: run.partition,
+    recordCount: recordCount(run),
+    byteOffset: run.byteOffset,
+    byteLength: run.byteLength,
+    maxTimestamp: maxTimestamp(run),
+    ...(run.producer
+      ? {
+          sequenced: {
+            producerId: run.producer.producerId,
+            epoch: run.producer.epoch,
+            batches: run.entries.map(sequenceOf),
+            prior: run.producer.prior,
+          },
+        }
+      : {}),
+  }));
+}
+
+const recordCount = (run: Run) => run.entries.reduce((n, e) => n + e.checked.append.recordCount, 0);
+const maxTimestamp = (run: Run) => Math.max(...run.entries.map((e) => e.checked.append.maxTimestamp));
+
+function concat(chunks: readonly Uint8Array[]): Uint8Array {
+  if (chunks.length === 1) return chunks[0] as Uint8Array;
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
