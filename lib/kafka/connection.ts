@@ -9,13 +9,18 @@ export interface ConnectionOptions {
   maxInFlight: number;
   /** Bytes of requests in flight plus responses not yet flushed; past this the socket is not read. */
   maxQueuedBytes: number;
-  /** Answers one frame: the response to write (size prefix included), or null for none. */
-  handle(frame: Uint8Array): Promise<Uint8Array | null>;
+  /**
+   * Answers one frame: the response to write (size prefix included), or null for none. A Produce
+   * calls `admitted` once its batches hold their place in the flush: the connection's next
+   * Produce may start then, before this one is answered.
+   */
+  handle(frame: Uint8Array, admitted: () => void): Promise<Uint8Array | null>;
   /** Told why a connection was closed on its client (a bad frame, a failed handler). */
   onClose?(reason: string, err?: unknown): void;
 }
 
 const PRODUCE_KEY = 0;
+const noop = () => {};
 
 /**
  * Thrown by `handle` when Kafka answers a request and then closes the connection (a failed SASL
@@ -41,8 +46,9 @@ interface Slot {
 /**
  * One client connection: splits the byte stream into size-prefixed frames, hands each to the
  * handler, and writes the responses back in request order. Requests run concurrently, except that
- * Produce requests run one after another (an idempotent producer's in-flight batches must commit in
- * sequence order, as they do on a Kafka broker, which runs a connection's requests one at a time).
+ * Produce requests are admitted one after another (an idempotent producer's in-flight batches must
+ * commit in sequence order, as they do on a Kafka broker, which runs a connection's requests one at
+ * a time): the next starts once the one before has taken its place in a flush, or is answered.
  * Reading stops while too much is in flight or the client is not draining its responses. A frame
  * that cannot be answered closes the connection, once the answers before it are written.
  */
@@ -138,13 +144,16 @@ export function serveConnection(socket: Socket, opts: ConnectionOptions): { inFl
     slots.push(slot);
     queuedBytes += frame.length;
     running++;
-    const run = () => opts.handle(frame);
     let work: Promise<Uint8Array | null>;
     if (frame.length >= 2 && frame.readInt16BE(0) === PRODUCE_KEY) {
-      work = produceTail.then(run);
-      produceTail = work.catch(() => {});
+      let admit = () => {};
+      const admitted = new Promise<void>((resolve) => {
+        admit = resolve;
+      });
+      work = produceTail.then(() => opts.handle(frame, admit));
+      produceTail = Promise.race([admitted, work.then(noop, noop)]);
     } else {
-      work = run();
+      work = opts.handle(frame, noop);
     }
     work.then(
       (response) => {

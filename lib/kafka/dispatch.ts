@@ -48,6 +48,7 @@ export async function dispatch(
   frame: Uint8Array,
   clientHost: string,
   session: ConnectionSession = { principal: ANONYMOUS },
+  admitted: () => void = () => {},
 ): Promise<Uint8Array | null> {
   let request: ReturnType<typeof decodeRequest>;
   try {
@@ -75,6 +76,7 @@ export async function dispatch(
     clientHost,
     session,
     authz: authorizerFor(deps.engine, session.principal, clientHost),
+    admitted,
   };
   const key = header.apiKey as ApiKey;
   if (!handler || header.apiVersion < handler.min || header.apiVersion > handler.max) {

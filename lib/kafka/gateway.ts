@@ -62,14 +62,14 @@ export async function startGateway(opts: GatewayOptions): Promise<KafkaGateway> 
   const onConnection = (socket: Socket) => {
     const clientHost = socket.remoteAddress ?? 'unknown';
     const session: ConnectionSession = { principal: opts.testOnlyPrincipalFor?.(socket) ?? ANONYMOUS };
-    const run = (frame: Uint8Array) =>
-      dispatch({ engine, flusher, config, broker, handlers }, frame, clientHost, session);
+    const run = (frame: Uint8Array, admitted: () => void) =>
+      dispatch({ engine, flusher, config, broker, handlers }, frame, clientHost, session, admitted);
     let handle = run;
     if (sasl) {
       // engine.now, so that a test can move the session's clock.
       const authenticator = new SaslAuthenticator(engine, config, session, () => engine.now());
       session.sasl = authenticator;
-      handle = (frame) => authenticator.serve(frame, run);
+      handle = (frame, admitted) => authenticator.serve(frame, (f) => run(f, admitted));
     }
     const connection = serveConnection(socket, {
       maxFrameBytes: config.maxFrameBytes,

@@ -1,5 +1,11 @@
 import { ERRORS, type ServerErrorCode } from '../contract/errors.js';
-import { type Authorizer, type Engine, type Principal, type ProduceFlusher, StrataError } from '../engine/index.js';
+import {
+  type Authorizer,
+  type Engine,
+  type Principal,
+  type ProduceFlusher,
+  StrataError,
+} from '../engine/index.js';
 import type { GatewayConfig } from './config.js';
 import type { ApiName, RequestBody, ResponseInput } from './protocol/schema/index.js';
 import type { SaslAuthenticator } from './sasl.js';
@@ -20,6 +26,12 @@ export interface RequestContext {
   session: ConnectionSession;
   /** What this connection's principal may do (ACLs; everything when authorization is off). */
   authz: Authorizer;
+  /**
+   * Produce calls this once its batches hold their place in a flush: the connection may then
+   * start its next Produce (their order is kept by the flush). Calling it is optional: the next
+   * one starts anyway once this request is answered.
+   */
+  admitted(): void;
 }
 
 /** Per connection, shared by its requests. */

@@ -53,7 +53,11 @@ export const produceHandler = defineHandler({
           : authorizationError('TRANSACTIONAL_ID', 'WRITE', body.transactionalId),
       );
     } else {
-      responses = await Promise.all(body.topicData.map((t) => produceTopic(ctx, t)));
+      // Every topic is looked up first; then all join the flush at once, in this request's place.
+      const prepared = await Promise.all(body.topicData.map((t) => prepareTopic(ctx, t)));
+      const produced = prepared.map((p) => p());
+      ctx.admitted();
+      responses = await Promise.all(produced);
     }
     if (acks === 0) return NO_RESPONSE;
     return { responses, throttleTimeMs: 0 };
@@ -72,7 +76,14 @@ export const produceHandler = defineHandler({
   },
 });
 
-async function produceTopic(ctx: RequestContext, t: ProduceTopic) {
+/**
+ * Authorizes and looks up one topic of the request; returns the step that hands its partitions to
+ * the flush (at once, when called) and resolves to the topic's answer.
+ */
+async function prepareTopic(
+  ctx: RequestContext,
+  t: ProduceTopic,
+): Promise<() => Promise<ReturnType<typeof topicResponse>>> {
   let topic: Topic;
   try {
     // Asked before the topic is looked up, so a refused principal learns nothing of it. WRITE
@@ -80,17 +91,20 @@ async function produceTopic(ctx: RequestContext, t: ProduceTopic) {
     await ctx.authz.require('WRITE', 'TOPIC', t.name);
     topic = await lookUp(ctx, t);
   } catch (err) {
-    return topicResponse(
+    const failed = topicResponse(
       t.name,
       t.partitionData.map((p) => ({ partition: p.index, error: err })),
     );
+    return async () => failed;
   }
-  const results = await ctx.flusher.produce(
-    topic,
-    t.partitionData.map((p) => ({ partition: p.index, records: p.records })),
-    { refuseZstd: ctx.apiVersion < ZSTD_FROM_VERSION },
-  );
-  return topicResponse(t.name, results);
+  return async () => {
+    const results = await ctx.flusher.produce(
+      topic,
+      t.partitionData.map((p) => ({ partition: p.index, records: p.records })),
+      { refuseZstd: ctx.apiVersion < ZSTD_FROM_VERSION },
+    );
+    return topicResponse(t.name, results);
+  };
 }
 
 /** KIP-110: zstd is for clients new enough to send Produce v7; Kafka refuses it in older versions. */
