@@ -62,7 +62,10 @@ describe('the fault checker over the Kafka protocol (short version)', () => {
     expect(result.report.stats.sentValues.ok, s).toBeGreaterThan(300);
     expect(result.groups?.stats.generations, s).toBeGreaterThan(1);
     // The checker's own seam closes connections on purpose; those are not gateway faults.
-    expect(result.notes.filter((n) => n.includes('its answer is lost')), s).toEqual([]);
+    expect(
+      result.notes.filter((n) => n.includes('its answer is lost')),
+      s,
+    ).toEqual([]);
     expect(result.groups?.stats.consumed, s).toBe(result.report.stats.sentValues.ok);
     expect(result.groups?.stats.commits.ok, s).toBeGreaterThan(20);
   }, 150_000);
