@@ -177,6 +177,37 @@ export function hold(
   };
 }
 
+/**
+ * The next `times` matching BatchGetItem calls reach DynamoDB with only the first `keep` keys of
+ * each table (default: half of them, rounded down), and answer the others as UnprocessedKeys, as
+ * DynamoDB does under throttling or past its 16 MB response limit: the caller must ask again.
+ */
+export function unprocessedKeysNext(
+  client: ClientWithMiddleware,
+  options: FaultCommandFilter & { times?: number; keep?: number } = {},
+): Fault {
+  return install(client, 'BatchGetItem', 'initialize', options, {
+    around: async (next, args, _ctx, fault) => {
+      if (!fault.take()) return next(args);
+      const requested = args.input.RequestItems as Record<string, { Keys: unknown[] }>;
+      const sent: Record<string, { Keys: unknown[] }> = {};
+      const unprocessed: Record<string, { Keys: unknown[] }> = {};
+      for (const [table, req] of Object.entries(requested)) {
+        const keep = Math.min(req.Keys.length, options.keep ?? Math.floor(req.Keys.length / 2));
+        if (keep > 0) sent[table] = { ...req, Keys: req.Keys.slice(0, keep) };
+        if (keep < req.Keys.length) unprocessed[table] = { ...req, Keys: req.Keys.slice(keep) };
+      }
+      const out = (
+        Object.keys(sent).length > 0
+          ? await next({ ...args, input: { ...args.input, RequestItems: sent } })
+          : { output: { Responses: {}, $metadata: {} }, response: {} }
+      ) as { output: Record<string, unknown> };
+      out.output.UnprocessedKeys = unprocessed;
+      return out;
+    },
+  });
+}
+
 /** The error the SDK's Node HTTP handler raises when a request times out. */
 export function timeoutError(commandName = 'request'): Error {
   const err = new Error(`injected fault: ${commandName} timed out after the service received it`);

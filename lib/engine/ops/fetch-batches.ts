@@ -2,7 +2,7 @@ import { patchBaseOffsets } from '../codec/record-batch.js';
 import type { Engine } from '../engine.js';
 import { OffsetOutOfRangeError } from '../errors.js';
 import type { IndexEntry, PartitionHead, Topic } from '../types.js';
-import { readBatches, readHead } from './fetch.js';
+import { readBatchesSettled, readHeads } from './fetch.js';
 import { checkPartition } from './topics.js';
 
 /** One partition of a Kafka Fetch. */
@@ -37,9 +37,11 @@ const EMPTY = new Uint8Array(0);
 /**
  * Kafka's Fetch over the stored log: for each partition, the stored batches from the one holding
  * the fetch offset (returned whole, as Kafka does) up to the partition's and the request's byte
- * limits, never past the high watermark. When fewer than minBytes are there, it long-polls:
- * waking on commits in this process at once, and polling the heads (one BatchGet per topic) for
- * other processes' commits, until the bytes are there or maxWaitMs has passed.
+ * limits, never past the high watermark. Each pass reads all the partitions' heads in one
+ * BatchGetItem and their batches with as few ranged GETs as adjacency allows (fetchOnce). When
+ * fewer than minBytes are there, it long-polls: waking on commits in this process at once, and
+ * polling the waiting partitions' heads (one BatchGetItem) for other processes' commits, until the
+ * bytes are there or maxWaitMs has passed.
  */
 export async function fetchBatches(
   engine: Engine,
@@ -71,35 +73,70 @@ export async function fetchBatches(
   }
 }
 
-/** Whether any of the empty partitions has data past its fetch offset now. */
+/** Whether any of the empty partitions has data past its fetch offset now: one read of their heads. */
 async function anyAdvanced(engine: Engine, empty: PartitionFetchResult[]): Promise<boolean> {
-  const byTopic = new Map<string, PartitionFetchResult[]>();
-  for (const r of empty)
-    byTopic.set(r.request.topic.topicId, [...(byTopic.get(r.request.topic.topicId) ?? []), r]);
-  const advanced = await Promise.all(
-    [...byTopic.values()].map(async (list) => {
-      const topic = (list[0] as PartitionFetchResult).request.topic;
-      const heads = await engine.metadata.getHeads(
-        topic,
-        list.map((r) => r.request.partition),
-      );
-      return list.some((r, i) => {
-        const head = heads[i] as PartitionHead;
-        engine.watch.observe(topic.topicId, r.request.partition, head.nextOffset);
-        return head.nextOffset > r.request.offset || head.logStartOffset > r.request.offset;
-      });
-    }),
+  const heads = await readHeads(
+    engine,
+    empty.map((r) => r.request),
   );
-  return advanced.some(Boolean);
+  return empty.some((r, i) => {
+    const head = heads[i] as PartitionHead;
+    return head.nextOffset > r.request.offset || head.logStartOffset > r.request.offset;
+  });
 }
 
-/** One pass over every partition, in parallel; then the request's byte limit, in request order. */
+/** A partition's fetch as it goes through fetchOnce's steps; `error` ends it. */
+interface Pass {
+  request: PartitionFetchRequest;
+  head: PartitionHead;
+  entries: IndexEntry[];
+  error?: unknown;
+}
+
+const NO_HEAD: PartitionHead = { nextOffset: -1, logStartOffset: -1 };
+
+/**
+ * One pass over every partition: all heads in one read (readHeads: one BatchGetItem), each
+ * partition's index Query in parallel, then every partition's batches together (readBatchesSettled:
+ * batches adjacent in one object, as one produce request's partitions are, share one GET); then the
+ * request's byte limit, in request order.
+ */
 async function fetchOnce(
   engine: Engine,
   requests: readonly PartitionFetchRequest[],
   maxBytes: number,
 ): Promise<PartitionFetchResult[]> {
-  const results = await Promise.all(requests.map((r) => fetchPartition(engine, r, maxBytes)));
+  const passes: Pass[] = requests.map((request) => {
+    try {
+      checkPartition(request.topic, request.partition);
+      return { request, head: NO_HEAD, entries: [] };
+    } catch (err) {
+      return { request, head: NO_HEAD, entries: [], error: err };
+    }
+  });
+  const valid = passes.filter((p) => p.error === undefined);
+  try {
+    const heads = await readHeads(
+      engine,
+      valid.map((p) => p.request),
+    );
+    valid.forEach((p, i) => {
+      p.head = heads[i] as PartitionHead;
+    });
+  } catch (err) {
+    for (const p of valid) p.error = err;
+  }
+
+  await Promise.all(passes.map((p) => findEntries(engine, p, maxBytes)));
+  const all = passes.flatMap((p) => p.entries);
+  const ranges = await readBatchesSettled(engine, all);
+  let at = 0;
+  const results = passes.map((p) => {
+    const mine = ranges.slice(at, at + p.entries.length);
+    at += p.entries.length;
+    return assemble(p, mine);
+  });
+
   let budget = maxBytes;
   let anyReturned = false;
   return results.map((r) => {
@@ -111,43 +148,43 @@ async function fetchOnce(
   });
 }
 
-async function fetchPartition(
-  engine: Engine,
-  request: PartitionFetchRequest,
-  requestMaxBytes: number,
-): Promise<PartitionFetchResult> {
+/** Checks the fetch offset against the head and finds the index entries to read, unless failed. */
+async function findEntries(engine: Engine, pass: Pass, requestMaxBytes: number): Promise<void> {
+  if (pass.error !== undefined) return;
+  const { request, head } = pass;
   const { topic, partition, offset } = request;
-  let head: PartitionHead = { nextOffset: -1, logStartOffset: -1 };
   try {
-    checkPartition(topic, partition);
-    head = await readHead(engine, topic, partition);
     if (offset < head.logStartOffset || offset > head.nextOffset) {
       throw new OffsetOutOfRangeError(offset, head.logStartOffset, head.nextOffset);
     }
-    const base = { request, highWatermark: head.nextOffset, logStartOffset: head.logStartOffset };
-    if (offset === head.nextOffset) return { ...base, records: EMPTY };
+    if (offset === head.nextOffset) return;
     const limit = Math.min(request.maxBytes, requestMaxBytes);
-    const entries = await entriesFor(engine, topic, partition, offset, head.nextOffset, limit);
-    const ranges = await readBatches(engine, entries);
-    const out = new Uint8Array(ranges.reduce((n, b) => n + b.length, 0));
-    let at = 0;
-    ranges.forEach((bytes, i) => {
-      // A copy: the segment cache's bytes stay as stored.
-      const slot = out.subarray(at, at + bytes.length);
-      slot.set(bytes);
-      patchBaseOffsets(slot, (entries[i] as IndexEntry).baseOffset);
-      at += bytes.length;
-    });
-    return { ...base, records: out };
+    pass.entries = await entriesFor(engine, topic, partition, offset, head.nextOffset, limit);
   } catch (err) {
-    return {
-      request,
-      records: EMPTY,
-      highWatermark: head.nextOffset,
-      logStartOffset: head.logStartOffset,
-      error: err,
-    };
+    pass.error = err;
+    pass.entries = [];
   }
+}
+
+/** The partition's answer: its batches back to back, each with its committed base offset. */
+function assemble(pass: Pass, ranges: PromiseSettledResult<Uint8Array>[]): PartitionFetchResult {
+  const { request, head } = pass;
+  const base = { request, highWatermark: head.nextOffset, logStartOffset: head.logStartOffset };
+  const failed = ranges.find((r) => r.status === 'rejected');
+  const error = pass.error ?? failed?.reason;
+  if (error !== undefined) return { ...base, records: EMPTY, error };
+  if (ranges.length === 0) return { ...base, records: EMPTY };
+  const batches = ranges.map((r) => (r as PromiseFulfilledResult<Uint8Array>).value);
+  const out = new Uint8Array(batches.reduce((n, b) => n + b.length, 0));
+  let at = 0;
+  batches.forEach((bytes, i) => {
+    // A copy: the segment cache's bytes stay as stored.
+    const slot = out.subarray(at, at + bytes.length);
+    slot.set(bytes);
+    patchBaseOffsets(slot, (pass.entries[i] as IndexEntry).baseOffset);
+    at += bytes.length;
+  });
+  return { ...base, records: out };
 }
 
 /**

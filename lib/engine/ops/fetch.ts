@@ -1,6 +1,7 @@
 import { decodeBatches } from '../codec/record-batch.js';
 import type { Engine } from '../engine.js';
 import { OffsetOutOfRangeError } from '../errors.js';
+import type { ReadRangesOptions } from '../storage/segment-store.js';
 import type { IndexEntry, LogRecord, PartitionHead, Topic } from '../types.js';
 import { checkPartition, getTopic } from './topics.js';
 
@@ -21,12 +22,23 @@ export interface FetchResult {
 }
 
 const INDEX_PAGE = 32;
-const GET_CONCURRENCY = 8;
+
+/**
+ * How batch ranges become GETs. Ranges of one object at most 64 KiB apart are read in one GET (a
+ * GET's latency costs far more than 64 KiB of transfer) and split; a read stops growing at 4 MiB
+ * (about one request latency of transfer), so that a large fetch still runs 8 GETs in parallel.
+ */
+export const SEGMENT_READS: ReadRangesOptions = {
+  maxGapBytes: 64 * 1024,
+  maxReadBytes: 4 * 1024 * 1024,
+  concurrency: 8,
+};
 
 /**
  * Reads a partition from an offset: one consistent read of the head, one Query on the index (the
  * sort key is each batch's last offset, so the first hit holds the start offset), then ranged GETs
- * of just those batches. Never returns a record at or past the high watermark read at the start.
+ * of just those batches (adjacent ones of one object in one GET). Never returns a record at or past
+ * the high watermark read at the start.
  */
 export async function fetchRecords(
   engine: Engine,
@@ -110,6 +122,26 @@ export async function readHead(engine: Engine, topic: Topic, partition: number):
   return head;
 }
 
+/**
+ * Consistent reads of several heads, in the order asked, which the partition watch remembers: one
+ * GetItem for one partition, else one BatchGetItem per 100 partitions, whatever their topics.
+ */
+export async function readHeads(
+  engine: Engine,
+  partitions: readonly { topic: Topic; partition: number }[],
+): Promise<PartitionHead[]> {
+  if (partitions.length === 0) return [];
+  if (partitions.length === 1) {
+    const { topic, partition } = partitions[0] as { topic: Topic; partition: number };
+    return [await readHead(engine, topic, partition)];
+  }
+  const heads = await engine.metadata.getHeadsOf(partitions);
+  partitions.forEach(({ topic, partition }, i) => {
+    engine.watch.observe(topic.topicId, partition, (heads[i] as PartitionHead).nextOffset);
+  });
+  return heads;
+}
+
 /** Polls the head (waking early on commits in this process) until it passes `offset` or time runs out. */
 async function waitForData(
   engine: Engine,
@@ -157,17 +189,25 @@ async function indexEntriesFor(
   return out;
 }
 
-/** Fetches the entries' byte ranges, a bounded number of GETs at a time, in entry order. */
+/** Fetches the entries' byte ranges (see readBatchesSettled), in entry order; fails if any GET failed. */
 export async function readBatches(engine: Engine, entries: IndexEntry[]): Promise<Uint8Array[]> {
-  const out: Uint8Array[] = new Array(entries.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < entries.length) {
-      const i = next++;
-      const e = entries[i] as IndexEntry;
-      out[i] = await engine.segments.getRange(e.objectKey, e.byteOffset, e.byteLength);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(GET_CONCURRENCY, entries.length) }, worker));
-  return out;
+  return (await readBatchesSettled(engine, entries)).map((r) => {
+    if (r.status === 'rejected') throw r.reason;
+    return r.value;
+  });
+}
+
+/**
+ * Fetches the entries' byte ranges, in entry order: warm ones from the segment cache, the others
+ * with SEGMENT_READS' GETs (entries adjacent in one object share one), a bounded number at a time.
+ * A failed GET fails only the entries it was to read.
+ */
+export function readBatchesSettled(
+  engine: Engine,
+  entries: readonly IndexEntry[],
+): Promise<PromiseSettledResult<Uint8Array>[]> {
+  return engine.segments.readRanges(
+    entries.map((e) => ({ key: e.objectKey, offset: e.byteOffset, length: e.byteLength })),
+    SEGMENT_READS,
+  );
 }

@@ -12,12 +12,25 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { TOPIC_CONFIG_DEFAULTS } from '../../contract/limits.js';
-import { InvalidPartitionsError, TopicAlreadyExistsError, UnknownTopicOrPartitionError } from '../errors.js';
+import {
+  InvalidPartitionsError,
+  KafkaStorageError,
+  TopicAlreadyExistsError,
+  UnknownTopicOrPartitionError,
+} from '../errors.js';
 import type { IndexEntry, PartitionHead, Topic } from '../types.js';
 import { indexKeys, metaKeys } from './keys.js';
 import { queryAll, queryCollection } from './query-all.js';
 
 const BATCH_GET_LIMIT = 100;
+/** BatchGetItem calls per chunk of keys before giving up on keys DynamoDB keeps leaving unprocessed. */
+const BATCH_GET_ATTEMPTS = 8;
+
+/** The wait before call `attempt` again: between half and all of 20 ms x 2^attempt, at most 1 s. */
+function backoffMs(attempt: number): number {
+  const cap = Math.min(1000, 20 * 2 ** attempt);
+  return cap / 2 + Math.random() * (cap / 2);
+}
 
 /** A head that was never written is an empty partition. */
 const EMPTY_HEAD: PartitionHead = { nextOffset: 0, logStartOffset: 0 };
@@ -243,7 +256,15 @@ export class MetadataStore {
   /** Heads of the given partitions (all of them by default), in partition order. */
   async getHeads(topic: Topic, partitions?: number[]): Promise<PartitionHead[]> {
     const wanted = partitions ?? Array.from({ length: topic.partitions }, (_, p) => p);
-    const keys = wanted.map((p) => metaKeys.head(topic.topicId, p));
+    return this.getHeadsOf(wanted.map((partition) => ({ topic, partition })));
+  }
+
+  /**
+   * Heads of partitions of any topics, in the order asked: consistent reads, as getHead's, in one
+   * BatchGetItem per 100 distinct partitions.
+   */
+  async getHeadsOf(partitions: readonly { topic: Topic; partition: number }[]): Promise<PartitionHead[]> {
+    const keys = partitions.map((p) => metaKeys.head(p.topic.topicId, p.partition));
     const items = await this.batchGetMeta(keys);
     return keys.map((k) => headFromItem(items.get(k.pk + k.sk)));
   }
@@ -376,23 +397,39 @@ export class MetadataStore {
     return res.Item;
   }
 
-  /** Consistent BatchGet of meta items, keyed by pk + sk. Retries unprocessed keys. */
+  /**
+   * Consistent BatchGet of meta items, keyed by pk + sk: the distinct keys in calls of at most 100,
+   * run in parallel. Keys DynamoDB leaves unprocessed (throttling, the 16 MB response limit) are
+   * asked again after a jittered exponential backoff, up to BATCH_GET_ATTEMPTS calls per chunk;
+   * then it fails with KafkaStorageError (retriable) rather than wait on a throttled table forever.
+   */
   async batchGetMeta(keys: { pk: string; sk: string }[]): Promise<Map<string, Record<string, unknown>>> {
+    const distinct = [...new Map(keys.map((k) => [k.pk + k.sk, k])).values()];
     const out = new Map<string, Record<string, unknown>>();
-    for (let i = 0; i < keys.length; i += BATCH_GET_LIMIT) {
-      let pending: Record<string, unknown>[] | undefined = keys.slice(i, i + BATCH_GET_LIMIT);
-      for (let attempt = 0; pending && pending.length > 0; attempt++) {
-        if (attempt > 0) await sleep(Math.min(1000, 20 * 2 ** attempt));
-        const res: BatchGetCommandOutput = await this.doc.send(
-          new BatchGetCommand({
-            RequestItems: { [this.metaTable]: { Keys: pending, ConsistentRead: true } },
-          }),
-        );
-        for (const item of res.Responses?.[this.metaTable] ?? [])
-          out.set(String(item.pk) + String(item.sk), item);
-        pending = res.UnprocessedKeys?.[this.metaTable]?.Keys;
-      }
-    }
+    const chunks: { pk: string; sk: string }[][] = [];
+    for (let i = 0; i < distinct.length; i += BATCH_GET_LIMIT)
+      chunks.push(distinct.slice(i, i + BATCH_GET_LIMIT));
+    await Promise.all(
+      chunks.map(async (chunk) => {
+        let pending: Record<string, unknown>[] | undefined = chunk;
+        for (let attempt = 0; pending && pending.length > 0; attempt++) {
+          if (attempt >= BATCH_GET_ATTEMPTS) {
+            throw new KafkaStorageError(
+              `DynamoDB left ${pending.length} of ${chunk.length} keys unprocessed after ${BATCH_GET_ATTEMPTS} BatchGetItem calls; retry`,
+            );
+          }
+          if (attempt > 0) await sleep(backoffMs(attempt));
+          const res: BatchGetCommandOutput = await this.doc.send(
+            new BatchGetCommand({
+              RequestItems: { [this.metaTable]: { Keys: pending, ConsistentRead: true } },
+            }),
+          );
+          for (const item of res.Responses?.[this.metaTable] ?? [])
+            out.set(String(item.pk) + String(item.sk), item);
+          pending = res.UnprocessedKeys?.[this.metaTable]?.Keys;
+        }
+      }),
+    );
     return out;
   }
 

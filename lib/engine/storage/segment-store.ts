@@ -7,6 +7,7 @@ import {
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
+import { type ByteRange, type CoalesceLimits, coalesceRanges, splitRead } from './byte-ranges.js';
 import { SegmentCache } from './segment-cache.js';
 
 /** Every segment object lives under this prefix. */
@@ -23,6 +24,12 @@ export function newSegmentKey(now: number): string {
   const id = randomUUID();
   const shard = (Number.parseInt(id.slice(0, 4), 16) % PREFIX_FANOUT).toString(16).padStart(2, '0');
   return `${SEGMENT_PREFIX}${shard}/${now}-${id}.seg`;
+}
+
+/** How `readRanges` plans and runs its GETs. */
+export interface ReadRangesOptions extends CoalesceLimits {
+  /** GETs in flight at once. */
+  concurrency: number;
 }
 
 /** Immutable segment objects in S3: one PUT per produce request, ranged GETs on fetch. */
@@ -52,9 +59,62 @@ export class SegmentStore {
 
   /** Reads [offset, offset + length) of an object, from the cache when it is warm. */
   async getRange(key: string, offset: number, length: number): Promise<Uint8Array> {
-    const cacheKey = `${key}@${offset}+${length}`;
+    const cacheKey = rangeCacheKey(key, offset, length);
     const cached = this.cache.get(cacheKey);
     if (cached) return cached;
+    const bytes = await this.fetchRange(key, offset, length);
+    this.cache.set(cacheKey, bytes);
+    return bytes;
+  }
+
+  /**
+   * Reads many ranges, each from the cache when it is warm; the others with as few ranged GETs as
+   * `options` allow (ranges of one object that are adjacent or nearly are read together, then
+   * split). Each range is cached on its own, under the key `getRange` uses, so a later read of any
+   * of them is warm whichever way it asks. A failed GET fails only the ranges it was to read.
+   */
+  async readRanges(
+    ranges: readonly ByteRange[],
+    options: ReadRangesOptions,
+  ): Promise<PromiseSettledResult<Uint8Array>[]> {
+    const out: PromiseSettledResult<Uint8Array>[] = new Array(ranges.length);
+    const missing: number[] = [];
+    ranges.forEach((r, i) => {
+      if (r.length === 0) {
+        out[i] = { status: 'fulfilled', value: new Uint8Array(0) };
+        return;
+      }
+      const cached = this.cache.get(rangeCacheKey(r.key, r.offset, r.length));
+      if (cached) out[i] = { status: 'fulfilled', value: cached };
+      else missing.push(i);
+    });
+    const wanted = missing.map((i) => ranges[i] as ByteRange);
+    const reads = coalesceRanges(wanted, options);
+    let next = 0;
+    const worker = async () => {
+      while (next < reads.length) {
+        const read = reads[next++] as (typeof reads)[number];
+        try {
+          const bytes = await this.fetchRange(read.key, read.offset, read.length);
+          // Split only once the whole read arrived intact (fetchRange checks its length).
+          for (const [part, slice] of splitRead(read, wanted, bytes)) {
+            const r = wanted[part] as ByteRange;
+            this.cache.set(rangeCacheKey(r.key, r.offset, r.length), slice);
+            out[missing[part] as number] = { status: 'fulfilled', value: slice };
+          }
+        } catch (err) {
+          for (const part of read.parts) out[missing[part] as number] = { status: 'rejected', reason: err };
+        }
+      }
+    };
+    await Promise.all(
+      Array.from({ length: Math.min(Math.max(1, options.concurrency), reads.length) }, worker),
+    );
+    return out;
+  }
+
+  /** One ranged GET, checked for length; not cached. */
+  private async fetchRange(key: string, offset: number, length: number): Promise<Uint8Array> {
     const res = await this.s3.send(
       new GetObjectCommand({
         Bucket: this.bucket,
@@ -66,7 +126,6 @@ export class SegmentStore {
     if (!bytes || bytes.byteLength !== length) {
       throw new Error(`short read of ${key} at ${offset}: wanted ${length}, got ${bytes?.byteLength ?? 0}`);
     }
-    this.cache.set(cacheKey, bytes);
     return bytes;
   }
 
@@ -94,4 +153,9 @@ export class SegmentStore {
       token = page.NextContinuationToken;
     } while (token);
   }
+}
+
+/** The segment cache's key for one range: the same however the range was read. */
+function rangeCacheKey(key: string, offset: number, length: number): string {
+  return `${key}@${offset}+${length}`;
 }

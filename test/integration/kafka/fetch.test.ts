@@ -3,6 +3,7 @@ import { decodeBatches } from '../../../lib/engine/codec/record-batch.js';
 import { APIS } from '../../../lib/kafka/protocol/schema/index.js';
 import { useTestGateway } from '../../support/gateway.js';
 import { type KafkaWire, openKafkaWire } from '../../support/kafka-wire.js';
+import { countRequests, headKeysOf, isHeadGet } from '../../support/request-counts.js';
 
 const ctx = useTestGateway();
 const FETCH = APIS.Fetch.key;
@@ -115,6 +116,49 @@ describe('Fetch', () => {
     expect(recordsOf(p0?.records ?? null).map((r) => r.key)).toEqual(['a', 'b']);
     expect(p1?.records?.length ?? 0).toBe(0);
     expect(p1?.highWatermark).toBe(1n);
+  });
+
+  it('reads 8 partitions with one BatchGetItem for the heads and one GET for the object they share', async () => {
+    expect((await ctx.http.post('/v1/topics', { name: 'fetched-8', partitions: 8 })).status).toBe(201);
+    const partitions = [0, 1, 2, 3, 4, 5, 6, 7];
+    // One produce request: one segment object holding one batch per partition, back to back.
+    const res = await ctx.http.post('/v1/topics/fetched-8/records', {
+      records: partitions.flatMap((p) => [
+        { key: `${p}a`, value: 'x', partition: p },
+        { key: `${p}b`, value: 'y', partition: p },
+      ]),
+    });
+    expect(res.status).toBe(200);
+    const body = fetchRequest('fetched-8', 0, 0);
+    (body.topics[0] as (typeof body.topics)[0]).partitions = partitions.map((partition) => ({
+      partition,
+      fetchOffset: 0n,
+      partitionMaxBytes: 1 << 20,
+    }));
+    ctx.engine.segments.cache.clear();
+    const dynamo = countRequests(ctx.engine.clients.dynamodb);
+    const s3 = countRequests(ctx.engine.clients.s3);
+    try {
+      const answer = await wire.request(FETCH, 11, body);
+      expect(dynamo.count('GetItem', isHeadGet)).toBe(0);
+      expect(dynamo.count('BatchGetItem', (i) => headKeysOf(i) === 8)).toBe(1);
+      expect(s3.count('GetObject')).toBe(1);
+      const got = answer.responses[0]?.partitions ?? [];
+      expect(got.map((p) => p.highWatermark)).toEqual(partitions.map(() => 2n));
+      expect(got.map((p) => recordsOf(p.records).map((r) => `${r.offset}:${r.key}`))).toEqual(
+        partitions.map((p) => [`0:${p}a`, `1:${p}b`]),
+      );
+      // Warm: the same bytes, no GET.
+      s3.reset();
+      const again = await wire.request(FETCH, 11, body);
+      expect(s3.count('GetObject')).toBe(0);
+      expect(again.responses[0]?.partitions.map((p) => Buffer.from(p.records ?? []))).toEqual(
+        got.map((p) => Buffer.from(p.records ?? [])),
+      );
+    } finally {
+      dynamo.remove();
+      s3.remove();
+    }
   });
 
   it('long-polls at the end of the log and wakes when a record is committed', async () => {
