@@ -26,15 +26,22 @@ import { loadProducerStates } from './producers.js';
  * checked batches of every request that arrives within `lingerMs`, up to `flushBytes`, go into one
  * segment object, committed in as few DynamoDB transactions as fit (one per topic and up to 100
  * actions: 49 partitions of plain producers). Each request is answered when the commit holding its
- * partitions succeeded, with its own offsets and errors. One flush is uploaded and committed at a
- * time, so an idempotent producer's batches are checked against the state its earlier flush left:
- * their order holds within and across flushes.
+ * partitions succeeded, with its own offsets and errors. Flushes commit one after another, in the
+ * order they closed, and an idempotent producer's batches are checked against the state the
+ * flushes before left (projected, while those are still under way): their order holds within and
+ * across flushes. If an earlier flush fails to commit a producer's batches, the later ones find
+ * its state elsewhere than projected and fail with OUT_OF_ORDER_SEQUENCE_NUMBER, as on Kafka.
  */
 export interface FlushOptions {
   /** How long the first request of a flush waits for others (ms). 0: flush at once. */
   lingerMs: number;
   /** A flush closes early once it holds this many bytes of batches. */
   flushBytes: number;
+  /**
+   * Flushes under way at once (default 2): the next one uploads while the one before commits.
+   * Commits still happen one flush after another, in order.
+   */
+  maxFlushesInFlight?: number;
 }
 
 /** What one flush came to, for metrics and tests. */
@@ -75,7 +82,10 @@ export class ProduceFlusher {
   private openBytes = 0;
   private openedAt = 0;
   private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
+  private readonly running = new Set<Promise<void>>();
+  /** Resolves when the last flush started has finished committing: the next one commits after it. */
+  private lastCommit: Promise<void> = Promise.resolve();
+  private readonly projected: ProjectedStates = new Map();
   private readonly listeners = new Set<(report: FlushReport) => void>();
 
   constructor(
@@ -85,36 +95,35 @@ export class ProduceFlusher {
 
   /**
    * Produce with the semantics of produceBatches: one result per partition, in request order,
-   * each after its commit. Bad batches are answered at once and never join the flush.
+   * each after its commit. Bad batches are answered at once and never join the flush. The
+   * batches join the open flush before this returns its promise.
    */
-  async produce(
+  produce(
     topic: Topic,
     partitions: readonly ClientPartitionRecords[],
     options: ProduceBatchesOptions = {},
   ): Promise<PartitionProduceResult[]> {
     const { checked, results } = checkProduceRequest(topic, partitions, options);
     const request = {};
-    await Promise.all(
-      checked.map(
-        (c) =>
-          new Promise<void>((resolve) => {
-            const entry: FlushEntry = {
-              topic,
-              checked: c,
-              request,
-              settled: false,
-              settle(result) {
-                if (entry.settled) return;
-                entry.settled = true;
-                results.set(c.append.partition, result);
-                resolve();
-              },
-            };
-            this.join(entry);
-          }),
-      ),
+    const joined = checked.map(
+      (c) =>
+        new Promise<void>((resolve) => {
+          const entry: FlushEntry = {
+            topic,
+            checked: c,
+            request,
+            settled: false,
+            settle(result) {
+              if (entry.settled) return;
+              entry.settled = true;
+              results.set(c.append.partition, result);
+              resolve();
+            },
+          };
+          this.join(entry);
+        }),
     );
-    return inRequestOrder(partitions, results);
+    return Promise.all(joined).then(() => inRequestOrder(partitions, results));
   }
 
   /** Calls `listener` after each flush (tests and metrics). */
@@ -125,9 +134,9 @@ export class ProduceFlusher {
 
   /** Flushes what is waiting and resolves once every flush has finished. */
   async close(): Promise<void> {
-    while (this.open.length > 0 || this.running) {
+    while (this.open.length > 0 || this.running.size > 0) {
       this.kick(true);
-      await this.running;
+      await Promise.race(this.running);
     }
   }
 
@@ -138,9 +147,10 @@ export class ProduceFlusher {
     this.kick(false);
   }
 
-  /** Starts a flush if one is due and none is running; else makes sure a timer will start it. */
+  /** Starts a flush if one is due and a slot is free; else makes sure a timer will start it. */
   private kick(force: boolean): void {
-    if (this.running || this.open.length === 0) return;
+    if (this.open.length === 0) return;
+    if (this.running.size >= (this.options.maxFlushesInFlight ?? 2)) return;
     const waited = Date.now() - this.openedAt;
     if (!force && this.openBytes < this.options.flushBytes && waited < this.options.lingerMs) {
       this.timer ??= setTimeout(() => {
@@ -152,10 +162,20 @@ export class ProduceFlusher {
     clearTimeout(this.timer);
     this.timer = undefined;
     const entries = this.take();
-    this.running = this.flush(entries).finally(() => {
-      this.running = undefined;
+    const previous = this.lastCommit;
+    let committed = () => {};
+    const mine = new Promise<void>((resolve) => {
+      committed = resolve;
+    });
+    // Even a flush that never reaches its commit (a failed upload) holds back the ones after it
+    // until the ones before it are done.
+    this.lastCommit = Promise.all([previous, mine]).then(() => {});
+    const flush = this.flush(entries, { previous, committed, projected: this.projected }).finally(() => {
+      committed();
+      this.running.delete(flush);
       this.kick(false);
     });
+    this.running.add(flush);
   }
 
   /** The oldest entries, up to flushBytes (at least one). */
@@ -174,9 +194,9 @@ export class ProduceFlusher {
     return taken;
   }
 
-  private async flush(entries: FlushEntry[]): Promise<void> {
+  private async flush(entries: FlushEntry[], order: FlushOrder): Promise<void> {
     try {
-      const report = await flushEntries(this.engine, entries);
+      const report = await flushEntries(this.engine, entries, order);
       if (report) for (const listener of this.listeners) listener(report);
     } catch (err) {
       // A defect of the flush itself: nothing unanswered may be left waiting.
@@ -185,9 +205,47 @@ export class ProduceFlusher {
   }
 }
 
+/**
+ * Sequence states as the flushes under way will leave them, by `producerId/topicId/partition`:
+ * what a later flush judges an idempotent producer's batches against. Offsets in the retained
+ * batches are not known yet (-1); the commit takes the real ones from the producer-state cache.
+ */
+type ProjectedStates = Map<string, ProducerPartitionState>;
+
+interface FlushOrder {
+  /** Resolves once the flush before this one has finished committing. */
+  previous: Promise<void>;
+  /** Called once this flush has finished committing (also when it failed). */
+  committed: () => void;
+  projected: ProjectedStates;
+}
+
+const stateKey = (producerId: string, topicId: string, partition: number) =>
+  `${producerId}/${topicId}/${partition}`;
+
 /** Uploads the entries' batches as one object and commits them; answers every entry. */
-async function flushEntries(engine: Engine, entries: FlushEntry[]): Promise<FlushReport | undefined> {
-  const runs = await sequencedRuns(engine, entries);
+async function flushEntries(
+  engine: Engine,
+  entries: FlushEntry[],
+  order: FlushOrder,
+): Promise<FlushReport | undefined> {
+  const runs = await sequencedRuns(engine, entries, order.projected);
+  // Until this flush's commits are done, later flushes judge its producers' batches after these.
+  const projections = project(runs, order.projected);
+  try {
+    return await uploadAndCommit(engine, entries, runs, order);
+  } finally {
+    for (const [key, state] of projections)
+      if (order.projected.get(key) === state) order.projected.delete(key);
+  }
+}
+
+async function uploadAndCommit(
+  engine: Engine,
+  entries: FlushEntry[],
+  runs: Run[],
+  order: FlushOrder,
+): Promise<FlushReport | undefined> {
   if (runs.length === 0) return undefined;
   const parts = splitIntoParts(runs);
 
@@ -218,10 +276,12 @@ async function flushEntries(engine: Engine, entries: FlushEntry[]): Promise<Flus
     return undefined;
   }
 
+  await order.previous;
   let committedParts = 0;
   for (const [part, partRuns] of parts.entries()) {
     if (await commitPart(engine, objectKey, body.length, part, partRuns)) committedParts++;
   }
+  order.committed();
   if (committedParts === 0) await recordOrphan(engine, objectKey, 'no part of the flush committed');
   return {
     objectKey,
@@ -238,7 +298,11 @@ async function flushEntries(engine: Engine, entries: FlushEntry[]): Promise<Flus
  * duplicate is answered with the offset it was written at, an out-of-order batch with its error,
  * and neither joins the flush.
  */
-async function sequencedRuns(engine: Engine, entries: FlushEntry[]): Promise<Run[]> {
+async function sequencedRuns(
+  engine: Engine,
+  entries: FlushEntry[],
+  projected: ProjectedStates,
+): Promise<Run[]> {
   const runs = new Map<string, Run>();
   const runOf = (topic: Topic, partition: number, producerKey: string) => {
     const key = `${topic.topicId}/${partition}/${producerKey}`;
@@ -266,7 +330,15 @@ async function sequencedRuns(engine: Engine, entries: FlushEntry[]): Promise<Run
       const first = list[0] as FlushEntry;
       const [producerId, epoch] = (first.checked.producerKey as string).split(':') as [string, string];
       const partitions = [...new Set(list.map((e) => e.checked.append.partition))];
-      const verdicts = await checkProducer(engine, first.topic, producerId, Number(epoch), partitions, list);
+      const verdicts = await checkProducer(
+        engine,
+        first.topic,
+        producerId,
+        Number(epoch),
+        partitions,
+        list,
+        projected,
+      );
       for (const [partition, { accepted, prior }] of verdicts) {
         const run = runOf(first.topic, partition, first.checked.producerKey as string);
         run.entries.push(...accepted);
@@ -290,6 +362,7 @@ async function checkProducer(
   epoch: number,
   partitions: number[],
   entries: FlushEntry[],
+  projected: ProjectedStates,
 ): Promise<Map<number, { accepted: FlushEntry[]; prior: ProducerPartitionState | undefined }>> {
   const fresh = async () => {
     const states = await loadProducerStates(engine, producerId, epoch, topic, partitions);
@@ -297,10 +370,18 @@ async function checkProducer(
       if (state) engine.producerStates.set(producerId, topic.topicId, p, state);
     return states;
   };
+  // A flush under way that holds this producer's batches decides where the next ones must start.
+  const overlay = (states: Map<number, ProducerPartitionState | undefined>) => {
+    for (const p of partitions) {
+      const ahead = projected.get(stateKey(producerId, topic.topicId, p));
+      if (ahead) states.set(p, ahead);
+    }
+    return states;
+  };
   let states: Map<number, ProducerPartitionState | undefined>;
   const cached = engine.producerStates.getAll(producerId, topic.topicId, partitions);
   try {
-    states = cached ?? (await fresh());
+    states = overlay(new Map(cached ?? (await fresh())));
   } catch (err) {
     for (const e of entries) e.settle({ partition: e.checked.append.partition, error: err });
     return new Map();
@@ -308,7 +389,7 @@ async function checkProducer(
   let verdicts = judge(states, entries);
   if (cached && verdicts.refused) {
     try {
-      verdicts = judge(await fresh(), entries);
+      verdicts = judge(overlay(await fresh()), entries);
     } catch (err) {
       for (const e of entries) e.settle({ partition: e.checked.append.partition, error: err });
       return new Map();
@@ -407,6 +488,7 @@ async function commitPart(
 ): Promise<boolean> {
   const topic = (runs[0] as Run).topic;
   let live = runs;
+  for (const run of runs) settlePrior(engine, run);
   for (let attempt = 0; live.length > 0; attempt++) {
     const pending = pendingOf(live);
     let result: Awaited<ReturnType<typeof commitBatches>>;
@@ -456,6 +538,36 @@ async function commitPart(
     live = runs.filter((r) => kept.has(r));
   }
   return false;
+}
+
+/**
+ * A run judged against a projected state commits against the real one, once the flush before has
+ * committed it: the same epoch and next sequence, with the retained batches' real offsets.
+ */
+function settlePrior(engine: Engine, run: Run): void {
+  const producer = run.producer;
+  if (!producer?.prior) return;
+  const real = engine.producerStates
+    .getAll(producer.producerId, run.topic.topicId, [run.partition])
+    ?.get(run.partition);
+  if (real && real.epoch === producer.prior.epoch && real.nextSeq === producer.prior.nextSeq) {
+    run.producer = { ...producer, prior: real };
+  }
+}
+
+/** Records the states this flush's runs will leave, for the flushes that close before it commits. */
+function project(runs: readonly Run[], projected: ProjectedStates): Map<string, ProducerPartitionState> {
+  const mine = new Map<string, ProducerPartitionState>();
+  for (const run of runs) {
+    if (!run.producer) continue;
+    let state = run.producer.prior;
+    for (const e of run.entries) state = advance(state, sequenceOf(e), -1);
+    if (!state) continue;
+    const key = stateKey(run.producer.producerId, run.topic.topicId, run.partition);
+    projected.set(key, state);
+    mine.set(key, state);
+  }
+  return mine;
 }
 
 /**
