@@ -149,6 +149,11 @@ class IdempotentProducer {
     return this.pending === undefined;
   }
 
+  /** The values of the batch sent and not acknowledged yet. */
+  pendingValues(): string[] {
+    return this.pending?.values ?? [];
+  }
+
   /** Until `stop()` with nothing pending, or until the connection dies. */
   async run(ledger: Ledger, w: KafkaWire, topic: string, partitions: number, stop: () => boolean) {
     for (let attempts = 0; ; ) {
@@ -198,9 +203,11 @@ class IdempotentProducer {
 
 /**
  * The gateway process's way to DynamoDB: an HTTP proxy to DynamoDB Local that can hold the next
- * produce commit (a TransactWriteItems on the index table) and never forward it. A flush commits
- * only after its upload succeeded, so while a commit is held its object is in S3 and no segment
- * record claims it: a SIGKILL then is a crash between upload and commit, every time.
+ * produce commit (a TransactWriteItems on the index table). `commit`: it is never forwarded. A
+ * flush commits only after its upload succeeded, so its object is then in S3 and no segment
+ * record claims it: a SIGKILL now is a crash between upload and commit, every time. `answer`: it
+ * is forwarded and applied, and its answer withheld: a SIGKILL now is a crash after the commit,
+ * before any of the flush's requests was answered.
  */
 class CommitHoldingProxy {
   private readonly server = createServer((req, res) => {
@@ -209,18 +216,23 @@ class CommitHoldingProxy {
     req.on('end', () => {
       const body = Buffer.concat(chunks);
       const target = String(req.headers['x-amz-target'] ?? '');
-      const waiter = this.waiter;
-      if (waiter && target.endsWith('.TransactWriteItems') && body.includes(this.indexTable)) {
-        this.waiter = undefined;
+      const waiting = this.waiting;
+      const held = waiting && target.endsWith('.TransactWriteItems') && body.includes(this.indexTable);
+      const objectKey = body.toString().match(/segments\/[^"#\\]+/)?.[0] ?? '';
+      if (held) {
+        this.waiting = undefined;
         this.held.push(res);
-        const key = body.toString().match(/segments\/[^"#\\]+/)?.[0];
-        waiter(key ?? '');
-        return;
       }
+      if (held && waiting.what === 'commit') return waiting.resolve({ objectKey, status: 0 });
       const out = forward(
         new URL(req.url ?? '/', this.upstream),
         { method: req.method, headers: req.headers },
         (up) => {
+          if (held) {
+            up.resume();
+            up.on('end', () => waiting.resolve({ objectKey, status: up.statusCode ?? 0 }));
+            return;
+          }
           res.writeHead(up.statusCode ?? 500, up.headers);
           up.pipe(res);
         },
@@ -229,7 +241,9 @@ class CommitHoldingProxy {
       out.end(body);
     });
   });
-  private waiter: ((objectKey: string) => void) | undefined;
+  private waiting:
+    | { what: 'commit' | 'answer'; resolve: (held: { objectKey: string; status: number }) => void }
+    | undefined;
   private readonly held: ServerResponse[] = [];
   url = '';
 
@@ -244,10 +258,13 @@ class CommitHoldingProxy {
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
 
-  /** Holds the next produce commit; resolves with the key of the object it would have committed. */
-  holdNextCommit(): Promise<string> {
+  /**
+   * Holds the next produce commit (`commit`) or its answer (`answer`); resolves once it is held,
+   * with the key of the flush's object and, for `answer`, DynamoDB's HTTP status.
+   */
+  holdNext(what: 'commit' | 'answer'): Promise<{ objectKey: string; status: number }> {
     return new Promise((resolve) => {
-      this.waiter = resolve;
+      this.waiting = { what, resolve };
     });
   }
 
@@ -378,11 +395,12 @@ describe('kill -9 of a gateway process under load', () => {
   const LANES_PER_CONNECTION = 2;
   const IDEMPOTENT = 2;
   /**
-   * How each round ends: a SIGKILL while a flush's commit is held (between upload and commit), a
-   * SIGKILL the moment enough acknowledgements arrived (wherever the flusher is), or a drain: no
-   * new requests, every idempotent batch acknowledged.
+   * How each round ends, once it has had its acknowledgements: a SIGKILL while a flush's commit is
+   * held (between upload and commit), the moment the acknowledgements arrived (wherever the
+   * flusher is), or while the answer of an applied commit is held (after the commit, before the
+   * answers); or a drain: no new requests, every idempotent batch acknowledged.
    */
-  const ROUNDS = ['held commit', 'on acks', 'held commit', 'drain'] as const;
+  const ROUNDS = ['held commit', 'on acks', 'held answer', 'held commit', 'drain'] as const;
   const ACKS_PER_ROUND = 100;
 
   beforeAll(async () => {
@@ -399,6 +417,10 @@ describe('kill -9 of a gateway process under load', () => {
     const roundStats: string[] = [];
     /** Objects of flushes killed with their commit held: uploaded, never committed. */
     const cutOff: string[] = [];
+    /** Objects of flushes killed with their answer held: committed, never answered. */
+    const unanswered: string[] = [];
+    /** Idempotent batches committed by a flush whose answer was held: their retries are duplicates. */
+    let committedUnanswered = 0;
     for (const [round, end] of ROUNDS.entries()) {
       const started = Date.now();
       const { proc, bootstrap } = await startGatewayProcess(
@@ -446,12 +468,26 @@ describe('kill -9 of a gateway process under load', () => {
         proc.child.kill('SIGKILL');
         await exited;
       } else {
-        if (end === 'held commit') cutOff.push(await Promise.race([proxy.holdNextCommit(), failed]));
+        if (end === 'held commit')
+          cutOff.push((await Promise.race([proxy.holdNext('commit'), failed])).objectKey);
+        if (end === 'held answer') {
+          const held = await Promise.race([proxy.holdNext('answer'), failed]);
+          expect(held.status, 'the held commit applied').toBe(200);
+          unanswered.push(held.objectKey);
+        }
         const hit = inFlight;
         proc.child.kill('SIGKILL');
         await exited;
         expect(hit, 'requests in flight when the gateway was killed').toBeGreaterThan(0);
         await allWorkers;
+        if (end === 'held answer') {
+          // The idempotent producers' batches in that flush are in the log, though unacknowledged.
+          const stored = new Set((await readLog(engine, TOPIC)).log.flat());
+          const pending = producers.filter(
+            (p) => p.pendingValues().length > 0 && p.pendingValues().every((v) => stored.has(v)),
+          );
+          committedUnanswered += pending.length;
+        }
         roundStats.push(
           `round ${round} (${end}): killed with ${hit} requests in flight after ${Date.now() - started} ms`,
         );
@@ -476,6 +512,9 @@ describe('kill -9 of a gateway process under load', () => {
     const claimed = await fresh.references.committed(objects);
     const unclaimed = objects.filter((k) => !claimed.has(k));
     for (const key of cutOff) expect(unclaimed).toContain(key);
+    for (const key of unanswered) expect(claimed.has(key)).toBe(true);
+    // Their retries were answered as duplicates, at the offsets committed (checkAgainstLog).
+    expect(committedUnanswered).toBeGreaterThan(0);
     expect([...before.indexed].filter((k) => !claimed.has(k))).toEqual([]);
     const orphans = (await fresh.metadata.orphans()).map((o) => o.objectKey);
     // The sweep deletes what is older than now - graceMs: let the clock pass the last upload.
@@ -497,6 +536,7 @@ describe('kill -9 of a gateway process under load', () => {
         `${ledger.acks.length} batches (${acknowledged} records) acknowledged, ${storedCount} records stored`,
         `${ledger.lostInFlight} plain requests cut off by a kill; idempotent batches sent again after a kill: ${producers.map((p) => p.resentAfterKill).join(', ')}`,
         `error answers: ${JSON.stringify([...ledger.errors])}`,
+        `${committedUnanswered} idempotent batches committed by a flush killed before its answers`,
         `${objects.length} objects, ${unclaimed.length} unclaimed (${cutOff.length} with their commit held, ${orphans.length} recorded orphans); GC: ${JSON.stringify(gc)}`,
       ].join('\n'),
     );
