@@ -30,8 +30,13 @@ import { createTestEngine } from '../../support/stack.js';
  * object, then one commit per topic part). A crash between upload and commit leaves only an
  * object no segment record claims, which storage GC deletes, and nothing acknowledged is lost.
  *
- * The first test SIGKILLs a `strata gateway` process under load, several times; the second one
- * makes the commit of one flush fail deterministically (SDK middleware on an in-process gateway).
+ * The first test SIGKILLs a `strata gateway` process under load (plain and idempotent producers
+ * on raw connections), restarting it each time: once with a flush's commit held by a proxy in
+ * front of DynamoDB (between upload and commit, for certain), once wherever the flusher is, once
+ * with an applied commit's answer held (after commit, before any answer). Then a fresh engine
+ * reads the log against every acknowledgement, and GC deletes exactly the unclaimed objects.
+ * The second one makes the commit of one flush of several connections' requests fail (SDK
+ * middleware on an in-process gateway): every request gets an error, the object is an orphan.
  */
 killStrataAfterAll();
 
@@ -43,7 +48,7 @@ interface Ack {
   partition: number;
   baseOffset: number;
   values: string[];
-  /** `${producerId}` for an idempotent producer's batch, with its base sequence. */
+  /** An idempotent producer's batch: its producer id and base sequence. */
   producer?: { id: string; baseSequence: number };
 }
 
