@@ -1,5 +1,6 @@
 import { CompressionType } from '../codec/compression.js';
 import { COMPRESSION_MASK, checkClientBatch, readBatchHeader } from '../codec/record-batch.js';
+import { groupBy } from '../collections.js';
 import type { Engine } from '../engine.js';
 import {
   CorruptMessageError,
@@ -58,11 +59,7 @@ export async function produceBatches(
   const { checked, results } = checkProduceRequest(topic, partitions, options);
 
   // One commit per producer (a transaction checks one producer's sequences), in chunks that fit.
-  const byProducer = new Map<string, CheckedPartition[]>();
-  for (const c of checked) {
-    const key = c.producerKey ?? '';
-    byProducer.set(key, [...(byProducer.get(key) ?? []), c]);
-  }
+  const byProducer = groupBy(checked, (c) => c.producerKey ?? '');
   const commits: CheckedPartition[][] = [];
   for (const [key, list] of byProducer) {
     const size = key ? MAX_PARTITIONS_PER_IDEMPOTENT_COMMIT : MAX_PARTITIONS_PER_COMMIT;

@@ -1,4 +1,5 @@
 import { SegmentWriter } from '../codec/segment.js';
+import { groupBy } from '../collections.js';
 import type { Engine } from '../engine.js';
 import {
   CommitConflictError,
@@ -54,7 +55,7 @@ export interface FlushReport {
 }
 
 /** One partition's batches of one request, waiting in a flush. */
-interface FlushEntry {
+export interface FlushEntry {
   topic: Topic;
   checked: CheckedPartition;
   /** Set once the entry is answered: an offset, or an error. */
@@ -64,7 +65,7 @@ interface FlushEntry {
 }
 
 /** A run of entries of one partition: all plain producers' entries, or one idempotent producer's. */
-interface Run {
+export interface Run {
   topic: Topic;
   partition: number;
   entries: FlushEntry[];
@@ -313,18 +314,15 @@ async function sequencedRuns(
     }
     return run;
   };
-  const byProducer = new Map<string, FlushEntry[]>();
+  const sequenced: FlushEntry[] = [];
   for (const e of entries) {
     const key = e.checked.producerKey;
-    if (!key) {
-      runOf(e.topic, e.checked.append.partition, '').entries.push(e);
-      continue;
-    }
-    // Reserve the run's place in arrival order; its entries come once they are checked.
-    runOf(e.topic, e.checked.append.partition, key);
-    const group = `${key}/${e.topic.topicId}`;
-    byProducer.set(group, [...(byProducer.get(group) ?? []), e]);
+    // An idempotent producer's run takes its place in arrival order; its entries come once checked.
+    const run = runOf(e.topic, e.checked.append.partition, key ?? '');
+    if (key) sequenced.push(e);
+    else run.entries.push(e);
   }
+  const byProducer = groupBy(sequenced, (e) => `${e.checked.producerKey}/${e.topic.topicId}`);
   await Promise.all(
     [...byProducer.values()].map(async (list) => {
       const first = list[0] as FlushEntry;
@@ -411,11 +409,7 @@ function judge(
   const accepted = new Map<number, { accepted: FlushEntry[]; prior: ProducerPartitionState | undefined }>();
   const answers: { entry: FlushEntry; result: PartitionProduceResult }[] = [];
   let refused = false;
-  const byPartition = new Map<number, FlushEntry[]>();
-  for (const e of entries) {
-    const p = e.checked.append.partition;
-    byPartition.set(p, [...(byPartition.get(p) ?? []), e]);
-  }
+  const byPartition = groupBy(entries, (e) => e.checked.append.partition);
   for (const [partition, list] of byPartition) {
     const prior = states.get(partition);
     let state = prior;
@@ -460,9 +454,8 @@ function sequenceOf(e: FlushEntry): SequencedBatch {
  * 100 actions of a transaction. A partition's runs may straddle two commits; they are committed
  * one after the other, so its offsets still follow each other.
  */
-function splitIntoParts(runs: Run[]): Run[][] {
-  const byTopic = new Map<string, Run[]>();
-  for (const run of runs) byTopic.set(run.topic.topicId, [...(byTopic.get(run.topic.topicId) ?? []), run]);
+export function splitIntoParts(runs: Run[]): Run[][] {
+  const byTopic = groupBy(runs, (run) => run.topic.topicId);
   const parts: Run[][] = [];
   for (const topicRuns of byTopic.values()) {
     let part: Run[] = [];
