@@ -5,6 +5,7 @@ import {
   CommitConflictError,
   InvalidProducerEpochError,
   KafkaStorageError,
+  StrataError,
   UnknownTopicOrPartitionError,
 } from '../errors.js';
 import { advance, checkSequence, type ProducerPartitionState, type SequencedBatch } from '../idempotence.js';
@@ -489,7 +490,13 @@ async function commitPart(
       result = await commitBatches(engine, { topic, objectKey, part, objectBytes, batches: pending });
     } catch (err) {
       if (err instanceof UnknownTopicOrPartitionError) engine.topics.invalidate(topic.name);
-      for (const run of live) for (const e of run.entries) e.settle({ partition: run.partition, error: err });
+      // A fault that is no verdict of ours (DynamoDB refused the request itself) is a storage
+      // failure to Kafka clients: KAFKA_STORAGE_ERROR, which they retry; nothing was appended.
+      const error =
+        err instanceof StrataError
+          ? err
+          : new KafkaStorageError(`commit failed: ${(err as Error)?.message ?? err}`, { cause: err });
+      for (const run of live) for (const e of run.entries) e.settle({ partition: run.partition, error });
       return false;
     }
     if (result.kind === 'committed') {
