@@ -87,6 +87,8 @@ export class ProduceFlusher {
   private readonly running = new Set<Promise<void>>();
   /** Resolves when the last flush started has finished committing: the next one commits after it. */
   private lastCommit: Promise<void> = Promise.resolve();
+  /** Resolves when the last flush started has judged its batches: the next one judges after it. */
+  private lastJudged: Promise<void> = Promise.resolve();
   private readonly projected: ProjectedStates = new Map();
   private readonly listeners = new Set<(report: FlushReport) => void>();
 
@@ -172,7 +174,14 @@ export class ProduceFlusher {
     // Even a flush that never reaches its commit (a failed upload) holds back the ones after it
     // until the ones before it are done.
     this.lastCommit = Promise.all([previous, mine]).then(() => {});
-    const flush = this.flush(entries, { previous, committed, projected: this.projected }).finally(() => {
+    const judgedBefore = this.lastJudged;
+    let judged = () => {};
+    this.lastJudged = new Promise((resolve) => {
+      judged = resolve;
+    });
+    const order = { judgedBefore, judged, previous, committed, projected: this.projected };
+    const flush = this.flush(entries, order).finally(() => {
+      judged();
       committed();
       this.running.delete(flush);
       this.kick(false);
@@ -215,6 +224,10 @@ export class ProduceFlusher {
 type ProjectedStates = Map<string, ProducerPartitionState>;
 
 interface FlushOrder {
+  /** Resolves once the flush before this one has judged its batches and projected their states. */
+  judgedBefore: Promise<void>;
+  /** Called once this flush has projected its states (also when judging failed). */
+  judged: () => void;
   /** Resolves once the flush before this one has finished committing. */
   previous: Promise<void>;
   /** Called once this flush has finished committing (also when it failed). */
@@ -231,9 +244,16 @@ async function flushEntries(
   entries: FlushEntry[],
   order: FlushOrder,
 ): Promise<FlushReport | undefined> {
-  const runs = await sequencedRuns(engine, entries, order.projected);
-  // Until this flush's commits are done, later flushes judge its producers' batches after these.
-  const projections = project(runs, order.projected);
+  let runs: Run[];
+  let projections: Map<string, ProducerPartitionState>;
+  try {
+    await order.judgedBefore;
+    runs = await sequencedRuns(engine, entries, order.projected);
+    // Until this flush's commits are done, later flushes judge its producers' batches after these.
+    projections = project(runs, order.projected);
+  } finally {
+    order.judged();
+  }
   try {
     return await uploadAndCommit(engine, entries, runs, order);
   } finally {

@@ -1,6 +1,7 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import type { FlushReport } from '../../../lib/engine/index.js';
 import { APIS } from '../../../lib/kafka/protocol/schema/index.js';
+import { hold } from '../../../lib/testing/faults.js';
 import { useTestGateway } from '../../support/gateway.js';
 import {
   type KafkaWire,
@@ -186,6 +187,51 @@ describe('gateway flushes', () => {
     expect([...log.values()].filter((v) => v === 'plain')).toHaveLength(1);
     (wire as KafkaWire).close();
     (other as KafkaWire).close();
+  });
+
+  it("judges a producer's next flush after the one under way: five pipelined batches, one flush each, all in order", async () => {
+    await createTopic('flush-pipelined', 1);
+    const [wire] = await wires(1);
+    const init = await (wire as KafkaWire).request(APIS.InitProducerId.key, 4, {
+      transactionalId: null,
+      transactionTimeoutMs: 60_000,
+      producerId: -1n,
+      producerEpoch: -1,
+    });
+    const producer = { producerId: Number(init.producerId), producerEpoch: init.producerEpoch };
+    const batches = [0, 1, 2, 3, 4].map((i) => recordBatch([`q${i}`], { ...producer, baseSequence: i }));
+    // Each batch closes a flush of its own, so two flushes are under way at once. The first
+    // flush's read of the producer's state is held until all five requests have joined: the
+    // second flush must still judge its batch after the first one's.
+    flushAt([batches[0] as Uint8Array]);
+    const flushesBefore = reports.length;
+    const stateRead = hold(ctx.engine.clients.dynamodb, 'BatchGetItem');
+    const flusher = ctx.gateway.flusher;
+    const produce = flusher.produce.bind(flusher);
+    let joined = 0;
+    flusher.produce = (...args) => {
+      const answer = produce(...args);
+      joined++;
+      return answer;
+    };
+    const pending = batches.map((b) =>
+      (wire as KafkaWire).request(PRODUCE, 9, produceRequest('flush-pipelined', 0, b)),
+    );
+    try {
+      await stateRead.reached;
+      await vi.waitFor(() => expect(joined).toBe(5));
+      // A second flush that did not wait would read the state now, unheld, and refuse sequence 1.
+      await vi.waitFor(() => expect(stateRead.calls).toBeGreaterThan(1), { timeout: 300 }).catch(() => {});
+    } finally {
+      stateRead.remove();
+      flusher.produce = produce;
+    }
+    const answers = await Promise.all(pending);
+    expect(reports.length - flushesBefore).toBe(5);
+    expect(answers.map((a) => producedPartition(a)?.errorCode)).toEqual([0, 0, 0, 0, 0]);
+    expect(answers.map((a) => Number(producedPartition(a)?.baseOffset))).toEqual([0, 1, 2, 3, 4]);
+    expect([...(await readValues('flush-pipelined', 0)).values()]).toEqual(['q0', 'q1', 'q2', 'q3', 'q4']);
+    (wire as KafkaWire).close();
   });
 
   it('commits a request over 60 partitions in two transactions of one object', async () => {
