@@ -117,9 +117,10 @@ function main() {
     const line = frame.lineNumber > 0 ? `:${frame.lineNumber + 1}` : '';
     const key = frame.url ? `${name} ${shortUrl(frame.url)}${line}` : name;
     const area = chargedArea(id);
-    const entry = byFunction.get(key) ?? { us: 0, area };
+    // One row per function and area: Node's hash update is s3rver's MD5 in one place, SigV4 in another.
+    const entry = byFunction.get(`${key}\n${area}`) ?? { us: 0, area };
     entry.us += us;
-    byFunction.set(key, entry);
+    byFunction.set(`${key}\n${area}`, entry);
     byArea.set(area, (byArea.get(area) ?? 0) + us);
     total += us;
   }
@@ -134,9 +135,10 @@ function main() {
     console.log(`| ${area} | ${ms(us)} | ${pct(us)} |`);
   }
   console.log('\n| function (self time) | charged to | self ms | % of busy |\n|---|---|---:|---:|');
-  const top = [...byFunction].filter(([k]) => k !== '(idle)').sort((a, b) => b[1].us - a[1].us);
+  const top = [...byFunction].filter(([, v]) => v.area !== 'idle').sort((a, b) => b[1].us - a[1].us);
   for (const [key, { us, area }] of top.slice(0, rowsWanted)) {
-    console.log(`| \`${key.replaceAll('|', '\\|')}\` | ${area} | ${ms(us)} | ${pct(us)} |`);
+    const name = key.split('\n')[0] as string;
+    console.log(`| \`${name.replaceAll('|', '\\|')}\` | ${area} | ${ms(us)} | ${pct(us)} |`);
   }
 }
 
