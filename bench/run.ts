@@ -870,6 +870,8 @@ async function main() {
         results,
         goals,
         bounds,
+        costInputs,
+        prices: { taken: prices.taken, source: prices.source },
       },
       null,
       2,
@@ -905,8 +907,9 @@ async function getText(url: string, path: string): Promise<string> {
   return text;
 }
 
-function format(value: number): string {
+function format(value: number, unit = ''): string {
   if (!Number.isFinite(value)) return String(value);
+  if (unit === '$/GB') return value.toFixed(4);
   if (value !== 0 && Math.abs(value) < 0.01) return value.toPrecision(2);
   return value.toFixed(Math.abs(value) >= 100 ? 0 : 2);
 }
@@ -925,7 +928,7 @@ function printTable(rows: Row[], results: Record<string, number>) {
     const base = r.baseline ? results[r.baseline] : undefined;
     const ratio = base ? `${(r.value / base).toFixed(2)}x` : '';
     console.log(
-      `${r.name.padEnd(width)}  ${format(r.value).padStart(10)}  ${r.unit.padEnd(9)}  ${ratio.padStart(7)}  ${r.bound ?? ''}${r.note ? ` [${r.note}]` : ''}`,
+      `${r.name.padEnd(width)}  ${format(r.value, r.unit).padStart(10)}  ${r.unit.padEnd(9)}  ${ratio.padStart(7)}  ${r.bound ?? ''}${r.note ? ` [${r.note}]` : ''}`,
     );
   }
   console.log(
@@ -943,7 +946,7 @@ function printGoals(
   console.log(`${'-'.repeat(width)}  ${'-'.repeat(10)}  ${'-'.repeat(10)}  ------  -----`);
   for (const g of goals) {
     console.log(
-      `${g.goal.padEnd(width)}  ${`${g.target} ${g.unit === 'x' ? '' : g.unit}`.trim().padStart(10)}  ${format(g.measured).padStart(10)}  ${(g.met ? 'met' : 'MISSED').padEnd(6)}  ${g.bound}`,
+      `${g.goal.padEnd(width)}  ${`${g.target} ${g.unit === 'x' ? '' : g.unit}`.trim().padStart(10)}  ${format(g.measured, g.unit).padStart(10)}  ${(g.met ? 'met' : 'MISSED').padEnd(6)}  ${g.bound}`,
     );
   }
 }
