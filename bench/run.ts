@@ -40,6 +40,28 @@ const HOT_SECONDS = Number(process.env.STRATA_BENCH_HOT_SECONDS ?? 4);
 /** The size HTTP consume's ranged GETs read: one index entry's batch of a 1 MiB produce request. */
 const FETCH_RANGE = MiB;
 const FLUSH_BYTES = 8 * MiB;
+/** Alternating rounds of raw pipeline and HTTP produce per figure. */
+const ROUNDS = 3;
+
+/** Request counts of one measurement. */
+interface Counts {
+  s3: number;
+  ddb: number;
+  puts: number;
+  gets: number;
+  txns: number;
+  reads: number;
+  wru: number;
+  rru: number;
+}
+
+function emptyCounts(): Counts {
+  return { s3: 0, ddb: 0, puts: 0, gets: 0, txns: 0, reads: 0, wru: 0, rru: 0 };
+}
+
+function addCounts(into: Counts, more: Counts): void {
+  for (const k of Object.keys(into) as (keyof Counts)[]) into[k] += more[k];
+}
 
 export interface Row {
   name: string;
@@ -158,12 +180,27 @@ async function main() {
   const DDB_TXN = 'DynamoDB Local txn latency (~5 ms per item, Java, same 2 cores)';
 
   /** What one measured run counted, for the cost model. */
-  const counted = (mib: number): Counted => ({
-    mib,
-    s3Puts: s3Requests.byCommand.PutObject ?? 0,
-    s3Gets: s3Requests.byCommand.GetObject ?? 0,
+  /** The counters now, as plain numbers. */
+  const snapshot = (): Counts => ({
+    s3: s3Requests.count,
+    ddb: ddbRequests.count,
+    puts: s3Requests.byCommand.PutObject ?? 0,
+    gets: s3Requests.byCommand.GetObject ?? 0,
+    txns: ddbRequests.byCommand.TransactWriteItems ?? 0,
+    reads:
+      (ddbRequests.byCommand.GetItem ?? 0) +
+      (ddbRequests.byCommand.Query ?? 0) +
+      (ddbRequests.byCommand.BatchGetItem ?? 0),
     wru: capacity.wru,
     rru: capacity.rru,
+  });
+  /** What one measured run counted (the counters now, unless given), for the cost model. */
+  const counted = (mib: number, c: Counts = snapshot()): Counted => ({
+    mib,
+    s3Puts: c.puts,
+    s3Gets: c.gets,
+    wru: c.wru,
+    rru: c.rru,
   });
 
   const httpCost: Record<string, Counted> = {};
@@ -259,29 +296,11 @@ async function main() {
       });
     }
 
-    // --- the raw pipeline: exactly what one produce request must do (PUT, then a 4-item commit) --
-    section('raw pipeline: one PUT of the request size, then one 4-item commit transaction');
-    const pipelineCpuMs: Record<string, number> = {};
-    for (const size of [64 * 1024, MiB, 4 * MiB]) {
-      for (const concurrency of size === 4 * MiB ? [1] : [1, 8]) {
-        const n = Math.max(size === 4 * MiB ? 4 : 8, Math.round(BYTES_PER_RUN / size / 2));
-        const r = await rawPipeline(engine, size, concurrency, n);
-        pipelineCpuMs[`${size}_${concurrency}`] = r.cpuMsPerRequest;
-        record(
-          `rawPipeline_${size}_${concurrency}`,
-          `raw pipeline ${kib(size)} x${concurrency}`,
-          r.mbs,
-          'MB/s',
-          {
-            bound: size >= MiB ? `${S3RVER_WRITE}, then the txn` : `${DDB_TXN}, then the PUT`,
-            baseline: `rawPut_${Math.min(size, MiB)}_${concurrency}`,
-          },
-        );
-      }
-    }
-
-    // --- produce through the HTTP API, 1 KiB records ---------------------------------------
-    section('HTTP produce, 1 KiB records (JSON)');
+    // --- produce through the HTTP API, 1 KiB records, interleaved with its raw pipeline --------
+    // The raw pipeline does exactly what one produce request must do: one PUT of the request's
+    // size, then one 4-item commit. Rounds of pipeline and HTTP alternate, so that load from
+    // outside this process (the machine is shared) weighs on both alike.
+    section('HTTP produce, 1 KiB records (JSON), each after its raw pipeline (PUT + 4-item commit)');
     const value = 'x'.repeat(RECORD_BYTES);
     for (const recordsPerRequest of [64, 1024, 4096]) {
       const requestBytes = recordsPerRequest * RECORD_BYTES;
@@ -292,14 +311,41 @@ async function main() {
           records: Array.from({ length: recordsPerRequest }, () => ({ value })),
         });
         const n = Math.max(recordsPerRequest === 4096 ? 4 : 8, Math.round(BYTES_PER_RUN / requestBytes));
-        resetCounters();
+        const rounds = Math.min(ROUNDS, Math.floor(n / concurrency)) || 1;
+        const perRound = Math.ceil(n / rounds);
+        const pipePerRound = Math.max(concurrency, Math.ceil(perRound / 2));
+        const http = { requests: 0, ms: 0, cpuMs: 0, counts: emptyCounts() };
+        const pipe = { requests: 0, ms: 0, cpuMs: 0 };
         let responseBytes = 0;
-        const { ms, cpuMs } = await measured(() =>
-          pool(n, concurrency, async () => {
-            responseBytes = (await postText(url, `/v1/topics/${topic}/records`, body)).length;
-          }),
+        for (let round = 0; round < rounds; round++) {
+          const p = await rawPipeline(engine, requestBytes, concurrency, pipePerRound);
+          pipe.requests += pipePerRound;
+          pipe.ms += (pipePerRound / p.requestsPerSecond) * 1000;
+          pipe.cpuMs += p.cpuMsPerRequest * pipePerRound;
+          resetCounters();
+          const r = await measured(() =>
+            pool(perRound, concurrency, async () => {
+              responseBytes = (await postText(url, `/v1/topics/${topic}/records`, body)).length;
+            }),
+          );
+          http.requests += perRound;
+          http.ms += r.ms;
+          http.cpuMs += r.cpuMs;
+          addCounts(http.counts, snapshot());
+        }
+        const pipelineKey = `rawPipeline_${requestBytes}_${concurrency}`;
+        record(
+          pipelineKey,
+          `raw pipeline ${kib(requestBytes)} x${concurrency}`,
+          (pipe.requests * requestBytes) / MiB / (pipe.ms / 1000),
+          'MB/s',
+          {
+            bound: requestBytes >= MiB ? `${S3RVER_WRITE}, then the txn` : `${DDB_TXN}, then the PUT`,
+            baseline: `rawPut_${Math.min(requestBytes, MiB)}_${concurrency}`,
+          },
         );
-        const mib = (n * requestBytes) / MiB;
+        const { ms, cpuMs, counts } = http;
+        const mib = (http.requests * requestBytes) / MiB;
         const key = `${recordsPerRequest}_${concurrency}`;
         const rawSize = requestBytes >= MiB ? MiB : 64 * 1024;
         const label = `produce ${kib(requestBytes)} requests x${concurrency}`;
@@ -307,11 +353,14 @@ async function main() {
           concurrency === 1
             ? 'serial: JSON parse + encode + CRC, then PUT, then the commit'
             : 'CPU: 2 cores for s3rver, DynamoDB Local, the server and the load generator';
-        record(`produceMBs_${key}`, label, mib / (ms / 1000), 'MB/s', {
-          bound,
-          baseline: `rawPipeline_${requestBytes}_${concurrency}`,
-        });
-        record(`produceRecords_${key}`, label, (n * recordsPerRequest) / (ms / 1000), 'records/s', { bound });
+        record(`produceMBs_${key}`, label, mib / (ms / 1000), 'MB/s', { bound, baseline: pipelineKey });
+        record(
+          `produceRecords_${key}`,
+          label,
+          (http.requests * recordsPerRequest) / (ms / 1000),
+          'records/s',
+          { bound },
+        );
         if (recordsPerRequest !== 4096) {
           record(
             `produceRatio_${key}`,
@@ -321,32 +370,23 @@ async function main() {
             { bound },
           );
         }
-        const pipeline = results[`rawPipeline_${requestBytes}_${concurrency}`];
-        if (pipeline !== undefined) {
-          record(
-            `produceVsPipeline_${key}`,
-            `  as a share of the raw pipeline at that size x${concurrency}`,
-            mib / (ms / 1000) / pipeline,
-            'x',
-            { bound },
-          );
-        }
-        record(`s3PerMiB_${key}`, `  S3 requests per MiB produced`, s3Requests.count / mib, 'req/MiB', {
+        record(
+          `produceVsPipeline_${key}`,
+          `  as a share of the raw pipeline at that size x${concurrency}`,
+          mib / (ms / 1000) / (results[pipelineKey] as number),
+          'x',
+          { bound },
+        );
+        record(`s3PerMiB_${key}`, `  S3 requests per MiB produced`, counts.s3 / mib, 'req/MiB', {
           bound: 'one PUT per request',
         });
-        record(
-          `ddbPerMiB_${key}`,
-          `  DynamoDB requests per MiB produced`,
-          ddbRequests.count / mib,
-          'req/MiB',
-          {
-            bound: 'one commit per request (+ topic reads, cached 1 s)',
-          },
-        );
+        record(`ddbPerMiB_${key}`, `  DynamoDB requests per MiB produced`, counts.ddb / mib, 'req/MiB', {
+          bound: 'one commit per request (+ topic reads, cached 1 s)',
+        });
         if (concurrency === 1) {
-          // The handler's CPU: this process's CPU over the loop, less the raw pipeline's at the same
-          // size (the SDK calls and s3rver's work), per request. It still holds the load generator.
-          const handlerCpuMs = cpuMs / n - (pipelineCpuMs[`${requestBytes}_1`] ?? 0);
+          // The handler's CPU: this process's CPU over the HTTP rounds, less the raw pipeline's per
+          // request (the SDK calls and s3rver's work). It still holds the load generator.
+          const handlerCpuMs = cpuMs / http.requests - pipe.cpuMs / pipe.requests;
           record(
             `produceHandlerCpuMs_${recordsPerRequest}`,
             `  handler CPU per request`,
@@ -356,17 +396,16 @@ async function main() {
               bound: 'process CPU over the loop minus the raw pipeline CPU (includes the load generator)',
             },
           );
-          const txns = (ddbRequests.byCommand.TransactWriteItems ?? 0) / n;
-          const reads = ((ddbRequests.byCommand.GetItem ?? 0) + (ddbRequests.byCommand.Query ?? 0)) / n;
           const ioWaitMs =
             putLatency(model, 's3Standard', requestBytes).p50Ms +
-            txns * model.dynamodbTransaction.p50Ms +
-            reads * model.dynamodbRead.p50Ms;
+            (counts.txns / http.requests) * model.dynamodbTransaction.p50Ms +
+            (counts.reads / http.requests) * model.dynamodbRead.p50Ms;
           httpCost[kib(requestBytes).replace(' ', '')] = {
-            ...counted(mib),
-            lambdaRequests: n,
-            httpApiUnits: n * httpApiUnits(Math.max(Buffer.byteLength(body), responseBytes), prices),
-            lambdaSeconds: n * lambdaSeconds(handlerCpuMs, ioWaitMs, produceMemoryMiB, prices),
+            ...counted(mib, counts),
+            lambdaRequests: http.requests,
+            httpApiUnits:
+              http.requests * httpApiUnits(Math.max(Buffer.byteLength(body), responseBytes), prices),
+            lambdaSeconds: http.requests * lambdaSeconds(handlerCpuMs, ioWaitMs, produceMemoryMiB, prices),
             lambdaMemoryMiB: produceMemoryMiB,
           };
         }
