@@ -7,7 +7,7 @@ import { encodeBatch } from '../lib/engine/codec/record-batch.js';
 import { createTopic, type Engine } from '../lib/engine/index.js';
 import { decodeResponse, encodeRequest } from '../lib/kafka/protocol/codec.js';
 import { APIS } from '../lib/kafka/protocol/schema/index.js';
-import { openKafkaWire } from '../test/support/kafka-wire.js';
+import { type KafkaWire, openKafkaWire } from '../test/support/kafka-wire.js';
 
 const MiB = 1024 * 1024;
 const PARTITIONS = 8;
@@ -18,6 +18,8 @@ export interface KafkaBenchResult {
   requestBytes: number;
   connections: number;
   produceMBs: number;
+  /** MiB of batches produced (what the counters were counting for). */
+  mib: number;
   s3PerMiB: number;
   ddbPerMiB: number;
 }
@@ -27,12 +29,17 @@ interface Counter {
   reset(): void;
 }
 
+/** Counters reset with the others right before the measured loop (capacity units, ...). */
+interface Resettable {
+  reset(): void;
+}
+
 /** Produce through the gateway: `requestBytes` of 1 KiB records per request, acks=-1. */
 export async function benchGatewayProduce(
   engine: Engine,
   bootstrap: string,
   opts: { requestBytes: number; connections: number; totalBytes: number; recordBytes: number },
-  counters: { s3: Counter; ddb: Counter },
+  counters: { s3: Counter; ddb: Counter; extra?: Resettable[] },
 ): Promise<KafkaBenchResult & { topic: string }> {
   const { requestBytes, connections, recordBytes } = opts;
   const topic = `kbench-${requestBytes}-${connections}`;
@@ -51,30 +58,19 @@ export async function benchGatewayProduce(
   }));
   const batch = encodeBatch(records).bytes;
   // One frame per partition, encoded once; every send reuses it (the gateway ignores repeated ids).
-  const frames = Array.from({ length: PARTITIONS }, (_, partition) =>
-    encodeRequest(
-      { apiKey: APIS.Produce.key, apiVersion: PRODUCE_VERSION, correlationId: 1, clientId: 'bench' },
-      {
-        transactionalId: null,
-        acks: -1,
-        timeoutMs: 30_000,
-        topicData: [{ name: topic, partitionData: [{ index: partition, records: batch }] }],
-      },
-    ),
-  );
+  const frames = Array.from({ length: PARTITIONS }, (_, partition) => produceFrame(topic, partition, batch));
   const wires = await Promise.all(Array.from({ length: connections }, () => openKafkaWire(bootstrap)));
   const total = Math.max(8, Math.round(opts.totalBytes / requestBytes));
   let next = 0;
   counters.s3.reset();
   counters.ddb.reset();
+  for (const c of counters.extra ?? []) c.reset();
   const started = performance.now();
   await Promise.all(
     wires.map(async (wire) => {
       while (next < total) {
         const i = next++;
-        await wire.raw(frames[i % PARTITIONS] as Uint8Array);
-        const answer = decodeResponse(APIS.Produce.key, PRODUCE_VERSION, await wire.nextFrame()).body;
-        const code = answer.responses[0]?.partitionResponses[0]?.errorCode;
+        const code = await sendProduce(wire, frames[i % PARTITIONS] as Uint8Array);
         if (code !== 0) throw new Error(`gateway produce failed with Kafka error ${code}`);
       }
     }),
@@ -87,19 +83,41 @@ export async function benchGatewayProduce(
     requestBytes,
     connections,
     produceMBs: mib / seconds,
+    mib,
     s3PerMiB: counters.s3.count / mib,
     ddbPerMiB: counters.ddb.count / mib,
   };
+}
+
+/** A Produce request (acks=-1) of one batch to one partition, encoded once and sent as often as wanted. */
+export function produceFrame(topic: string, partition: number, batch: Uint8Array): Uint8Array {
+  return encodeRequest(
+    { apiKey: APIS.Produce.key, apiVersion: PRODUCE_VERSION, correlationId: 1, clientId: 'bench' },
+    {
+      transactionalId: null,
+      acks: -1,
+      timeoutMs: 30_000,
+      topicData: [{ name: topic, partitionData: [{ index: partition, records: batch }] }],
+    },
+  );
+}
+
+/** Sends a pre-encoded Produce frame and waits for its answer: the partition's error code. */
+export async function sendProduce(wire: KafkaWire, frame: Uint8Array): Promise<number | undefined> {
+  await wire.raw(frame);
+  const answer = decodeResponse(APIS.Produce.key, PRODUCE_VERSION, await wire.nextFrame()).body;
+  return answer.responses[0]?.partitionResponses[0]?.errorCode;
 }
 
 /** Reads `topic` back from the start through the gateway, one connection per partition. */
 export async function benchGatewayConsume(
   bootstrap: string,
   topic: string,
-  counters: { s3: Counter; ddb: Counter },
-): Promise<{ consumeMBs: number; s3PerMiB: number; ddbPerMiB: number }> {
+  counters: { s3: Counter; ddb: Counter; extra?: Resettable[] },
+): Promise<{ consumeMBs: number; mib: number; s3PerMiB: number; ddbPerMiB: number }> {
   counters.s3.reset();
   counters.ddb.reset();
+  for (const c of counters.extra ?? []) c.reset();
   let bytes = 0;
   const started = performance.now();
   await Promise.all(
@@ -134,6 +152,7 @@ export async function benchGatewayConsume(
   const seconds = (performance.now() - started) / 1000;
   return {
     consumeMBs: mib / seconds,
+    mib,
     s3PerMiB: counters.s3.count / mib,
     ddbPerMiB: counters.ddb.count / mib,
   };

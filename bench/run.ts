@@ -1,87 +1,232 @@
 /**
  * `npm run bench`: Strata against the raw emulators it runs on, in one process and one run, so the
- * ratios mean something even on a noisy machine. Prints one table and writes bench/results/latest.json.
- * Figures from the local stack (s3rver, DynamoDB Local) are for comparing Strata with its own
- * storage, not predictions of AWS latency.
+ * ratios mean something even on a noisy machine. Prints one table (each figure next to its raw
+ * baseline where it has one, and what bounds it), the goals of issue 12, and writes
+ * bench/results/latest.json. Figures from the local stack (s3rver, DynamoDB Local) are for
+ * comparing Strata with its own storage, not predictions of AWS latency; the AWS latency and the
+ * cost per GB are computed from published figures (bench/latency-model.json, bench/prices.json)
+ * and the requests this run counted.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { startLocalStack } from '../local/stack.js';
 import { measureBundles } from './bundles.js';
 import { clientBenches } from './client.js';
 import { benchDecompression } from './compression.js';
+import {
+  type Counted,
+  costPerGB,
+  countsPerGiB,
+  describeCost,
+  fargateMonthly,
+  httpApiUnits,
+  lambdaSeconds,
+  loadPrices,
+} from './cost.js';
+import { hotGateway, hotHttp } from './hot.js';
 import { benchGatewayConsume, benchGatewayProduce } from './kafka.js';
-import { countRequests } from './request-counter.js';
+import { benchKafkajs } from './kafkajs-e2e.js';
+import { loadLatencyModel, produceLatency, putLatency } from './latency.js';
+import { measured, pool, rawHotCommits, rawPipeline, rawPut, rawRangedGet } from './raw.js';
+import { countCapacity, countRequests } from './request-counter.js';
 
 const MiB = 1024 * 1024;
 const RECORD_BYTES = 1024;
 const BYTES_PER_RUN = Number(process.env.STRATA_BENCH_MIB ?? 24) * MiB;
+/** How long each hot-partition measurement runs. */
+const HOT_SECONDS = Number(process.env.STRATA_BENCH_HOT_SECONDS ?? 4);
+/** The size HTTP consume's ranged GETs read: one index entry's batch of a 1 MiB produce request. */
+const FETCH_RANGE = MiB;
+const FLUSH_BYTES = 8 * MiB;
+/** Alternating rounds of raw pipeline and HTTP produce per figure. */
+const ROUNDS = 3;
+
+/** Request counts of one measurement. */
+interface Counts {
+  s3: number;
+  ddb: number;
+  puts: number;
+  gets: number;
+  txns: number;
+  reads: number;
+  wru: number;
+  rru: number;
+}
+
+function emptyCounts(): Counts {
+  return { s3: 0, ddb: 0, puts: 0, gets: 0, txns: 0, reads: 0, wru: 0, rru: 0 };
+}
+
+function addCounts(into: Counts, more: Counts): void {
+  for (const k of Object.keys(into) as (keyof Counts)[]) into[k] += more[k];
+}
 
 export interface Row {
   name: string;
   value: number;
   unit: string;
   note?: string;
+  bound?: string;
+  /** `value` as a share of this result (its raw baseline), printed next to it. */
+  baseline?: string;
 }
 
-async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; result: T }> {
-  const start = performance.now();
-  const result = await fn();
-  return { ms: performance.now() - start, result };
+interface Goal {
+  goal: string;
+  key: string;
+  target: number;
+  /** 'min': met when value >= target; 'max': met when value <= target. */
+  kind: 'min' | 'max';
+  unit: string;
 }
 
-/** Runs `total` jobs on `concurrency` workers. */
-async function pool(total: number, concurrency: number, job: (i: number, worker: number) => Promise<void>) {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async (_, worker) => {
-      while (next < total) await job(next++, worker);
-    }),
-  );
-}
+const GOALS: Goal[] = [
+  {
+    goal: 'HTTP produce / raw pipeline, 1 MiB, x1',
+    key: 'produceVsPipeline_1024_1',
+    target: 0.8,
+    kind: 'min',
+    unit: 'x',
+  },
+  {
+    goal: 'HTTP produce / raw pipeline, 1 MiB, x8',
+    key: 'produceVsPipeline_1024_8',
+    target: 0.8,
+    kind: 'min',
+    unit: 'x',
+  },
+  {
+    goal: 'gateway produce (8 conns, 64 KiB) / raw PUT at the flush size (8 MiB x8)',
+    key: 'kafkaVsFlushPut_65536_8',
+    target: 0.7,
+    kind: 'min',
+    unit: 'x',
+  },
+  {
+    goal: 'HTTP consume / raw ranged GET (1 MiB x8)',
+    key: 'consumeVsRangedGet',
+    target: 0.7,
+    kind: 'min',
+    unit: 'x',
+  },
+  {
+    goal: 'hot partition: gateway / HTTP records/s',
+    key: 'hotKafkaVsHttp',
+    target: 5,
+    kind: 'min',
+    unit: 'x',
+  },
+  {
+    goal: 'cost per GB ingested, gateway, 8 MiB flushes (counted on 64 KiB x8)',
+    key: 'costPerGB_gateway_64KiB',
+    target: 0.005,
+    kind: 'max',
+    unit: '$/GB',
+  },
+  {
+    goal: 'cost per GB ingested, HTTP 4 MiB requests',
+    key: 'costPerGB_http_4MiB',
+    target: 0.008,
+    kind: 'max',
+    unit: '$/GB',
+  },
+  {
+    goal: 'modelled produce p99, gateway, S3 Standard',
+    key: 'modelP99_gateway_s3Standard',
+    target: 400,
+    kind: 'max',
+    unit: 'ms',
+  },
+];
 
 async function main() {
+  const prices = loadPrices();
+  const model = loadLatencyModel();
+  // Memory and task sizes as deployed, so the cost follows lib/infra (a dynamic import: CDK is slow to load).
+  const { FUNCTION_SIZING } = await import('../lib/infra/strata-cluster.js');
+  const { GATEWAY_DEFAULTS } = await import('../lib/infra/kafka-gateway.js');
+  const produceMemoryMiB = FUNCTION_SIZING.produce.memoryMiB;
+  const fetchMemoryMiB = FUNCTION_SIZING.fetch.memoryMiB;
+
   const stack = await startLocalStack({ port: 0 });
   const { engine, url } = stack;
   const s3Requests = countRequests(engine.clients.s3, 's3');
   const ddbRequests = countRequests(engine.clients.dynamodb, 'dynamodb');
+  const capacity = countCapacity(engine.clients.dynamodb);
+  const resetCounters = () => {
+    s3Requests.reset();
+    ddbRequests.reset();
+    capacity.reset();
+  };
   const rows: Row[] = [];
   const results: Record<string, number> = {};
-  const record = (key: string, name: string, value: number, unit: string, note?: string) => {
+  const bounds: Record<string, string> = {};
+  const record = (
+    key: string,
+    name: string,
+    value: number,
+    unit: string,
+    opts: { bound?: string; note?: string; baseline?: string } = {},
+  ) => {
     results[key] = value;
-    rows.push({ name, value, unit, ...(note ? { note } : {}) });
+    if (opts.bound) bounds[key] = opts.bound;
+    rows.push({ name, value, unit, ...opts });
   };
+  const section = (title: string) => rows.push({ name: `-- ${title}`, value: Number.NaN, unit: '' });
+  const S3RVER_WRITE = 's3rver: MD5 + disk write, in this process';
+  const S3RVER_READ = 's3rver: disk read + HTTP, in this process';
+  const DDB_TXN = 'DynamoDB Local txn latency (~5 ms per item, Java, same 2 cores)';
 
+  /** What one measured run counted, for the cost model. */
+  /** The counters now, as plain numbers. */
+  const snapshot = (): Counts => ({
+    s3: s3Requests.count,
+    ddb: ddbRequests.count,
+    puts: s3Requests.byCommand.PutObject ?? 0,
+    gets: s3Requests.byCommand.GetObject ?? 0,
+    txns: ddbRequests.byCommand.TransactWriteItems ?? 0,
+    reads:
+      (ddbRequests.byCommand.GetItem ?? 0) +
+      (ddbRequests.byCommand.Query ?? 0) +
+      (ddbRequests.byCommand.BatchGetItem ?? 0),
+    wru: capacity.wru,
+    rru: capacity.rru,
+  });
+  /** What one measured run counted (the counters now, unless given), for the cost model. */
+  const counted = (mib: number, c: Counts = snapshot()): Counted => ({
+    mib,
+    s3Puts: c.puts,
+    s3Gets: c.gets,
+    wru: c.wru,
+    rru: c.rru,
+  });
+
+  const httpCost: Record<string, Counted> = {};
+  const gatewayCost: Record<string, Counted> = {};
+  let httpReadCost: Counted | undefined;
+  let gatewayReadCost: Counted | undefined;
   try {
-    // --- raw S3: PUT MB/s at the segment sizes produce writes -------------------------------
+    section('raw emulators');
+    // --- raw S3: PUT MB/s at the segment sizes produce writes, and at the gateway's flush size --
     const putKeys: string[] = [];
-    for (const size of [64 * 1024, MiB]) {
+    let flushKeys: string[] = [];
+    for (const size of [64 * 1024, MiB, FLUSH_BYTES]) {
       for (const concurrency of [1, 8]) {
-        const body = new Uint8Array(size).fill(7);
-        const n = Math.max(8, Math.round(BYTES_PER_RUN / size / 2));
-        const { ms } = await timed(() =>
-          pool(n, concurrency, async () => {
-            const key = `bench/raw/${randomUUID()}`;
-            await engine.clients.s3.send(
-              new PutObjectCommand({ Bucket: engine.config.bucket, Key: key, Body: body }),
-            );
-            if (size === MiB) putKeys.push(key);
-          }),
-        );
-        record(
-          `rawPut_${size}_${concurrency}`,
-          `raw S3 PUT ${kib(size)} x${concurrency}`,
-          (n * size) / MiB / (ms / 1000),
-          'MB/s',
-        );
+        const n = Math.max(size >= FLUSH_BYTES ? 4 : 8, Math.round(BYTES_PER_RUN / size / 2));
+        const r = await rawPut(engine, size, concurrency, n);
+        if (size === MiB) putKeys.push(...r.keys);
+        if (size === FLUSH_BYTES) flushKeys = flushKeys.concat(r.keys);
+        record(`rawPut_${size}_${concurrency}`, `raw S3 PUT ${kib(size)} x${concurrency}`, r.mbs, 'MB/s', {
+          bound: S3RVER_WRITE,
+        });
       }
     }
 
     // --- raw S3: GET MB/s of the 1 MiB objects just written, the baseline of consume -------
     {
-      const { ms } = await timed(() =>
+      const { ms } = await measured(() =>
         pool(putKeys.length, 8, async (i) => {
           const res = await engine.clients.s3.send(
             new GetObjectCommand({ Bucket: engine.config.bucket, Key: putKeys[i] }),
@@ -89,14 +234,31 @@ async function main() {
           await res.Body?.transformToByteArray();
         }),
       );
-      record('rawGet_1048576_8', 'raw S3 GET 1 MiB x8', putKeys.length / (ms / 1000), 'MB/s');
+      record('rawGet_1048576_8', 'raw S3 GET 1 MiB x8', putKeys.length / (ms / 1000), 'MB/s', {
+        bound: S3RVER_READ,
+      });
+    }
+    // --- raw S3: ranged GETs of the size fetch reads (an index entry's batch), of 8 MiB objects --
+    let rangedCpuMsPerMiB = 0;
+    for (const concurrency of [1, 8]) {
+      const count = Math.max(16, Math.round(BYTES_PER_RUN / FETCH_RANGE));
+      const r = await rawRangedGet(engine, flushKeys, FLUSH_BYTES, FETCH_RANGE, concurrency, count);
+      if (concurrency === 8) rangedCpuMsPerMiB = r.cpuMsPerMiB;
+      record(
+        `rawRangedGet_${FETCH_RANGE}_${concurrency}`,
+        `raw S3 ranged GET ${kib(FETCH_RANGE)} of 8 MiB objects x${concurrency}`,
+        r.mbs,
+        'MB/s',
+        { bound: S3RVER_READ },
+      );
     }
 
     // --- raw DynamoDB: two-item conditional transactions/s (a head update + an index put) ---
     for (const concurrency of [1, 8]) {
       const n = 400;
       const heads = Array.from({ length: concurrency }, () => 0);
-      const { ms } = await timed(() =>
+      const run = randomUUID();
+      const { ms } = await measured(() =>
         pool(n, concurrency, async (_i, worker) => {
           const next = (heads[worker] as number) + 1;
           await engine.clients.doc.send(
@@ -105,7 +267,7 @@ async function main() {
                 {
                   Update: {
                     TableName: engine.config.metaTable,
-                    Key: { pk: `bench#${concurrency}#${worker}`, sk: 'head' },
+                    Key: { pk: `bench#${run}#${worker}`, sk: 'head' },
                     UpdateExpression: 'SET nextOffset = :next',
                     ConditionExpression: 'attribute_not_exists(nextOffset) OR nextOffset = :prev',
                     ExpressionAttributeValues: { ':next': next, ':prev': next - 1 },
@@ -115,7 +277,7 @@ async function main() {
                   Put: {
                     TableName: engine.config.indexTable,
                     Item: {
-                      pk: `bench#${concurrency}#${worker}`,
+                      pk: `bench#${run}#${worker}`,
                       sk: next,
                       objectKey: 'x',
                       byteOffset: 0,
@@ -129,73 +291,147 @@ async function main() {
           heads[worker] = next;
         }),
       );
-      record(`rawTxn_${concurrency}`, `raw DynamoDB 2-item txn x${concurrency}`, n / (ms / 1000), 'txn/s');
+      record(`rawTxn_${concurrency}`, `raw DynamoDB 2-item txn x${concurrency}`, n / (ms / 1000), 'txn/s', {
+        bound: DDB_TXN,
+      });
     }
 
-    // --- produce through the HTTP API, 1 KiB records ---------------------------------------
+    // --- produce through the HTTP API, 1 KiB records, interleaved with its raw pipeline --------
+    // The raw pipeline does exactly what one produce request must do: one PUT of the request's
+    // size, then one 4-item commit. Rounds of pipeline and HTTP alternate, so that load from
+    // outside this process (the machine is shared) weighs on both alike.
+    section('HTTP produce, 1 KiB records (JSON), each after its raw pipeline (PUT + 4-item commit)');
     const value = 'x'.repeat(RECORD_BYTES);
-    for (const recordsPerRequest of [64, 1024]) {
+    for (const recordsPerRequest of [64, 1024, 4096]) {
       const requestBytes = recordsPerRequest * RECORD_BYTES;
-      for (const concurrency of [1, 8]) {
+      for (const concurrency of recordsPerRequest === 4096 ? [1] : [1, 8]) {
         const topic = `bench-${recordsPerRequest}-${concurrency}`;
         await post(url, '/v1/topics', { name: topic, partitions: 8 });
         const body = JSON.stringify({
           records: Array.from({ length: recordsPerRequest }, () => ({ value })),
         });
-        const n = Math.max(8, Math.round(BYTES_PER_RUN / requestBytes));
-        s3Requests.reset();
-        ddbRequests.reset();
-        const { ms } = await timed(() =>
-          pool(n, concurrency, async () => {
-            await post(url, `/v1/topics/${topic}/records`, body);
-          }),
-        );
-        const mib = (n * requestBytes) / MiB;
-        const key = `${recordsPerRequest}_${concurrency}`;
+        const n = Math.max(recordsPerRequest === 4096 ? 4 : 8, Math.round(BYTES_PER_RUN / requestBytes));
+        const rounds = Math.min(ROUNDS, Math.floor(n / concurrency)) || 1;
+        const perRound = Math.ceil(n / rounds);
+        const pipePerRound = Math.max(concurrency, Math.ceil(perRound / 2));
+        const http = { requests: 0, ms: 0, cpuMs: 0, counts: emptyCounts() };
+        const pipe = { requests: 0, ms: 0, cpuMs: 0 };
+        let responseBytes = 0;
+        for (let round = 0; round < rounds; round++) {
+          const p = await rawPipeline(engine, requestBytes, concurrency, pipePerRound);
+          pipe.requests += pipePerRound;
+          pipe.ms += (pipePerRound / p.requestsPerSecond) * 1000;
+          pipe.cpuMs += p.cpuMsPerRequest * pipePerRound;
+          resetCounters();
+          const r = await measured(() =>
+            pool(perRound, concurrency, async () => {
+              responseBytes = (await postText(url, `/v1/topics/${topic}/records`, body)).length;
+            }),
+          );
+          http.requests += perRound;
+          http.ms += r.ms;
+          http.cpuMs += r.cpuMs;
+          addCounts(http.counts, snapshot());
+        }
+        const pipelineKey = `rawPipeline_${requestBytes}_${concurrency}`;
         record(
-          `produceMBs_${key}`,
-          `produce ${kib(requestBytes)} requests x${concurrency}`,
-          mib / (ms / 1000),
+          pipelineKey,
+          `raw pipeline ${kib(requestBytes)} x${concurrency}`,
+          (pipe.requests * requestBytes) / MiB / (pipe.ms / 1000),
           'MB/s',
+          {
+            bound: requestBytes >= MiB ? `${S3RVER_WRITE}, then the txn` : `${DDB_TXN}, then the PUT`,
+            baseline: `rawPut_${Math.min(requestBytes, MiB)}_${concurrency}`,
+          },
         );
+        const { ms, cpuMs, counts } = http;
+        const mib = (http.requests * requestBytes) / MiB;
+        const key = `${recordsPerRequest}_${concurrency}`;
+        const rawSize = requestBytes >= MiB ? MiB : 64 * 1024;
+        const label = `produce ${kib(requestBytes)} requests x${concurrency}`;
+        const bound =
+          concurrency === 1
+            ? 'serial: JSON parse + encode + CRC, then PUT, then the commit'
+            : 'CPU: 2 cores for s3rver, DynamoDB Local, the server and the load generator';
+        record(`produceMBs_${key}`, label, mib / (ms / 1000), 'MB/s', { bound, baseline: pipelineKey });
         record(
           `produceRecords_${key}`,
-          `produce ${kib(requestBytes)} requests x${concurrency}`,
-          (n * recordsPerRequest) / (ms / 1000),
+          label,
+          (http.requests * recordsPerRequest) / (ms / 1000),
           'records/s',
+          { bound },
         );
-        const raw = results[`rawPut_${requestBytes >= MiB ? MiB : 64 * 1024}_${concurrency}`] as number;
+        if (recordsPerRequest !== 4096) {
+          record(
+            `produceRatio_${key}`,
+            `  as a share of raw PUT at that size x${concurrency}`,
+            (mib / (ms / 1000) / (results[`rawPut_${rawSize}_${concurrency}`] as number)) * 100,
+            '%',
+            { bound },
+          );
+        }
         record(
-          `produceRatio_${key}`,
-          `  as a share of raw PUT at that size x${concurrency}`,
-          (mib / (ms / 1000) / raw) * 100,
-          '%',
+          `produceVsPipeline_${key}`,
+          `  as a share of the raw pipeline at that size x${concurrency}`,
+          mib / (ms / 1000) / (results[pipelineKey] as number),
+          'x',
+          { bound },
         );
-        record(`s3PerMiB_${key}`, `  S3 requests per MiB produced`, s3Requests.count / mib, 'req/MiB');
-        record(
-          `ddbPerMiB_${key}`,
-          `  DynamoDB requests per MiB produced`,
-          ddbRequests.count / mib,
-          'req/MiB',
-        );
+        record(`s3PerMiB_${key}`, `  S3 requests per MiB produced`, counts.s3 / mib, 'req/MiB', {
+          bound: 'one PUT per request',
+        });
+        record(`ddbPerMiB_${key}`, `  DynamoDB requests per MiB produced`, counts.ddb / mib, 'req/MiB', {
+          bound: 'one commit per request (+ topic reads, cached 1 s)',
+        });
+        if (concurrency === 1) {
+          // The handler's CPU: this process's CPU over the HTTP rounds, less the raw pipeline's per
+          // request (the SDK calls and s3rver's work). It still holds the load generator.
+          const handlerCpuMs = cpuMs / http.requests - pipe.cpuMs / pipe.requests;
+          record(
+            `produceHandlerCpuMs_${recordsPerRequest}`,
+            `  handler CPU per request`,
+            handlerCpuMs,
+            'ms',
+            {
+              bound: 'process CPU over the loop minus the raw pipeline CPU (includes the load generator)',
+            },
+          );
+          const ioWaitMs =
+            putLatency(model, 's3Standard', requestBytes).p50Ms +
+            (counts.txns / http.requests) * model.dynamodbTransaction.p50Ms +
+            (counts.reads / http.requests) * model.dynamodbRead.p50Ms;
+          httpCost[kib(requestBytes).replace(' ', '')] = {
+            ...counted(mib, counts),
+            lambdaRequests: http.requests,
+            httpApiUnits:
+              http.requests * httpApiUnits(Math.max(Buffer.byteLength(body), responseBytes), prices),
+            lambdaSeconds: http.requests * lambdaSeconds(handlerCpuMs, ioWaitMs, produceMemoryMiB, prices),
+            lambdaMemoryMiB: produceMemoryMiB,
+          };
+        }
       }
     }
 
-    // --- consume: read one produced topic back from the start, cold cache ------------------
-    {
+    // --- consume: read one produced topic back from the start, cold then warm cache ---------
+    section('HTTP consume (fetch from the start, 8 partitions in parallel)');
+    for (const pass of ['cold', 'warm'] as const) {
       const topic = 'bench-1024-8';
-      engine.segments.cache.clear();
+      if (pass === 'cold') engine.segments.cache.clear();
       let bytes = 0;
-      s3Requests.reset();
-      ddbRequests.reset();
-      const { ms } = await timed(async () => {
+      let fetches = 0;
+      let responseUnits = 0;
+      resetCounters();
+      const { ms, cpuMs } = await measured(async () => {
         await pool(8, 8, async (partition) => {
           let offset = 0;
           for (;;) {
-            const res = await get(
+            const text = await getText(
               url,
               `/v1/topics/${topic}/partitions/${partition}/records?offset=${offset}&maxBytes=${4 * MiB}&maxRecords=10000`,
             );
+            fetches++;
+            responseUnits += httpApiUnits(Buffer.byteLength(text), prices);
+            const res = JSON.parse(text);
             for (const r of res.records) bytes += (r.value as string).length;
             if (res.nextOffset === res.highWatermark) break;
             offset = Number(res.nextOffset);
@@ -203,23 +439,74 @@ async function main() {
         });
       });
       const mib = bytes / MiB;
-      record(
-        'consumeMBs',
-        'consume (fetch from the start, 8 partitions in parallel)',
-        mib / (ms / 1000),
-        'MB/s',
-      );
-      record('consumeS3PerMiB', '  S3 GETs per MiB consumed', s3Requests.count / mib, 'req/MiB');
-      record('consumeDdbPerMiB', '  DynamoDB requests per MiB consumed', ddbRequests.count / mib, 'req/MiB');
-      record(
-        'consumeRatio',
-        '  as a share of raw GET 1 MiB x8',
-        (mib / (ms / 1000) / (results.rawGet_1048576_8 as number)) * 100,
-        '%',
-      );
+      const gets = s3Requests.byCommand.GetObject ?? 0;
+      if (pass === 'cold') {
+        record('consumeMBs', 'consume, cold cache', mib / (ms / 1000), 'MB/s', {
+          bound: 'JSON encode of the records + ranged GETs (8 per fetch), CPU-shared',
+          baseline: `rawRangedGet_${FETCH_RANGE}_8`,
+        });
+        record('consumeS3PerMiB', '  S3 GETs per MiB consumed', s3Requests.count / mib, 'req/MiB', {
+          bound: 'one ranged GET per 1 MiB batch',
+        });
+        record(
+          'consumeDdbPerMiB',
+          '  DynamoDB requests per MiB consumed',
+          ddbRequests.count / mib,
+          'req/MiB',
+          {
+            bound: 'head read + index Query per fetch',
+          },
+        );
+        record(
+          'consumeRatio',
+          '  as a share of raw GET 1 MiB x8',
+          (mib / (ms / 1000) / (results.rawGet_1048576_8 as number)) * 100,
+          '%',
+          { bound: 'as consumeMBs' },
+        );
+        record(
+          'consumeVsRangedGet',
+          `  as a share of raw ranged GET ${kib(FETCH_RANGE)} x8`,
+          mib / (ms / 1000) / (results[`rawRangedGet_${FETCH_RANGE}_8`] as number),
+          'x',
+          { bound: 'as consumeMBs' },
+        );
+        record('consumeColdS3Gets', '  S3 GETs of the cold read', gets, 'GETs', { bound: 'one per batch' });
+        // The fetch handler's CPU: this process's CPU less raw ranged GETs of the same bytes.
+        const handlerCpuMs = (cpuMs - rangedCpuMsPerMiB * mib) / fetches;
+        const reads = ((ddbRequests.byCommand.GetItem ?? 0) + (ddbRequests.byCommand.Query ?? 0)) / fetches;
+        const ioWaitMs =
+          Math.ceil(gets / fetches / 8) * model.s3Standard.getUpTo1MiB.p50Ms +
+          reads * model.dynamodbRead.p50Ms;
+        httpReadCost = {
+          ...counted(mib),
+          lambdaRequests: fetches,
+          httpApiUnits: responseUnits,
+          lambdaSeconds: fetches * lambdaSeconds(handlerCpuMs, ioWaitMs, fetchMemoryMiB, prices),
+          lambdaMemoryMiB: fetchMemoryMiB,
+        };
+      } else {
+        record('consumeWarmMBs', 'consume again, warm segment cache', mib / (ms / 1000), 'MB/s', {
+          bound: 'JSON encode + DynamoDB head/index reads (no S3)',
+          baseline: 'consumeMBs',
+        });
+        record('consumeWarmS3Gets', '  S3 GETs of the warm read (goal 0)', gets, 'GETs', {
+          bound: `the segment cache (${engine.config.segmentCacheBytes / MiB} MiB) holds the topic`,
+        });
+        record(
+          'consumeWarmVsCold',
+          '  warm / cold',
+          mib / (ms / 1000) / (results.consumeMBs as number),
+          'x',
+          {
+            bound: 'as consumeWarmMBs',
+          },
+        );
+      }
     }
 
     // --- the Kafka gateway (issue 9): pre-encoded Produce frames, then Fetch from the start ---
+    section('Kafka gateway, pre-encoded Produce frames');
     const gateway = stack.kafka;
     if (!gateway) throw new Error('the local stack serves no Kafka port');
     let kafkaTopic = '';
@@ -229,32 +516,51 @@ async function main() {
           engine,
           gateway.bootstrap,
           { requestBytes, connections, totalBytes: BYTES_PER_RUN, recordBytes: RECORD_BYTES },
-          { s3: s3Requests, ddb: ddbRequests },
+          { s3: s3Requests, ddb: ddbRequests, extra: [capacity] },
         );
         if (requestBytes === MiB && connections === 8) kafkaTopic = r.topic;
+        if (connections === 8) gatewayCost[kib(requestBytes).replace(' ', '')] = counted(r.mib);
         const key = `${requestBytes}_${connections}`;
         const raw = results[`rawPut_${requestBytes}_${connections}`] as number;
         const http = results[`produceMBs_${requestBytes >= MiB ? 1024 : 64}_${connections}`] as number;
+        const bound =
+          'one PUT + one commit per request today (no cross-request batching yet); CPU-shared with s3rver';
         record(
           `kafkaProduceMBs_${key}`,
           `Kafka produce ${kib(requestBytes)} requests x${connections} conns`,
           r.produceMBs,
           'MB/s',
+          { bound, baseline: `rawPipeline_${requestBytes}_${connections}` },
         );
         record(
           `kafkaProduceRatio_${key}`,
           `  as a share of raw PUT at that size x${connections}`,
           (r.produceMBs / raw) * 100,
           '%',
+          { bound },
         );
         record(
           `kafkaProduceVsHttp_${key}`,
           `  as a share of HTTP produce at that size x${connections}`,
           (r.produceMBs / http) * 100,
           '%',
+          { bound },
         );
-        record(`kafkaS3PerMiB_${key}`, '  S3 requests per MiB produced', r.s3PerMiB, 'req/MiB');
-        record(`kafkaDdbPerMiB_${key}`, '  DynamoDB requests per MiB produced', r.ddbPerMiB, 'req/MiB');
+        if (connections === 8) {
+          record(
+            `kafkaVsFlushPut_${key}`,
+            `  as a share of raw PUT at the flush size (8 MiB x8)`,
+            r.produceMBs / (results[`rawPut_${FLUSH_BYTES}_8`] as number),
+            'x',
+            { bound },
+          );
+        }
+        record(`kafkaS3PerMiB_${key}`, '  S3 requests per MiB produced', r.s3PerMiB, 'req/MiB', {
+          bound: 'one PUT per request (1/8 per MiB once flushes are 8 MiB)',
+        });
+        record(`kafkaDdbPerMiB_${key}`, '  DynamoDB requests per MiB produced', r.ddbPerMiB, 'req/MiB', {
+          bound: 'one commit per request',
+        });
       }
     }
     {
@@ -262,101 +568,353 @@ async function main() {
       const r = await benchGatewayConsume(gateway.bootstrap, kafkaTopic, {
         s3: s3Requests,
         ddb: ddbRequests,
+        extra: [capacity],
       });
+      gatewayReadCost = counted(r.mib);
+      const bound = 'ranged GETs + head/index reads; no JSON (batches served as stored)';
       record(
         'kafkaConsumeMBs',
         'Kafka consume (Fetch from the start, 8 partitions, 8 conns)',
         r.consumeMBs,
         'MB/s',
+        {
+          bound,
+          baseline: `rawRangedGet_${FETCH_RANGE}_8`,
+        },
       );
       record(
         'kafkaConsumeRatio',
         '  as a share of raw GET 1 MiB x8',
         (r.consumeMBs / (results.rawGet_1048576_8 as number)) * 100,
         '%',
+        { bound },
       );
       record(
         'kafkaConsumeVsHttp',
         '  as a share of HTTP consume',
         (r.consumeMBs / (results.consumeMBs as number)) * 100,
         '%',
+        { bound },
       );
-      record('kafkaConsumeS3PerMiB', '  S3 GETs per MiB consumed', r.s3PerMiB, 'req/MiB');
-      record('kafkaConsumeDdbPerMiB', '  DynamoDB requests per MiB consumed', r.ddbPerMiB, 'req/MiB');
+      record('kafkaConsumeS3PerMiB', '  S3 GETs per MiB consumed', r.s3PerMiB, 'req/MiB', {
+        bound: 'one per batch',
+      });
+      record('kafkaConsumeDdbPerMiB', '  DynamoDB requests per MiB consumed', r.ddbPerMiB, 'req/MiB', {
+        bound: 'head read + index Query per fetch',
+      });
+    }
+
+    // --- the hot partition: 8 producers, one partition, 4 KiB requests ----------------------
+    section(`hot partition: 8 producers on ONE partition, 4 KiB requests, ${HOT_SECONDS} s each`);
+    {
+      const records = 4;
+      const raw = await rawHotCommits(engine, 8, records, HOT_SECONDS);
+      const HOT_BOUND = 'the conditional head update: one commit at a time on one item';
+      record(
+        'rawHotTxn_8',
+        'raw 4-item commits on one head, 8 writers (retry on a lost race)',
+        raw.commitsPerSecond,
+        'txn/s',
+        {
+          bound: HOT_BOUND,
+        },
+      );
+      record(
+        'rawHotRecords_8',
+        '  records/s at 4 records per commit',
+        raw.commitsPerSecond * records,
+        'records/s',
+        {
+          bound: HOT_BOUND,
+        },
+      );
+      record('rawHotAttempts_8', '  attempts per commit', raw.attemptsPerCommit, 'attempts', {
+        bound: HOT_BOUND,
+      });
+      const http = await hotHttp(url, 'bench-hot-http', {
+        producers: 8,
+        records,
+        recordBytes: RECORD_BYTES,
+        seconds: HOT_SECONDS,
+      });
+      record('hotHttpCommits', 'HTTP hot partition, commits/s', http.commitsPerSecond, 'commits/s', {
+        bound: `${HOT_BOUND}; a request per commit`,
+        baseline: 'rawHotTxn_8',
+      });
+      record('hotHttpRecords', '  records/s', http.recordsPerSecond, 'records/s', {
+        bound: `${HOT_BOUND}; a request per commit`,
+        baseline: 'rawHotRecords_8',
+      });
+      record('hotHttpFailed', '  requests refused after 64 commit attempts (503)', http.failed, 'requests', {
+        bound: HOT_BOUND,
+      });
+      const kafka = await hotGateway(engine, gateway.bootstrap, 'bench-hot-kafka', {
+        connections: 8,
+        records,
+        recordBytes: RECORD_BYTES,
+        seconds: HOT_SECONDS,
+      });
+      record(
+        'hotKafkaCommits',
+        'Kafka hot partition, acknowledged requests/s',
+        kafka.commitsPerSecond,
+        'req/s',
+        {
+          bound: `${HOT_BOUND}; a commit per request until the gateway batches across requests`,
+          baseline: 'rawHotTxn_8',
+        },
+      );
+      record('hotKafkaRecords', '  records/s', kafka.recordsPerSecond, 'records/s', {
+        bound: `${HOT_BOUND}; a commit per request until the gateway batches across requests`,
+        baseline: 'rawHotRecords_8',
+      });
+      record('hotKafkaFailed', '  requests answered with an error', kafka.failed, 'requests', {
+        bound: HOT_BOUND,
+      });
+      record(
+        'hotKafkaVsHttp',
+        'hot partition: gateway / HTTP records/s',
+        kafka.recordsPerSecond / http.recordsPerSecond,
+        'x',
+        {
+          bound: 'gateway batching across requests (not there yet: ~1)',
+        },
+      );
+    }
+
+    // --- a real Kafka client end to end: kafkajs producing and consuming 1 KiB messages -------
+    section('kafkajs 2.2.4 through the gateway, 1 KiB messages');
+    {
+      const r = await benchKafkajs(engine, gateway.bootstrap, {
+        totalBytes: BYTES_PER_RUN,
+        messageBytes: RECORD_BYTES,
+        perSend: 1024,
+        inFlight: 4,
+        partitions: 8,
+      });
+      record(
+        'kafkajsProducerMBs',
+        'kafkajs producer, send() of 1,024 messages, 4 in flight',
+        r.producerMBs,
+        'MB/s',
+        {
+          bound: 'one PUT + one 8-partition commit per send; kafkajs encoding in this process',
+          baseline: 'kafkaProduceMBs_1048576_1',
+        },
+      );
+      record('kafkajsConsumerMBs', 'kafkajs group consumer from the beginning', r.consumerMBs, 'MB/s', {
+        bound: 'kafkajs Fetch (1 MiB per partition) + decode in this process',
+        baseline: 'kafkaConsumeMBs',
+      });
+      record('kafkajsConsumerJoinMs', '  its group join (not in the MB/s)', r.consumerJoinMs, 'ms', {
+        bound: 'group.initial.rebalance.delay.ms (3 s)',
+      });
     }
 
     // --- the client (issue 3) --------------------------------------------------------------------
+    section('Strata client (HTTP)');
     const client = await clientBenches(url, BYTES_PER_RUN);
+    const CLIENT_BOUND = 'maxInFlightRequests 5, JSON built in this process';
     record(
       'clientProducerMBs',
       'client producer, default settings, 1 KiB records',
       client.producerMBs,
       'MB/s',
+      {
+        bound: CLIENT_BOUND,
+        baseline: 'produceMBs_1024_8',
+      },
     );
     record(
       'clientProducerRatio',
       '  as a share of raw HTTP produce at 1 MiB requests x8',
       (client.producerMBs / (results.produceMBs_1024_8 as number)) * 100,
       '%',
+      { bound: CLIENT_BOUND },
     );
-    record('clientPlainProducerMBs', 'client producer, idempotent: false', client.plainProducerMBs, 'MB/s');
+    record('clientPlainProducerMBs', 'client producer, idempotent: false', client.plainProducerMBs, 'MB/s', {
+      bound: CLIENT_BOUND,
+      baseline: 'produceMBs_1024_8',
+    });
     record(
       'clientPlainProducerRatio',
       '  as a share of raw HTTP produce at 1 MiB requests x8',
       (client.plainProducerMBs / (results.produceMBs_1024_8 as number)) * 100,
       '%',
+      { bound: CLIENT_BOUND },
     );
+    const E2E_BOUND = 'produce latency + the consumer poll';
     record(
       'e2eP50Ms',
       'end-to-end send -> eachMessage, group of 3 on 6 partitions, p50',
       client.e2eP50Ms,
       'ms',
+      {
+        bound: E2E_BOUND,
+      },
     );
     record(
       'e2eP99Ms',
       'end-to-end send -> eachMessage, group of 3 on 6 partitions, p99',
       client.e2eP99Ms,
       'ms',
+      {
+        bound: E2E_BOUND,
+      },
     );
-    record('rebalanceMs', 'rebalance of a group of 3 after one member leaves', client.rebalanceMs, 'ms');
+    record('rebalanceMs', 'rebalance of a group of 3 after one member leaves', client.rebalanceMs, 'ms', {
+      bound: "the survivors' next heartbeat",
+    });
   } finally {
     await stack.stop();
   }
 
+  // --- cost per GB from the counted requests (bench/prices.json) -------------------------------
+  section(`cost per GiB of 1 KiB records, from this run's counted requests (prices ${prices.taken})`);
+  const costInputs: Record<string, Record<string, number>> = {};
+  for (const [size, c] of Object.entries(httpCost)) {
+    costInputs[`costPerGB_http_${size}`] = countsPerGiB(c);
+    const cost = costPerGB(c, prices);
+    record(`costPerGB_http_${size}`, `ingest, HTTP ${size} requests`, cost.total, '$/GB', {
+      bound: 'per-request charges: S3 PUT, 4-item commit (8 WRU), HTTP API 512 KB steps, Lambda',
+      note: describeCost(cost, c),
+    });
+  }
+  for (const [size, c] of Object.entries(gatewayCost)) {
+    costInputs[`costPerGB_gateway_${size}`] = countsPerGiB(c);
+    const cost = costPerGB(c, prices);
+    record(`costPerGB_gateway_${size}`, `ingest, gateway ${size} requests x8`, cost.total, '$/GB', {
+      bound: 'S3 PUT + commit per object written (drops ~8x at 64 KiB once flushes are 8 MiB)',
+      note: describeCost(cost, c),
+    });
+  }
+  if (httpReadCost) {
+    const c = httpReadCost;
+    costInputs.costPerGBRead_http = countsPerGiB(c);
+    const cost = costPerGB(c, prices);
+    record('costPerGBRead_http', 'read, HTTP, per consumer (cold cache)', cost.total, '$/GB', {
+      bound: 'HTTP API steps of the 4 MiB responses + Lambda duration',
+      note: describeCost(cost, c),
+    });
+  }
+  if (gatewayReadCost) {
+    const c = gatewayReadCost;
+    costInputs.costPerGBRead_gateway = countsPerGiB(c);
+    const cost = costPerGB(c, prices);
+    record('costPerGBRead_gateway', 'read, gateway, per consumer (cold cache)', cost.total, '$/GB', {
+      bound: 'S3 GET per batch + head/index reads',
+      note: describeCost(cost, c),
+    });
+  }
+  record(
+    'fargateMonthly_gateway',
+    `gateway task all month (${GATEWAY_DEFAULTS.cpu / 1024} vCPU, ${GATEWAY_DEFAULTS.memoryMiB / 1024} GB), fixed`,
+    fargateMonthly(GATEWAY_DEFAULTS.cpu, GATEWAY_DEFAULTS.memoryMiB, prices),
+    '$/month',
+    { bound: 'Fargate bills per hour, not per GB (NLB and IPv4 not included)' },
+  );
+
+  // --- modelled AWS produce latency (bench/latency-model.json) ---------------------------------
+  section('modelled AWS produce latency: linger + S3 PUT + one transaction');
+  const { lingerMs, flushBytes } = model.gateway;
+  for (const storage of ['s3Standard', 's3ExpressOneZone'] as const) {
+    for (const [path, objectBytes, linger] of [
+      ['http', MiB, 0],
+      ['http4MiB', 4 * MiB, 0],
+      ['gateway', flushBytes, lingerMs],
+    ] as const) {
+      const l = produceLatency(model, storage, objectBytes, linger);
+      const what = `${path === 'gateway' ? `gateway (linger ${linger} ms, ${kib(objectBytes)} flush)` : `HTTP ${kib(objectBytes)} request`}, ${storage}`;
+      const bound = `${storage} PUT of ${kib(objectBytes)}${linger ? ' + linger' : ''}`;
+      record(`modelP50_${path}_${storage}`, `p50 ${what}`, l.p50Ms, 'ms', { bound });
+      record(`modelP99_${path}_${storage}`, `p99 ${what}`, l.p99Ms, 'ms', { bound });
+    }
+  }
+
   // --- Lambda bundles (issue 4): size and import time in a fresh node process ----------------
+  section('Lambda bundles');
   for (const b of await measureBundles()) {
-    record(`bundleBytes_${b.function}`, `bundle ${b.function}`, b.bytes / 1024, 'KiB');
-    record(`bundleImportMs_${b.function}`, `  cold import of the ${b.function} bundle`, b.coldImportMs, 'ms');
+    record(`bundleBytes_${b.function}`, `bundle ${b.function}`, b.bytes / 1024, 'KiB', {
+      bound: 'the AWS SDK clients and the contract schemas',
+    });
+    record(
+      `bundleImportMs_${b.function}`,
+      `  cold import of the ${b.function} bundle`,
+      b.coldImportMs,
+      'ms',
+      {
+        bound: 'loading the AWS SDK',
+      },
+    );
   }
 
   // --- decompression of client batches (issue 9), per codec, CPU only ---------------------------
+  section('decompression of client batches, CPU only');
   {
     const { copyMBs, figures } = benchDecompression();
-    record('decompressCopyMBs', 'copy of a decompressed batch (the baseline)', copyMBs, 'MB/s');
+    record('decompressCopyMBs', 'copy of a decompressed batch (the baseline)', copyMBs, 'MB/s', {
+      bound: 'memory bandwidth',
+    });
     const gzip = figures.find((f) => f.codec === 'gzip')?.mbs as number;
     for (const f of figures) {
       const key = f.codec.replace(/\W+/g, '_').replace(/_$/, '');
-      record(`decompressMBs_${key}`, `decompress ${f.codec} (kcat's batch of 72 KiB)`, f.mbs, 'MB/s');
-      record(`decompressVsCopy_${key}`, '  as a share of the copy', (f.mbs / copyMBs) * 100, '%');
-      record(`decompressVsGzip_${key}`, '  as a share of gzip', (f.mbs / gzip) * 100, '%');
-      record(`compressedSize_${key}`, '  compressed size, of the decompressed size', f.sizeRatio, '%');
+      const bound = `the ${f.codec} implementation (one core)`;
+      record(`decompressMBs_${key}`, `decompress ${f.codec} (kcat's batch of 72 KiB)`, f.mbs, 'MB/s', {
+        bound,
+        baseline: 'decompressCopyMBs',
+      });
+      record(`decompressVsCopy_${key}`, '  as a share of the copy', (f.mbs / copyMBs) * 100, '%', { bound });
+      record(`decompressVsGzip_${key}`, '  as a share of gzip', (f.mbs / gzip) * 100, '%', { bound });
+      record(`compressedSize_${key}`, '  compressed size, of the decompressed size', f.sizeRatio, '%', {
+        bound: 'the data',
+      });
       if (f.compressMBs !== undefined) {
-        record(`compressMBs_${key}`, `  compress ${f.codec} (HTTP produce)`, f.compressMBs, 'MB/s');
+        record(`compressMBs_${key}`, `  compress ${f.codec} (HTTP produce)`, f.compressMBs, 'MB/s', {
+          bound,
+        });
         record(
           `compressSize_${key}`,
           '  our compressed size, of the decompressed size',
           f.compressSizeRatio as number,
           '%',
+          { bound: 'the data' },
         );
       }
     }
   }
 
-  printTable(rows);
+  printTable(rows, results);
+  const goals = GOALS.map((g) => {
+    const measuredValue = results[g.key] ?? Number.NaN;
+    const met = g.kind === 'min' ? measuredValue >= g.target : measuredValue <= g.target;
+    return {
+      goal: g.goal,
+      key: g.key,
+      target: `${g.kind === 'min' ? '>=' : '<='} ${g.target}`,
+      unit: g.unit,
+      measured: measuredValue,
+      met,
+      bound: bounds[g.key] ?? '',
+    };
+  });
+  printGoals(goals);
   await mkdir('bench/results', { recursive: true });
   await writeFile(
     'bench/results/latest.json',
-    `${JSON.stringify({ date: new Date().toISOString(), node: process.version, bytesPerRun: BYTES_PER_RUN, results }, null, 2)}\n`,
+    `${JSON.stringify(
+      {
+        date: new Date().toISOString(),
+        node: process.version,
+        bytesPerRun: BYTES_PER_RUN,
+        results,
+        goals,
+        bounds,
+        costInputs,
+        prices: { taken: prices.taken, source: prices.source },
+      },
+      null,
+      2,
+    )}\n`,
   );
   console.log('\nwritten to bench/results/latest.json');
 }
@@ -365,7 +923,7 @@ function kib(bytes: number): string {
   return bytes >= MiB ? `${bytes / MiB} MiB` : `${bytes / 1024} KiB`;
 }
 
-async function post(url: string, path: string, body: unknown) {
+async function postText(url: string, path: string, body: unknown): Promise<string> {
   const res = await fetch(url + path, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -373,23 +931,61 @@ async function post(url: string, path: string, body: unknown) {
   });
   const text = await res.text();
   if (!res.ok && res.status !== 409) throw new Error(`${path}: ${res.status} ${text.slice(0, 300)}`);
+  return text;
+}
+
+async function post(url: string, path: string, body: unknown) {
+  const text = await postText(url, path, body);
   return text ? JSON.parse(text) : undefined;
 }
 
-async function get(url: string, path: string) {
+async function getText(url: string, path: string): Promise<string> {
   const res = await fetch(url + path);
   const text = await res.text();
   if (!res.ok) throw new Error(`${path}: ${res.status} ${text.slice(0, 300)}`);
-  return JSON.parse(text);
+  return text;
 }
 
-function printTable(rows: Row[]) {
-  const width = Math.max(...rows.map((r) => r.name.length));
-  console.log(`\n${'measure'.padEnd(width)}  ${'value'.padStart(10)}  unit`);
-  console.log(`${'-'.repeat(width)}  ${'-'.repeat(10)}  ----`);
+function format(value: number, unit = ''): string {
+  if (!Number.isFinite(value)) return String(value);
+  if (unit === '$/GB') return value.toFixed(4);
+  if (value !== 0 && Math.abs(value) < 0.01) return value.toPrecision(2);
+  return value.toFixed(Math.abs(value) >= 100 ? 0 : 2);
+}
+
+function printTable(rows: Row[], results: Record<string, number>) {
+  const width = Math.max(...rows.filter((r) => !Number.isNaN(r.value)).map((r) => r.name.length));
+  console.log(
+    `\n${'measure'.padEnd(width)}  ${'value'.padStart(10)}  ${'unit'.padEnd(9)}  ${'vs base'.padStart(7)}  bound`,
+  );
+  console.log(`${'-'.repeat(width)}  ${'-'.repeat(10)}  ${'-'.repeat(9)}  ${'-'.repeat(7)}  -----`);
   for (const r of rows) {
+    if (Number.isNaN(r.value) && r.name.startsWith('--')) {
+      console.log(r.name);
+      continue;
+    }
+    const base = r.baseline ? results[r.baseline] : undefined;
+    const ratio = base ? `${(r.value / base).toFixed(2)}x` : '';
     console.log(
-      `${r.name.padEnd(width)}  ${r.value.toFixed(r.value >= 100 ? 0 : 2).padStart(10)}  ${r.unit}${r.note ? `  (${r.note})` : ''}`,
+      `${r.name.padEnd(width)}  ${format(r.value, r.unit).padStart(10)}  ${r.unit.padEnd(9)}  ${ratio.padStart(7)}  ${r.bound ?? ''}${r.note ? ` [${r.note}]` : ''}`,
+    );
+  }
+  console.log(
+    '\n"vs base": the value as a share of its raw baseline in this run (bench/results/latest.json names it).',
+  );
+}
+
+function printGoals(
+  goals: { goal: string; target: string; unit: string; measured: number; met: boolean; bound: string }[],
+) {
+  const width = Math.max(...goals.map((g) => g.goal.length));
+  console.log(
+    `\n${'goal (issue 12)'.padEnd(width)}  ${'target'.padStart(10)}  ${'measured'.padStart(10)}  result  bound`,
+  );
+  console.log(`${'-'.repeat(width)}  ${'-'.repeat(10)}  ${'-'.repeat(10)}  ------  -----`);
+  for (const g of goals) {
+    console.log(
+      `${g.goal.padEnd(width)}  ${`${g.target} ${g.unit === 'x' ? '' : g.unit}`.trim().padStart(10)}  ${format(g.measured, g.unit).padStart(10)}  ${(g.met ? 'met' : 'MISSED').padEnd(6)}  ${g.bound}`,
     );
   }
 }
