@@ -103,7 +103,26 @@ export interface StrataClusterProps {
   readonly kafkaGateway?: KafkaGatewayProps;
   /** ACL authorization on both front ends (off by default; docs/security.md). */
   readonly acls?: ClusterAcls;
+  /**
+   * Lambda Function URLs (AuthType AWS_IAM) on the produce and fetch functions, next to the HTTP
+   * API (off by default). The data plane without API Gateway's per-request fee, which meters HTTP
+   * API requests in 512 KB steps (a 4 MiB produce bills as 8 requests); you pay Lambda alone.
+   * Each URL serves its function's routes of the same API (`ProduceUrl`, `FetchUrl` outputs);
+   * clients sign with SigV4 service `lambda` and need lambda:InvokeFunctionUrl (grantClientAccess
+   * grants it). Nothing is public. The HTTP API still serves every route, these two included.
+   * docs/deploy.md "Function URLs for the data plane".
+   */
+  readonly functionUrls?: boolean;
 }
+
+/** The Function URLs of the data plane (StrataClusterProps.functionUrls). */
+export interface StrataDataPlaneUrls {
+  readonly produce: lambda.FunctionUrl;
+  readonly fetch: lambda.FunctionUrl;
+}
+
+/** The functions that get a Function URL with `functionUrls`: the data plane, by request volume. */
+export const DATA_PLANE_FUNCTIONS = ['produce', 'fetch'] as const;
 
 interface FunctionSizing {
   memoryMiB: number;
@@ -161,6 +180,8 @@ export class StrataCluster extends Construct {
   readonly api: apigw.HttpApi;
   readonly stage: apigw.HttpStage;
   readonly tailUrl: lambda.FunctionUrl;
+  /** The produce and fetch Function URLs, when `functionUrls` is on. */
+  readonly dataPlaneUrls?: StrataDataPlaneUrls;
   readonly dashboard: cloudwatch.Dashboard;
   readonly alarms: cloudwatch.Alarm[];
   readonly encryptionKey?: kms.IKey;
@@ -208,6 +229,16 @@ export class StrataCluster extends Construct {
       authType: lambda.FunctionUrlAuthType.AWS_IAM,
       invokeMode: lambda.InvokeMode.RESPONSE_STREAM,
     });
+    // The data plane without API Gateway: IAM auth only, buffered (the functions answer JSON), and
+    // no resource policy for anyone (grantClientAccess adds the caller's identity policy).
+    if (props.functionUrls) {
+      const url = (fn: nodejs.NodejsFunction) =>
+        fn.addFunctionUrl({
+          authType: lambda.FunctionUrlAuthType.AWS_IAM,
+          invokeMode: lambda.InvokeMode.BUFFERED,
+        });
+      this.dataPlaneUrls = { produce: url(fns.produce), fetch: url(fns.fetch) };
+    }
 
     new events.Rule(this, 'MaintenanceSchedule', {
       description: `Strata ${clusterName}: maintenance`,
@@ -248,10 +279,26 @@ export class StrataCluster extends Construct {
       value: this.tailUrl.url,
       description: 'Live tail (SSE, SigV4 service lambda): ?topic=&partition=&offset=',
     });
+    if (this.dataPlaneUrls) {
+      new CfnOutput(this, 'ProduceUrl', {
+        value: this.dataPlaneUrls.produce.url,
+        description:
+          'Produce Function URL (SigV4 service lambda): POST /v1/topics/{topic}/records, POST /v1/producers',
+      });
+      new CfnOutput(this, 'FetchUrl', {
+        value: this.dataPlaneUrls.fetch.url,
+        description:
+          'Fetch Function URL (SigV4 service lambda): GET /v1/topics/{topic}/partitions/{partition}/records|offsets',
+      });
+    }
     new CfnOutput(this, 'DashboardName', { value: this.dashboard.dashboardName });
   }
 
-  /** Lets a principal call every route of the API (execute-api:Invoke) and open the live tail. */
+  /**
+   * Lets a principal call every route of the API (execute-api:Invoke) and open the live tail; with
+   * `functionUrls`, also the produce and fetch Function URLs (lambda:InvokeFunctionUrl, and
+   * lambda:InvokeFunction only when invoked via a Function URL, as Lambda now requires both).
+   */
   grantClientAccess(grantee: iam.IGrantable): void {
     iam.Grant.addToPrincipal({
       grantee,
@@ -265,6 +312,9 @@ export class StrataCluster extends Construct {
       ],
     });
     this.functions.tail.grantInvokeUrl(grantee);
+    if (this.dataPlaneUrls) {
+      for (const name of DATA_PLANE_FUNCTIONS) this.functions[name].grantInvokeUrl(grantee);
+    }
   }
 
   private createBucket(props: StrataClusterProps): s3.Bucket {
