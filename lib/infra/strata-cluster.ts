@@ -135,6 +135,21 @@ interface FunctionSizing {
 /**
  * Memory buys CPU on Lambda (1,769 MB = one vCPU) and network bandwidth; the bill is GB-seconds,
  * so a faster function at more memory often costs the same. docs/deploy.md has the reasoning.
+ *
+ * Produce and fetch are sized from measured CPU time (bench/lambda-memory.ts, issue 12; the
+ * reasoning in docs/decisions.md "Issue 12: Lambda memory from measured CPU"). Below one vCPU the
+ * CPU part of a request costs the same at any size, and only the wait on S3 and DynamoDB costs
+ * more at a larger one: so each gets the smallest size (in 128 MB steps) at which a 4 MiB
+ * request's CPU time, measured on a shared 2-core Xeon VM (x64, Node 20) and multiplied by 1.5
+ * for Lambda's arm64 vCPU and TLS, stays within 250 ms, and its working set plus cache fits; of
+ * five runs, the size that covers four (the fifth was the noisiest):
+ *
+ *   function  CPU ms/MiB, 1 MiB reqs  CPU ms per 4 MiB req  x1.5     implied by the runs           chosen
+ *   produce   21-39 (min 21.3)        75-118 (80 last run)  112-176  896, 896, 1024, 1024, 1280 MB 1,024 MB
+ *   fetch     20-28 (min 20.3)        48-67 (48 last run)   72-100   640, 640, 640, 768, 768 MB    768 MB
+ *
+ * The machine is not Lambda's: re-run the bench on the target (or read Max Memory Used and
+ * Duration from the functions' REPORT lines) before trusting the last 10%.
  */
 export const FUNCTION_SIZING: Record<StrataFunctionName, FunctionSizing> = {
   // No I/O at all: the smallest size answers in a millisecond.
@@ -142,13 +157,16 @@ export const FUNCTION_SIZING: Record<StrataFunctionName, FunctionSizing> = {
   // A few DynamoDB calls; describing 1,000 partitions is 10 BatchGetItem calls.
   topics: { memoryMiB: 256, timeout: Duration.seconds(10), cacheMiB: 0, description: 'topic admin' },
   // Parses up to 6 MB of JSON, encodes and CRCs (and may gzip) the batches, then one S3 PUT and one
-  // transaction: CPU-bound at the front, so 1 GB (~0.6 vCPU). 28 s: under the HTTP API's hard 30 s,
-  // so the function, not the gateway, reports a timeout, and bounded commit retries fit.
+  // transaction: CPU-bound at the front. 1 GB (~0.58 vCPU), measured: ~20 CPU ms per MiB at one
+  // vCPU, so a 4 MiB request's CPU is ~210 ms here (gzip doubles it). 28 s: under the HTTP API's
+  // hard 30 s, so the function, not the gateway, reports a timeout, and bounded commit retries fit.
   produce: { memoryMiB: 1024, timeout: Duration.seconds(28), cacheMiB: 16, description: 'produce' },
   // Up to 4 MiB of records per answer after ranged GETs; a long poll waits up to 20 s, plus the read.
-  // A quarter of the memory caches recently read segment ranges for consumers reading the same data.
+  // 768 MB (~0.43 vCPU), measured: ~12-17 CPU ms per MiB at 4 MiB answers, so a 4 MiB answer's
+  // CPU is ~170-230 ms here; a waiting long poll is billed by memory, so smaller is cheaper.
+  // A third of the memory caches recently read segment ranges for consumers reading the same data.
   fetch: {
-    memoryMiB: 1024,
+    memoryMiB: 768,
     timeout: Duration.seconds(28),
     cacheMiB: 256,
     description: 'fetch and list offsets',
