@@ -12,7 +12,8 @@ import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer, HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type * as acm from 'aws-cdk-lib/aws-certificatemanager';
-import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -106,7 +107,7 @@ export interface StrataClusterProps {
   /**
    * Lambda Function URLs (AuthType AWS_IAM) on the produce and fetch functions, next to the HTTP
    * API (off by default). The data plane without API Gateway's per-request fee, which meters HTTP
-   * API requests in 512 KB steps (a 4 MiB produce bills as 8 requests); you pay Lambda alone.
+   * API requests in 512 KB steps (a 4 MiB produce bills as 8 or 9); you pay Lambda alone.
    * Each URL serves its function's routes of the same API (`ProduceUrl`, `FetchUrl` outputs);
    * clients sign with SigV4 service `lambda` and need lambda:InvokeFunctionUrl (grantClientAccess
    * grants it). Nothing is public. The HTTP API still serves every route, these two included.
@@ -291,6 +292,7 @@ export class StrataCluster extends Construct {
     this.dashboard = createDashboard(this, watched);
     this.alarms = createAlarms(this, watched, props.alarmTopic);
     if (this.kafkaGateway) this.alarms.push(this.kafkaGateway.createAlarm(clusterName, props.alarmTopic));
+    if (this.dataPlaneUrls) this.alarms.push(this.createFunctionUrlAlarm(clusterName, props.alarmTopic));
 
     new CfnOutput(this, 'ApiUrl', { value: this.apiUrl, description: 'Strata HTTP API (SigV4 unless JWT)' });
     new CfnOutput(this, 'TailUrl', {
@@ -298,15 +300,18 @@ export class StrataCluster extends Construct {
       description: 'Live tail (SSE, SigV4 service lambda): ?topic=&partition=&offset=',
     });
     if (this.dataPlaneUrls) {
+      // The routes each URL serves, from the route table (routes added to a group appear here too).
+      const served = (group: 'produce' | 'fetch') =>
+        ROUTES.filter((r) => r.group === group)
+          .map((r) => `${r.method} ${r.path}`)
+          .join(', ');
       new CfnOutput(this, 'ProduceUrl', {
         value: this.dataPlaneUrls.produce.url,
-        description:
-          'Produce Function URL (SigV4 service lambda): POST /v1/topics/{topic}/records, POST /v1/producers',
+        description: `Produce Function URL (SigV4 service lambda): ${served('produce')}`,
       });
       new CfnOutput(this, 'FetchUrl', {
         value: this.dataPlaneUrls.fetch.url,
-        description:
-          'Fetch Function URL (SigV4 service lambda): GET /v1/topics/{topic}/partitions/{partition}/records|offsets',
+        description: `Fetch Function URL (SigV4 service lambda): ${served('fetch')}`,
       });
     }
     new CfnOutput(this, 'DashboardName', { value: this.dashboard.dashboardName });
@@ -333,6 +338,41 @@ export class StrataCluster extends Construct {
     if (this.dataPlaneUrls) {
       for (const name of DATA_PLANE_FUNCTIONS) this.functions[name].grantInvokeUrl(grantee);
     }
+  }
+
+  /**
+   * The API's 5xx-rate alarm for the Function URLs, which API Gateway's metrics do not see:
+   * Lambda's Url5xxCount over UrlRequestCount of produce and fetch, with the same thresholds.
+   */
+  private createFunctionUrlAlarm(clusterName: string, topic: sns.ITopic | undefined): cloudwatch.Alarm {
+    const period = Duration.minutes(5);
+    const usingMetrics: Record<string, cloudwatch.IMetric> = {};
+    for (const name of DATA_PLANE_FUNCTIONS) {
+      usingMetrics[`${name}Requests`] = this.functions[name].metric('UrlRequestCount', {
+        statistic: 'Sum',
+        period,
+      });
+      usingMetrics[`${name}Errors`] = this.functions[name].metric('Url5xxCount', {
+        statistic: 'Sum',
+        period,
+      });
+    }
+    const sum = (kind: string) => DATA_PLANE_FUNCTIONS.map((n) => `${n}${kind}`).join(' + ');
+    const alarm = new cloudwatch.MathExpression({
+      expression: `IF((${sum('Requests')}) > 0, 100 * (${sum('Errors')}) / (${sum('Requests')}), 0)`,
+      usingMetrics,
+      label: 'Function URL 5xx rate (%)',
+      period,
+    }).createAlarm(this, 'FunctionUrl5xxRateAlarm', {
+      alarmDescription: `Strata ${clusterName}: more than 1% of Function URL requests (produce, fetch) failed with a 5xx in 2 of the last 3 five-minute periods`,
+      threshold: 1,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 2,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    if (topic) alarm.addAlarmAction(new cwActions.SnsAction(topic));
+    return alarm;
   }
 
   private createBucket(props: StrataClusterProps): s3.Bucket {

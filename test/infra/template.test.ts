@@ -332,6 +332,23 @@ describe('functions', () => {
       expect(outputs.some((o) => /Function URL/.test(String(o.Description)))).toBe(false);
     });
 
+    it("on: an alarm on the URLs' 5xx rate (API Gateway's metrics do not see them)", () => {
+      const alarms = Object.values(onResources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm');
+      expect(alarms).toHaveLength(5);
+      const url = alarms.find((a) => String(a.Properties.AlarmDescription).includes('Function URL'));
+      const metrics = url?.Properties.Metrics.filter((m: Json) => m.MetricStat).map(
+        (m: Json) => `${m.MetricStat.Metric.MetricName} ${m.MetricStat.Metric.Dimensions[0].Value.Ref}`,
+      );
+      expect(metrics?.sort()).toEqual(
+        [
+          `Url5xxCount ${idOf(on, 'fetch')}`,
+          `Url5xxCount ${idOf(on, 'produce')}`,
+          `UrlRequestCount ${idOf(on, 'fetch')}`,
+          `UrlRequestCount ${idOf(on, 'produce')}`,
+        ].sort(),
+      );
+    });
+
     it('on: no cdk-nag errors', () => {
       expect(nagErrors(on)).toEqual([]);
     });
