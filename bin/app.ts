@@ -8,7 +8,9 @@
  *
  * Context (cdk.json or -c key=value): stackName, clusterName, authorization (iam|jwt),
  * jwtIssuer, jwtAudience (comma-separated), jwtScopes, logLevel, dataRemoval (retain|destroy),
- * acls (on: ACL enforcement on both front ends) and superUsers (comma-separated User:<name>).
+ * acls (on: ACL enforcement on both front ends), superUsers (comma-separated User:<name>) and
+ * functionUrls (true: IAM-auth Lambda Function URLs on produce and fetch, the ProduceUrl and
+ * FetchUrl outputs, next to the HTTP API).
  *
  * The Kafka gateway (off unless kafkaGateway=true): kafkaCertificateArn (an ACM certificate: the
  * NLB terminates TLS) or kafkaTlsSecretArn (a Secrets Manager secret {certificate, privateKey}:
@@ -88,6 +90,8 @@ new StrataCluster(stack, 'Strata', {
   ...(ctx('acls') === 'on'
     ? { acls: { enabled: true, superUsers: ctx('superUsers')?.split(',').filter(Boolean) ?? [] } }
     : {}),
+  // The data plane without API Gateway's per-request fee: -c functionUrls=true (docs/deploy.md).
+  ...(ctx('functionUrls') === 'true' ? { functionUrls: true } : {}),
   ...(destroyData
     ? {
         bucketRemovalPolicy: RemovalPolicy.DESTROY,

@@ -12,6 +12,7 @@ import {
   withErrors,
 } from '../lib/engine/http/api.js';
 import { withAuthorization } from '../lib/engine/http/authorization.js';
+import { withRouting } from '../lib/engine/http/routing.js';
 import { wireRecord } from '../lib/engine/http/wire.js';
 import { fetchRecords } from '../lib/engine/ops/fetch.js';
 import { listOffsets, type OffsetSpec } from '../lib/engine/ops/list-offsets.js';
@@ -23,7 +24,7 @@ function partitionParam(event: HttpEvent): number {
 }
 
 export function createFetchHandler(engine: Engine): HttpHandler {
-  return withErrors(
+  const dispatch = withErrors(
     withAuthorization(engine, async (event, _authz) => {
       switch (event.routeKey) {
         case 'GET /v1/topics/{topic}/partitions/{partition}/records': {
@@ -56,6 +57,8 @@ export function createFetchHandler(engine: Engine): HttpHandler {
       }
     }),
   );
+  // A Function URL event (routeKey $default) is routed by method + rawPath first.
+  return withRouting('fetch', dispatch);
 }
 
 export const handler = lambdaHandler('fetch', createFetchHandler);

@@ -17,6 +17,7 @@ import {
   withErrors,
 } from '../lib/engine/http/api.js';
 import { withAuthorization } from '../lib/engine/http/authorization.js';
+import { withRouting } from '../lib/engine/http/routing.js';
 import {
   type IdempotentProducerInput,
   type PreparedGroupCommit,
@@ -29,7 +30,7 @@ import { checkRecordCount, decodePayload, type ProduceBody, parseOffset } from '
 import { lambdaHandler } from './runtime.js';
 
 export function createProduceHandler(engine: Engine): HttpHandler {
-  return withErrors(
+  const dispatch = withErrors(
     withAuthorization(engine, async (event, _authz) => {
       switch (event.routeKey) {
         case 'POST /v1/topics/{topic}/records': {
@@ -54,6 +55,8 @@ export function createProduceHandler(engine: Engine): HttpHandler {
       }
     }),
   );
+  // A Function URL event (routeKey $default) is routed by method + rawPath first.
+  return withRouting('produce', dispatch);
 }
 
 /** The group coordinator validates the member's offset commit; produce writes it with the records. */

@@ -12,7 +12,8 @@ import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer, HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type * as acm from 'aws-cdk-lib/aws-certificatemanager';
-import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -103,7 +104,26 @@ export interface StrataClusterProps {
   readonly kafkaGateway?: KafkaGatewayProps;
   /** ACL authorization on both front ends (off by default; docs/security.md). */
   readonly acls?: ClusterAcls;
+  /**
+   * Lambda Function URLs (AuthType AWS_IAM) on the produce and fetch functions, next to the HTTP
+   * API (off by default). The data plane without API Gateway's per-request fee, which meters HTTP
+   * API requests in 512 KB steps (a 4 MiB produce bills as 8 or 9); you pay Lambda alone.
+   * Each URL serves its function's routes of the same API (`ProduceUrl`, `FetchUrl` outputs);
+   * clients sign with SigV4 service `lambda` and need lambda:InvokeFunctionUrl (grantClientAccess
+   * grants it). Nothing is public. The HTTP API still serves every route, these two included.
+   * docs/deploy.md "Function URLs for the data plane".
+   */
+  readonly functionUrls?: boolean;
 }
+
+/** The Function URLs of the data plane (StrataClusterProps.functionUrls). */
+export interface StrataDataPlaneUrls {
+  readonly produce: lambda.FunctionUrl;
+  readonly fetch: lambda.FunctionUrl;
+}
+
+/** The functions that get a Function URL with `functionUrls`: the data plane, by request volume. */
+export const DATA_PLANE_FUNCTIONS = ['produce', 'fetch'] as const;
 
 interface FunctionSizing {
   memoryMiB: number;
@@ -116,6 +136,21 @@ interface FunctionSizing {
 /**
  * Memory buys CPU on Lambda (1,769 MB = one vCPU) and network bandwidth; the bill is GB-seconds,
  * so a faster function at more memory often costs the same. docs/deploy.md has the reasoning.
+ *
+ * Produce and fetch are sized from measured CPU time (bench/lambda-memory.ts, issue 12; the
+ * reasoning in docs/decisions.md "Issue 12: Lambda memory from measured CPU"). Below one vCPU the
+ * CPU part of a request costs the same at any size, and only the wait on S3 and DynamoDB costs
+ * more at a larger one: so each gets the smallest size (in 128 MB steps) at which a 4 MiB
+ * request's CPU time, measured on a shared 2-core Xeon VM (x64, Node 20) and multiplied by 1.5
+ * for Lambda's arm64 vCPU and TLS, stays within 250 ms, and its working set plus cache fits; of
+ * five runs, the size that covers four (the fifth was the noisiest):
+ *
+ *   function  CPU ms/MiB, 1 MiB reqs  CPU ms per 4 MiB req  x1.5     implied by the runs           chosen
+ *   produce   21-39 (min 21.3)        75-118 (80 last run)  112-176  896, 896, 1024, 1024, 1280 MB 1,024 MB
+ *   fetch     20-28 (min 20.3)        48-67 (48 last run)   72-100   640, 640, 640, 768, 768 MB    768 MB
+ *
+ * The machine is not Lambda's: re-run the bench on the target (or read Max Memory Used and
+ * Duration from the functions' REPORT lines) before trusting the last 10%.
  */
 export const FUNCTION_SIZING: Record<StrataFunctionName, FunctionSizing> = {
   // No I/O at all: the smallest size answers in a millisecond.
@@ -123,13 +158,16 @@ export const FUNCTION_SIZING: Record<StrataFunctionName, FunctionSizing> = {
   // A few DynamoDB calls; describing 1,000 partitions is 10 BatchGetItem calls.
   topics: { memoryMiB: 256, timeout: Duration.seconds(10), cacheMiB: 0, description: 'topic admin' },
   // Parses up to 6 MB of JSON, encodes and CRCs (and may gzip) the batches, then one S3 PUT and one
-  // transaction: CPU-bound at the front, so 1 GB (~0.6 vCPU). 28 s: under the HTTP API's hard 30 s,
-  // so the function, not the gateway, reports a timeout, and bounded commit retries fit.
+  // transaction: CPU-bound at the front. 1 GB (~0.58 vCPU), measured: ~20 CPU ms per MiB at one
+  // vCPU, so a 4 MiB request's CPU is ~210 ms here (gzip doubles it). 28 s: under the HTTP API's
+  // hard 30 s, so the function, not the gateway, reports a timeout, and bounded commit retries fit.
   produce: { memoryMiB: 1024, timeout: Duration.seconds(28), cacheMiB: 16, description: 'produce' },
   // Up to 4 MiB of records per answer after ranged GETs; a long poll waits up to 20 s, plus the read.
-  // A quarter of the memory caches recently read segment ranges for consumers reading the same data.
+  // 768 MB (~0.43 vCPU), measured: ~12-17 CPU ms per MiB at 4 MiB answers, so a 4 MiB answer's
+  // CPU is ~170-230 ms here; a waiting long poll is billed by memory, so smaller is cheaper.
+  // A third of the memory caches recently read segment ranges for consumers reading the same data.
   fetch: {
-    memoryMiB: 1024,
+    memoryMiB: 768,
     timeout: Duration.seconds(28),
     cacheMiB: 256,
     description: 'fetch and list offsets',
@@ -161,6 +199,8 @@ export class StrataCluster extends Construct {
   readonly api: apigw.HttpApi;
   readonly stage: apigw.HttpStage;
   readonly tailUrl: lambda.FunctionUrl;
+  /** The produce and fetch Function URLs, when `functionUrls` is on. */
+  readonly dataPlaneUrls?: StrataDataPlaneUrls;
   readonly dashboard: cloudwatch.Dashboard;
   readonly alarms: cloudwatch.Alarm[];
   readonly encryptionKey?: kms.IKey;
@@ -208,6 +248,16 @@ export class StrataCluster extends Construct {
       authType: lambda.FunctionUrlAuthType.AWS_IAM,
       invokeMode: lambda.InvokeMode.RESPONSE_STREAM,
     });
+    // The data plane without API Gateway: IAM auth only, buffered (the functions answer JSON), and
+    // no resource policy for anyone (grantClientAccess adds the caller's identity policy).
+    if (props.functionUrls) {
+      const url = (fn: nodejs.NodejsFunction) =>
+        fn.addFunctionUrl({
+          authType: lambda.FunctionUrlAuthType.AWS_IAM,
+          invokeMode: lambda.InvokeMode.BUFFERED,
+        });
+      this.dataPlaneUrls = { produce: url(fns.produce), fetch: url(fns.fetch) };
+    }
 
     new events.Rule(this, 'MaintenanceSchedule', {
       description: `Strata ${clusterName}: maintenance`,
@@ -242,16 +292,36 @@ export class StrataCluster extends Construct {
     this.dashboard = createDashboard(this, watched);
     this.alarms = createAlarms(this, watched, props.alarmTopic);
     if (this.kafkaGateway) this.alarms.push(this.kafkaGateway.createAlarm(clusterName, props.alarmTopic));
+    if (this.dataPlaneUrls) this.alarms.push(this.createFunctionUrlAlarm(clusterName, props.alarmTopic));
 
     new CfnOutput(this, 'ApiUrl', { value: this.apiUrl, description: 'Strata HTTP API (SigV4 unless JWT)' });
     new CfnOutput(this, 'TailUrl', {
       value: this.tailUrl.url,
       description: 'Live tail (SSE, SigV4 service lambda): ?topic=&partition=&offset=',
     });
+    if (this.dataPlaneUrls) {
+      // The routes each URL serves, from the route table (routes added to a group appear here too).
+      const served = (group: 'produce' | 'fetch') =>
+        ROUTES.filter((r) => r.group === group)
+          .map((r) => `${r.method} ${r.path}`)
+          .join(', ');
+      new CfnOutput(this, 'ProduceUrl', {
+        value: this.dataPlaneUrls.produce.url,
+        description: `Produce Function URL (SigV4 service lambda): ${served('produce')}`,
+      });
+      new CfnOutput(this, 'FetchUrl', {
+        value: this.dataPlaneUrls.fetch.url,
+        description: `Fetch Function URL (SigV4 service lambda): ${served('fetch')}`,
+      });
+    }
     new CfnOutput(this, 'DashboardName', { value: this.dashboard.dashboardName });
   }
 
-  /** Lets a principal call every route of the API (execute-api:Invoke) and open the live tail. */
+  /**
+   * Lets a principal call every route of the API (execute-api:Invoke) and open the live tail; with
+   * `functionUrls`, also the produce and fetch Function URLs (lambda:InvokeFunctionUrl, and
+   * lambda:InvokeFunction only when invoked via a Function URL, as Lambda now requires both).
+   */
   grantClientAccess(grantee: iam.IGrantable): void {
     iam.Grant.addToPrincipal({
       grantee,
@@ -265,6 +335,44 @@ export class StrataCluster extends Construct {
       ],
     });
     this.functions.tail.grantInvokeUrl(grantee);
+    if (this.dataPlaneUrls) {
+      for (const name of DATA_PLANE_FUNCTIONS) this.functions[name].grantInvokeUrl(grantee);
+    }
+  }
+
+  /**
+   * The API's 5xx-rate alarm for the Function URLs, which API Gateway's metrics do not see:
+   * Lambda's Url5xxCount over UrlRequestCount of produce and fetch, with the same thresholds.
+   */
+  private createFunctionUrlAlarm(clusterName: string, topic: sns.ITopic | undefined): cloudwatch.Alarm {
+    const period = Duration.minutes(5);
+    const usingMetrics: Record<string, cloudwatch.IMetric> = {};
+    for (const name of DATA_PLANE_FUNCTIONS) {
+      usingMetrics[`${name}Requests`] = this.functions[name].metric('UrlRequestCount', {
+        statistic: 'Sum',
+        period,
+      });
+      usingMetrics[`${name}Errors`] = this.functions[name].metric('Url5xxCount', {
+        statistic: 'Sum',
+        period,
+      });
+    }
+    const sum = (kind: string) => DATA_PLANE_FUNCTIONS.map((n) => `${n}${kind}`).join(' + ');
+    const alarm = new cloudwatch.MathExpression({
+      expression: `IF((${sum('Requests')}) > 0, 100 * (${sum('Errors')}) / (${sum('Requests')}), 0)`,
+      usingMetrics,
+      label: 'Function URL 5xx rate (%)',
+      period,
+    }).createAlarm(this, 'FunctionUrl5xxRateAlarm', {
+      alarmDescription: `Strata ${clusterName}: more than 1% of Function URL requests (produce, fetch) failed with a 5xx in 2 of the last 3 five-minute periods`,
+      threshold: 1,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 2,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    if (topic) alarm.addAlarmAction(new cwActions.SnsAction(topic));
+    return alarm;
   }
 
   private createBucket(props: StrataClusterProps): s3.Bucket {

@@ -20,7 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../../lib/engine/engine.js';
 import { STRATA_FUNCTIONS, type StrataFunctionName } from '../../lib/infra/bundling.js';
 import { createTestEngine } from '../support/stack.js';
-import { httpEvent } from './support.js';
+import { functionUrlEvent, httpEvent } from './support.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 let WORK_DIR: string;
@@ -362,6 +362,43 @@ describe('bundled functions against the local stack', () => {
     const produced = emf.find((l) => l.RecordsProduced !== undefined);
     expect(produced).toMatchObject({ service: 'produce', cluster: 'bundle-test', RecordsProduced: 3 });
     expect(emf.find((l) => l.ErrorCode === 'UNKNOWN_TOPIC_OR_PARTITION')).toMatchObject({ Errors: 1 });
+  });
+
+  // Last: its topic would change what maintenance counts.
+  it('produce and fetch answer Function URL events (routeKey $default, no pathParameters) as API Gateway ones', async () => {
+    const created = await invoke(
+      'topics',
+      httpEvent('POST', '/v1/topics', { body: { name: 'via-url', partitions: 1 } }),
+    );
+    expect(created.statusCode, created.body).toBe(201);
+    // Its metrics name the route (the entry point routes before observing): RecordsProduced is counted.
+    const producedOne = () =>
+      stdout
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l))
+        .filter((l) => l._aws?.CloudWatchMetrics && l.service === 'produce' && l.RecordsProduced === 1)
+        .length;
+    const before = producedOne();
+    const records = { records: [{ key: 'k', value: 'over a Function URL' }] };
+    const produced = await invoke(
+      'produce',
+      functionUrlEvent('POST', '/v1/topics/via-url/records', { body: records }),
+    );
+    expect(produced.statusCode, produced.body).toBe(200);
+    expect(body(produced).offsets).toEqual([{ partition: 0, offset: '0' }]);
+    await expect.poll(producedOne, { timeout: 5000 }).toBe(before + 1);
+    const path = '/v1/topics/via-url/partitions/0/records';
+    const viaUrl = await invoke('fetch', functionUrlEvent('GET', path, { query: { offset: '0' } }));
+    expect(viaUrl.statusCode, viaUrl.body).toBe(200);
+    expect(body(viaUrl)).toMatchObject({
+      records: [{ offset: '0', key: 'k', value: 'over a Function URL' }],
+    });
+    expect(body(viaUrl)).toEqual(
+      body(await invoke('fetch', httpEvent('GET', path, { query: { offset: '0' } }))),
+    );
+    const elsewhere = await invoke('produce', functionUrlEvent('GET', '/v1/groups'));
+    expect(elsewhere.statusCode).toBe(404);
   });
 });
 

@@ -77,3 +77,55 @@ export function httpEvent(
     ...(body === undefined ? { isBase64Encoded: false } : { body, isBase64Encoded: false }),
   };
 }
+
+/** The IAM caller functionUrlEvent names unless told otherwise. */
+export const FUNCTION_URL_CALLER = 'arn:aws:sts::123456789012:assumed-role/App/session-1';
+
+/** The event a Function URL with AuthType AWS_IAM hands its function (AWS's documented shape). */
+export function functionUrlEvent(
+  method: string,
+  path: string,
+  options: { query?: Record<string, string>; body?: unknown; caller?: string; base64?: boolean } = {},
+): HttpEvent {
+  const text = options.body === undefined ? undefined : JSON.stringify(options.body);
+  const body = text !== undefined && options.base64 ? Buffer.from(text).toString('base64') : text;
+  const host = 'abcdefghij.lambda-url.eu-west-1.on.aws';
+  const now = Date.now();
+  return {
+    version: '2.0',
+    routeKey: '$default',
+    rawPath: path,
+    rawQueryString: new URLSearchParams(options.query ?? {}).toString(),
+    headers: { host, ...(text === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(options.query ? { queryStringParameters: options.query } : {}),
+    requestContext: {
+      accountId: '123456789012',
+      apiId: 'abcdefghij',
+      authentication: null,
+      authorizer: {
+        iam: {
+          accessKey: 'ASIAEXAMPLE',
+          accountId: '123456789012',
+          callerId: 'AROAEXAMPLE:session-1',
+          cognitoIdentity: null,
+          principalOrgId: null,
+          userArn: options.caller ?? FUNCTION_URL_CALLER,
+          userId: 'AROAEXAMPLE:session-1',
+        },
+      },
+      domainName: host,
+      domainPrefix: 'abcdefghij',
+      http: { method, path, protocol: 'HTTP/1.1', sourceIp: '192.0.2.1', userAgent: 'vitest' },
+      requestId: randomUUID(),
+      routeKey: '$default',
+      stage: '$default',
+      time: '07/Dec/2026:00:00:00 +0000',
+      timeEpoch: now,
+    },
+    // Function URLs send null for both.
+    pathParameters: null,
+    stageVariables: null,
+    ...(body === undefined ? {} : { body }),
+    isBase64Encoded: options.base64 === true,
+  } as unknown as HttpEvent;
+}

@@ -4,7 +4,9 @@
  * handlers on the local stack), and cdk-nag's AwsSolutions pack. Synthesized without bundling
  * (bundled code is test/infra/bundles.test.ts's subject), once per configuration.
  */
-import { RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { AccountRootPrincipal, Role } from 'aws-cdk-lib/aws-iam';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createFetchHandler } from '../../functions/fetch.js';
 import { createGroupsHandler } from '../../functions/groups.js';
@@ -18,7 +20,7 @@ import { ROUTES } from '../../lib/contract/routes.js';
 import { createEngine, type Engine } from '../../lib/engine/engine.js';
 import type { HttpHandler } from '../../lib/engine/http/api.js';
 import { INDEX_KEY_SCHEMA, META_KEY_SCHEMA } from '../../lib/engine/storage/provision.js';
-import { FUNCTION_SIZING, type StrataFunctionName } from '../../lib/infra/strata-cluster.js';
+import { FUNCTION_SIZING, StrataCluster, type StrataFunctionName } from '../../lib/infra/strata-cluster.js';
 import { createTestEngine } from '../support/stack.js';
 import { type AwsCall, allows, describeCall, policyOf, recordCalls, resourceMatches } from './iam-replay.js';
 import { httpEvent, nagErrors, type SynthesizedCluster, synthCluster } from './support.js';
@@ -233,6 +235,122 @@ describe('functions', () => {
       AuthType: 'AWS_IAM',
       InvokeMode: 'RESPONSE_STREAM',
       TargetFunctionArn: { 'Fn::GetAtt': [logicalId(synth.cluster.functions.tail), 'Arn'] },
+    });
+  });
+
+  describe('functionUrls: the data plane on Lambda Function URLs', () => {
+    let on: SynthesizedCluster;
+    let onResources: Record<string, Json>;
+    beforeAll(() => {
+      on = synthCluster({ functionUrls: true });
+      onResources = on.template.toJSON().Resources;
+    });
+    const urlsOf = (json: Record<string, Json>) =>
+      Object.values(json)
+        .filter((r) => r.Type === 'AWS::Lambda::Url')
+        .map((r) => r.Properties);
+    const idOf = (s: SynthesizedCluster, name: StrataFunctionName) =>
+      s.stack.getLogicalId(s.cluster.functions[name].node.defaultChild as never);
+
+    it('on: produce and fetch get an AWS_IAM Function URL each (buffered), next to the tail', () => {
+      const urls = urlsOf(onResources);
+      expect(urls).toHaveLength(3);
+      for (const name of ['produce', 'fetch'] as const) {
+        const url = urls.filter((u) => u.TargetFunctionArn['Fn::GetAtt'][0] === idOf(on, name));
+        expect(url, name).toHaveLength(1);
+        expect(url[0], name).toMatchObject({ AuthType: 'AWS_IAM' });
+        expect(url[0].InvokeMode ?? 'BUFFERED', name).toBe('BUFFERED');
+      }
+      expect(urls.every((u) => u.AuthType === 'AWS_IAM')).toBe(true);
+      expect(on.cluster.dataPlaneUrls).toBeDefined();
+    });
+
+    it('on: nothing public: no resource policy lets anyone invoke a function or its URL', () => {
+      const permissions = Object.values(onResources).filter((r) => r.Type === 'AWS::Lambda::Permission');
+      for (const p of permissions) {
+        expect(p.Properties.Principal, JSON.stringify(p.Properties)).not.toBe('*');
+        expect(p.Properties.Action, JSON.stringify(p.Properties)).not.toBe('lambda:InvokeFunctionUrl');
+        expect(p.Properties.FunctionUrlAuthType, JSON.stringify(p.Properties)).not.toBe('NONE');
+      }
+      // Only API Gateway and EventBridge may invoke (as without the option).
+      const principals = new Set(permissions.map((p) => p.Properties.Principal));
+      expect([...principals].sort()).toEqual(['apigateway.amazonaws.com', 'events.amazonaws.com']);
+    });
+
+    it('on: outputs ProduceUrl and FetchUrl; the HTTP API still serves every route', () => {
+      const outputs = on.template.toJSON().Outputs as Record<string, Json>;
+      const byDescription = (d: string) =>
+        Object.values(outputs).find((o) => String(o.Description).startsWith(d))?.Value;
+      expect(byDescription('Produce Function URL')).toEqual({
+        'Fn::GetAtt': [expect.stringMatching(/^StrataProduceFunctionFunctionUrl/), 'FunctionUrl'],
+      });
+      expect(byDescription('Fetch Function URL')).toEqual({
+        'Fn::GetAtt': [expect.stringMatching(/^StrataFetchFunctionFunctionUrl/), 'FunctionUrl'],
+      });
+      const routes = Object.values(onResources).filter((r) => r.Type === 'AWS::ApiGatewayV2::Route');
+      expect(routes).toHaveLength(ROUTES.length);
+    });
+
+    it('on: grantClientAccess allows invoking the URLs (InvokeFunctionUrl for AWS_IAM, InvokeFunction via a URL)', () => {
+      // Its own app: a construct added after synthesis is refused.
+      const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+      const stack = new Stack(app, 'Granted', { env: { account: '123456789012', region: 'eu-west-1' } });
+      const cluster = new StrataCluster(stack, 'Strata', { functionUrls: true });
+      const client = new Role(stack, 'Client', { assumedBy: new AccountRootPrincipal() });
+      cluster.grantClientAccess(client);
+      const json = Template.fromStack(stack).toJSON().Resources as Record<string, Json>;
+      const policy = Object.values(json).find(
+        (r) =>
+          r.Type === 'AWS::IAM::Policy' &&
+          r.Properties.Roles.some(
+            (x: Json) => x.Ref === stack.getLogicalId(client.node.defaultChild as never),
+          ),
+      );
+      const statements = policy.Properties.PolicyDocument.Statement as Json[];
+      for (const name of ['produce', 'fetch', 'tail'] as const) {
+        const fnId = stack.getLogicalId(cluster.functions[name].node.defaultChild as never);
+        const arn = { 'Fn::GetAtt': [fnId, 'Arn'] };
+        expect(statements, name).toContainEqual({
+          Action: 'lambda:InvokeFunctionUrl',
+          Condition: { StringEquals: { 'lambda:FunctionUrlAuthType': 'AWS_IAM' } },
+          Effect: 'Allow',
+          Resource: arn,
+        });
+        expect(statements, name).toContainEqual({
+          Action: 'lambda:InvokeFunction',
+          Condition: { Bool: { 'lambda:InvokedViaFunctionUrl': true } },
+          Effect: 'Allow',
+          Resource: arn,
+        });
+      }
+    });
+
+    it("off (the default): no Function URL but the tail's, no data-plane outputs", () => {
+      expect(urlsOf(resources)).toHaveLength(1);
+      expect(synth.cluster.dataPlaneUrls).toBeUndefined();
+      const outputs = Object.values(synth.template.toJSON().Outputs as Record<string, Json>);
+      expect(outputs.some((o) => /Function URL/.test(String(o.Description)))).toBe(false);
+    });
+
+    it("on: an alarm on the URLs' 5xx rate (API Gateway's metrics do not see them)", () => {
+      const alarms = Object.values(onResources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm');
+      expect(alarms).toHaveLength(5);
+      const url = alarms.find((a) => String(a.Properties.AlarmDescription).includes('Function URL'));
+      const metrics = url?.Properties.Metrics.filter((m: Json) => m.MetricStat).map(
+        (m: Json) => `${m.MetricStat.Metric.MetricName} ${m.MetricStat.Metric.Dimensions[0].Value.Ref}`,
+      );
+      expect(metrics?.sort()).toEqual(
+        [
+          `Url5xxCount ${idOf(on, 'fetch')}`,
+          `Url5xxCount ${idOf(on, 'produce')}`,
+          `UrlRequestCount ${idOf(on, 'fetch')}`,
+          `UrlRequestCount ${idOf(on, 'produce')}`,
+        ].sort(),
+      );
+    });
+
+    it('on: no cdk-nag errors', () => {
+      expect(nagErrors(on)).toEqual([]);
     });
   });
 

@@ -7,12 +7,21 @@
  *   `requestContext.authorizer.jwt.claims` -> `User:<value>`;
  * - neither (an unauthenticated route, the local stack without a principal): `User:anonymous`.
  *
+ * A Lambda Function URL with AuthType AWS_IAM (the produce and fetch URLs of StrataCluster's
+ * `functionUrls`) is authenticated by Lambda, which puts the caller in the same place with the
+ * same shape: `requestContext.authorizer.iam.userArn` (next to accessKey, accountId, callerId,
+ * userId), so a caller is the same principal through the URL as through the HTTP API's IAM
+ * authorizer. A Function URL never carries a JWT.
+ *
  * Nothing a client sends in a header or body can name the principal; only the authorizer can.
  */
 import { ANONYMOUS, type Principal, user } from '../principal.js';
 import type { HttpEvent } from './api.js';
 
-/** The part of API Gateway's requestContext.authorizer that names the caller (payload format 2.0). */
+/**
+ * The part of requestContext.authorizer that names the caller (payload format 2.0): API Gateway's
+ * IAM or JWT authorizer, or a Function URL's AWS_IAM auth (`iam`, the same shape).
+ */
 export interface HttpAuthorizerContext {
   iam?: { userArn?: string | null };
   jwt?: { claims?: Record<string, string | number | boolean | string[]> };
