@@ -1,8 +1,8 @@
 /**
  * The hot partition (issue 12): 8 producers on ONE partition with small (4 KiB) requests, through
- * the HTTP API and through the Kafka gateway, for a fixed time. Every request is its own commit
- * today, so the partition's head is the bottleneck; a gateway that batches across requests turns
- * many requests into one commit.
+ * the HTTP API and through the Kafka gateway, for a fixed time. Over HTTP every request is its
+ * own commit, so the partition's head is the bottleneck; the gateway's flushes turn the requests
+ * that arrive together into one commit.
  */
 import { encodeBatch } from '../lib/engine/codec/record-batch.js';
 import { createTopic, type Engine } from '../lib/engine/index.js';

@@ -34,11 +34,21 @@ interface Resettable {
   reset(): void;
 }
 
-/** Produce through the gateway: `requestBytes` of 1 KiB records per request, acks=-1. */
+/**
+ * Produce through the gateway: `requestBytes` of 1 KiB records per request, acks=-1, each
+ * connection keeping `inFlight` requests outstanding, as a client with max.in.flight does (the
+ * gateway admits a connection's next Produce once the one before joined a flush).
+ */
 export async function benchGatewayProduce(
   engine: Engine,
   bootstrap: string,
-  opts: { requestBytes: number; connections: number; totalBytes: number; recordBytes: number },
+  opts: {
+    requestBytes: number;
+    connections: number;
+    totalBytes: number;
+    recordBytes: number;
+    inFlight?: number;
+  },
   counters: { s3: Counter; ddb: Counter; extra?: Resettable[] },
 ): Promise<KafkaBenchResult & { topic: string }> {
   const { requestBytes, connections, recordBytes } = opts;
@@ -68,10 +78,21 @@ export async function benchGatewayProduce(
   const started = performance.now();
   await Promise.all(
     wires.map(async (wire) => {
-      while (next < total) {
-        const i = next++;
-        const code = await sendProduce(wire, frames[i % PARTITIONS] as Uint8Array);
+      let outstanding = 0;
+      const fill = async () => {
+        while (outstanding < (opts.inFlight ?? 1) && next < total) {
+          const i = next++;
+          outstanding++;
+          await wire.raw(frames[i % PARTITIONS] as Uint8Array);
+        }
+      };
+      await fill();
+      while (outstanding > 0) {
+        const answer = decodeResponse(APIS.Produce.key, PRODUCE_VERSION, await wire.nextFrame()).body;
+        outstanding--;
+        const code = answer.responses[0]?.partitionResponses[0]?.errorCode;
         if (code !== 0) throw new Error(`gateway produce failed with Kafka error ${code}`);
+        await fill();
       }
     }),
   );
