@@ -1,13 +1,13 @@
 /**
  * `npx tsx bench/linger.ts`: how the gateway's flush linger trades latency for requests. For each
- * linger, 8 connections send pre-encoded 64 KiB Produce requests (1 KiB records, acks=-1) as fast
- * as the answers come, and 1 connection sends one request at a time; it prints MB/s, S3 PUTs per
+ * linger, 8 connections send pre-encoded 64 KiB Produce requests (1 KiB records, acks=-1), each
+ * keeping 16 in flight, and then 1 connection does the same; it prints MB/s, S3 PUTs per
  * MiB, and the request latency p50/p99 of both. The default linger (lib/kafka/config.ts) was chosen
  * from this table (docs/decisions.md).
  */
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { encodeBatch } from '../lib/engine/codec/record-batch.js';
-import { createTopic } from '../lib/engine/index.js';
+import { createTopic, type FlushReport } from '../lib/engine/index.js';
 import { DEFAULT_GATEWAY_CONFIG } from '../lib/kafka/config.js';
 import { startGateway } from '../lib/kafka/gateway.js';
 import { decodeResponse, encodeRequest } from '../lib/kafka/protocol/codec.js';
@@ -17,7 +17,9 @@ import { openKafkaWire } from '../test/support/kafka-wire.js';
 
 const MiB = 1024 * 1024;
 const LINGERS = (process.env.STRATA_BENCH_LINGERS ?? '0,5,10,25').split(',').map(Number);
-const REQUESTS = Number(process.env.STRATA_BENCH_REQUESTS ?? 400);
+const REQUESTS = Number(process.env.STRATA_BENCH_REQUESTS ?? 1600);
+/** Requests each connection keeps outstanding, as a client's max.in.flight. */
+const IN_FLIGHT = Number(process.env.STRATA_BENCH_IN_FLIGHT ?? 16);
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
@@ -45,6 +47,8 @@ async function main() {
         engine,
         config: { ...DEFAULT_GATEWAY_CONFIG, port: 0, produceLingerMs: lingerMs },
       });
+      const flushes: FlushReport[] = [];
+      gateway.flusher.onFlush((r) => flushes.push(r));
       for (const connections of [8, 1]) {
         const topic = `linger-${lingerMs}-${connections}`;
         await createTopic(engine, { name: topic, partitions: 8 });
@@ -69,18 +73,29 @@ async function main() {
         const started = performance.now();
         await Promise.all(
           wires.map(async (wire) => {
-            while (next < total) {
-              const i = next++;
-              const sent = performance.now();
-              await wire.raw(frames[i % 8] as Uint8Array);
+            const sentAt: number[] = [];
+            const fill = async () => {
+              while (sentAt.length < IN_FLIGHT && next < total) {
+                const i = next++;
+                sentAt.push(performance.now());
+                await wire.raw(frames[i % 8] as Uint8Array);
+              }
+            };
+            await fill();
+            while (sentAt.length > 0) {
               const answer = decodeResponse(APIS.Produce.key, 9, await wire.nextFrame()).body;
-              latencies.push(performance.now() - sent);
+              latencies.push(performance.now() - (sentAt.shift() as number));
               const code = answer.responses[0]?.partitionResponses[0]?.errorCode;
               if (code !== 0) throw new Error(`produce failed with Kafka error ${code}`);
+              await fill();
             }
           }),
         );
         const seconds = (performance.now() - started) / 1000;
+        const mean = (f: (r: FlushReport) => number) =>
+          flushes.reduce((n, r) => n + f(r), 0) / flushes.length;
+        const timing = `flushes ${flushes.length}: ${(mean((r) => r.bytes) / MiB).toFixed(2)} MiB, upload ${mean((r) => r.uploadMs).toFixed(1)} ms, wait ${mean((r) => r.waitMs).toFixed(1)} ms, commit ${mean((r) => r.commitMs).toFixed(1)} ms`;
+        flushes.length = 0;
         for (const wire of wires) wire.close();
         const mib = (total * batch.length) / MiB;
         latencies.sort((a, b) => a - b);
@@ -92,6 +107,7 @@ async function main() {
             (puts / mib).toFixed(2).padStart(8),
             percentile(latencies, 50).toFixed(1).padStart(7),
             percentile(latencies, 99).toFixed(1).padStart(7),
+            timing,
           ].join('  '),
         );
       }

@@ -53,6 +53,10 @@ export interface FlushReport {
   entries: number;
   bytes: number;
   commits: number;
+  /** Where its time went (ms): the PUT, waiting for the flush before to commit, its own commits. */
+  uploadMs: number;
+  waitMs: number;
+  commitMs: number;
 }
 
 /** One partition's batches of one request, waiting in a flush. */
@@ -289,6 +293,7 @@ async function uploadAndCommit(
   }
   const body = writer.finish();
   const objectKey = newSegmentKey(engine.now());
+  const started = performance.now();
   try {
     await engine.segments.put(objectKey, body);
   } catch (err) {
@@ -298,7 +303,9 @@ async function uploadAndCommit(
     return undefined;
   }
 
+  const uploaded = performance.now();
   await order.previous;
+  const waited = performance.now();
   let committedParts = 0;
   for (const [part, partRuns] of parts.entries()) {
     if (await commitPart(engine, objectKey, body.length, part, partRuns)) committedParts++;
@@ -311,6 +318,9 @@ async function uploadAndCommit(
     entries: entries.length,
     bytes: body.length,
     commits: parts.length,
+    uploadMs: uploaded - started,
+    waitMs: waited - uploaded,
+    commitMs: performance.now() - waited,
   };
 }
 
