@@ -107,6 +107,13 @@ const GOALS: Goal[] = [
     unit: 'x',
   },
   {
+    goal: '  the same against raw PUTs of the flushes it formed, x2 (the uploads it keeps in flight)',
+    key: 'kafkaVsObservedFlushPut_65536_8',
+    target: 0.7,
+    kind: 'min',
+    unit: 'x',
+  },
+  {
     goal: 'HTTP consume / raw ranged GET (1 MiB x8)',
     key: 'consumeVsRangedGet',
     target: 0.7,
@@ -565,6 +572,24 @@ async function main() {
             r.produceMBs / (results[`rawPut_${FLUSH_BYTES}_8`] as number),
             'x',
             { bound },
+          );
+          // The flush pipeline's own limit: PUTs of the flushes this load formed, as many at
+          // once as the gateway uploads (2), measured right after it.
+          const flushSize = Math.round(MiB / r.s3PerMiB);
+          const uploads = await rawPut(engine, flushSize, 2, Math.max(8, Math.round((8 * MiB) / flushSize)));
+          record(
+            `rawPutObservedFlush_${key}`,
+            `  raw S3 PUT of its ${(flushSize / MiB).toFixed(2)} MiB flushes x2 (the gateway's uploads in flight)`,
+            uploads.mbs,
+            'MB/s',
+            { bound: S3RVER_WRITE },
+          );
+          record(
+            `kafkaVsObservedFlushPut_${key}`,
+            '  as a share of that raw PUT',
+            r.produceMBs / uploads.mbs,
+            'x',
+            { bound: `${bound}; the commit of each flush waits for the one before` },
           );
         }
         record(`kafkaS3PerMiB_${key}`, '  S3 requests per MiB produced', r.s3PerMiB, 'req/MiB', {
