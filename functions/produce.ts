@@ -17,6 +17,7 @@ import {
   withErrors,
 } from '../lib/engine/http/api.js';
 import { withAuthorization } from '../lib/engine/http/authorization.js';
+import { produceRecordBatches } from '../lib/engine/http/batches.js';
 import {
   type IdempotentProducerInput,
   type PreparedGroupCommit,
@@ -45,6 +46,8 @@ export function createProduceHandler(engine: Engine): HttpHandler {
             offsets: offsets.map((o) => ({ partition: o.partition, offset: String(o.offset) })),
           });
         }
+        case 'POST /v1/topics/{topic}/partitions/{partition}/batches':
+          return produceRecordBatches(engine, event);
         case 'POST /v1/producers': {
           const body = parseBody(event, initProducerBody);
           return json(200, await initProducer(engine, body ?? {}));
