@@ -4,6 +4,7 @@
  * KafkaJS messages. The layout, the CRC-32C and the record codec are the contract's
  * (lib/contract/record-batch.ts), the very code the server checks the bytes with. Browser-safe.
  */
+import { concatBytes } from '../contract/bytes.js';
 import {
   BATCH_HEADER_BYTES,
   BATCH_MAGIC,
@@ -59,14 +60,7 @@ export function encodeRecordBatches(
     pendingBytes += size;
   }
   flush();
-  if (batches.length === 1) return batches[0] as Uint8Array;
-  const out = new Uint8Array(batches.reduce((n, b) => n + b.length, 0));
-  let at = 0;
-  for (const b of batches) {
-    out.set(b, at);
-    at += b.length;
-  }
-  return out;
+  return concatBytes(batches);
 }
 
 /** At least the record's encoded size: its bytes plus the most its varints and attributes take. */

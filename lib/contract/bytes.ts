@@ -141,3 +141,15 @@ export class ByteReader {
     throw new RangeError('varint longer than 10 bytes');
   }
 }
+
+/** The parts one after the other, in one new array (one part is returned as it is). */
+export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0] as Uint8Array;
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}

@@ -4,6 +4,7 @@
  * gateway does, and byte-identical with what the gateway serves.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
+import { concatBytes } from '../../lib/contract/bytes.js';
 import {
   BATCH_FETCH_HEADERS,
   type BatchProducerInfo,
@@ -49,15 +50,7 @@ function batchOf(values: string[], producer?: BatchProducerInfo, timestamp = 1_7
   );
 }
 
-const concat = (...parts: Uint8Array[]) => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-};
+const concat = (...parts: Uint8Array[]) => concatBytes(parts);
 
 function postBatches(topic: string, partition: number, body: Uint8Array, headers = BATCH) {
   return ctx.http.request('POST', `/v1/topics/${topic}/partitions/${partition}/batches`, body, headers);
