@@ -552,7 +552,17 @@ export class Producer {
       this.queues.set(k, q);
     }
     q.records.push(rec);
-    q.bytes += rec.size;
+    q.bytes += this.sizeOf(rec);
+  }
+
+  /** What a record counts toward `batchSize`: its batch size on the binary path, its JSON otherwise. */
+  private sizeOf(rec: PendingRecord): number {
+    return this.sendsBinary(rec) ? rec.binarySize : rec.size;
+  }
+
+  /** Binary unless asked for JSON, or compressed: the server compresses JSON records itself. */
+  private sendsBinary(rec: PendingRecord): boolean {
+    return this.dataPath === 'binary' && rec.compression === 'none';
   }
 
   private queuedRecords(): number {
@@ -607,24 +617,24 @@ export class Producer {
       );
       const topic = (sendable[0] as Queue).topic;
       const topicQueues = sendable.filter((q) => q.topic === topic);
+      const binary = this.sendsBinary(topicQueues[0]?.records[0] as PendingRecord);
       const req = buildRequest(topicQueues, {
         maxBytes: this.batchSize,
         maxRecords: MAX_RECORDS_PER_REQUEST,
         maxPartitions: this.idempotent ? MAX_PARTITIONS_PER_IDEMPOTENT_REQUEST : MAX_PARTITIONS_PER_REQUEST,
+        binary,
       });
       if (!req) return;
       const keys: string[] = [];
       req.taken.forEach((n, i) => {
         if (n === 0) return;
         const q = topicQueues[i] as Queue;
-        for (const r of q.records.splice(0, n)) q.bytes -= r.size;
+        for (const r of q.records.splice(0, n)) q.bytes -= this.sizeOf(r);
         if (q.records.length === 0) this.queues.delete(q.key);
         keys.push(q.key);
       });
       // Sticky partitioning: unkeyed records of this topic move on once a batch has left.
       if (req.partitions.includes(this.sticky.get(topic) ?? -1)) this.rotateSticky(topic);
-      // Binary unless asked for JSON, or compressed: the server compresses JSON records itself.
-      const binary = this.dataPath === 'binary' && (req.records[0] as PendingRecord).compression === 'none';
       void this.dispatch(req.topic, req.body, req.records, keys, req.bytes, binary);
     }
   }

@@ -54,20 +54,13 @@ export function encodeRecordBatches(
   };
   for (const r of records) {
     const record = toBatchRecord(r, now);
-    const size = recordBound(record);
+    const size = r.binarySize;
     if (pending.length > 0 && pendingBytes + size > maxBatchBytes) flush();
     pending.push(record);
     pendingBytes += size;
   }
   flush();
   return concatBytes(batches);
-}
-
-/** At least the record's encoded size: its bytes plus the most its varints and attributes take. */
-function recordBound(r: BatchRecord): number {
-  let n = 40 + (r.key?.length ?? 0) + (r.value?.length ?? 0);
-  for (const h of r.headers) n += 10 + utf8Encode(h.key).length + (h.value?.length ?? 0);
-  return n;
 }
 
 function toBatchRecord(r: PendingRecord, now: number): BatchRecord {

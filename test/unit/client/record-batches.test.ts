@@ -58,6 +58,10 @@ describe('the client encoder', () => {
         (records, producer, maxBatchBytes) => {
           const bytes = encodeRecordBatches(records, producer ?? NO_PRODUCER, maxBatchBytes, NOW);
           const batches = splitBatches(bytes);
+          // The batcher's size bound holds: what it counted is at least what is sent.
+          expect(bytes.length).toBeLessThanOrEqual(
+            records.reduce((n, r) => n + r.binarySize, 0) + 61 * batches.length,
+          );
           let sequence = producer?.baseSequence ?? -1;
           let count = 0;
           for (const batch of batches) {
