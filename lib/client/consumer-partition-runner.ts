@@ -239,7 +239,7 @@ export class PartitionRunner implements PartitionLifecycle {
       let res: FetchedMessages;
       try {
         this.ctx.emitter.emit(CONSUMER_EVENTS.FETCH_START, { topic: ps.topic, partition: ps.partition });
-        res = await fetchMessages(api, ps.topic, ps.partition, ps.fetchOffset, config, ps.abort.signal);
+        res = await fetchMessages(api, ps, config);
       } catch (err) {
         if (isAborted(err) || !this.active(ps)) continue;
         await this.onFetchError(ps, err);
@@ -467,6 +467,10 @@ export class PartitionRunner implements PartitionLifecycle {
   }
 }
 
+/** After a binary answer held a compressed batch, this many fetches of the partition go JSON first. */
+const JSON_FETCHES_AFTER_COMPRESSED = 16;
+const jsonFetchesLeft = new WeakMap<PartitionState, number>();
+
 interface FetchedMessages {
   messages: KafkaMessage[];
   highWatermark: string;
@@ -480,15 +484,16 @@ interface FetchedMessages {
  */
 async function fetchMessages(
   api: StrataApi,
-  topic: string,
-  partition: number,
-  offset: bigint,
+  ps: PartitionState,
   config: ConsumerConfig,
-  signal: AbortSignal,
 ): Promise<FetchedMessages> {
+  const { topic, partition, fetchOffset: offset } = ps;
+  const signal = ps.abort.signal;
   const maxBytes = config.maxBytesPerPartition ?? 1024 * 1024;
   const waitMs = Math.min(MAX_WAIT_MS, config.maxWaitTimeInMs ?? 5_000);
-  if ((config.dataPath ?? 'binary') === 'binary') {
+  const jsonLeft = jsonFetchesLeft.get(ps) ?? 0;
+  if (jsonLeft > 0) jsonFetchesLeft.set(ps, jsonLeft - 1);
+  if ((config.dataPath ?? 'binary') === 'binary' && jsonLeft === 0) {
     const res = await api.fetchBatches(
       topic,
       partition,
@@ -506,6 +511,8 @@ async function fetchMessages(
       }
       return { messages, highWatermark: res.highWatermark, nextOffset };
     }
+    // Compressed data tends to stay compressed: read the next fetches as JSON straight away.
+    jsonFetchesLeft.set(ps, JSON_FETCHES_AFTER_COMPRESSED);
   }
   const res: FetchResponse = await api.fetch(
     topic,
