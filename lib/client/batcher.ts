@@ -18,6 +18,12 @@ export const MAX_RECORDS_PER_REQUEST = LIMITS.maxRecordsPerRequest;
  * escaping), since Lambda's limit applies to the whole event.
  */
 export const MAX_REQUEST_BYTES = LIMITS.maxRequestBytes - 300 * 1024;
+/**
+ * The records of one binary request (record batches), counted by their batch size bound: API
+ * Gateway hands Lambda a binary body base64-encoded, and 4 MiB so encoded fits the 6 MB payload
+ * with room for the event. Also the producer's default `batchSize`.
+ */
+export const MAX_BINARY_REQUEST_BYTES = LIMITS.maxBatchRequestBytes;
 
 export interface RecordSink {
   ack(index: number, partition: number, offset: string): void;

@@ -5,12 +5,13 @@
  * partition's records are appended in send order even across retries. `send` resolves once all
  * of its records are acknowledged (committed by the server).
  */
-import { LIMITS, TOPIC_CONFIG_DEFAULTS } from '../contract/limits.js';
+import { TOPIC_CONFIG_DEFAULTS } from '../contract/limits.js';
 import { partitionForKey } from '../contract/partitioner.js';
 import { NO_PRODUCER } from '../contract/record-batch.js';
 import type { StrataApi } from './api.js';
 import {
   buildRequest,
+  MAX_BINARY_REQUEST_BYTES,
   MAX_PARTITIONS_PER_IDEMPOTENT_REQUEST,
   MAX_PARTITIONS_PER_REQUEST,
   MAX_RECORDS_PER_REQUEST,
@@ -152,8 +153,8 @@ export class Producer {
     this.linger = config.linger ?? 5;
     this.dataPath = config.dataPath ?? 'binary';
     // Binary bodies travel base64-encoded inside Lambda's payload: 4 MiB of them is the most.
-    const maxRequest = this.dataPath === 'binary' ? LIMITS.maxBatchRequestBytes : MAX_REQUEST_BYTES;
-    this.batchSize = Math.min(config.batchSize ?? LIMITS.maxBatchRequestBytes, maxRequest);
+    const maxRequest = this.dataPath === 'binary' ? MAX_BINARY_REQUEST_BYTES : MAX_REQUEST_BYTES;
+    this.batchSize = Math.min(config.batchSize ?? MAX_BINARY_REQUEST_BYTES, maxRequest);
     this.maxInFlight = Math.max(1, config.maxInFlightRequests ?? 5);
     this.retry = resolveRetry(clientRetry, config.retry);
     this.customPartitioner = config.createPartitioner?.();
