@@ -1,27 +1,16 @@
 import type { ResponseOf } from '../lib/contract/endpoints.js';
-import { FETCH_DEFAULTS, LIMITS } from '../lib/contract/limits.js';
+import { FETCH_DEFAULTS } from '../lib/contract/limits.js';
 import { fetchRecordsQuery, listOffsetsQuery } from '../lib/contract/schemas.js';
 import type { Engine } from '../lib/engine/engine.js';
 import { RouteNotFoundError } from '../lib/engine/errors.js';
-import {
-  type HttpEvent,
-  type HttpHandler,
-  json,
-  parseQuery,
-  pathParam,
-  withErrors,
-} from '../lib/engine/http/api.js';
+import { type HttpHandler, json, parseQuery, pathParam, withErrors } from '../lib/engine/http/api.js';
 import { withAuthorization } from '../lib/engine/http/authorization.js';
 import { withRouting } from '../lib/engine/http/routing.js';
+import { fetchRecordBatches, partitionParam } from '../lib/engine/http/batches.js';
 import { wireRecord } from '../lib/engine/http/wire.js';
 import { fetchRecords } from '../lib/engine/ops/fetch.js';
 import { listOffsets, type OffsetSpec } from '../lib/engine/ops/list-offsets.js';
-import { parseIntParam } from '../lib/engine/validation.js';
 import { lambdaHandler } from './runtime.js';
-
-function partitionParam(event: HttpEvent): number {
-  return parseIntParam(pathParam(event, 'partition'), 'partition', 0, LIMITS.maxPartitions - 1);
-}
 
 export function createFetchHandler(engine: Engine): HttpHandler {
   const dispatch = withErrors(
@@ -44,6 +33,8 @@ export function createFetchHandler(engine: Engine): HttpHandler {
             logStartOffset: String(result.logStartOffset),
           } satisfies ResponseOf<'GET /v1/topics/{topic}/partitions/{partition}/records'>);
         }
+        case 'GET /v1/topics/{topic}/partitions/{partition}/batches':
+          return fetchRecordBatches(engine, event);
         case 'GET /v1/topics/{topic}/partitions/{partition}/offsets': {
           const at = parseQuery(event, listOffsetsQuery).at ?? 'latest';
           const spec: OffsetSpec = at === 'earliest' || at === 'latest' ? at : Number(at);

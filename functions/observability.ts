@@ -15,6 +15,7 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Tracer } from '@aws-lambda-powertools/tracer';
 import type { Context } from 'aws-lambda';
 import { METRIC, METRIC_DIMENSIONS, METRICS_NAMESPACE } from '../lib/contract/metrics.js';
+import { BATCH_FETCH_HEADERS } from '../lib/contract/record-batch.js';
 import type { RouteGroup } from '../lib/contract/routes.js';
 import { DEFAULT_CONFIG } from '../lib/engine/config.js';
 import type { Engine } from '../lib/engine/engine.js';
@@ -133,6 +134,8 @@ function isHttpResult(value: unknown): value is HttpResult {
 
 const FETCH_ROUTE = 'GET /v1/topics/{topic}/partitions/{partition}/records';
 const PRODUCE_ROUTE = 'POST /v1/topics/{topic}/records';
+const FETCH_BATCHES_ROUTE = 'GET /v1/topics/{topic}/partitions/{partition}/batches';
+const PRODUCE_BATCHES_ROUTE = 'POST /v1/topics/{topic}/partitions/{partition}/batches';
 
 /** Metrics read off an HTTP result. Never parses a large body: produce answers are small, fetch answers are read at the tail. */
 function recordHttp(
@@ -158,6 +161,24 @@ function recordHttp(
   if (http.routeKey === PRODUCE_ROUTE) {
     const offsets = (JSON.parse(body) as { offsets?: unknown[] }).offsets;
     if (Array.isArray(offsets)) metrics.addMetric(METRIC.recordsProduced, MetricUnit.Count, offsets.length);
+  } else if (http.routeKey === PRODUCE_BATCHES_ROUTE) {
+    const count = (JSON.parse(body) as { recordCount?: unknown }).recordCount;
+    if (typeof count === 'number') metrics.addMetric(METRIC.recordsProduced, MetricUnit.Count, count);
+  } else if (http.routeKey === FETCH_BATCHES_ROUTE) {
+    // The answer is base64 RecordBatch bytes; the offsets are in its headers.
+    metrics.addMetric(METRIC.bytesFetched, MetricUnit.Bytes, Buffer.from(body, 'base64').length);
+    const header = (name: string) => Number(result.headers?.[name]);
+    const next = header(BATCH_FETCH_HEADERS.nextOffset);
+    const highWatermark = header(BATCH_FETCH_HEADERS.highWatermark);
+    const from = Number(http.query.offset);
+    if (Number.isSafeInteger(next) && Number.isSafeInteger(from)) {
+      metrics.addMetric(METRIC.recordsFetched, MetricUnit.Count, Math.max(0, next - from));
+      if (Number.isSafeInteger(highWatermark))
+        metrics.addMetric(METRIC.fetchLag, MetricUnit.Count, Math.max(0, highWatermark - next));
+    }
+    if (Number(http.query.waitMs ?? 0) > 0) {
+      metrics.addMetric(METRIC.fetchWaitTime, MetricUnit.Milliseconds, Math.round(elapsedMs));
+    }
   } else if (http.routeKey === FETCH_ROUTE) {
     metrics.addMetric(METRIC.bytesFetched, MetricUnit.Bytes, Buffer.byteLength(body));
     const tail = fetchTail(body);

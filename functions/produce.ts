@@ -18,6 +18,7 @@ import {
 } from '../lib/engine/http/api.js';
 import { withAuthorization } from '../lib/engine/http/authorization.js';
 import { withRouting } from '../lib/engine/http/routing.js';
+import { produceRecordBatches } from '../lib/engine/http/batches.js';
 import {
   type IdempotentProducerInput,
   type PreparedGroupCommit,
@@ -46,6 +47,8 @@ export function createProduceHandler(engine: Engine): HttpHandler {
             offsets: offsets.map((o) => ({ partition: o.partition, offset: String(o.offset) })),
           });
         }
+        case 'POST /v1/topics/{topic}/partitions/{partition}/batches':
+          return produceRecordBatches(engine, event);
         case 'POST /v1/producers': {
           const body = parseBody(event, initProducerBody);
           return json(200, await initProducer(engine, body ?? {}));

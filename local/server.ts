@@ -262,9 +262,25 @@ function toEvent(
       time: formatRequestTime(now),
       timeEpoch: now.getTime(),
     },
-    body: body.length > 0 ? body.toString('utf8') : undefined,
-    isBase64Encoded: false,
+    // As API Gateway does: a text body as it is, any other (a record batch) base64-encoded.
+    ...(body.length === 0
+      ? { body: undefined, isBase64Encoded: false }
+      : isTextBody(headers['content-type'])
+        ? { body: body.toString('utf8'), isBase64Encoded: false }
+        : { body: body.toString('base64'), isBase64Encoded: true }),
   };
+}
+
+/** Text media types (and none at all) reach the handler as text; the rest as base64, as in API Gateway. */
+function isTextBody(contentType: string | undefined): boolean {
+  const type = contentType?.split(';')[0]?.trim().toLowerCase();
+  if (!type) return true;
+  return (
+    type.startsWith('text/') ||
+    /^application\/(json|xml|javascript|x-www-form-urlencoded)$/.test(type) ||
+    type.endsWith('+json') ||
+    type.endsWith('+xml')
+  );
 }
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];

@@ -5,7 +5,9 @@
  */
 import type * as z from 'zod/mini';
 import type { QueryOf, RequestOf, ResponseOf } from '../contract/endpoints.js';
+import { BATCH_FETCH_HEADERS, RECORD_BATCH_CONTENT_TYPE } from '../contract/record-batch.js';
 import type { produceRecord, topicPartitions, wireRecord } from '../contract/schemas.js';
+import { StrataClientError } from './errors.js';
 import type { RequestOptions, Transport } from './http.js';
 import type { ResolvedRetry } from './retry.js';
 
@@ -16,6 +18,21 @@ export type WireRecordIn = z.input<typeof produceRecord>;
 export type WireRecordOut = z.output<typeof wireRecord>;
 export type ProduceResponse = ResponseOf<'POST /v1/topics/{topic}/records'>;
 export type FetchResponse = ResponseOf<'GET /v1/topics/{topic}/partitions/{partition}/records'>;
+export type ProduceBatchesResponse = ResponseOf<'POST /v1/topics/{topic}/partitions/{partition}/batches'>;
+
+export interface FetchBatchesParams {
+  offset: string;
+  maxBytes?: number;
+  waitMs?: number;
+}
+
+/** The binary fetch's answer: RecordBatch v2 bytes (base offsets written in) and the offsets. */
+export interface FetchBatchesResponse {
+  records: Uint8Array;
+  highWatermark: string;
+  logStartOffset: string;
+  nextOffset: string;
+}
 export type TopicSummary = ResponseOf<'GET /v1/topics'>['topics'][number];
 export type TopicDescription = ResponseOf<'GET /v1/topics/{topic}'>;
 export type WireTopicPartitions = z.output<typeof topicPartitions>;
@@ -106,6 +123,54 @@ export class StrataApi {
       body,
       ...opts,
     });
+  }
+
+  /** Kafka RecordBatch v2 bytes (one or more batches) to one partition (docs/api.md "Record batches"). */
+  produceBatches(
+    topic: string,
+    partition: number,
+    batches: Uint8Array,
+    opts: { retry?: ResolvedRetry | false; signal?: AbortSignal } = {},
+  ): Promise<ProduceBatchesResponse> {
+    return this.transport.request('POST', `/v1/topics/${seg(topic)}/partitions/${partition}/batches`, {
+      rawBody: { bytes: batches, contentType: RECORD_BATCH_CONTENT_TYPE },
+      ...opts,
+    });
+  }
+
+  /** The stored RecordBatch bytes of one partition from `offset`, as the Kafka gateway's Fetch serves them. */
+  async fetchBatches(
+    topic: string,
+    partition: number,
+    params: FetchBatchesParams,
+    opts: { signal?: AbortSignal; retry?: ResolvedRetry | false } = {},
+  ): Promise<FetchBatchesResponse> {
+    const res = await this.transport.requestBytes(
+      'GET',
+      `/v1/topics/${seg(topic)}/partitions/${partition}/batches`,
+      RECORD_BATCH_CONTENT_TYPE,
+      {
+        query: { offset: params.offset, maxBytes: params.maxBytes, waitMs: params.waitMs },
+        extraTimeoutMs: params.waitMs ?? 0,
+        ...opts,
+      },
+    );
+    const header = (name: string) => {
+      const value = res.headers.get(name);
+      if (value === null || !/^\d+$/.test(value)) {
+        throw new StrataClientError(`fetch of ${topic}/${partition}: no ${name} header`, {
+          code: 'INVALID_RESPONSE',
+          retriable: false,
+        });
+      }
+      return value;
+    };
+    return {
+      records: res.bytes,
+      highWatermark: header(BATCH_FETCH_HEADERS.highWatermark),
+      logStartOffset: header(BATCH_FETCH_HEADERS.logStartOffset),
+      nextOffset: header(BATCH_FETCH_HEADERS.nextOffset),
+    };
   }
 
   fetch(

@@ -5,7 +5,7 @@
  */
 
 import { LIMITS } from '../contract/limits.js';
-import { isBinary, type Payload, payloadToWire, utf8Length } from './bytes.js';
+import { isBinary, type Payload, payloadSize, payloadToWire, utf8Length } from './bytes.js';
 
 /** The API's limits on one produce request (lib/contract/limits.ts, docs/api.md). */
 export const MAX_PARTITIONS_PER_REQUEST = LIMITS.maxPartitionsPerProduce;
@@ -18,6 +18,12 @@ export const MAX_RECORDS_PER_REQUEST = LIMITS.maxRecordsPerRequest;
  * escaping), since Lambda's limit applies to the whole event.
  */
 export const MAX_REQUEST_BYTES = LIMITS.maxRequestBytes - 300 * 1024;
+/**
+ * The records of one binary request (record batches), counted by their batch size bound: API
+ * Gateway hands Lambda a binary body base64-encoded, and 4 MiB so encoded fits the 6 MB payload
+ * with room for the event. Also the producer's default `batchSize`.
+ */
+export const MAX_BINARY_REQUEST_BYTES = LIMITS.maxBatchRequestBytes;
 
 export interface RecordSink {
   ack(index: number, partition: number, offset: string): void;
@@ -80,7 +86,30 @@ export class PendingRecord {
   get size(): number {
     return this.bytes(this.binary);
   }
+
+  private batchBytes = -1;
+
+  /**
+   * At least its size in a RecordBatch v2 (the binary path): its bytes plus the most its varints
+   * and attributes take. No JSON is made.
+   */
+  get binarySize(): number {
+    if (this.batchBytes < 0) {
+      let n = RECORD_OVERHEAD_BOUND + payloadSize(this.key) + payloadSize(this.value);
+      for (const [k, v] of Object.entries(this.headers ?? {}))
+        n += HEADER_OVERHEAD_BOUND + utf8Length(k) + payloadSize(v);
+      this.batchBytes = n;
+    }
+    return this.batchBytes;
+  }
 }
+
+/** The most a record's length, attributes, timestamp and offset deltas, key and value lengths and header count take. */
+export const RECORD_OVERHEAD_BOUND = 40;
+/** The most a header's key and value lengths take. */
+export const HEADER_OVERHEAD_BOUND = 10;
+/** A record batch's header (lib/contract/record-batch.ts). */
+const BATCH_OVERHEAD = 61;
 
 /** The records waiting for one partition, oldest first. */
 export interface PartitionQueue {
@@ -93,6 +122,11 @@ export interface RequestLimits {
   maxBytes: number;
   maxRecords: number;
   maxPartitions: number;
+  /**
+   * For the binary path: records count their binarySize (plus a batch header per partition),
+   * and no JSON body is built (`body` is empty).
+   */
+  binary?: boolean;
 }
 
 export interface BuiltRequest {
@@ -129,7 +163,8 @@ export function buildRequest(
   const partitions: number[] = [];
   const taken: number[] = queues.map(() => 0);
   let base64 = false;
-  let bytes = envelopeBytes(false);
+  const binary = limits.binary === true;
+  let bytes = binary ? 0 : envelopeBytes(false);
   let full = false;
 
   for (let qi = 0; qi < queues.length && !full; qi++) {
@@ -138,6 +173,7 @@ export function buildRequest(
     if (queue.topic !== topic) throw new Error('buildRequest: queues of one topic only');
     if (partitions.length >= limits.maxPartitions) break;
     let n = 0;
+    if (binary) bytes += BATCH_OVERHEAD;
     for (const rec of queue.records) {
       if (selected.length >= limits.maxRecords) {
         full = true;
@@ -147,6 +183,16 @@ export function buildRequest(
         // One compression per request: the rest waits for the next one.
         full = true;
         break;
+      }
+      if (binary) {
+        if (selected.length > 0 && bytes + rec.binarySize > limits.maxBytes) {
+          full = true;
+          break;
+        }
+        bytes += rec.binarySize;
+        selected.push(rec);
+        n++;
+        continue;
       }
       const nextBase64: boolean = base64 || rec.binary;
       let nextBytes = bytes;
@@ -167,8 +213,9 @@ export function buildRequest(
     if (n > 0) {
       taken[qi] = n;
       partitions.push(queue.partition);
-    }
+    } else if (binary) bytes -= BATCH_OVERHEAD;
   }
+  if (binary) return { topic, records: selected, base64: false, body: '', bytes, partitions, taken };
 
   const compression = selected[0]?.compression ?? 'none';
   const parts = selected.map((r) => r.json(base64));

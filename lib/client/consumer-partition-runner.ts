@@ -5,7 +5,8 @@
  * in hand, its processed offset is committed, and it has stopped fetching; the next heartbeat
  * then stops listing it, and only then can the coordinator hand it to someone else.
  */
-import type { FetchResponse, WireRecordOut } from './api.js';
+import { LIMITS } from '../contract/limits.js';
+import type { FetchResponse, StrataApi, WireRecordOut } from './api.js';
 import { fromBase64, toBufferLike } from './bytes.js';
 import { CONSUMER_EVENTS } from './consumer-events.js';
 import type { PartitionLifecycle } from './consumer-membership.js';
@@ -21,10 +22,12 @@ import {
 } from './consumer-state.js';
 import { StrataOffsetOutOfRangeError } from './errors.js';
 import { isAborted } from './http.js';
+import { decodeFetchedBatches } from './record-batches.js';
 import { backoffDelay, isRetriable, sleep } from './retry.js';
 import { Semaphore } from './sync.js';
 import type {
   Batch,
+  ConsumerConfig,
   ConsumerRunConfig,
   EachBatchPayload,
   KafkaMessage,
@@ -233,21 +236,10 @@ export class PartitionRunner implements PartitionLifecycle {
       }
       const generation = ps.generation;
       ps.abort = new AbortController();
-      let res: FetchResponse;
+      let res: FetchedMessages;
       try {
         this.ctx.emitter.emit(CONSUMER_EVENTS.FETCH_START, { topic: ps.topic, partition: ps.partition });
-        res = await api.fetch(
-          ps.topic,
-          ps.partition,
-          {
-            offset: ps.fetchOffset.toString(),
-            maxBytes: config.maxBytesPerPartition ?? 1024 * 1024,
-            ...(config.maxRecordsPerFetch ? { maxRecords: config.maxRecordsPerFetch } : {}),
-            waitMs: Math.min(MAX_WAIT_MS, config.maxWaitTimeInMs ?? 5_000),
-            encoding: 'base64',
-          },
-          { signal: ps.abort.signal, retry: false },
-        );
+        res = await fetchMessages(api, ps, config);
       } catch (err) {
         if (isAborted(err) || !this.active(ps)) continue;
         await this.onFetchError(ps, err);
@@ -256,7 +248,7 @@ export class PartitionRunner implements PartitionLifecycle {
       ps.failures = 0;
       if (generation !== ps.generation || !this.active(ps) || this.isPaused(ps)) continue;
       ps.highWatermark = res.highWatermark;
-      const messages = res.records.map(toKafkaMessage);
+      const messages = res.messages;
       this.ctx.emitter.emit(CONSUMER_EVENTS.FETCH, {
         topic: ps.topic,
         partition: ps.partition,
@@ -473,6 +465,72 @@ export class PartitionRunner implements PartitionLifecycle {
     }
     await ps.waker.wait(backoffDelay(Math.min(attempt, 10), retry));
   }
+}
+
+/** After a binary answer held a compressed batch, this many fetches of the partition go JSON first. */
+const JSON_FETCHES_AFTER_COMPRESSED = 16;
+const jsonFetchesLeft = new WeakMap<PartitionState, number>();
+
+interface FetchedMessages {
+  messages: KafkaMessage[];
+  highWatermark: string;
+  nextOffset: string;
+}
+
+/**
+ * One fetch of a partition: RecordBatch bytes decoded here on the binary path (the default), the
+ * JSON records route otherwise, and for an answer holding a compressed batch (the client does not
+ * decompress; the server does it for the JSON route).
+ */
+async function fetchMessages(
+  api: StrataApi,
+  ps: PartitionState,
+  config: ConsumerConfig,
+): Promise<FetchedMessages> {
+  const { topic, partition, fetchOffset: offset } = ps;
+  const signal = ps.abort.signal;
+  const maxBytes = config.maxBytesPerPartition ?? 1024 * 1024;
+  const waitMs = Math.min(MAX_WAIT_MS, config.maxWaitTimeInMs ?? 5_000);
+  const jsonLeft = jsonFetchesLeft.get(ps) ?? 0;
+  if (jsonLeft > 0) jsonFetchesLeft.set(ps, jsonLeft - 1);
+  if ((config.dataPath ?? 'binary') === 'binary' && jsonLeft === 0) {
+    const res = await api.fetchBatches(
+      topic,
+      partition,
+      { offset: offset.toString(), maxBytes: Math.min(maxBytes, LIMITS.maxFetchBytes), waitMs },
+      { signal, retry: false },
+    );
+    const decoded = decodeFetchedBatches(res.records, Number(offset));
+    if (!decoded.compressed) {
+      let messages = decoded.messages;
+      let nextOffset = res.nextOffset;
+      const max = config.maxRecordsPerFetch;
+      if (max && messages.length > max) {
+        messages = messages.slice(0, max);
+        nextOffset = String(BigInt((messages[max - 1] as KafkaMessage).offset) + 1n);
+      }
+      return { messages, highWatermark: res.highWatermark, nextOffset };
+    }
+    // Compressed data tends to stay compressed: read the next fetches as JSON straight away.
+    jsonFetchesLeft.set(ps, JSON_FETCHES_AFTER_COMPRESSED);
+  }
+  const res: FetchResponse = await api.fetch(
+    topic,
+    partition,
+    {
+      offset: offset.toString(),
+      maxBytes,
+      ...(config.maxRecordsPerFetch ? { maxRecords: config.maxRecordsPerFetch } : {}),
+      waitMs,
+      encoding: 'base64',
+    },
+    { signal, retry: false },
+  );
+  return {
+    messages: res.records.map(toKafkaMessage),
+    highWatermark: res.highWatermark,
+    nextOffset: res.nextOffset,
+  };
 }
 
 function toKafkaMessage(r: WireRecordOut): KafkaMessage {

@@ -15,7 +15,8 @@ export interface SignableRequest {
   method: string;
   url: string;
   headers: Record<string, string>;
-  body?: string;
+  /** JSON text, or the bytes of a binary body (a record batch). */
+  body?: string | Uint8Array;
 }
 
 /**
@@ -39,6 +40,8 @@ export interface RequestOptions {
   query?: Record<string, string | number | undefined>;
   /** A value is sent as JSON; a string is sent as it is (already JSON). */
   body?: unknown;
+  /** A binary body instead of `body`, sent as it is with its content type. */
+  rawBody?: { bytes: Uint8Array; contentType: string };
   /** Extra time on top of the request timeout (a long poll's wait). */
   extraTimeoutMs?: number;
   /** Replaces the request timeout for this call. */
@@ -66,10 +69,35 @@ export class Transport {
     return this.options.retry;
   }
 
-  async request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
+  /** A JSON answer, parsed. */
+  request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
+    return this.withRetries(method, path, opts, () => this.once(method, path, opts, readJson<T>));
+  }
+
+  /**
+   * A binary answer of the given content type: its bytes and headers (an error answer is still
+   * the JSON error body, and throws as from `request`).
+   */
+  requestBytes(
+    method: string,
+    path: string,
+    contentType: string,
+    opts: RequestOptions = {},
+  ): Promise<BinaryResponse> {
+    return this.withRetries(method, path, opts, () =>
+      this.once(method, path, { ...opts, accept: contentType }, readBytes(contentType)),
+    );
+  }
+
+  private withRetries<T>(
+    method: string,
+    path: string,
+    opts: RequestOptions,
+    attempt: () => Promise<T>,
+  ): Promise<T> {
     const retry = opts.retry === undefined ? this.options.retry : opts.retry;
-    if (retry === false) return this.once<T>(method, path, opts);
-    return withRetry(() => this.once<T>(method, path, opts), retry, {
+    if (retry === false) return attempt();
+    return withRetry(attempt, retry, {
       ...(opts.signal ? { signal: opts.signal } : {}),
       onRetry: (err, attempt, delay) =>
         this.options.logger.debug('retrying request', {
@@ -82,7 +110,12 @@ export class Transport {
     });
   }
 
-  private async once<T>(method: string, path: string, opts: RequestOptions): Promise<T> {
+  private async once<T>(
+    method: string,
+    path: string,
+    opts: RequestOptions & { accept?: string },
+    read: ResponseReader<T>,
+  ): Promise<T> {
     let url = this.endpoint + path;
     if (opts.query) {
       const params = new URLSearchParams();
@@ -90,10 +123,15 @@ export class Transport {
       const qs = params.toString();
       if (qs) url += `?${qs}`;
     }
-    const headers: Record<string, string> = { accept: 'application/json' };
+    const headers: Record<string, string> = {
+      accept: opts.accept ? `${opts.accept}, application/json` : 'application/json',
+    };
     if (this.options.clientId) headers['x-strata-client-id'] = this.options.clientId;
-    let body: string | undefined;
-    if (opts.body !== undefined) {
+    let body: string | Uint8Array | undefined;
+    if (opts.rawBody) {
+      body = opts.rawBody.bytes;
+      headers['content-type'] = opts.rawBody.contentType;
+    } else if (opts.body !== undefined) {
       body = typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
       headers['content-type'] = 'application/json';
     }
@@ -116,7 +154,7 @@ export class Transport {
         res = await this.fetchFn(request.url, {
           method: request.method,
           headers: request.headers,
-          ...(request.body === undefined ? {} : { body: request.body }),
+          ...(request.body === undefined ? {} : { body: request.body as BodyInit }),
           signal: controller.signal,
         });
       } catch (err) {
@@ -125,37 +163,74 @@ export class Transport {
         if (opts.signal?.aborted) throw abortedError(err);
         throw new StrataConnectionError(`${method} ${path} failed: ${(err as Error)?.message ?? err}`, err);
       }
-      let text: string;
-      try {
-        text = await res.text();
-      } catch (err) {
+      const fail = (err: unknown): never => {
         if (timedOut)
           throw new StrataRequestTimeoutError(`${method} ${path} timed out after ${timeoutMs} ms`, err);
         if (opts.signal?.aborted) throw abortedError(err);
         throw new StrataConnectionError(`${method} ${path}: reading the response failed`, err);
-      }
-      let parsed: unknown;
-      if (text !== '') {
-        try {
-          parsed = JSON.parse(text);
-        } catch {
-          parsed = undefined;
-        }
-      }
-      if (!res.ok) throw errorFromResponse(res.status, parsed, res.statusText);
-      if (text !== '' && parsed === undefined) {
-        throw new StrataClientError(`${method} ${path}: response is not JSON`, {
-          code: 'INVALID_RESPONSE',
-          retriable: false,
-          status: res.status,
-        });
-      }
-      return parsed as T;
+      };
+      return await read(res, `${method} ${path}`, fail);
     } finally {
       clearTimeout(timer);
       opts.signal?.removeEventListener('abort', onAbort);
     }
   }
+}
+
+/** A binary answer: the body's bytes and the response headers. */
+export interface BinaryResponse {
+  bytes: Uint8Array;
+  headers: Headers;
+}
+
+/** Reads an answer: `fail` maps a failure to read the body to the transport's errors. */
+type ResponseReader<T> = (res: Response, what: string, fail: (err: unknown) => never) => Promise<T>;
+
+async function readJson<T>(res: Response, what: string, fail: (err: unknown) => never): Promise<T> {
+  let text: string;
+  try {
+    text = await res.text();
+  } catch (err) {
+    return fail(err);
+  }
+  let parsed: unknown;
+  if (text !== '') {
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      parsed = undefined;
+    }
+  }
+  if (!res.ok) throw errorFromResponse(res.status, parsed, res.statusText);
+  if (text !== '' && parsed === undefined) {
+    throw new StrataClientError(`${what}: response is not JSON`, {
+      code: 'INVALID_RESPONSE',
+      retriable: false,
+      status: res.status,
+    });
+  }
+  return parsed as T;
+}
+
+function readBytes(contentType: string): ResponseReader<BinaryResponse> {
+  return async (res, what, fail) => {
+    if (!res.ok) return readJson<never>(res, what, fail);
+    const type = res.headers.get('content-type')?.split(';')[0]?.trim().toLowerCase();
+    let bytes: Uint8Array;
+    try {
+      bytes = new Uint8Array(await res.arrayBuffer());
+    } catch (err) {
+      return fail(err);
+    }
+    if (type !== contentType) {
+      throw new StrataClientError(`${what}: response is ${type ?? 'untyped'}, not ${contentType}`, {
+        code: 'INVALID_RESPONSE',
+        retriable: false,
+        status: res.status,
+      });
+    }
+    return { bytes, headers: res.headers };
+  };
 }
 
 export function abortedError(cause?: unknown): StrataClientError {

@@ -1,4 +1,13 @@
 /** The Strata client: KafkaJS's API over Strata's HTTP API. See docs/client.md. */
+
+// For the raw API's binary routes (strata.api.produceBatches / fetchBatches): the contract's codec.
+export {
+  type BatchProducerInfo,
+  type BatchRecord,
+  encodeUncompressedBatch,
+  NO_PRODUCER,
+  RECORD_BATCH_CONTENT_TYPE,
+} from '../contract/record-batch.js';
 export { ADMIN_EVENTS, Admin } from './admin.js';
 export * from './api.js';
 export { CONSUMER_EVENTS, Consumer, subscriptionToWire } from './consumer.js';
@@ -14,6 +23,7 @@ export {
   logLevel,
 } from './logger.js';
 export { PRODUCER_EVENTS, Producer, Transaction } from './producer.js';
+export { decodeFetchedBatches } from './record-batches.js';
 export { backoffDelay, DEFAULT_RETRY, type RetryOptions } from './retry.js';
 export { Strata, type StrataConfig } from './strata.js';
 export * from './types.js';

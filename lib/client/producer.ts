@@ -5,10 +5,13 @@
  * partition's records are appended in send order even across retries. `send` resolves once all
  * of its records are acknowledged (committed by the server).
  */
+import { TOPIC_CONFIG_DEFAULTS } from '../contract/limits.js';
 import { partitionForKey } from '../contract/partitioner.js';
+import { NO_PRODUCER } from '../contract/record-batch.js';
 import type { StrataApi } from './api.js';
 import {
   buildRequest,
+  MAX_BINARY_REQUEST_BYTES,
   MAX_PARTITIONS_PER_IDEMPOTENT_REQUEST,
   MAX_PARTITIONS_PER_REQUEST,
   MAX_RECORDS_PER_REQUEST,
@@ -24,9 +27,11 @@ import { StrataClientError, StrataUsageError } from './errors.js';
 import { Emitter, type Listener, type RemoveListener } from './events.js';
 import type { Logger } from './logger.js';
 import type { TopicMetadataCache } from './metadata.js';
+import { encodeRecordBatches } from './record-batches.js';
 import { type ResolvedRetry, resolveRetry } from './retry.js';
 import type {
   CompressionTypes,
+  DataPath,
   IHeaders,
   Message,
   PartitionMetadata,
@@ -114,6 +119,7 @@ export class Producer {
   private readonly emitter: Emitter;
   private readonly linger: number;
   private readonly batchSize: number;
+  private readonly dataPath: DataPath;
   private readonly maxInFlight: number;
   private readonly retry: ResolvedRetry;
   private readonly queues = new Map<string, Queue>();
@@ -145,7 +151,10 @@ export class Producer {
     private readonly findConsumer: (groupId: string) => Consumer | undefined = () => undefined,
   ) {
     this.linger = config.linger ?? 5;
-    this.batchSize = Math.min(config.batchSize ?? 1024 * 1024, MAX_REQUEST_BYTES);
+    this.dataPath = config.dataPath ?? 'binary';
+    // Binary bodies travel base64-encoded inside Lambda's payload: 4 MiB of them is the most.
+    const maxRequest = this.dataPath === 'binary' ? MAX_BINARY_REQUEST_BYTES : MAX_REQUEST_BYTES;
+    this.batchSize = Math.min(config.batchSize ?? MAX_BINARY_REQUEST_BYTES, maxRequest);
     this.maxInFlight = Math.max(1, config.maxInFlightRequests ?? 5);
     this.retry = resolveRetry(clientRetry, config.retry);
     this.customPartitioner = config.createPartitioner?.();
@@ -320,10 +329,20 @@ export class Producer {
     records: PendingRecord[],
     built: string,
     decorate: (body: string) => string = (b) => b,
+    binary = false,
   ): Promise<void> {
     const counts = new Map<number, number>();
     for (const r of records) counts.set(r.partition, (counts.get(r.partition) ?? 0) + 1);
     const gen = this.idempotent ? this.currentIdempotence() : undefined;
+    if (binary) {
+      try {
+        await this.sendBatches(topic, records, gen);
+      } catch (err) {
+        if (gen && this.idempotence === gen && !this.transactionalId) this.idempotence = undefined;
+        throw err;
+      }
+      return;
+    }
     let body = built;
     if (gen) {
       const identity = await gen.identity;
@@ -356,6 +375,59 @@ export class Producer {
       if (gen && this.idempotence === gen && !this.transactionalId) this.idempotence = undefined;
       throw err;
     }
+  }
+
+  /**
+   * The binary path: one RecordBatch per partition of the built request, each POSTed on its own
+   * (in parallel) with the producer id, epoch and the partition's base sequence in its header.
+   * Each partition is committed or not on its own, as over Kafka; the records of the partitions
+   * that were are acknowledged even when another failed.
+   */
+  private async sendBatches(
+    topic: string,
+    records: PendingRecord[],
+    gen: Idempotence | undefined,
+  ): Promise<void> {
+    const identity = gen ? await gen.identity : undefined;
+    // Each batch stays under the topic's max.message.bytes, as the server checks each one.
+    const maxBatchBytes = await this.metadata
+      .maxMessageBytes(topic)
+      .catch(() => TOPIC_CONFIG_DEFAULTS['max.message.bytes']);
+    const byPartition = new Map<number, PendingRecord[]>();
+    for (const r of records) {
+      const list = byPartition.get(r.partition);
+      if (list) list.push(r);
+      else byPartition.set(r.partition, [r]);
+    }
+    const now = Date.now();
+    const results = await Promise.allSettled(
+      [...byPartition].map(async ([partition, list]) => {
+        const k = `${topic}\u0000${partition}`;
+        const producer =
+          gen && identity
+            ? {
+                producerId: Number(identity.producerId),
+                producerEpoch: identity.producerEpoch,
+                baseSequence: gen.sequences.get(k) ?? 0,
+              }
+            : NO_PRODUCER;
+        const bytes = encodeRecordBatches(list, producer, maxBatchBytes, now);
+        const res = await this.api.produceBatches(topic, partition, bytes, { retry: this.retry });
+        if (res?.recordCount !== list.length || typeof res.baseOffset !== 'string') {
+          throw new StrataClientError(
+            `produce to ${topic}/${partition}: expected ${list.length} offsets, got ${res?.recordCount ?? 'none'}`,
+            { code: 'INVALID_RESPONSE', retriable: false },
+          );
+        }
+        if (gen) gen.sequences.set(k, (gen.sequences.get(k) ?? 0) + list.length);
+        const base = BigInt(res.baseOffset);
+        list.forEach((rec, i) => {
+          rec.sink.ack(rec.index, partition, String(base + BigInt(i)));
+        });
+      }),
+    );
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 
   async sendBatch(batch: ProducerBatch): Promise<RecordMetadata[]> {
@@ -481,7 +553,17 @@ export class Producer {
       this.queues.set(k, q);
     }
     q.records.push(rec);
-    q.bytes += rec.size;
+    q.bytes += this.sizeOf(rec);
+  }
+
+  /** What a record counts toward `batchSize`: its batch size on the binary path, its JSON otherwise. */
+  private sizeOf(rec: PendingRecord): number {
+    return this.sendsBinary(rec) ? rec.binarySize : rec.size;
+  }
+
+  /** Binary unless asked for JSON, or compressed: the server compresses JSON records itself. */
+  private sendsBinary(rec: PendingRecord): boolean {
+    return this.dataPath === 'binary' && rec.compression === 'none';
   }
 
   private queuedRecords(): number {
@@ -536,23 +618,25 @@ export class Producer {
       );
       const topic = (sendable[0] as Queue).topic;
       const topicQueues = sendable.filter((q) => q.topic === topic);
+      const binary = this.sendsBinary(topicQueues[0]?.records[0] as PendingRecord);
       const req = buildRequest(topicQueues, {
         maxBytes: this.batchSize,
         maxRecords: MAX_RECORDS_PER_REQUEST,
         maxPartitions: this.idempotent ? MAX_PARTITIONS_PER_IDEMPOTENT_REQUEST : MAX_PARTITIONS_PER_REQUEST,
+        binary,
       });
       if (!req) return;
       const keys: string[] = [];
       req.taken.forEach((n, i) => {
         if (n === 0) return;
         const q = topicQueues[i] as Queue;
-        for (const r of q.records.splice(0, n)) q.bytes -= r.size;
+        for (const r of q.records.splice(0, n)) q.bytes -= this.sizeOf(r);
         if (q.records.length === 0) this.queues.delete(q.key);
         keys.push(q.key);
       });
       // Sticky partitioning: unkeyed records of this topic move on once a batch has left.
       if (req.partitions.includes(this.sticky.get(topic) ?? -1)) this.rotateSticky(topic);
-      void this.dispatch(req.topic, req.body, req.records, keys, req.bytes);
+      void this.dispatch(req.topic, req.body, req.records, keys, req.bytes, binary);
     }
   }
 
@@ -569,12 +653,13 @@ export class Producer {
     records: PendingRecord[],
     keys: string[],
     bytes: number,
+    binary: boolean,
   ) {
     this.inFlight++;
     for (const k of keys) this.inFlightPartitions.add(k);
     const started = Date.now();
     try {
-      await this.sendRequest(topic, records, body);
+      await this.sendRequest(topic, records, body, undefined, binary);
     } catch (err) {
       if (err instanceof StrataClientError && err.code === 'UNKNOWN_TOPIC_OR_PARTITION')
         this.metadata.invalidate(topic);

@@ -10,7 +10,7 @@ import { createLogger, type LogCreator, type Logger, type LogLevel, logLevel } f
 import { TopicMetadataCache } from './metadata.js';
 import { Producer } from './producer.js';
 import { type ResolvedRetry, type RetryOptions, resolveRetry } from './retry.js';
-import type { ConsumerConfig, ProducerConfig } from './types.js';
+import type { ConsumerConfig, DataPath, ProducerConfig } from './types.js';
 
 export interface StrataConfig {
   /** The API's base URL, e.g. http://localhost:4510 or the API Gateway stage URL. */
@@ -23,6 +23,11 @@ export interface StrataConfig {
   fetch?: typeof fetch;
   /** Signs each request before it is sent (e.g. SigV4 for an IAM-authorised API). */
   requestSigner?: RequestSigner;
+  /**
+   * How producers and consumers move records: `binary` (default), Kafka RecordBatch v2 bytes per
+   * partition; `json`, the JSON records routes. A producer's or consumer's own setting wins.
+   */
+  dataPath?: DataPath;
   logLevel?: LogLevel;
   logCreator?: LogCreator;
   /** Accepted so that `new Kafka({ clientId, brokers })` call sites port by renaming alone; ignored. */
@@ -39,6 +44,7 @@ export class Strata {
   private readonly metadata: TopicMetadataCache;
   private readonly clientId: string | undefined;
   private readonly consumers = new Map<string, Consumer>();
+  private readonly dataPath: DataPath;
 
   constructor(config: StrataConfig) {
     if (!config || typeof config.endpoint !== 'string' || config.endpoint === '') {
@@ -47,6 +53,7 @@ export class Strata {
       );
     }
     this.retry = resolveRetry(config.retry);
+    this.dataPath = config.dataPath ?? 'binary';
     this.clientId = config.clientId;
     this.log = createLogger(config.logLevel ?? logLevel.INFO, config.logCreator);
     const transport = new Transport({
@@ -67,15 +74,20 @@ export class Strata {
       config.metadataMaxAge === undefined
         ? this.metadata
         : new TopicMetadataCache(this.api, config.metadataMaxAge);
-    return new Producer(this.api, metadata, config, this.retry, this.log.namespace('producer'), (groupId) =>
-      this.consumers.get(groupId),
+    return new Producer(
+      this.api,
+      metadata,
+      { dataPath: this.dataPath, ...config },
+      this.retry,
+      this.log.namespace('producer'),
+      (groupId) => this.consumers.get(groupId),
     );
   }
 
   consumer(config: ConsumerConfig): Consumer {
     const consumer = new Consumer(
       this.api,
-      config,
+      config && { dataPath: this.dataPath, ...config },
       this.retry,
       this.log.namespace(`consumer.${config?.groupId ?? ''}`),
     );

@@ -80,11 +80,23 @@ export type ICustomPartitioner = () => (args: {
   message: Message;
 }) => number;
 
+/**
+ * How records travel: `binary` (the default) as Kafka RecordBatch v2 bytes per partition, `json`
+ * as the JSON records routes (docs/api.md "Record batches", docs/client.md).
+ */
+export type DataPath = 'binary' | 'json';
+
 export interface ProducerConfig {
   /** ms to wait for more records before sending a request. Default 5. */
   linger?: number;
-  /** Upper bound of one request's body, bytes; a request is sent as soon as this much is waiting. Default 1 MiB. */
+  /**
+   * Upper bound of one request's body, bytes; a request is sent as soon as this much is waiting.
+   * Default and most 4 MiB on the binary path (base64 inside Lambda's 6 MB payload); up to 5.7 MiB
+   * on the JSON path.
+   */
   batchSize?: number;
+  /** Default: the client's `dataPath`, else `binary`. */
+  dataPath?: DataPath;
   /** Requests in flight at once (a partition is in at most one of them). Default 5. */
   maxInFlightRequests?: number;
   retry?: RetryOptions;
@@ -185,6 +197,8 @@ export interface ConsumerSubscribeTopic {
 
 export interface ConsumerConfig {
   groupId: string;
+  /** Default: the client's `dataPath`, else `binary`. */
+  dataPath?: DataPath;
   /** ms the coordinator waits for a heartbeat before removing the member. Server default 45000. */
   sessionTimeout?: number;
   /** ms between heartbeats until the coordinator says otherwise. Default 3000. */

@@ -5,6 +5,7 @@
  */
 import type * as z from 'zod/mini';
 import type { ZodMiniType } from 'zod/mini';
+import { RECORD_BATCH_CONTENT_TYPE } from './record-batch.js';
 import type { RouteKey } from './routes.js';
 import * as s from './schemas.js';
 
@@ -13,8 +14,13 @@ export interface Endpoint {
   body?: ZodMiniType;
   /** The query parameters, when the route reads any. */
   query?: ZodMiniType;
-  /** The success body; absent for 204. */
+  /** The success body; absent for 204 and for a binary answer (`binary`). */
   response?: ZodMiniType;
+  /**
+   * The content type of a binary body: `request` when the route takes one instead of JSON (any
+   * other type is refused with 415), `response` when it answers one on success.
+   */
+  binary?: { request?: string; response?: string };
   status: 200 | 201 | 204;
 }
 
@@ -45,6 +51,16 @@ export const ENDPOINTS = {
     status: 200,
     query: s.listOffsetsQuery,
     response: s.listOffsetsResponse,
+  },
+  'POST /v1/topics/{topic}/partitions/{partition}/batches': {
+    status: 200,
+    binary: { request: RECORD_BATCH_CONTENT_TYPE },
+    response: s.produceBatchesResponse,
+  },
+  'GET /v1/topics/{topic}/partitions/{partition}/batches': {
+    status: 200,
+    query: s.fetchBatchesQuery,
+    binary: { response: RECORD_BATCH_CONTENT_TYPE },
   },
   'GET /v1/groups': { status: 200, response: s.listGroupsResponse },
   'GET /v1/groups/{group}': { status: 200, response: s.describeGroupResponse },

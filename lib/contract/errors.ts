@@ -132,6 +132,9 @@ export const ERRORS = {
   // HTTP routing, not Kafka.
   NOT_FOUND: server(-1, 404),
   METHOD_NOT_ALLOWED: server(-1, 405),
+  // A body whose content type the route does not take (the record batch routes take only
+  // application/vnd.kafka.record-batch.v2).
+  UNSUPPORTED_MEDIA_TYPE: server(-1, 415),
 
   // Made by the client. Kafka: TimeoutException extends RetriableException, NetworkException
   // extends InvalidMetadataException; either way the request may have reached the server.

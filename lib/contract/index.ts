@@ -8,5 +8,6 @@ export * from './errors.js';
 export * from './limits.js';
 export * from './metrics.js';
 export * from './partitioner.js';
+export * from './record-batch.js';
 export * from './routes.js';
 export * from './schemas.js';

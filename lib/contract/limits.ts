@@ -7,6 +7,13 @@ export const LIMITS = {
    * builds its requests to fit.
    */
   maxRequestBytes: 6 * 1024 * 1024,
+  /**
+   * A record batch body (the binary produce), bytes: API Gateway hands Lambda a binary body
+   * base64-encoded, 4/3 of its size, and 4 MiB so encoded stays under the 6 MB payload with room
+   * for the event around it. The client's producer fills binary requests up to this; the server
+   * takes up to maxRequestBytes (the local server has no base64 on the way).
+   */
+  maxBatchRequestBytes: 4 * 1024 * 1024,
   /** Partitions of one topic. */
   maxPartitions: 1000,
   maxRecordsPerRequest: 10_000,

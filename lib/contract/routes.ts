@@ -23,6 +23,9 @@ export const ROUTES = [
   { method: 'POST', path: '/v1/producers', group: 'produce' },
   { method: 'GET', path: '/v1/topics/{topic}/partitions/{partition}/records', group: 'fetch' },
   { method: 'GET', path: '/v1/topics/{topic}/partitions/{partition}/offsets', group: 'fetch' },
+  // The binary data path: Kafka RecordBatch v2 bytes in and out (docs/api.md "Record batches").
+  { method: 'POST', path: '/v1/topics/{topic}/partitions/{partition}/batches', group: 'produce' },
+  { method: 'GET', path: '/v1/topics/{topic}/partitions/{partition}/batches', group: 'fetch' },
   { method: 'GET', path: '/v1/groups', group: 'groups' },
   { method: 'GET', path: '/v1/groups/{group}', group: 'groups' },
   { method: 'DELETE', path: '/v1/groups/{group}', group: 'groups' },

@@ -175,6 +175,26 @@ export const fetchRecordsResponse = z.object({
   logStartOffset: offsetString,
 });
 
+// --- Record batches (the binary data path) ---------------------------------------------------
+
+/** The binary produce's answer: offsets of the partition's batches, in request order. */
+export const produceBatchesResponse = z.object({
+  partition: z.int(),
+  /** The first batch's base offset. */
+  baseOffset: offsetString,
+  /** The last record's offset. */
+  lastOffset: offsetString,
+  recordCount: z.int(),
+  batches: z.array(z.object({ baseOffset: offsetString, lastOffset: offsetString, recordCount: z.int() })),
+});
+
+/** The binary fetch's query; the answer is RecordBatch bytes with the offsets in headers. */
+export const fetchBatchesQuery = z.object({
+  offset: offsetParam,
+  maxBytes: z.optional(intParam(1, LIMITS.maxFetchBytes)),
+  waitMs: z.optional(intParam(0, LIMITS.maxWaitMs)),
+});
+
 export const listOffsetsQuery = z.object({
   /** `earliest` (the log start), `latest` (the high watermark), or epoch ms. */
   at: z.optional(z.union([z.enum(['earliest', 'latest']), offsetParam])),

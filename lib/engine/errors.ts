@@ -171,6 +171,10 @@ export class MethodNotAllowedError extends StrataError {
   readonly code = 'METHOD_NOT_ALLOWED';
 }
 
+export class UnsupportedMediaTypeError extends StrataError {
+  readonly code = 'UNSUPPORTED_MEDIA_TYPE';
+}
+
 export class UnknownServerError extends StrataError {
   readonly code = 'UNKNOWN_SERVER_ERROR';
 }

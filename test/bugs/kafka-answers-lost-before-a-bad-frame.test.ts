@@ -6,6 +6,7 @@
  * requests in order: those before the bad one are answered, then the connection is closed.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
+import { concatBytes } from '../../lib/contract/bytes.js';
 import { encodeBatch } from '../../lib/engine/codec/record-batch.js';
 import { decodeResponse, encodeRequest } from '../../lib/kafka/protocol/codec.js';
 import { APIS } from '../../lib/kafka/protocol/schema/index.js';
@@ -34,15 +35,7 @@ const unknownApi = Uint8Array.from([0, 0, 0, 8, 0x27, 0x0f, 0, 0, 0, 0, 0, 9]);
 /** A size prefix over maxFrameBytes. */
 const oversized = Uint8Array.from([0x7f, 0, 0, 0]);
 
-const joined = (...parts: Uint8Array[]) => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-};
+const joined = (...parts: Uint8Array[]) => concatBytes(parts);
 
 beforeAll(async () => {
   expect((await ctx.http.post('/v1/topics', { name: 'pipelined', partitions: 1 })).status).toBe(201);

@@ -29,7 +29,7 @@ async function referenceSign(
     path: string;
     query?: Record<string, string | string[]>;
     headers: Record<string, string>;
-    body?: string;
+    body?: string | Uint8Array;
   },
   options: { region: string; service: string; credentials: typeof EXAMPLE & { sessionToken?: string } },
 ) {
@@ -89,6 +89,21 @@ describe('SigV4 signer', () => {
     expect(signed.headers['x-amz-date']).toBe(reference['x-amz-date']);
     expect(signed.body).toBe(body);
     expect(signed.headers.host).toBeUndefined(); // fetch sends the URL's host, the value signed
+  });
+
+  it('signs a binary record batch body by its bytes, as the AWS SDK signer does', async () => {
+    const host = 'abc123.execute-api.eu-west-1.amazonaws.com';
+    const body = new Uint8Array([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 49, 255, 255, 255, 255, 2, 128, 7]);
+    const headers = { accept: 'application/json', 'content-type': 'application/vnd.kafka.record-batch.v2' };
+    const sign = createSigV4Signer({ region: 'eu-west-1', credentials: EXAMPLE, now: () => DATE });
+    const path = '/v1/topics/orders/partitions/0/batches';
+    const signed = await sign({ method: 'POST', url: `https://${host}${path}`, headers, body });
+    const options = { region: 'eu-west-1', service: 'execute-api', credentials: EXAMPLE };
+    const reference = await referenceSign({ method: 'POST', host, path, headers, body }, options);
+    expect(signed.headers.authorization).toBe(reference.authorization);
+    const other = await referenceSign({ method: 'POST', host, path, headers, body: body.slice(1) }, options);
+    expect(signed.headers.authorization).not.toBe(other.authorization);
+    expect(signed.body).toBe(body);
   });
 
   it('signs percent-encoded paths and repeated query parameters as the SDK does', async () => {

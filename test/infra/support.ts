@@ -42,7 +42,13 @@ export function nagErrors(s: SynthesizedCluster): string[] {
 export function httpEvent(
   method: string,
   path: string,
-  options: { query?: Record<string, string>; body?: unknown; headers?: Record<string, string> } = {},
+  options: {
+    query?: Record<string, string>;
+    body?: unknown;
+    headers?: Record<string, string>;
+    /** A binary body: base64-encoded in the event, as API Gateway passes one. */
+    rawBody?: Uint8Array;
+  } = {},
 ): HttpEvent {
   const match = matchRoute(ROUTES, method, path);
   const routeKey = match && !('methodNotAllowed' in match) ? match.routeKey : '$default';
@@ -74,7 +80,11 @@ export function httpEvent(
       time: new Date(now).toISOString(),
       timeEpoch: now,
     },
-    ...(body === undefined ? { isBase64Encoded: false } : { body, isBase64Encoded: false }),
+    ...(options.rawBody
+      ? { body: Buffer.from(options.rawBody).toString('base64'), isBase64Encoded: true }
+      : body === undefined
+        ? { isBase64Encoded: false }
+        : { body, isBase64Encoded: false }),
   };
 }
 

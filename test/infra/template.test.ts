@@ -16,6 +16,7 @@ import { createTelemetry } from '../../functions/observability.js';
 import { createProduceHandler } from '../../functions/produce.js';
 import { createBufferedTailHandler } from '../../functions/tail.js';
 import { createTopicsHandler } from '../../functions/topics.js';
+import { encodeUncompressedBatch, RECORD_BATCH_CONTENT_TYPE } from '../../lib/contract/record-batch.js';
 import { ROUTES } from '../../lib/contract/routes.js';
 import { createEngine, type Engine } from '../../lib/engine/engine.js';
 import type { HttpHandler } from '../../lib/engine/http/api.js';
@@ -505,6 +506,23 @@ describe('least privilege', () => {
     await send('iam', [{ value: 'once', partition: 0 }], {
       producer: { ...producer, sequences: [{ partition: 0, baseSequence: 0 }] },
     });
+
+    // the binary data path: a RecordBatch in, the stored bytes out
+    await ok(
+      produce(
+        httpEvent('POST', '/v1/topics/gone/partitions/0/batches', {
+          rawBody: encodeUncompressedBatch([
+            { key: null, value: new TextEncoder().encode('b'), headers: [], timestamp: t0 },
+          ]),
+          headers: { 'content-type': RECORD_BATCH_CONTENT_TYPE },
+        }),
+      ),
+    );
+    const batches = await fetch(
+      httpEvent('GET', '/v1/topics/gone/partitions/0/batches', { query: { offset: '0' } }),
+    );
+    expect(batches.statusCode).toBe(200);
+    expect(batches.isBase64Encoded).toBe(true);
 
     // fetch and list offsets (by time too)
     await ok(fetch(httpEvent('GET', '/v1/topics/iam/partitions/0/records', { query: { offset: '0' } })));

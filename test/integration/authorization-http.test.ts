@@ -13,6 +13,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBufferedTailHandler } from '../../functions/tail.js';
 import type { AclBinding } from '../../lib/contract/acl.js';
+import { encodeUncompressedBatch, RECORD_BATCH_CONTENT_TYPE } from '../../lib/contract/record-batch.js';
 import { ROUTES, type RouteKey } from '../../lib/contract/routes.js';
 import type { Engine } from '../../lib/engine/engine.js';
 import { ROUTE_RULES } from '../../lib/engine/http/authorization.js';
@@ -28,6 +29,7 @@ import {
 } from '../support/stack.js';
 
 const ADMIN = 'admin';
+const utf8 = (text: string) => new TextEncoder().encode(text);
 const IAM_ADMIN = 'arn:aws:iam::123456789012:user/admin';
 
 let engine: Engine;
@@ -49,7 +51,12 @@ afterAll(async () => {
 });
 
 interface Caller {
-  request(method: string, path: string, body?: unknown): Promise<ApiResponse>;
+  request(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<ApiResponse>;
   get(path: string): Promise<ApiResponse>;
   post(path: string, body?: unknown): Promise<ApiResponse>;
   delete(path: string): Promise<ApiResponse>;
@@ -59,7 +66,8 @@ interface Caller {
 function as(who: string | undefined, url = server.url): Caller {
   const http = api(url);
   const headers: Record<string, string> = who ? { [LOCAL_PRINCIPAL_HEADER]: who } : {};
-  const request = (method: string, path: string, body?: unknown) => http.request(method, path, body, headers);
+  const request = (method: string, path: string, body?: unknown, extra: Record<string, string> = {}) =>
+    http.request(method, path, body, { ...extra, ...headers });
   return {
     request,
     get: (path) => request('GET', path),
@@ -116,7 +124,7 @@ interface Names {
 }
 
 interface Case {
-  request(n: Names): { path: string; body?: unknown };
+  request(n: Names): { path: string; body?: unknown; headers?: Record<string, string> };
   /** The ACLs the route's rule names. */
   grants(n: Names): Grant[];
   /** The refusal without ACLs; undefined for routes that filter instead of refusing. */
@@ -181,6 +189,20 @@ const CASES: Record<RouteKey, Case> = {
   'GET /v1/topics/{topic}/partitions/{partition}/offsets': {
     request: (n) => ({ path: `/v1/topics/${n.topic}/partitions/0/offsets?at=latest` }),
     grants: (n) => [topicAcl(n.topic, 'DESCRIBE')],
+    denied: 'TOPIC_AUTHORIZATION_FAILED',
+  },
+  'POST /v1/topics/{topic}/partitions/{partition}/batches': {
+    request: (n) => ({
+      path: `/v1/topics/${n.topic}/partitions/0/batches`,
+      body: encodeUncompressedBatch([{ key: null, value: utf8('x'), headers: [], timestamp: Date.now() }]),
+      headers: { 'content-type': RECORD_BATCH_CONTENT_TYPE },
+    }),
+    grants: (n) => [topicAcl(n.topic, 'WRITE')],
+    denied: 'TOPIC_AUTHORIZATION_FAILED',
+  },
+  'GET /v1/topics/{topic}/partitions/{partition}/batches': {
+    request: (n) => ({ path: `/v1/topics/${n.topic}/partitions/0/batches?offset=0` }),
+    grants: (n) => [topicAcl(n.topic, 'READ')],
     denied: 'TOPIC_AUTHORIZATION_FAILED',
   },
   'GET /v1/groups': { request: () => ({ path: '/v1/groups' }), grants: () => [] },
@@ -295,23 +317,23 @@ describe.each(ROUTES.map((r, i) => [`${r.method} ${r.path}` as RouteKey, i] as c
     if (c?.denied) {
       it(`without ACLs: 403 ${c.denied}, and nothing changes`, async () => {
         const before = await snapshot(n);
-        const { path, body } = c.request(n);
-        const res = await as(who).request(method, path, body);
+        const { path, body, headers } = c.request(n);
+        const res = await as(who).request(method, path, body, headers);
         expect(res.status, JSON.stringify(res.body)).toBe(403);
         expect(res.body.error.code).toBe(c.denied);
         expect(await snapshot(n)).toEqual(before);
       });
     } else {
       it('without ACLs: not refused (nothing to require, or a filtered listing)', async () => {
-        const { path, body } = c.request(n);
-        expect((await as(who).request(method, path, body)).status).toBe(200);
+        const { path, body, headers } = c.request(n);
+        expect((await as(who).request(method, path, body, headers)).status).toBe(200);
       });
     }
 
     it('with the ACLs its rule names: not refused', async () => {
       await grant(who, c.grants(n));
-      const { path, body } = c.request(n);
-      const res = await as(who).request(method, path, body);
+      const { path, body, headers } = c.request(n);
+      const res = await as(who).request(method, path, body, headers);
       expect(res.status, JSON.stringify(res.body)).not.toBe(403);
       expect(res.status, JSON.stringify(res.body)).toBeLessThan(500);
     });

@@ -80,6 +80,7 @@ const EXPECTED: Record<ErrorCode, [kafkaCode: number, retriable: boolean]> = {
   UNKNOWN_SERVER_ERROR: [-1, false],
   NOT_FOUND: [-1, false],
   METHOD_NOT_ALLOWED: [-1, false],
+  UNSUPPORTED_MEDIA_TYPE: [-1, false],
   REQUEST_TIMED_OUT: [7, true],
   NETWORK_EXCEPTION: [13, true],
   ABORTED: [-1, false],

@@ -8,6 +8,7 @@ import type * as z from 'zod/mini';
 import { parseTailRequest } from '../../functions/tail.js';
 import { ENDPOINTS } from '../../lib/contract/endpoints.js';
 import { ERRORS, isErrorCode } from '../../lib/contract/errors.js';
+import { encodeUncompressedBatch, RECORD_BATCH_CONTENT_TYPE } from '../../lib/contract/record-batch.js';
 import type { RouteKey } from '../../lib/contract/routes.js';
 import { errorResponse } from '../../lib/contract/schemas.js';
 import { InvalidRequestError } from '../../lib/engine/errors.js';
@@ -18,12 +19,23 @@ const ctx = useTestServer();
 const seen = new Set<RouteKey>();
 
 /** Calls a route and checks status and body against its endpoint contract. */
-async function call(key: RouteKey, path: string, body?: unknown): Promise<JsonBody> {
+async function call(
+  key: RouteKey,
+  path: string,
+  body?: unknown,
+  headers?: Record<string, string>,
+): Promise<JsonBody> {
   const method = key.slice(0, key.indexOf(' '));
-  const res = await ctx.http.request(method, path, body);
-  const endpoint: { status: number; response?: z.ZodMiniType } = ENDPOINTS[key];
+  const res = await ctx.http.request(method, path, body, headers);
+  const endpoint: {
+    status: number;
+    response?: z.ZodMiniType;
+    binary?: { request?: string; response?: string };
+  } = ENDPOINTS[key];
   expect(res.status, `${key}: ${JSON.stringify(res.body)}`).toBe(endpoint.status);
-  if (endpoint.response) {
+  if (endpoint.binary?.response) {
+    expect(res.headers.get('content-type'), key).toBe(endpoint.binary.response);
+  } else if (endpoint.response) {
     const parsed = endpoint.response.safeParse(res.body);
     expect(parsed.success, `${key}: ${JSON.stringify(parsed.error?.issues)}`).toBe(true);
     expect(parsed.data, `${key} sends only the fields of its schema`).toEqual(res.body);
@@ -64,6 +76,18 @@ describe('every route answers its response schema', () => {
     await call(
       'GET /v1/topics/{topic}/partitions/{partition}/offsets',
       '/v1/topics/contract/partitions/0/offsets?at=earliest',
+    );
+    await call(
+      'POST /v1/topics/{topic}/partitions/{partition}/batches',
+      '/v1/topics/contract/partitions/1/batches',
+      encodeUncompressedBatch([
+        { key: null, value: new TextEncoder().encode('b'), headers: [], timestamp: 1_700_000_000_000 },
+      ]),
+      { 'content-type': RECORD_BATCH_CONTENT_TYPE },
+    );
+    await call(
+      'GET /v1/topics/{topic}/partitions/{partition}/batches',
+      '/v1/topics/contract/partitions/1/batches?offset=0',
     );
 
     const joined = await call('POST /v1/groups/{group}/heartbeat', '/v1/groups/cg/heartbeat', {

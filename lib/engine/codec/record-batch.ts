@@ -1,26 +1,35 @@
+import {
+  BATCH_CRC_START,
+  BATCH_HEADER_BYTES,
+  BATCH_MAGIC,
+  type BatchHeader,
+  type BatchProducerInfo,
+  COMPRESSION_MASK,
+  decodeRecords,
+  encodeRecords,
+  frameBatch,
+  NO_PRODUCER,
+  RecordBatchFormatError,
+  readBatchHeader as readHeader,
+  timestampsOf,
+} from '../../contract/record-batch.js';
 import { CorruptMessageError, InvalidRecordError, MessageTooLargeError } from '../errors.js';
-import type { LogRecord, ProducerRecord, RecordHeader } from '../types.js';
-import { ByteReader, ByteWriter } from './bytes.js';
+import type { LogRecord, ProducerRecord } from '../types.js';
+import { ByteReader } from './bytes.js';
 import { compress, decompress } from './compression.js';
 import { crc32c } from './crc32c.js';
 
 /**
- * Kafka RecordBatch v2 (magic 2). Batches are stored with baseOffset 0; the commit decides the
- * real base offset and fetch writes it back in. baseOffset and partitionLeaderEpoch sit before the
- * CRC'd region, so the bytes a later Kafka-protocol front end serves stay valid.
+ * Kafka RecordBatch v2 (magic 2) on the server: the layout, the encoder of records and the reader
+ * are the contract's (lib/contract/record-batch.ts, shared with the client); here are compression,
+ * Kafka's error codes and the checks of a batch a client sent. Batches are stored with baseOffset
+ * 0; the commit decides the real base offset and fetch writes it back in. baseOffset and
+ * partitionLeaderEpoch sit before the CRC'd region, so the bytes fetch serves stay valid.
  */
-export const BATCH_HEADER_BYTES = 61;
-const MAGIC = 2;
-const CRC_START = 21;
-export const COMPRESSION_MASK = 0x07;
+export { BATCH_HEADER_BYTES, type BatchProducerInfo, COMPRESSION_MASK, NO_PRODUCER };
 
-export interface BatchProducerInfo {
-  producerId: number;
-  producerEpoch: number;
-  baseSequence: number;
-}
-
-export const NO_PRODUCER: BatchProducerInfo = { producerId: -1, producerEpoch: -1, baseSequence: -1 };
+const MAGIC = BATCH_MAGIC;
+const CRC_START = BATCH_CRC_START;
 
 export interface EncodedBatch {
   bytes: Uint8Array;
@@ -34,86 +43,16 @@ export function encodeBatch(
   compression = 0,
   producer: BatchProducerInfo = NO_PRODUCER,
 ): EncodedBatch {
-  if (records.length === 0) throw new RangeError('a batch holds at least one record');
-  const baseTimestamp = (records[0] as ProducerRecord).timestamp;
-  let maxTimestamp = baseTimestamp;
-  const body = new ByteWriter(
-    records.reduce((n, r) => n + 16 + (r.key?.length ?? 0) + (r.value?.length ?? 0), 64),
-  );
-  records.forEach((record, i) => {
-    if (record.timestamp > maxTimestamp) maxTimestamp = record.timestamp;
-    writeRecord(body, record, i, record.timestamp - baseTimestamp);
+  const payload = compress(compression, encodeRecords(records));
+  const { baseTimestamp, maxTimestamp } = timestampsOf(records);
+  const bytes = frameBatch(payload, {
+    recordCount: records.length,
+    baseTimestamp,
+    maxTimestamp,
+    compression,
+    producer,
   });
-  const payload = compress(compression, body.finish());
-
-  const w = new ByteWriter(BATCH_HEADER_BYTES + payload.length);
-  w.int64(0); // baseOffset: assigned by the commit, injected on read
-  w.int32(0); // batchLength, patched below
-  w.int32(-1); // partitionLeaderEpoch
-  w.int8(MAGIC);
-  w.uint32(0); // crc, patched below
-  w.int16(compression & COMPRESSION_MASK);
-  w.int32(records.length - 1); // lastOffsetDelta
-  w.int64(baseTimestamp);
-  w.int64(maxTimestamp);
-  w.int64(producer.producerId);
-  w.int16(producer.producerEpoch);
-  w.int32(producer.baseSequence);
-  w.int32(records.length);
-  w.bytes(payload);
-  w.patchInt32(8, w.length - 12);
-  const bytes = w.finish();
-  new DataView(bytes.buffer).setUint32(17, crc32c(bytes.subarray(CRC_START)));
   return { bytes, recordCount: records.length, baseTimestamp, maxTimestamp };
-}
-
-function writeRecord(out: ByteWriter, record: ProducerRecord, offsetDelta: number, timestampDelta: number) {
-  // The length prefix comes first, so size the record before writing it (no scratch buffer per record).
-  const headerKeys = record.headers.map((h) => utf8.encode(h.key));
-  let size =
-    1 +
-    varintSize(timestampDelta) +
-    varintSize(offsetDelta) +
-    nullableSize(record.key) +
-    nullableSize(record.value);
-  size += varintSize(record.headers.length);
-  record.headers.forEach((h, i) => {
-    const key = headerKeys[i] as Uint8Array;
-    size += varintSize(key.length) + key.length + nullableSize(h.value);
-  });
-  out.varint(size);
-  out.int8(0); // attributes: unused in v2
-  out.varint(timestampDelta);
-  out.varint(offsetDelta);
-  writeNullableBytes(out, record.key);
-  writeNullableBytes(out, record.value);
-  out.varint(record.headers.length);
-  record.headers.forEach((h, i) => {
-    const key = headerKeys[i] as Uint8Array;
-    out.varint(key.length).bytes(key);
-    writeNullableBytes(out, h.value);
-  });
-}
-
-const utf8 = new TextEncoder();
-
-function varintSize(v: number): number {
-  let n = v >= 0 ? v * 2 : -v * 2 - 1;
-  let size = 1;
-  while (n >= 0x80) {
-    n = Math.floor(n / 0x80);
-    size++;
-  }
-  return size;
-}
-
-function nullableSize(b: Uint8Array | null): number {
-  return b === null ? 1 : varintSize(b.length) + b.length;
-}
-
-function writeNullableBytes(w: ByteWriter, b: Uint8Array | null) {
-  if (b === null) w.varint(-1);
-  else w.varint(b.length).bytes(b);
 }
 
 export interface DecodedBatch {
@@ -126,33 +65,12 @@ export interface DecodedBatch {
 }
 
 /** Reads the fixed header without checking the CRC or touching the records. */
-export function readBatchHeader(bytes: Uint8Array) {
-  if (bytes.length < BATCH_HEADER_BYTES)
-    throw new CorruptMessageError('record batch shorter than its header');
-  const r = new ByteReader(bytes);
-  const baseOffset = r.int64();
-  const batchLength = r.int32();
-  r.int32(); // partitionLeaderEpoch
-  const magic = r.int8();
-  const crc = r.uint32();
-  const attributes = r.int16();
-  const lastOffsetDelta = r.int32();
-  const baseTimestamp = r.int64();
-  const maxTimestamp = r.int64();
-  const producer = { producerId: r.int64(), producerEpoch: r.int16(), baseSequence: r.int32() };
-  const recordCount = r.int32();
-  return {
-    baseOffset,
-    batchLength,
-    magic,
-    crc,
-    attributes,
-    lastOffsetDelta,
-    baseTimestamp,
-    maxTimestamp,
-    producer,
-    recordCount,
-  };
+export function readBatchHeader(bytes: Uint8Array): BatchHeader {
+  try {
+    return readHeader(bytes);
+  } catch (err) {
+    throw new CorruptMessageError((err as Error).message, { cause: err });
+  }
 }
 
 /** Decodes one batch, checking magic, length and CRC-32C; offsets are baseOffset + offsetDelta. */
@@ -168,35 +86,11 @@ export function decodeBatch(bytes: Uint8Array, baseOffset: number): DecodedBatch
     throw new CorruptMessageError('record batch CRC-32C mismatch');
   const compression = h.attributes & COMPRESSION_MASK;
   const body = decompressRecords(bytes, compression);
-  const r = new ByteReader(body);
-  const records: LogRecord[] = [];
-  const decoder = new TextDecoder();
+  let records: LogRecord[];
   try {
-    for (let i = 0; i < h.recordCount; i++) {
-      const length = r.varint();
-      const end = r.pos + length;
-      r.int8();
-      const timestampDelta = r.varint();
-      const offsetDelta = r.varint();
-      const key = readNullableBytes(r);
-      const value = readNullableBytes(r);
-      const headerCount = r.varint();
-      const headers: RecordHeader[] = [];
-      for (let j = 0; j < headerCount; j++) {
-        const keyLength = r.varint();
-        headers.push({ key: decoder.decode(r.bytes(keyLength)), value: readNullableBytes(r) });
-      }
-      if (r.pos !== end) throw new CorruptMessageError(`record ${i} length mismatch`);
-      records.push({
-        offset: baseOffset + offsetDelta,
-        timestamp: h.baseTimestamp + timestampDelta,
-        key,
-        value,
-        headers,
-      });
-    }
+    records = decodeRecords(body, h.recordCount, baseOffset, h.baseTimestamp);
   } catch (err) {
-    if (err instanceof CorruptMessageError) throw err;
+    if (err instanceof RecordBatchFormatError) throw new CorruptMessageError(err.message, { cause: err });
     throw new CorruptMessageError('record batch is malformed', { cause: err });
   }
   return {
@@ -207,11 +101,6 @@ export function decodeBatch(bytes: Uint8Array, baseOffset: number): DecodedBatch
     producer: h.producer,
     records,
   };
-}
-
-function readNullableBytes(r: ByteReader): Uint8Array | null {
-  const n = r.varint();
-  return n < 0 ? null : r.bytes(n);
 }
 
 /** What the append path needs to know of a batch a Kafka client sent, once it is found sound. */

@@ -130,6 +130,15 @@ export const ROUTE_RULES = {
     requires: 'DESCRIBE on the topic',
     check: ({ authz, event }) => authz.require('DESCRIBE', 'TOPIC', topic(event)),
   },
+  // The binary data path requires what the JSON records routes do; its body is never read here.
+  'POST /v1/topics/{topic}/partitions/{partition}/batches': {
+    requires: 'WRITE on the topic',
+    check: ({ authz, event }) => authz.require('WRITE', 'TOPIC', topic(event)),
+  },
+  'GET /v1/topics/{topic}/partitions/{partition}/batches': {
+    requires: 'READ on the topic',
+    check: ({ authz, event }) => authz.require('READ', 'TOPIC', topic(event)),
+  },
   'GET /v1/groups': {
     requires:
       'nothing; lists every group with DESCRIBE on the cluster, else only the groups the principal may DESCRIBE',

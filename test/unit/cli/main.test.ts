@@ -110,11 +110,16 @@ describe('strata CLI', () => {
     log.createTopic('t', 1);
     const t = io(log, { stdin: 'k1:v1\nk2:v2:x\n\nnokey\n' });
     expect(await runCli(['produce', 't', '-K', ':', '-H', 'src=cli', '-H', 'n=1'], t.io)).toBe(0);
-    const records = log.produceRequests().flatMap((r) => (r.body as { records: unknown[] }).records);
+    // The client's binary path: one record batch to the partition.
+    expect(log.requests.filter((r) => r.method === 'POST').map((r) => r.path)).toEqual([
+      '/v1/producers',
+      '/v1/topics/t/partitions/0/batches',
+    ]);
+    const records = log.topics.get('t')?.[0]?.map(({ timestamp: _t, ...r }) => r);
     expect(records).toEqual([
-      { partition: 0, key: 'k1', value: 'v1', headers: { src: 'cli', n: '1' } },
-      { partition: 0, key: 'k2', value: 'v2:x', headers: { src: 'cli', n: '1' } },
-      { partition: 0, value: 'nokey', headers: { src: 'cli', n: '1' } },
+      { key: 'k1', value: 'v1', headers: { src: 'cli', n: '1' } },
+      { key: 'k2', value: 'v2:x', headers: { src: 'cli', n: '1' } },
+      { key: null, value: 'nokey', headers: { src: 'cli', n: '1' } },
     ]);
     expect(t.out.join('')).toBe('0\t0\t2\t3\n');
   });

@@ -8,6 +8,7 @@ import {
   PendingRecord,
   type RecordSink,
 } from '../../../lib/client/batcher.js';
+import { encodeRecordBatches } from '../../../lib/client/record-batches.js';
 
 const sink: RecordSink = { ack() {}, fail() {} };
 
@@ -198,5 +199,46 @@ describe('buildRequest', () => {
       ),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('buildRequest for the binary path', () => {
+  const binary = { ...limits, binary: true };
+
+  it('sizes records by their batch bound, builds no JSON, and bounds each encoded batch', () => {
+    const qs = queues(
+      [
+        [0, 3],
+        [1, 2],
+      ],
+      (p, i) => rec(p, new Uint8Array(100 + i), { key: `k${i}` }),
+    );
+    const req = buildRequest(qs, binary);
+    expect(req?.body).toBe('');
+    expect(req?.base64).toBe(false);
+    expect(req?.partitions).toEqual([0, 1]);
+    const bound = (req?.records ?? []).reduce((n, r) => n + r.binarySize, 0) + 2 * 61;
+    expect(req?.bytes).toBe(bound);
+    for (const q of qs) {
+      const encoded = encodeRecordBatches(q.records);
+      expect(encoded.length).toBeLessThanOrEqual(q.records.reduce((n, r) => n + r.binarySize, 61));
+    }
+  });
+
+  it('stops at maxBytes, taking at least one record', () => {
+    const qs = queues([[0, 10]], (p) => rec(p, 'x'.repeat(1000)));
+    const one = qs[0]?.records[0] as PendingRecord;
+    const req = buildRequest(qs, { ...binary, maxBytes: 61 + 3 * one.binarySize });
+    expect(req?.taken).toEqual([3]);
+    const tiny = buildRequest(qs, { ...binary, maxBytes: 1 });
+    expect(tiny?.taken).toEqual([1]);
+  });
+
+  it('keeps one compression per request', () => {
+    const req = buildRequest(
+      queues([[0, 3]], (p, i) => rec(p, `v${i}`, { compression: i === 2 ? 'gzip' : 'none' })),
+      binary,
+    );
+    expect(req?.taken).toEqual([2]);
   });
 });

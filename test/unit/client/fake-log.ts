@@ -4,6 +4,17 @@
  * request, can hold produce responses back, and can fail the next requests with given statuses.
  */
 
+import {
+  BATCH_FETCH_HEADERS,
+  BATCH_HEADER_BYTES,
+  decodeRecords,
+  encodeUncompressedBatch,
+  RECORD_BATCH_CONTENT_TYPE,
+  readBatchHeader,
+  splitBatches,
+} from '../../../lib/contract/record-batch.js';
+import { patchBaseOffsets } from '../../../lib/engine/codec/record-batch.js';
+
 export interface RecordedRequest {
   method: string;
   path: string;
@@ -171,6 +182,61 @@ export class FakeLog {
       }
       return json(200, { offsets });
     }
+    if (parts[3] === 'partitions' && parts[5] === 'batches' && method === 'POST') {
+      // The binary produce, without idempotence: each batch's records appended as text.
+      const log = topic[Number(parts[4])];
+      if (!log) return json(404, { error: { code: 'UNKNOWN_TOPIC_OR_PARTITION', message: 'no partition' } });
+      const base = log.length;
+      const batches = splitBatches(init?.body as Uint8Array).map((batch) => {
+        const h = readBatchHeader(batch);
+        const from = log.length;
+        for (const r of decodeRecords(
+          batch.subarray(BATCH_HEADER_BYTES),
+          h.recordCount,
+          0,
+          h.baseTimestamp,
+        )) {
+          const headers: Record<string, string | null> = {};
+          for (const header of r.headers) headers[header.key] = asText(header.value);
+          log.push({ key: asText(r.key), value: asText(r.value), headers, timestamp: String(r.timestamp) });
+        }
+        return { baseOffset: String(from), lastOffset: String(log.length - 1), recordCount: h.recordCount };
+      });
+      return json(200, {
+        partition: Number(parts[4]),
+        baseOffset: String(base),
+        lastOffset: String(log.length - 1),
+        recordCount: log.length - base,
+        batches,
+      });
+    }
+    if (parts[3] === 'partitions' && parts[5] === 'batches' && method === 'GET') {
+      // The binary fetch: one batch of up to 100 records from the offset.
+      const log = topic[Number(parts[4])] ?? [];
+      const offset = Number(url.searchParams.get('offset') ?? '0');
+      const records = log.slice(offset, offset + 100);
+      const bytes =
+        records.length === 0
+          ? new Uint8Array(0)
+          : encodeUncompressedBatch(
+              records.map((r) => ({
+                key: asBytes(r.key),
+                value: asBytes(r.value),
+                headers: Object.entries(r.headers).map(([key, v]) => ({ key, value: asBytes(v) })),
+                timestamp: Number(r.timestamp),
+              })),
+            );
+      if (bytes.length > 0) patchBaseOffsets(bytes, offset);
+      return new Response(bytes as BodyInit, {
+        status: 200,
+        headers: {
+          'content-type': RECORD_BATCH_CONTENT_TYPE,
+          [BATCH_FETCH_HEADERS.highWatermark]: String(log.length),
+          [BATCH_FETCH_HEADERS.logStartOffset]: '0',
+          [BATCH_FETCH_HEADERS.nextOffset]: String(offset + records.length),
+        },
+      });
+    }
     if (parts[3] === 'partitions' && parts[5] === 'records' && method === 'GET') {
       const log = topic[Number(parts[4])] ?? [];
       const offset = Number(url.searchParams.get('offset') ?? '0');
@@ -193,6 +259,9 @@ export class FakeLog {
     return json(404, { error: { code: 'NOT_FOUND', message: `no route ${method} ${url.pathname}` } });
   };
 }
+
+const asText = (b: Uint8Array | null) => (b === null ? null : Buffer.from(b).toString());
+const asBytes = (t: string | null) => (t === null ? null : new TextEncoder().encode(t));
 
 function json(status: number, body: unknown): Response {
   return new Response(body === undefined ? null : JSON.stringify(body), {

@@ -11,6 +11,9 @@ function setup(partitions = 3, producerConfig: Parameters<Strata['producer']>[0]
     fetch: log.fetch,
     logLevel: logLevel.NOTHING,
     retry: { initialRetryTime: 1, retries: 3 },
+    // The fake speaks the JSON records routes; the binary path runs against the real server
+    // (test/integration/client-binary.test.ts).
+    dataPath: 'json',
   });
   return { log, strata, producer: strata.producer(producerConfig) };
 }
