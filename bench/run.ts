@@ -12,6 +12,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { startLocalStack } from '../local/stack.js';
+import { binaryConsume, binaryProduceRound, encodedBatch } from './binary.js';
 import { measureBundles } from './bundles.js';
 import { clientBenches } from './client.js';
 import { benchDecompression } from './compression.js';
@@ -86,14 +87,28 @@ interface Goal {
 
 const GOALS: Goal[] = [
   {
-    goal: 'HTTP produce / raw pipeline, 1 MiB, x1',
+    goal: 'HTTP produce (binary, the client default) / raw pipeline, 1 MiB, x1',
+    key: 'produceBinaryVsPipeline_1024_1',
+    target: 0.8,
+    kind: 'min',
+    unit: 'x',
+  },
+  {
+    goal: 'HTTP produce (binary, the client default) / raw pipeline, 1 MiB, x8',
+    key: 'produceBinaryVsPipeline_1024_8',
+    target: 0.8,
+    kind: 'min',
+    unit: 'x',
+  },
+  {
+    goal: 'HTTP produce (JSON) / raw pipeline, 1 MiB, x1',
     key: 'produceVsPipeline_1024_1',
     target: 0.8,
     kind: 'min',
     unit: 'x',
   },
   {
-    goal: 'HTTP produce / raw pipeline, 1 MiB, x8',
+    goal: 'HTTP produce (JSON) / raw pipeline, 1 MiB, x8',
     key: 'produceVsPipeline_1024_8',
     target: 0.8,
     kind: 'min',
@@ -114,7 +129,14 @@ const GOALS: Goal[] = [
     unit: 'x',
   },
   {
-    goal: 'HTTP consume / raw ranged GET (1 MiB x8)',
+    goal: 'HTTP consume (binary) / raw ranged GET (1 MiB x8)',
+    key: 'consumeBinaryVsRawGet',
+    target: 0.7,
+    kind: 'min',
+    unit: 'x',
+  },
+  {
+    goal: 'HTTP consume (JSON) / raw ranged GET (1 MiB x8)',
     key: 'consumeVsRangedGet',
     target: 0.7,
     kind: 'min',
@@ -135,8 +157,15 @@ const GOALS: Goal[] = [
     unit: '$/GB',
   },
   {
-    goal: 'cost per GB ingested, HTTP 4 MiB requests',
+    goal: 'cost per GB ingested, HTTP 4 MiB requests (JSON)',
     key: 'costPerGB_http_4MiB',
+    target: 0.008,
+    kind: 'max',
+    unit: '$/GB',
+  },
+  {
+    goal: 'cost per GB ingested, HTTP 4 MiB requests (binary)',
+    key: 'costPerGB_http_binary4MiB',
     target: 0.008,
     kind: 'max',
     unit: '$/GB',
@@ -422,6 +451,100 @@ async function main() {
       }
     }
 
+    // --- produce over the binary data path (the client's default), interleaved likewise ------
+    section('HTTP produce, RecordBatch v2 bytes per partition (binary), each after its raw pipeline');
+    for (const recordsPerRequest of [1024, 4096]) {
+      const requestBytes = recordsPerRequest * RECORD_BYTES;
+      for (const concurrency of recordsPerRequest === 4096 ? [1] : [1, 8]) {
+        const topic = `bench-bin-${recordsPerRequest}-${concurrency}`;
+        // One batch per request, a little over its records' bytes: the topic takes batches that big.
+        await post(url, '/v1/topics', {
+          name: topic,
+          partitions: 8,
+          config: { 'max.message.bytes': String(Math.min(5 * MiB, 2 * requestBytes)) },
+        });
+        const batch = encodedBatch(requestBytes, RECORD_BYTES);
+        const n = Math.max(recordsPerRequest === 4096 ? 4 : 8, Math.round(BYTES_PER_RUN / requestBytes));
+        const rounds = Math.min(ROUNDS, Math.floor(n / concurrency)) || 1;
+        const perRound = Math.ceil(n / rounds);
+        const bin = { requests: 0, ms: 0, cpuMs: 0, counts: emptyCounts() };
+        const pipe = { requests: 0, ms: 0, cpuMs: 0 };
+        for (let round = 0; round < rounds; round++) {
+          const p = await rawPipeline(engine, requestBytes, concurrency, perRound);
+          pipe.requests += perRound;
+          pipe.ms += (perRound / p.requestsPerSecond) * 1000;
+          pipe.cpuMs += p.cpuMsPerRequest * perRound;
+          resetCounters();
+          const r = await binaryProduceRound(url, topic, 8, batch, concurrency, perRound);
+          bin.requests += r.requests;
+          bin.ms += r.ms;
+          bin.cpuMs += r.cpuMs;
+          addCounts(bin.counts, snapshot());
+        }
+        const key = `${recordsPerRequest}_${concurrency}`;
+        const pipelineMBs = (pipe.requests * requestBytes) / MiB / (pipe.ms / 1000);
+        record(
+          `rawPipelineBin_${key}`,
+          `raw pipeline ${kib(requestBytes)} x${concurrency}`,
+          pipelineMBs,
+          'MB/s',
+          {
+            bound: `${S3RVER_WRITE}, then the txn`,
+          },
+        );
+        const mib = (bin.requests * batch.length) / MiB;
+        const mbs = mib / (bin.ms / 1000);
+        const bound =
+          concurrency === 1
+            ? 'serial: CRC check of the batch, then PUT, then the commit'
+            : 'CPU: 2 cores for s3rver, DynamoDB Local, the server and the load generator';
+        record(
+          `produceBinaryMBs_${key}`,
+          `binary produce ${kib(requestBytes)} requests x${concurrency}`,
+          mbs,
+          'MB/s',
+          { bound, baseline: `rawPipelineBin_${key}` },
+        );
+        record(
+          `produceBinaryVsPipeline_${key}`,
+          `  as a share of the raw pipeline at that size x${concurrency}`,
+          mbs / pipelineMBs,
+          'x',
+          { bound },
+        );
+        record(
+          `produceBinaryVsJson_${key}`,
+          '  as a share of JSON produce at that size',
+          mbs / (results[`produceMBs_${key}`] as number),
+          'x',
+          { bound: 'JSON parse and batch encoding that the binary path leaves to the client' },
+        );
+        if (concurrency === 1) {
+          const handlerCpuMs = bin.cpuMs / bin.requests - pipe.cpuMs / pipe.requests;
+          record(
+            `produceBinaryHandlerCpuMs_${recordsPerRequest}`,
+            '  handler CPU per request',
+            handlerCpuMs,
+            'ms',
+            {
+              bound: 'process CPU over the loop minus the raw pipeline CPU (includes the load generator)',
+            },
+          );
+          const ioWaitMs =
+            putLatency(model, 's3Standard', requestBytes).p50Ms +
+            (bin.counts.txns / bin.requests) * model.dynamodbTransaction.p50Ms +
+            (bin.counts.reads / bin.requests) * model.dynamodbRead.p50Ms;
+          httpCost[`binary${kib(requestBytes).replace(' ', '')}`] = {
+            ...counted(mib, bin.counts),
+            lambdaRequests: bin.requests,
+            httpApiUnits: bin.requests * httpApiUnits(batch.length, prices),
+            lambdaSeconds: bin.requests * lambdaSeconds(handlerCpuMs, ioWaitMs, produceMemoryMiB, prices),
+            lambdaMemoryMiB: produceMemoryMiB,
+          };
+        }
+      }
+    }
+
     // --- consume: read one produced topic back from the start, cold then warm cache ---------
     section('HTTP consume (fetch from the start, 8 partitions in parallel)');
     for (const pass of ['cold', 'warm'] as const) {
@@ -516,6 +639,34 @@ async function main() {
     }
 
     // --- the Kafka gateway (issue 9): pre-encoded Produce frames, then Fetch from the start ---
+    section('HTTP consume over the binary data path (RecordBatch bytes, 8 partitions in parallel)');
+    {
+      engine.segments.cache.clear();
+      resetCounters();
+      const r = await binaryConsume(url, 'bench-bin-1024-8', 8);
+      const mbs = r.mib / (r.ms / 1000);
+      record('consumeBinaryMBs', 'binary consume, cold cache', mbs, 'MB/s', {
+        bound: 'ranged GETs (8 per fetch) + the head and index reads; the bytes are served as stored',
+        baseline: `rawRangedGet_${FETCH_RANGE}_8`,
+      });
+      record(
+        'consumeBinaryVsRawGet',
+        '  as a share of raw ranged GET 1 MiB x8',
+        mbs / (results[`rawRangedGet_${FETCH_RANGE}_8`] as number),
+        'x',
+        { bound: 'a fetch waits for its head read and index Query before its GETs' },
+      );
+      record(
+        'consumeBinaryVsJson',
+        '  as a share of JSON consume',
+        mbs / (results.consumeMBs as number),
+        'x',
+        {
+          bound: 'JSON encoding of every record, which the binary path does not do',
+        },
+      );
+    }
+
     section('Kafka gateway, pre-encoded Produce frames');
     const gateway = stack.kafka;
     if (!gateway) throw new Error('the local stack serves no Kafka port');

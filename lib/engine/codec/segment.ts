@@ -30,17 +30,29 @@ export interface SegmentBatchRef {
 }
 
 export class SegmentWriter {
-  private readonly out = new ByteWriter(64 * 1024);
+  private readonly out: ByteWriter;
   private readonly refs: SegmentBatchRef[] = [];
 
-  constructor() {
+  /**
+   * `batchBytes`: how many bytes of batches will be added, when known, so that the buffer is
+   * allocated once (a flush of 8 MiB would otherwise be copied at every doubling).
+   */
+  constructor(batchBytes = 0) {
+    this.out = new ByteWriter(batchBytes + 64 * 1024);
     this.out.uint32(HEADER_MAGIC).int16(VERSION).int16(0).uint32(0).uint32(0);
   }
 
-  /** Appends one encoded batch and returns where it sits in the object. */
-  add(ref: Omit<SegmentBatchRef, 'byteOffset' | 'byteLength'>, batch: Uint8Array): SegmentBatchRef {
-    const full = { ...ref, byteOffset: this.out.length, byteLength: batch.length };
-    this.out.bytes(batch);
+  /**
+   * Appends encoded batches of one partition, back to back, and returns where they sit in the
+   * object (one range: one index entry).
+   */
+  add(
+    ref: Omit<SegmentBatchRef, 'byteOffset' | 'byteLength'>,
+    batches: Uint8Array | readonly Uint8Array[],
+  ): SegmentBatchRef {
+    const byteOffset = this.out.length;
+    for (const batch of batches instanceof Uint8Array ? [batches] : batches) this.out.bytes(batch);
+    const full = { ...ref, byteOffset, byteLength: this.out.length - byteOffset };
     this.refs.push(full);
     return full;
   }

@@ -190,7 +190,7 @@ function buildSegment(
   topic: Topic,
   batches: readonly PartitionAppend[],
 ): { body: Uint8Array; pending: PendingBatch[] } {
-  const writer = new SegmentWriter();
+  const writer = new SegmentWriter(batches.reduce((n, b) => n + b.bytes.length, 0));
   const pending: PendingBatch[] = [];
   for (const { partition, bytes, recordCount, maxTimestamp } of batches) {
     const ref = writer.add(

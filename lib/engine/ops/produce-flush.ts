@@ -275,9 +275,8 @@ async function uploadAndCommit(
   if (runs.length === 0) return undefined;
   const parts = splitIntoParts(runs);
 
-  const writer = new SegmentWriter();
+  const writer = new SegmentWriter(entries.reduce((n, e) => n + e.checked.append.bytes.length, 0));
   for (const run of parts.flat()) {
-    const bytes = concat(run.entries.map((e) => e.checked.append.bytes));
     const ref = writer.add(
       {
         topic: run.topic.name,
@@ -286,7 +285,7 @@ async function uploadAndCommit(
         recordCount: recordCount(run),
         maxTimestamp: maxTimestamp(run),
       },
-      bytes,
+      run.entries.map((e) => e.checked.append.bytes),
     );
     run.byteOffset = ref.byteOffset;
     run.byteLength = ref.byteLength;
@@ -663,14 +662,3 @@ function pendingOf(runs: readonly Run[]): PendingBatch[] {
 
 const recordCount = (run: Run) => run.entries.reduce((n, e) => n + e.checked.append.recordCount, 0);
 const maxTimestamp = (run: Run) => Math.max(...run.entries.map((e) => e.checked.append.maxTimestamp));
-
-function concat(chunks: readonly Uint8Array[]): Uint8Array {
-  if (chunks.length === 1) return chunks[0] as Uint8Array;
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
-}
