@@ -21,7 +21,6 @@ export interface LatencyModel {
   s3ExpressOneZone: Store;
   dynamodbTransaction: Percentiles;
   dynamodbRead: Percentiles;
-  gateway: { lingerMs: number; flushBytes: number };
 }
 
 export function loadLatencyModel(): LatencyModel {

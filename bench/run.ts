@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { DEFAULT_GATEWAY_CONFIG } from '../lib/kafka/config.js';
 import { startLocalStack } from '../local/stack.js';
 import { binaryConsume, binaryProduceRound, encodedBatch } from './binary.js';
 import { measureBundles } from './bundles.js';
@@ -42,7 +43,8 @@ const BYTES_PER_RUN = Number(process.env.STRATA_BENCH_MIB ?? 24) * MiB;
 const HOT_SECONDS = Number(process.env.STRATA_BENCH_HOT_SECONDS ?? 4);
 /** The size HTTP consume's ranged GETs read: one index entry's batch of a 1 MiB produce request. */
 const FETCH_RANGE = MiB;
-const FLUSH_BYTES = 8 * MiB;
+/** The gateway's default flush size, as it is configured (lib/kafka/config.ts). */
+const FLUSH_BYTES = DEFAULT_GATEWAY_CONFIG.produceFlushBytes;
 /** Alternating rounds of raw pipeline and HTTP produce per figure. */
 const ROUNDS = 3;
 
@@ -1006,7 +1008,7 @@ async function main() {
 
   // --- modelled AWS produce latency (bench/latency-model.json) ---------------------------------
   section('modelled AWS produce latency: linger + S3 PUT + one transaction');
-  const { lingerMs, flushBytes } = model.gateway;
+  const { produceLingerMs: lingerMs, produceFlushBytes: flushBytes } = DEFAULT_GATEWAY_CONFIG;
   for (const storage of ['s3Standard', 's3ExpressOneZone'] as const) {
     for (const [path, objectBytes, linger] of [
       ['http', MiB, 0],
