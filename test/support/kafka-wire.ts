@@ -3,6 +3,7 @@ import { onFrames } from '../../checker/kafka-link.js';
 import { type BatchProducerInfo, encodeBatch } from '../../lib/engine/codec/record-batch.js';
 import { decodeResponse, encodeRequest } from '../../lib/kafka/protocol/codec.js';
 import type { ApiKey, ApiNameOf, RequestInput, ResponseBody } from '../../lib/kafka/protocol/schema/index.js';
+import { APIS } from '../../lib/kafka/protocol/schema/index.js';
 
 /**
  * A bare Kafka-protocol connection for tests: send a request built from the project's own schema,
@@ -114,6 +115,20 @@ export function recordBatch(values: string[], producer?: BatchProducerInfo): Uin
     0,
     producer,
   ).bytes;
+}
+
+/** A fresh idempotent producer over the wire (InitProducerId v4, no transactional id): its id and epoch. */
+export async function initIdempotentProducer(
+  wire: KafkaWire,
+): Promise<{ producerId: number; producerEpoch: number }> {
+  const init = await wire.request(APIS.InitProducerId.key, 4, {
+    transactionalId: null,
+    transactionTimeoutMs: 60_000,
+    producerId: -1n,
+    producerEpoch: -1,
+  });
+  if (init.errorCode !== 0) throw new Error(`InitProducerId failed with Kafka error ${init.errorCode}`);
+  return { producerId: Number(init.producerId), producerEpoch: init.producerEpoch };
 }
 
 /** A CreateTopics body: each of `names` with one partition, replication factor 1, no configs. */

@@ -17,6 +17,7 @@ import { failNext, hold, isProduceCommit } from '../../support/faults.js';
 import { startTestGateway } from '../../support/gateway.js';
 import { killStrataAfterAll, startGatewayProcess } from '../../support/gateway-process.js';
 import {
+  initIdempotentProducer,
   type KafkaWire,
   openKafkaWire,
   producedPartition,
@@ -282,14 +283,8 @@ class CommitHoldingProxy {
 }
 
 async function initProducerId(w: KafkaWire): Promise<{ producerId: bigint; epoch: number }> {
-  const init = await w.request(APIS.InitProducerId.key, 4, {
-    transactionalId: null,
-    transactionTimeoutMs: 60_000,
-    producerId: -1n,
-    producerEpoch: -1,
-  });
-  expect(init.errorCode).toBe(NONE);
-  return { producerId: init.producerId, epoch: init.producerEpoch };
+  const { producerId, producerEpoch } = await initIdempotentProducer(w);
+  return { producerId: BigInt(producerId), epoch: producerEpoch };
 }
 
 /** The values of each partition by offset, read through the engine's fetch, after checking its index is one contiguous run. */

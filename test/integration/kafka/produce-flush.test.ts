@@ -4,6 +4,7 @@ import { APIS } from '../../../lib/kafka/protocol/schema/index.js';
 import { hold } from '../../../lib/testing/faults.js';
 import { useTestGateway } from '../../support/gateway.js';
 import {
+  initIdempotentProducer,
   type KafkaWire,
   openKafkaWire,
   producedPartition,
@@ -141,13 +142,7 @@ describe('gateway flushes', () => {
   it("keeps an idempotent producer's sequence order within a flush and across flushes, and answers retries with the original offsets", async () => {
     await createTopic('flush-idem', 1);
     const [wire, other] = await wires(2);
-    const init = await (wire as KafkaWire).request(APIS.InitProducerId.key, 4, {
-      transactionalId: null,
-      transactionTimeoutMs: 60_000,
-      producerId: -1n,
-      producerEpoch: -1,
-    });
-    const producer = { producerId: Number(init.producerId), producerEpoch: init.producerEpoch };
+    const producer = await initIdempotentProducer(wire as KafkaWire);
     const batch = (seq: number, values: string[]) => recordBatch(values, { ...producer, baseSequence: seq });
     // Five pipelined requests of one producer, plus a plain one from another connection: one flush.
     const first = [0, 1, 2, 3, 4].map((i) => batch(i * 2, [`s${i * 2}`, `s${i * 2 + 1}`]));
@@ -192,13 +187,7 @@ describe('gateway flushes', () => {
   it("judges a producer's next flush after the one under way: five pipelined batches, one flush each, all in order", async () => {
     await createTopic('flush-pipelined', 1);
     const [wire] = await wires(1);
-    const init = await (wire as KafkaWire).request(APIS.InitProducerId.key, 4, {
-      transactionalId: null,
-      transactionTimeoutMs: 60_000,
-      producerId: -1n,
-      producerEpoch: -1,
-    });
-    const producer = { producerId: Number(init.producerId), producerEpoch: init.producerEpoch };
+    const producer = await initIdempotentProducer(wire as KafkaWire);
     const batches = [0, 1, 2, 3, 4].map((i) => recordBatch([`q${i}`], { ...producer, baseSequence: i }));
     // Each batch closes a flush of its own, so two flushes are under way at once. The first
     // flush's read of the producer's state is held until all five requests have joined: the
