@@ -74,7 +74,7 @@ export const DEFAULT_GATEWAY_CONFIG = {
   securityProtocol: 'PLAINTEXT',
   saslMechanisms: SASL_MECHANISMS,
   saslSessionLifetimeMs: 60 * 60 * 1000,
-  produceLingerMs: 25,
+  produceLingerMs: 10,
   produceFlushBytes: 8 * 1024 * 1024,
 } as const satisfies GatewayConfig;
 
