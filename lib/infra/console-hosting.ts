@@ -7,7 +7,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CfnOutput, Duration, Fn, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Fn, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import type * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import type * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
@@ -46,7 +46,10 @@ export interface StrataConsoleProps {
   readonly domain?: { readonly domainName: string; readonly certificate: acm.ICertificate };
   /** An AWS WAF web ACL (scope CLOUDFRONT, in us-east-1) on the distribution. Default: none. */
   readonly webAclArn?: string;
-  /** The Content-Security-Policy of every response. Default CONSOLE_CSP. */
+  /**
+   * The Content-Security-Policy of every response. Default CONSOLE_CSP, and with a JWT authorizer
+   * its issuer's origin in connect-src (the browser fetches its discovery document and tokens).
+   */
   readonly contentSecurityPolicy?: string;
 }
 
@@ -65,6 +68,12 @@ export const CONSOLE_CSP = [
   "form-action 'self'",
   "frame-ancestors 'none'",
 ].join('; ');
+
+function consoleCsp(authorization: ConsoleHostingProps['authorization']): string {
+  if (authorization.type !== 'jwt' || Token.isUnresolved(authorization.issuer)) return CONSOLE_CSP;
+  const issuer = new URL(authorization.issuer).origin;
+  return CONSOLE_CSP.replace("connect-src 'self'", `connect-src 'self' ${issuer}`);
+}
 
 /**
  * Viewer requests to the bucket: `/` and `/console` redirect to `/console/`, a directory gets its
@@ -147,7 +156,7 @@ export class StrataConsole extends Construct {
         frameOptions: { frameOption: cloudfront.HeadersFrameOption.DENY, override: true },
         referrerPolicy: { referrerPolicy: cloudfront.HeadersReferrerPolicy.NO_REFERRER, override: true },
         contentSecurityPolicy: {
-          contentSecurityPolicy: props.contentSecurityPolicy ?? CONSOLE_CSP,
+          contentSecurityPolicy: props.contentSecurityPolicy ?? consoleCsp(props.authorization),
           override: true,
         },
       },

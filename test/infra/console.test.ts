@@ -282,6 +282,13 @@ describe('cdk-nag AwsSolutions with the console', () => {
       console: { enabled: true, signIn: { type: 'oidc', clientId: 'console' } },
     });
     expect(violations(s)).toEqual([]);
+    const [[, headers]] = ofType(s.template.toJSON().Resources, 'AWS::CloudFront::ResponseHeadersPolicy') as [
+      [string, Json],
+    ];
+    expect(
+      headers.Properties.ResponseHeadersPolicyConfig.SecurityHeadersConfig.ContentSecurityPolicy
+        .ContentSecurityPolicy,
+    ).toContain("connect-src 'self' https://issuer.example.com ");
     const custom = synthCluster({
       console: {
         enabled: true,
