@@ -4,7 +4,7 @@
  * origin (`/v1/*`, `/healthz` -> the HTTP API; `/tail*` -> the tail Function URL), so the console
  * calls relative paths and needs no CORS. docs/deploy.md "Console", docs/decisions.md "Issue 13".
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CfnOutput, Duration, Fn, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
@@ -16,6 +16,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
+import * as cxapi from 'aws-cdk-lib/cx-api';
 import { Construct } from 'constructs';
 import { buildConsole } from '../../console/build.js';
 
@@ -98,6 +99,8 @@ export interface ConsoleHostingProps extends StrataConsoleProps {
   /** The cluster's server access log bucket: the console's buckets log into it. */
   readonly accessLogs: s3.IBucket;
   readonly accessLogDays: number;
+  /** The cluster's bucket removal policy: the CloudFront log bucket follows the access-log bucket. */
+  readonly logsRemovalPolicy: RemovalPolicy;
   /** The API's authorization, for config.json. */
   readonly authorization: { type: 'iam' } | { type: 'jwt'; issuer: string; scopes?: string[] };
 }
@@ -141,7 +144,8 @@ export class StrataConsole extends Construct {
       serverAccessLogsBucket: props.accessLogs,
       serverAccessLogsPrefix: 'console-cdn-logs-bucket/',
       lifecycleRules: [{ expiration: Duration.days(props.accessLogDays) }],
-      removalPolicy: RemovalPolicy.RETAIN,
+      removalPolicy: props.logsRemovalPolicy,
+      autoDeleteObjects: props.logsRemovalPolicy === RemovalPolicy.DESTROY,
     });
 
     const securityHeaders = new cloudfront.ResponseHeadersPolicy(this, 'SecurityHeaders', {
@@ -243,6 +247,10 @@ export class StrataConsole extends Construct {
     const built = mkdtempSync(join(tmpdir(), 'strata-console-'));
     buildConsole(built);
     const files = new s3assets.Asset(this, 'Build', { path: built });
+    // Staging copied the files into the cloud assembly; unless staging is off (the asset then
+    // points at the directory itself), the temporary directory has served.
+    if (!this.node.tryGetContext(cxapi.DISABLE_ASSET_STAGING_CONTEXT))
+      rmSync(built, { recursive: true, force: true });
     this.deployment = new s3deploy.BucketDeployment(this, 'Deploy', {
       sources: [
         s3deploy.Source.bucket(files.bucket, files.s3ObjectKey),

@@ -317,6 +317,7 @@ export class StrataCluster extends Construct {
         tailUrl: this.tailUrl,
         accessLogs: this.accessLogs as s3.Bucket,
         accessLogDays: props.retention?.accessLogDays ?? 90,
+        logsRemovalPolicy: props.bucketRemovalPolicy ?? RemovalPolicy.RETAIN,
         authorization:
           auth.type === 'jwt'
             ? { type: 'jwt', issuer: auth.issuer, ...(auth.scopes ? { scopes: auth.scopes } : {}) }

@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Stack } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -274,6 +274,16 @@ describe('cdk-nag AwsSolutions with the console', () => {
   it('no errors and no warnings (each finding acknowledged with its reason)', () => {
     expect(nagErrors(on)).toEqual([]);
     expect(violations(on)).toEqual([]);
+  });
+
+  it('with DESTROY removal: none either; the CloudFront log bucket goes with the access logs', () => {
+    const s = synthCluster({ console: { enabled: true }, bucketRemovalPolicy: RemovalPolicy.DESTROY });
+    expect(violations(s)).toEqual([]);
+    const json = s.template.toJSON().Resources as Record<string, Json>;
+    const logsId = idOf(s, s.cluster.console?.distribution as never);
+    const logBucket = json[json[logsId].Properties.DistributionConfig.Logging.Bucket['Fn::GetAtt'][0]];
+    expect(logBucket.DeletionPolicy).toBe('Delete');
+    expect(resources[distribution().Logging.Bucket['Fn::GetAtt'][0]].DeletionPolicy).toBe('Retain');
   });
 
   it('with JWT, a custom domain and a web ACL: none either, and TLS 1.2 for viewers', () => {
