@@ -174,15 +174,13 @@ export class StrataConsole extends Construct {
       originRequestPolicy: cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
       responseHeadersPolicy: securityHeaders,
     };
-    const apiOrigin = new origins.HttpOrigin(
-      `${props.api.apiId}.execute-api.${stack.region}.${stack.urlSuffix}`,
-      {
-        protocolPolicy: cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
-        originSslProtocols: [cloudfront.OriginSslPolicy.TLS_V1_2],
-        // The functions answer within 28 s (a long poll waits up to 20 s): the HTTP API's 30 s.
-        readTimeout: Duration.seconds(30),
-      },
-    );
+    const apiHost = `${props.api.apiId}.execute-api.${stack.region}.${stack.urlSuffix}`;
+    const apiOrigin = new origins.HttpOrigin(apiHost, {
+      protocolPolicy: cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
+      originSslProtocols: [cloudfront.OriginSslPolicy.TLS_V1_2],
+      // The functions answer within 28 s (a long poll waits up to 20 s): the HTTP API's 30 s.
+      readTimeout: Duration.seconds(30),
+    });
     // No OAC on the tail: OAC would sign every request as CloudFront, so anyone reaching the
     // distribution could tail any topic. The viewer signs (SigV4, service lambda, for the Function
     // URL's host) and CloudFront passes the signature through.
@@ -264,7 +262,7 @@ export class StrataConsole extends Construct {
           // SigV4 signs the Host header: through CloudFront the origin sees its own host, so a
           // browser signs for these (and sends the request to the relative path).
           signingHosts: {
-            api: `${props.api.apiId}.execute-api.${stack.region}.${stack.urlSuffix}`,
+            api: apiHost,
             tail: tailHost(props.tailUrl),
           },
         }),
