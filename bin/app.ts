@@ -10,7 +10,9 @@
  * jwtIssuer, jwtAudience (comma-separated), jwtScopes, logLevel, dataRemoval (retain|destroy),
  * acls (on: ACL enforcement on both front ends), superUsers (comma-separated User:<name>) and
  * functionUrls (true: IAM-auth Lambda Function URLs on produce and fetch, the ProduceUrl and
- * FetchUrl outputs, next to the HTTP API).
+ * FetchUrl outputs, next to the HTTP API) and console (true: the web console on CloudFront, the
+ * ConsoleUrl output; with consoleClientId an OIDC client of the JWT issuer, with
+ * consoleIdentityPoolId a Cognito identity pool, for its sign-in).
  *
  * The Kafka gateway (off unless kafkaGateway=true): kafkaCertificateArn (an ACM certificate: the
  * NLB terminates TLS) or kafkaTlsSecretArn (a Secrets Manager secret {certificate, privateKey}:
@@ -21,7 +23,12 @@ import { App, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { type KafkaGatewayProps, type StrataAuthorization, StrataCluster } from '../lib/infra/index.js';
+import {
+  type KafkaGatewayProps,
+  type StrataAuthorization,
+  StrataCluster,
+  type StrataConsoleProps,
+} from '../lib/infra/index.js';
 
 const app = new App();
 const ctx = (key: string): string | undefined => {
@@ -75,6 +82,19 @@ function kafkaGateway(scope: Stack): KafkaGatewayProps | undefined {
   };
 }
 
+function consoleProps(): StrataConsoleProps {
+  const clientId = ctx('consoleClientId');
+  const identityPoolId = ctx('consoleIdentityPoolId');
+  if (clientId && identityPoolId)
+    throw new Error('console: consoleClientId or consoleIdentityPoolId, not both');
+  const scopes = ctx('jwtScopes')?.split(',').filter(Boolean);
+  return {
+    enabled: true,
+    ...(clientId ? { signIn: { type: 'oidc', clientId, ...(scopes ? { scopes } : {}) } } : {}),
+    ...(identityPoolId ? { signIn: { type: 'cognito-identity', identityPoolId } } : {}),
+  };
+}
+
 const destroyData = ctx('dataRemoval') === 'destroy';
 const stack = new Stack(app, ctx('stackName') ?? 'Strata', {
   description: 'Strata: a Kafka-model log on S3, DynamoDB and Lambda',
@@ -92,6 +112,8 @@ new StrataCluster(stack, 'Strata', {
     : {}),
   // The data plane without API Gateway's per-request fee: -c functionUrls=true (docs/deploy.md).
   ...(ctx('functionUrls') === 'true' ? { functionUrls: true } : {}),
+  // The web console on CloudFront: -c console=true (docs/deploy.md "Console").
+  ...(ctx('console') === 'true' ? { console: consoleProps() } : {}),
   ...(destroyData
     ? {
         bucketRemovalPolicy: RemovalPolicy.DESTROY,

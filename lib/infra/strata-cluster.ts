@@ -29,6 +29,7 @@ import { METRICS_NAMESPACE } from '../contract/metrics.js';
 import { ROUTES } from '../contract/routes.js';
 import { FUNCTION_ACCESS, grantFunctionAccess } from './access.js';
 import { BUNDLING, functionEntry, STRATA_FUNCTIONS, type StrataFunctionName } from './bundling.js';
+import { StrataConsole, type StrataConsoleProps } from './console-hosting.js';
 import { createAlarms, createDashboard } from './dashboard.js';
 import {
   aclEnvironment,
@@ -41,6 +42,14 @@ import {
 const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 export { ACCESS, FUNCTION_ACCESS, type FunctionAccess, GATEWAY_ACCESS } from './access.js';
+export {
+  CONSOLE_CSP,
+  CONSOLE_PATH,
+  type ConsoleSignIn,
+  StrataConsole,
+  type StrataConsoleProps,
+  TAIL_PATH,
+} from './console-hosting.js';
 export {
   GATEWAY_DEFAULTS,
   type KafkaGatewayProps,
@@ -114,6 +123,12 @@ export interface StrataClusterProps {
    * docs/deploy.md "Function URLs for the data plane".
    */
   readonly functionUrls?: boolean;
+  /**
+   * The web console on CloudFront (off by default): its files in a private bucket read through
+   * Origin Access Control, the API (`/v1/*`) and the live tail (`/tail`) on the same origin.
+   * The `ConsoleUrl` output; docs/deploy.md "Console".
+   */
+  readonly console?: StrataConsoleProps;
 }
 
 /** The Function URLs of the data plane (StrataClusterProps.functionUrls). */
@@ -208,6 +223,10 @@ export class StrataCluster extends Construct {
   readonly kafkaGateway?: StrataKafkaGateway;
   /** The base URL clients use: the custom domain when there is one. */
   readonly apiUrl: string;
+  /** The hosted web console, when `console.enabled`. */
+  readonly console?: StrataConsole;
+  /** Server access logs of the cluster's buckets. */
+  private accessLogs?: s3.Bucket;
 
   constructor(scope: Construct, id: string, props: StrataClusterProps = {}) {
     super(scope, id);
@@ -286,6 +305,23 @@ export class StrataCluster extends Construct {
           bucket: this.bucket,
           encryptionKey: this.encryptionKey,
         },
+      });
+    }
+
+    if (props.console?.enabled) {
+      const auth = props.authorization ?? { type: 'iam' };
+      this.console = new StrataConsole(this, 'Console', {
+        ...props.console,
+        clusterName,
+        api: this.api,
+        tailUrl: this.tailUrl,
+        accessLogs: this.accessLogs as s3.Bucket,
+        accessLogDays: props.retention?.accessLogDays ?? 90,
+        logsRemovalPolicy: props.bucketRemovalPolicy ?? RemovalPolicy.RETAIN,
+        authorization:
+          auth.type === 'jwt'
+            ? { type: 'jwt', issuer: auth.issuer, ...(auth.scopes ? { scopes: auth.scopes } : {}) }
+            : { type: 'iam' },
       });
     }
 
@@ -394,6 +430,7 @@ export class StrataCluster extends Construct {
       id: 'AwsSolutions-S1',
       reason: 'This is the access-log bucket itself; logging it into itself would loop.',
     });
+    this.accessLogs = accessLogs;
 
     const kmsKey = this.encryptionKey;
     const bucket = new s3.Bucket(this, 'Segments', {
