@@ -271,12 +271,12 @@ function crashed(): Error {
   return err;
 }
 
-/** A produce commit writes the create-only segment record (`segment#<object key>`). */
+/** A produce commit updates the object's segment record (`segment#<object key>`) with its bases. */
 function isProduceCommit(input: Record<string, unknown>): boolean {
   const items = input.TransactItems;
   if (!Array.isArray(items)) return false;
-  return items.some((item: { Put?: { Item?: { pk?: unknown } } }) => {
-    const pk = item.Put?.Item?.pk;
+  return items.some((item: { Put?: { Item?: { pk?: unknown } }; Update?: { Key?: { pk?: unknown } } }) => {
+    const pk = item.Update?.Key?.pk ?? item.Put?.Item?.pk;
     const text = typeof pk === 'string' ? pk : (pk as { S?: string } | undefined)?.S;
     return text?.startsWith('segment#') ?? false;
   });
