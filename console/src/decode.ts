@@ -130,13 +130,13 @@ export function stringify(v: JsonValue, indent = 2, depth = 0): string {
 }
 
 /** The value as the decoding shows it; JSON that does not parse falls back to text. */
-export function show(b: Uint8Array | null, decoding: Decoding): string {
+export function show(b: Uint8Array | null, decoding: Decoding, indent = 2): string {
   if (b === null) return '';
   if (decoding === 'hex') return hex(b);
   const t = text(b);
   if (decoding === 'json') {
     try {
-      return stringify(parseLossless(t));
+      return stringify(parseLossless(t), indent);
     } catch {
       return t;
     }

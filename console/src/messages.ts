@@ -266,10 +266,12 @@ export function Messages({ params, readOnly }: { params: URLSearchParams; readOn
         ${rows.map((r) => {
           const id = `${r.partition}:${r.offset}`;
           const value = show(r.value, decoding);
+          // The row shows JSON on one line; the opened row, pretty.
+          const preview = decoding === 'json' ? show(r.value, 'json', 0) : value;
           return html`<tr key=${id} data-offset=${r.offset} data-partition=${r.partition} class="record" onClick=${() => setOpen(open === id ? undefined : id)}>
               <td>${r.partition}</td><td>${r.offset}</td><td title=${r.timestamp}>${new Date(Number(r.timestamp)).toISOString()}</td>
               <td class="key">${r.key === null ? html`<i class="muted">null</i>` : show(r.key, decoding === 'hex' ? 'hex' : 'text')}</td>
-              <td class="value">${value.length > 160 ? `${value.slice(0, 160)}…` : value}</td>
+              <td class="value">${preview.length > 160 ? `${preview.slice(0, 160)}…` : preview}</td>
               <td>${r.value === null ? 0 : r.value.length} B</td>
               ${cols.map((c) => html`<td key=${c}>${jsonPath(r.value, c)}</td>`)}
               <td class="actions" onClick=${(e: Event) => e.stopPropagation()}>

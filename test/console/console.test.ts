@@ -217,6 +217,10 @@ describe('the web console', () => {
     expect(res.status).toBe(200);
     await pwExpect(page.locator('tr.record').filter({ hasText: value })).toHaveCount(1);
     await shot('messages-tail');
+    // Refused before the stream opens: the usual typed error.
+    const unknown = await fetch(`${stack.url}/v1/tail?topic=nope&partition=0`);
+    expect(unknown.status).toBe(404);
+    expect((await unknown.json()).error.code).toBe('UNKNOWN_TOPIC_OR_PARTITION');
   });
 
   it('groups: lag in records and in time; a reset previewed (dry run), then executed', async () => {
