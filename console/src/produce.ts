@@ -76,7 +76,7 @@ export function Produce({ params }: { params: URLSearchParams }) {
           ${Array.from({ length: partitions }, (_, i) => html`<option value=${i}>${i}</option>`)}
         </select>
       </label>
-      <label>key <input name="key" aria-label="key" value=${prefill.key} /></label>
+      <label>key <input name="key" aria-label="key" defaultValue=${prefill.key} /></label>
       <label>value <textarea name="value" aria-label="value" rows="8">${prefill.value}</textarea></label>
       <label>headers, one <code>name: value</code> a line
         <textarea name="headers" aria-label="headers" rows="5" placeholder="trace: abc">${prefill.headers}</textarea></label>

@@ -133,7 +133,7 @@ function CreateTopic({ onDone }: { onDone: () => void }) {
   };
   return html`<form class="inline" data-testid="create-topic" onSubmit=${submit}>
     <input name="name" placeholder="new topic name" required aria-label="topic name" />
-    <input name="partitions" type="number" min="1" value="3" aria-label="partitions" />
+    <input name="partitions" type="number" min="1" defaultValue="3" aria-label="partitions" />
     <input name="retention" type="number" placeholder="retention.ms" aria-label="retention.ms" />
     <select name="policy" aria-label="cleanup.policy">
       <option value="">cleanup.policy</option><option>delete</option><option>compact</option>
@@ -225,11 +225,11 @@ function TopicDetail({
         ? null
         : html`<div class="mutations">
             <form class="inline" onSubmit=${onAdd}>
-              <label>partitions <input name="count" type="number" min=${topic.partitions.length + 1} value=${topic.partitions.length + 1} /></label>
+              <label>partitions <input name="count" type="number" min=${topic.partitions.length + 1} defaultValue=${topic.partitions.length + 1} /></label>
               <button type="submit">Add partitions</button>
             </form>
             <form class="inline" onSubmit=${onDeleteRecords}>
-              <label>partition <input name="partition" type="number" min="0" max=${topic.partitions.length - 1} value="0" /></label>
+              <label>partition <input name="partition" type="number" min="0" max=${topic.partitions.length - 1} defaultValue="0" /></label>
               <label>before offset <input name="before" placeholder="offset or -1" required /></label>
               <button type="submit" class="danger">Delete records</button>
             </form>

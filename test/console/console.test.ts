@@ -5,13 +5,14 @@
  * read-only. Every wait is on a signal (a locator, a response), never a fixed sleep.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { buildConsole, CONSOLE_FILES } from '../../console/build.js';
 import { partitionForKey } from '../../lib/contract/partitioner.js';
 import { type LocalStack, startLocalStack } from '../../local/stack.js';
 import { type ApiClient, api } from '../support/stack.js';
@@ -133,6 +134,19 @@ describe('the web console', () => {
     expect((await fetch(`${stack.url}/console/../package.json`)).status).toBe(404);
   });
 
+  it('buildConsole writes its static files into outDir, and nothing else', () => {
+    const out = mkdtempSync(join(tmpdir(), 'strata-console-build-'));
+    try {
+      const started = Date.now();
+      buildConsole(join(out, 'site'));
+      console.log(`buildConsole: ${Date.now() - started} ms`);
+      expect(readdirSync(out)).toEqual(['site']);
+      expect(readdirSync(join(out, 'site')).sort()).toEqual([...CONSOLE_FILES].sort());
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+
   it('topics: creates a topic from the form, shows its partitions and changed configs', async () => {
     await open('#/topics');
     const form = page.getByTestId('create-topic');
@@ -147,6 +161,11 @@ describe('the web console', () => {
     await pwExpect(config.locator('tr.changed')).toContainText('retention.ms');
     await pwExpect(page.locator(`tr[data-topic="${BIG}"]`)).toContainText('10,000');
     await shot('topics');
+    await page.getByRole('button', { name: 'toggle dark mode' }).click();
+    await pwExpect(page.locator('html[data-theme="dark"]')).toHaveCount(1);
+    await shot('topics-dark');
+    await page.getByRole('button', { name: 'toggle dark mode' }).click();
+    await pwExpect(page.locator('html[data-theme="light"]')).toHaveCount(1);
   });
 
   it('produce: the form appends a record and shows its offset', async () => {
