@@ -5,7 +5,7 @@
  * read-only. Every wait is on a signal (a locator, a response), never a fixed sleep.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -70,6 +70,11 @@ const BIG_PARTITIONS = 6;
 const BIG_RECORDS = 10_000;
 
 beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(
+      `no chromium at ${CHROMIUM}: apt-get install chromium (.ci/run does), or set STRATA_CHROMIUM`,
+    );
+  }
   const id = `strata-c-${randomUUID().replaceAll('-', '').slice(0, 16)}`;
   const names = { metaTable: `${id}-meta`, indexTable: `${id}-index`, bucket: id };
   stack = await startStack(names, false);
