@@ -233,6 +233,32 @@ describe('the web console', () => {
     expect(csv[1]).toContain('""flag"":""rare""');
   });
 
+  it('start at a timestamp, hex decoding, and re-produce a row into another topic', async () => {
+    const res = await http.post('/v1/topics/payments/records', {
+      records: [
+        { key: 'old', value: 'before', partition: 0, timestamp: 1_000 },
+        { key: 'new', value: 'AB', partition: 0, timestamp: 2_000_000_000_000 },
+      ],
+    });
+    expect(res.status).toBe(200);
+    await open('#/messages?topic=payments&p=0&from=timestamp&at=1999999999999&decode=hex');
+    const rows = page.locator('tr.record');
+    await pwExpect(rows).toHaveCount(1);
+    await pwExpect(rows.first().locator('td.value')).toHaveText('41 42');
+    await pwExpect(rows.first().locator('td.key')).toHaveText('6e 65 77');
+
+    await rows.first().getByRole('button', { name: 're-produce' }).click();
+    const form = page.getByTestId('produce');
+    await pwExpect(form.getByLabel('value')).toBeVisible();
+    expect(await form.getByLabel('key').inputValue()).toBe('new');
+    expect(await form.getByLabel('value').inputValue()).toBe('AB');
+    await form.getByLabel('topic').selectOption(BIG);
+    await form.getByRole('button', { name: 'Produce' }).click();
+    await pwExpect(page.getByTestId('produced')).toContainText(
+      `partition ${partitionForKey(new TextEncoder().encode('new'), BIG_PARTITIONS)}, offset`,
+    );
+  });
+
   it('live tail: a record produced during the test appears', async () => {
     await open('#/messages?topic=payments&from=latest&live=1');
     await pwExpect(page.getByTestId('tail-state')).toHaveText('live');
