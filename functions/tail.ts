@@ -233,6 +233,48 @@ export interface AwsLambdaStreaming {
   };
 }
 
+/**
+ * How a streaming transport answers: with an error result before any byte went out, or by opening
+ * a 200 SSE stream. Lambda's response stream and the local server's response both fit.
+ */
+export interface TailResponder {
+  error(result: HttpResult): void;
+  open(headers: Record<string, string>): Writable;
+}
+
+/**
+ * One streamed tail, whatever carries it (the Lambda Function URL; `npm start`'s `GET /v1/tail`):
+ * parses the request, checks READ on the topic and resolves the start offset before the status
+ * line goes out (so a refusal or an unknown topic is a typed 4xx, not an event), then streams
+ * until time runs out or the reader leaves. Returns what was read, or undefined when refused.
+ */
+export async function serveTail(
+  engine: Engine,
+  event: HttpEvent,
+  responder: TailResponder,
+  options: Pick<TailOptions, 'remainingMs' | 'telemetry'>,
+): Promise<{ req: TailRequest; start: number; next: number } | undefined> {
+  let req: TailRequest;
+  let start: number;
+  try {
+    req = parseTailRequest(event);
+    // READ on the topic, as a fetch.
+    await requestAuthorizer(engine, event).require('READ', 'TOPIC', req.topic);
+    start =
+      typeof req.from === 'number' ? req.from : await listOffsets(engine, req.topic, req.partition, req.from);
+  } catch (err) {
+    responder.error(errorResult(err));
+    return undefined;
+  }
+  const stream = responder.open({ ...SSE_HEADERS });
+  try {
+    const next = await runTail(engine, { ...req, from: start }, streamSink(stream), options);
+    return { req, start, next };
+  } finally {
+    stream.end();
+  }
+}
+
 /** The streaming handler, given the runtime's `awslambda` helpers. */
 export function createStreamingTailHandler(runtime: AwsLambdaStreaming, engine: () => Engine) {
   const observed = observe(
@@ -242,42 +284,22 @@ export function createStreamingTailHandler(runtime: AwsLambdaStreaming, engine: 
       telemetry,
     ) => {
       telemetry.logger.appendKeys({ requestId: event.requestContext?.requestId ?? context.awsRequestId });
-      let req: TailRequest;
-      try {
-        req = parseTailRequest(event);
-      } catch (err) {
-        return respondError(runtime, responseStream, err);
-      }
-      const tailEngine = engine();
-      let start: number;
-      try {
-        // READ on the topic, as a fetch; refused before the status line goes out.
-        await requestAuthorizer(tailEngine, event).require('READ', 'TOPIC', req.topic);
-        // Resolved before the status line goes out, so an unknown topic is a 404, not an event.
-        start =
-          typeof req.from === 'number'
-            ? req.from
-            : await listOffsets(tailEngine, req.topic, req.partition, req.from);
-      } catch (err) {
-        return respondError(runtime, responseStream, err);
-      }
-      const stream = runtime.HttpResponseStream.from(responseStream, {
-        statusCode: 200,
-        headers: { ...SSE_HEADERS },
-      });
-      try {
-        const next = await runTail(tailEngine, { ...req, from: start }, streamSink(stream), {
-          remainingMs: () => context.getRemainingTimeInMillis(),
-          telemetry,
-        });
+      const served = await serveTail(
+        engine(),
+        event,
+        {
+          error: (result) => respondError(runtime, responseStream, result),
+          open: (headers) => runtime.HttpResponseStream.from(responseStream, { statusCode: 200, headers }),
+        },
+        { remainingMs: () => context.getRemainingTimeInMillis(), telemetry },
+      );
+      if (served) {
         telemetry.logger.info('tail ended', {
-          topic: req.topic,
-          partition: req.partition,
-          from: start,
-          next,
+          topic: served.req.topic,
+          partition: served.req.partition,
+          from: served.start,
+          next: served.next,
         });
-      } finally {
-        stream.end();
       }
     },
     { engine },
@@ -287,8 +309,7 @@ export function createStreamingTailHandler(runtime: AwsLambdaStreaming, engine: 
   );
 }
 
-function respondError(runtime: AwsLambdaStreaming, responseStream: Writable, err: unknown): void {
-  const result = errorResult(err);
+function respondError(runtime: AwsLambdaStreaming, responseStream: Writable, result: HttpResult): void {
   const stream = runtime.HttpResponseStream.from(responseStream, {
     statusCode: result.statusCode,
     headers: (result.headers ?? {}) as Record<string, string>,

@@ -45,6 +45,11 @@ export function createTopicsHandler(engine: Engine): HttpHandler {
   return withErrors(
     withAuthorization(engine, async (event, authz) => {
       switch (event.routeKey) {
+        case 'GET /v1/cluster':
+          return json(200, {
+            readOnly: engine.config.readOnly,
+            authorization: engine.config.authEnabled,
+          } satisfies ResponseOf<'GET /v1/cluster'>);
         case 'POST /v1/topics': {
           const body = parseBody(event, createTopicRequest);
           const topic = await createTopic(engine, body);

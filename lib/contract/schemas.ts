@@ -438,6 +438,14 @@ export const deleteAclsResponse = z.object({ acls: z.array(aclBinding) });
 
 export const healthResponse = z.object({ status: z.literal('ok') });
 
+/** `GET /v1/cluster`: what this cluster serves, so that a console draws only what it may do. */
+export const clusterResponse = z.object({
+  /** Every route but the GET ones is refused (STRATA_READ_ONLY). */
+  readOnly: z.boolean(),
+  /** ACLs are enforced (STRATA_AUTH): a request no ACL allows is refused. */
+  authorization: z.boolean(),
+});
+
 /** Every error response: the code (lib/contract/errors.ts), a message, and details such as the valid offset range. */
 export const errorResponse = z.object({
   error: z.looseObject({

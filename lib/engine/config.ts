@@ -38,6 +38,12 @@ export interface EngineConfig {
   /** HTTP with a JWT authorizer: the claim that names the principal (default `sub`). */
   jwtPrincipalClaim: string;
   /**
+   * Read-only cluster (STRATA_READ_ONLY): the HTTP API serves only its GET routes and refuses
+   * every other with `403 CLUSTER_AUTHORIZATION_FAILED`; `GET /v1/cluster` says so (the console
+   * then shows no mutating control). docs/console.md "Read-only mode".
+   */
+  readOnly: boolean;
+  /**
    * TEST ONLY: drops the commit's conditions, so concurrent commits can take the same offsets.
    * Exists to prove the fault checker catches what a broken commit does. Never read from the env.
    */
@@ -59,6 +65,7 @@ export const DEFAULT_CONFIG = {
   superUsers: [] as string[],
   aclCacheMs: 5000,
   jwtPrincipalClaim: 'sub',
+  readOnly: false,
 } as const satisfies EngineConfig;
 
 export function configFromEnv(env: Record<string, string | undefined>): EngineConfig {
@@ -89,6 +96,7 @@ export function configFromEnv(env: Record<string, string | undefined>): EngineCo
       .filter((s) => s !== ''),
     aclCacheMs: num('STRATA_ACL_CACHE_MS', DEFAULT_CONFIG.aclCacheMs),
     jwtPrincipalClaim: env.STRATA_JWT_PRINCIPAL_CLAIM || DEFAULT_CONFIG.jwtPrincipalClaim,
+    readOnly: onOff('STRATA_READ_ONLY', env.STRATA_READ_ONLY),
   };
 }
 

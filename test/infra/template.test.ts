@@ -477,6 +477,7 @@ describe('least privilege', () => {
     const config = { 'retention.ms': String(hour) };
     await ok(topics(httpEvent('POST', '/v1/topics', { body: { name: 'iam', partitions: 2, config } })), 201);
     await ok(topics(httpEvent('POST', '/v1/topics', { body: { name: 'gone', partitions: 1 } })), 201);
+    await ok(topics(httpEvent('GET', '/v1/cluster')));
     await ok(topics(httpEvent('GET', '/v1/topics')));
     await ok(topics(httpEvent('GET', '/v1/topics/iam')));
     await ok(topics(httpEvent('POST', '/v1/topics/iam/partitions', { body: { count: 3 } })));

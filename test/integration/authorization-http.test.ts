@@ -142,6 +142,7 @@ const acl = (n: Names) => ({
 /** One case per route: a Record, so a route without a case fails to type-check. */
 const CASES: Record<RouteKey, Case> = {
   'GET /healthz': { request: () => ({ path: '/healthz' }), grants: () => [] },
+  'GET /v1/cluster': { request: () => ({ path: '/v1/cluster' }), grants: () => [] },
   'POST /v1/topics': {
     request: (n) => ({ path: '/v1/topics', body: { name: n.newTopic, partitions: 1 } }),
     grants: (n) => [topicAcl(n.newTopic, 'CREATE')],

@@ -16,7 +16,9 @@ export type Layer =
   | 'client'
   | 'cli'
   | 'infra'
-  | 'testing';
+  | 'testing'
+  | 'console'
+  | 'consoleBuild';
 
 /** Where each file belongs, first match wins. Paths are relative to the repository root. */
 const PLACES: readonly [RegExp, Layer][] = [
@@ -39,6 +41,8 @@ const PLACES: readonly [RegExp, Layer][] = [
   [/^lib\/cli\//, 'cli'],
   [/^lib\/infra\//, 'infra'],
   [/^lib\/testing\//, 'testing'],
+  [/^console\/build\.ts$/, 'consoleBuild'],
+  [/^console\//, 'console'],
 ];
 
 /**
@@ -48,7 +52,7 @@ const PLACES: readonly [RegExp, Layer][] = [
  * construct stand beside the engine and share only the wire contract with it.
  */
 export const ALLOWED: Record<Layer, readonly Layer[]> = {
-  edge: ['edge', 'ops', 'groups', 'storage', 'pure', 'contract'],
+  edge: ['edge', 'ops', 'groups', 'storage', 'pure', 'contract', 'consoleBuild'],
   ops: ['ops', 'storage', 'pure', 'contract'],
   groups: ['groups', 'storage', 'pure', 'contract'],
   storage: ['storage', 'pure', 'contract'],
@@ -56,8 +60,13 @@ export const ALLOWED: Record<Layer, readonly Layer[]> = {
   contract: ['contract'],
   client: ['client', 'contract'],
   cli: ['cli', 'client', 'contract'],
-  infra: ['infra', 'contract'],
+  infra: ['infra', 'contract', 'consoleBuild'],
   testing: ['testing'],
+  // The web console runs in browsers and talks to the public HTTP API like any client: it shares
+  // the wire contract's browser-safe modules, never the engine. Its build script (esbuild) is
+  // called by the local stack and the CDK construct.
+  console: ['console', 'contract'],
+  consoleBuild: ['consoleBuild'],
 };
 
 /**
@@ -71,6 +80,8 @@ const FORBIDDEN_PACKAGES: Partial<Record<Layer, RegExp>> = {
   pure: /^@aws-sdk\//,
   contract: /^(?!zod(\/|$))/,
   client: /^node:/,
+  console: /^(?!(preact|htm|uplot)(\/|$))/,
+  consoleBuild: /^(?!(esbuild(\/|$)|node:))/,
 };
 
 export interface ImportEdge {
@@ -84,7 +95,7 @@ export function layerOf(path: string): Layer | undefined {
   return PLACES.find(([re]) => re.test(path))?.[1];
 }
 
-const ROOTS = ['index.ts', 'bin', 'functions', 'local', 'lib'];
+const ROOTS = ['index.ts', 'bin', 'functions', 'local', 'lib', 'console'];
 
 function sourceFiles(root: string): string[] {
   const out: string[] = [];

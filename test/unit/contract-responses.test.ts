@@ -49,6 +49,7 @@ async function call(
 describe('every route answers its response schema', () => {
   it('walks through topics, produce, fetch and groups', async () => {
     await call('GET /healthz', '/healthz');
+    expect(await call('GET /v1/cluster', '/v1/cluster')).toEqual({ readOnly: false, authorization: false });
     await call('POST /v1/topics', '/v1/topics', {
       name: 'contract',
       partitions: 2,

@@ -24,6 +24,8 @@ const SAMPLE: Record<Layer, string> = {
   cli: 'lib/cli/main.ts',
   infra: 'lib/infra/strata-cluster.ts',
   testing: 'lib/testing/faults.ts',
+  console: 'console/src/main.ts',
+  consoleBuild: 'console/build.ts',
 };
 const LAYERS = Object.keys(SAMPLE) as Layer[];
 

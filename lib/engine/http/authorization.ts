@@ -15,7 +15,7 @@
  */
 import type { RouteKey } from '../../contract/routes.js';
 import type { Engine } from '../engine.js';
-import { RouteNotFoundError } from '../errors.js';
+import { ClusterAuthorizationFailedError, RouteNotFoundError } from '../errors.js';
 import { type Authorizer, authorizationError, authorizerFor } from '../ops/authorize.js';
 import { type HttpEvent, type HttpResult, pathParam, readJson } from './api.js';
 import { httpHost, httpPrincipal } from './principal.js';
@@ -63,6 +63,7 @@ async function requireEach(authz: Authorizer, operation: 'READ' | 'DESCRIBE', to
 
 export const ROUTE_RULES = {
   'GET /healthz': { requires: 'nothing', check: nothing },
+  'GET /v1/cluster': { requires: 'nothing', check: nothing },
   'POST /v1/topics': {
     requires: 'CREATE on the cluster, or CREATE on the topic',
     async check({ authz, event }) {
@@ -216,6 +217,18 @@ export function requestAuthorizer(engine: Engine, event: HttpEvent): Authorizer 
   return authorizerFor(engine, httpPrincipal(event, engine.config.jwtPrincipalClaim), httpHost(event));
 }
 
+/**
+ * A read-only cluster (EngineConfig.readOnly) serves only GET routes: any other is refused before
+ * its rule or handler runs, so nothing changes, whoever asks (super users too).
+ */
+export function refuseIfReadOnly(engine: Engine, routeKey: string): void {
+  if (engine.config.readOnly && !routeKey.startsWith('GET ')) {
+    throw new ClusterAuthorizationFailedError(
+      `the cluster is read-only (STRATA_READ_ONLY): ${routeKey} is refused`,
+    );
+  }
+}
+
 export type AuthorizedHandler = (event: HttpEvent, authz: Authorizer) => Promise<HttpResult>;
 
 /**
@@ -226,6 +239,7 @@ export function withAuthorization(engine: Engine, handler: AuthorizedHandler) {
   return async (event: HttpEvent): Promise<HttpResult> => {
     const rule: RouteRule | undefined = (ROUTE_RULES as Record<string, RouteRule>)[event.routeKey];
     if (!rule) throw new RouteNotFoundError(`no route ${event.routeKey}`);
+    refuseIfReadOnly(engine, event.routeKey);
     const authz = requestAuthorizer(engine, event);
     // Off, every check would pass: skipping them keeps the requests' validation order as it was.
     if (engine.config.authEnabled) await rule.check({ engine, authz, event });
