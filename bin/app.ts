@@ -9,6 +9,7 @@
  * Context (cdk.json or -c key=value): stackName, clusterName, authorization (iam|jwt),
  * jwtIssuer, jwtAudience (comma-separated), jwtScopes, logLevel, dataRemoval (retain|destroy),
  * acls (on: ACL enforcement on both front ends), superUsers (comma-separated User:<name>) and
+ * readOnly (true: the HTTP API serves only GET routes; docs/console.md),
  * functionUrls (true: IAM-auth Lambda Function URLs on produce and fetch, the ProduceUrl and
  * FetchUrl outputs, next to the HTTP API) and console (true: the web console on CloudFront, the
  * ConsoleUrl output; with consoleClientId an OIDC client of the JWT issuer, with
@@ -112,6 +113,8 @@ new StrataCluster(stack, 'Strata', {
     : {}),
   // The data plane without API Gateway's per-request fee: -c functionUrls=true (docs/deploy.md).
   ...(ctx('functionUrls') === 'true' ? { functionUrls: true } : {}),
+  // The HTTP API refuses every mutation, and the console hides them: -c readOnly=true.
+  ...(ctx('readOnly') === 'true' ? { readOnly: true } : {}),
   // The web console on CloudFront: -c console=true (docs/deploy.md "Console").
   ...(ctx('console') === 'true' ? { console: consoleProps() } : {}),
   ...(destroyData

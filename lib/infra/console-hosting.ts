@@ -1,7 +1,7 @@
 /**
  * The web console in AWS (issue 13, StrataClusterProps.console): its static files in a private S3
  * bucket behind CloudFront with Origin Access Control, and the API and live tail on the same
- * origin (`/v1/*`, `/healthz` -> the HTTP API; `/tail*` -> the tail Function URL), so the console
+ * origin (`/v1/tail*` -> the tail Function URL; `/v1/*`, `/healthz` -> the HTTP API), so the console
  * calls relative paths and needs no CORS. docs/deploy.md "Console", docs/decisions.md "Issue 13".
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -22,7 +22,7 @@ import { buildConsole } from '../../console/build.js';
 
 /** Where the console lives on its distribution; it calls the API at `/v1/...` and the tail at TAIL_PATH. */
 export const CONSOLE_PATH = '/console/';
-export const TAIL_PATH = '/tail';
+export const TAIL_PATH = '/v1/tail';
 
 /** How the browser signs in, written to `/console/config.json` for the console to read. */
 export type ConsoleSignIn =
@@ -215,14 +215,15 @@ export class StrataConsole extends Construct {
           },
         ],
       },
+      // In order: CloudFront takes the first pattern that matches, so the tail precedes /v1/*.
       additionalBehaviors: {
-        '/v1/*': apiBehavior,
-        '/healthz': apiBehavior,
         [`${TAIL_PATH}*`]: {
           origin: tailOrigin,
           allowedMethods: cloudfront.AllowedMethods.ALLOW_GET_HEAD,
           ...passThrough,
         },
+        '/v1/*': apiBehavior,
+        '/healthz': apiBehavior,
       },
       httpVersion: cloudfront.HttpVersion.HTTP2_AND_3,
       priceClass: cloudfront.PriceClass.PRICE_CLASS_100,

@@ -125,10 +125,16 @@ export interface StrataClusterProps {
   readonly functionUrls?: boolean;
   /**
    * The web console on CloudFront (off by default): its files in a private bucket read through
-   * Origin Access Control, the API (`/v1/*`) and the live tail (`/tail`) on the same origin.
+   * Origin Access Control, the API (`/v1/*`) and the live tail (`/v1/tail`) on the same origin.
    * The `ConsoleUrl` output; docs/deploy.md "Console".
    */
   readonly console?: StrataConsoleProps;
+  /**
+   * Read-only mode (STRATA_READ_ONLY on every function; default off): the HTTP API serves only
+   * GET routes and refuses every other with 403 CLUSTER_AUTHORIZATION_FAILED, and the console
+   * shows no mutating control. docs/console.md "Read-only mode".
+   */
+  readonly readOnly?: boolean;
 }
 
 /** The Function URLs of the data plane (StrataClusterProps.functionUrls). */
@@ -527,6 +533,7 @@ export class StrataCluster extends Construct {
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         POWERTOOLS_LOG_LEVEL: logLevel,
         ...aclEnvironment(props.acls ?? {}),
+        ...(props.readOnly ? { STRATA_READ_ONLY: 'true' } : {}),
         ...(props.tracing === false ? { POWERTOOLS_TRACE_ENABLED: 'false' } : {}),
       },
       bundling: {

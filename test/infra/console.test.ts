@@ -176,6 +176,9 @@ describe('console on', () => {
   it(`${TAIL_PATH}* goes to the live tail's Function URL, not cached, the viewer's SigV4 passed through`, () => {
     const b = behavior(`${TAIL_PATH}*`);
     expect(b).toBeDefined();
+    // CloudFront takes the first matching pattern: the tail must come before /v1/*.
+    const patterns = (distribution().CacheBehaviors as Json[]).map((x) => x.PathPattern);
+    expect(patterns.indexOf(`${TAIL_PATH}*`)).toBeLessThan(patterns.indexOf('/v1/*'));
     expect(b.AllowedMethods).toEqual(['GET', 'HEAD']);
     expect(b.CachePolicyId).toBe('4135ea2d-6df8-44a3-9df3-4b5a84be39ad');
     expect(b.OriginRequestPolicyId).toBe('b689b0a8-53d0-40ab-baf2-68738e2966ac');

@@ -223,6 +223,20 @@ describe('functions', () => {
     }
   });
 
+  it('readOnly sets STRATA_READ_ONLY on every function; off by default it is not set', () => {
+    for (const [, fn] of Object.entries(synth.cluster.functions)) {
+      expect(resources[logicalId(fn)].Properties.Environment.Variables.STRATA_READ_ONLY).toBeUndefined();
+    }
+    const readOnly = synthCluster({ readOnly: true });
+    const fns = readOnly.template.findResources('AWS::Lambda::Function');
+    const strata = Object.entries(fns).filter(
+      ([, f]) => (f as Json).Properties.Environment?.Variables?.STRATA_META_TABLE,
+    );
+    expect(strata).toHaveLength(7);
+    for (const [id, f] of strata)
+      expect((f as Json).Properties.Environment.Variables.STRATA_READ_ONLY, id).toBe('true');
+  });
+
   it('functions behind the HTTP API time out before its hard 30 s integration limit', () => {
     for (const name of ['health', 'topics', 'produce', 'fetch', 'groups'] as const) {
       expect(FUNCTION_SIZING[name].timeout.toSeconds(), name).toBeLessThan(30);
