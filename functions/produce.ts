@@ -17,8 +17,8 @@ import {
   withErrors,
 } from '../lib/engine/http/api.js';
 import { withAuthorization } from '../lib/engine/http/authorization.js';
-import { withRouting } from '../lib/engine/http/routing.js';
 import { produceRecordBatches } from '../lib/engine/http/batches.js';
+import { withRouting } from '../lib/engine/http/routing.js';
 import {
   type IdempotentProducerInput,
   type PreparedGroupCommit,
