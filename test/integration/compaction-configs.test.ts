@@ -3,12 +3,13 @@
  * describe reporting them (max.compaction.lag.ms as Kafka's Long.MAX_VALUE), bad values 400
  * INVALID_CONFIG, cleanup.policy changed on an existing topic, and null keys refused on a
  * compacted topic with 400 INVALID_RECORD by JSON produce and the binary batches route, with
- * nothing appended.
+ * nothing appended; retention trims a `compact` topic only when its policy also has `delete`.
  */
 import { describe, expect, it } from 'vitest';
 import { RECORD_BATCH_CONTENT_TYPE } from '../../lib/contract/record-batch.js';
 import { encodeBatch } from '../../lib/engine/codec/record-batch.js';
-import { alterTopicConfig } from '../../lib/engine/ops/topics.js';
+import { applyRetention } from '../../lib/engine/ops/retention.js';
+import { alterTopicConfig, getTopic } from '../../lib/engine/ops/topics.js';
 import { useTestServer } from '../support/stack.js';
 
 const ctx = useTestServer();
@@ -157,5 +158,31 @@ describe('null keys on a compacted topic', () => {
     expect((await ctx.http.get('/v1/topics/hc-switch')).body.config['cleanup.policy']).toBe('delete');
     expect((await ctx.http.post('/v1/topics/hc-switch/records', keyless)).status).toBe(200);
     expect(await latestOffsets('hc-switch')).toEqual(['2', '0']);
+  });
+});
+
+describe('retention and cleanup.policy', () => {
+  it('compact alone keeps old batches past retention.ms; compact,delete trims them, as Kafka', async () => {
+    const old = Date.now() - 3_600_000;
+    for (const [name, policy] of [
+      ['hc-ret-compact', 'compact'],
+      ['hc-ret-both', 'compact,delete'],
+    ] as const) {
+      expect((await create(name, { 'cleanup.policy': policy, 'retention.ms': 60_000 })).status).toBe(201);
+      for (let i = 0; i < 3; i++) {
+        const res = await ctx.http.post(`/v1/topics/${name}/records`, {
+          records: [{ key: `k${i}`, value: 'v', partition: 0, timestamp: old + i }],
+        });
+        expect(res.status).toBe(200);
+      }
+    }
+    const trimmed = async (name: string) =>
+      (await applyRetention(ctx.engine, await getTopic(ctx.engine, name), Date.now())).partitionsTrimmed;
+    expect(await trimmed('hc-ret-compact')).toBe(0);
+    expect(await trimmed('hc-ret-both')).toBe(1);
+    const earliest = async (name: string) =>
+      (await ctx.http.get(`/v1/topics/${name}`)).body.partitions[0].earliestOffset;
+    expect(await earliest('hc-ret-compact')).toBe('0');
+    expect(await earliest('hc-ret-both')).toBe('3');
   });
 });
