@@ -1,5 +1,6 @@
 import type { AclBinding, AclFilter } from '../lib/contract/acl.js';
 import type { ResponseOf } from '../lib/contract/endpoints.js';
+import { topicConfigString } from '../lib/contract/limits.js';
 import {
   addPartitionsRequest,
   createAclsRequest,
@@ -38,7 +39,7 @@ import { lambdaHandler } from './runtime.js';
 
 /** Kafka reports config values as strings. */
 function wireConfig(topic: Topic): Record<string, string> {
-  return Object.fromEntries(Object.entries(topic.config).map(([k, v]) => [k, String(v)]));
+  return Object.fromEntries(Object.entries(topic.config).map(([k, v]) => [k, topicConfigString(k, v)]));
 }
 
 export function createTopicsHandler(engine: Engine): HttpHandler {

@@ -1,6 +1,6 @@
 /** Topics: the list with offsets and a write-rate sparkline; one topic's partitions and configs. */
 import { useState } from 'preact/hooks';
-import { TOPIC_CONFIG_DEFAULTS } from '../../lib/contract/limits.js';
+import { TOPIC_CONFIG_DEFAULTS, topicConfigString } from '../../lib/contract/limits.js';
 import { api, enc, type Json } from './api.js';
 import { big, ErrorBox, errText, fmt, html, navigate, Spark, setParams, usePoll } from './ui.js';
 
@@ -136,7 +136,7 @@ function CreateTopic({ onDone }: { onDone: () => void }) {
     <input name="partitions" type="number" min="1" defaultValue="3" aria-label="partitions" />
     <input name="retention" type="number" placeholder="retention.ms" aria-label="retention.ms" />
     <select name="policy" aria-label="cleanup.policy">
-      <option value="">cleanup.policy</option><option>delete</option><option>compact</option>
+      <option value="">cleanup.policy</option><option>delete</option><option>compact</option><option>compact,delete</option>
     </select>
     <button type="submit">Create topic</button>
     <${ErrorBox} error=${error} />
@@ -212,9 +212,10 @@ function TopicDetail({
         <thead><tr><th>config</th><th>value</th><th>default</th></tr></thead>
         <tbody>
           ${Object.entries(topic.config).map(([k, v]) => {
-            const changed = k in defaults && String(defaults[k]) !== v;
+            const def = k in defaults ? topicConfigString(k, defaults[k]) : '';
+            const changed = k in defaults && def !== v;
             return html`<tr key=${k} class=${changed ? 'changed' : ''}>
-              <td>${k}</td><td>${v}</td><td class="muted">${k in defaults ? String(defaults[k]) : ''}</td>
+              <td>${k}</td><td>${v}</td><td class="muted">${def}</td>
             </tr>`;
           })}
         </tbody>

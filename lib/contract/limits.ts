@@ -41,6 +41,14 @@ export const FETCH_DEFAULTS = {
 /** Kafka's topic name rule (kafka-topics.sh); "." and ".." are refused too. */
 export const TOPIC_NAME_PATTERN = /^[a-zA-Z0-9._-]{1,249}$/;
 
+/**
+ * Kafka's Long.MAX_VALUE as Kafka writes it: the default of `max.compaction.lag.ms` (no bound).
+ * It is past JS numbers' safe integers, so a topic stores any value above
+ * Number.MAX_SAFE_INTEGER (about 285,000 years of milliseconds) as Number.MAX_SAFE_INTEGER, and
+ * that value is reported as this string (topicConfigString): it survives JSON and reads as Kafka's.
+ */
+export const KAFKA_LONG_MAX = '9223372036854775807';
+
 /** A topic's config when its creator leaves a key out. */
 export const TOPIC_CONFIG_DEFAULTS = {
   'retention.ms': 7 * 24 * 60 * 60 * 1000,
@@ -48,11 +56,52 @@ export const TOPIC_CONFIG_DEFAULTS = {
   'cleanup.policy': 'delete',
   'max.message.bytes': 1024 * 1024,
   'message.timestamp.type': 'CreateTime',
+  /** How long a tombstone outlives compaction, ms (Kafka's default: 1 day). */
+  'delete.retention.ms': 24 * 60 * 60 * 1000,
+  /** The least age of a record before compaction may remove it, ms. */
+  'min.compaction.lag.ms': 0,
+  /** The most age of a record before it must be compacted, ms: Number.MAX_SAFE_INTEGER is no bound (KAFKA_LONG_MAX). */
+  'max.compaction.lag.ms': Number.MAX_SAFE_INTEGER,
+  /** The share of a partition's log that must be uncompacted before compaction picks it. */
+  'min.cleanable.dirty.ratio': 0.5,
 } as const;
 
-/** Allowed ranges of the numeric topic configs, inclusive. */
+/** Allowed ranges of the integer topic configs, inclusive. */
 export const TOPIC_CONFIG_RANGES = {
   'retention.ms': [-1, Number.MAX_SAFE_INTEGER],
   'retention.bytes': [-1, Number.MAX_SAFE_INTEGER],
   'max.message.bytes': [1, LIMITS.maxMessageBytes],
+  'delete.retention.ms': [0, Number.MAX_SAFE_INTEGER],
+  'min.compaction.lag.ms': [0, Number.MAX_SAFE_INTEGER],
+  'max.compaction.lag.ms': [1, Number.MAX_SAFE_INTEGER],
 } as const satisfies Record<string, readonly [number, number]>;
+
+/**
+ * Integer configs that take any value up to Kafka's Long.MAX_VALUE, as Kafka does: a value above
+ * Number.MAX_SAFE_INTEGER is stored as Number.MAX_SAFE_INTEGER (no bound), reported as KAFKA_LONG_MAX.
+ */
+export const TOPIC_CONFIG_LONG_MAX: ReadonlySet<string> = new Set(['max.compaction.lag.ms']);
+
+/** Allowed ranges of the floating-point topic configs (Kafka's DOUBLE), inclusive. */
+export const TOPIC_CONFIG_DOUBLE_RANGES = {
+  'min.cleanable.dirty.ratio': [0, 1],
+} as const satisfies Record<string, readonly [number, number]>;
+
+/** The policies `cleanup.policy` lists (Kafka's LIST type: one or both, comma-separated). */
+export const CLEANUP_POLICIES = ['compact', 'delete'] as const;
+
+/** A topic config's value as Kafka writes it: a string, Number.MAX_SAFE_INTEGER of a LONG_MAX config as KAFKA_LONG_MAX. */
+export function topicConfigString(name: string, value: unknown): string {
+  if (TOPIC_CONFIG_LONG_MAX.has(name) && value === Number.MAX_SAFE_INTEGER) return KAFKA_LONG_MAX;
+  return String(value);
+}
+
+/** Whether a `cleanup.policy` value includes compaction (`compact` or `compact,delete`). */
+export function isCompactPolicy(policy: string): boolean {
+  return policy.split(',').some((p) => p.trim() === 'compact');
+}
+
+/** Whether a `cleanup.policy` value includes deletion by retention (`delete` or `compact,delete`). */
+export function isDeletePolicy(policy: string): boolean {
+  return policy.split(',').some((p) => p.trim() === 'delete');
+}

@@ -27,13 +27,30 @@ const encoding = z.enum(['utf8', 'base64']);
 /** Kafka configs travel as strings; numbers are accepted too. Ranges are checked after parsing. */
 const configValue = z.optional(z.union([z.number(), digits(/^-?\d+$/, 'must be an integer')]));
 
+/** A DOUBLE config: a number, or a decimal string ("0.5", "1", "5e-1"). Ranges are checked after parsing. */
+const doubleConfigValue = z.optional(
+  z.union([z.number(), digits(/^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/, 'must be a number')]),
+);
+
+/** `cleanup.policy`: Kafka's LIST of `delete` and `compact`, one or both, comma-separated. */
+const cleanupPolicyValue = z.optional(
+  digits(
+    /^\s*(delete|compact)\s*(,\s*(delete|compact)\s*)?$/,
+    'must be delete, compact, or both comma-separated (compact,delete)',
+  ),
+);
+
 /** The `config` of a topic creation. */
 export const topicConfigRequest = z.strictObject({
   'retention.ms': configValue,
   'retention.bytes': configValue,
-  'cleanup.policy': z.optional(z.enum(['delete', 'compact'])),
+  'cleanup.policy': cleanupPolicyValue,
   'max.message.bytes': configValue,
   'message.timestamp.type': z.optional(z.enum(['CreateTime', 'LogAppendTime'])),
+  'delete.retention.ms': configValue,
+  'min.compaction.lag.ms': configValue,
+  'max.compaction.lag.ms': configValue,
+  'min.cleanable.dirty.ratio': doubleConfigValue,
 });
 
 export const createTopicRequest = z.strictObject({

@@ -24,10 +24,19 @@ export interface LogRecord extends ProducerRecord {
 export interface TopicConfig {
   'retention.ms': number;
   'retention.bytes': number;
-  'cleanup.policy': 'delete' | 'compact';
+  /** Kafka's LIST: one policy or both, stored in this order (`compact,delete` however it was given). */
+  'cleanup.policy': 'delete' | 'compact' | 'compact,delete';
   'max.message.bytes': number;
   /** Stored and reported; batches keep the client's CreateTime either way (docs/kafka.md). */
   'message.timestamp.type': 'CreateTime' | 'LogAppendTime';
+  /** How long a tombstone is kept once compaction reaches it, ms. */
+  'delete.retention.ms': number;
+  /** No record younger than this is compacted away, ms. */
+  'min.compaction.lag.ms': number;
+  /** A record older than this is compacted whatever the dirty ratio, ms; Number.MAX_SAFE_INTEGER is no bound (Kafka's Long.MAX_VALUE). */
+  'max.compaction.lag.ms': number;
+  /** Compaction picks a partition once this share of its log (0..1) is uncompacted. */
+  'min.cleanable.dirty.ratio': number;
 }
 
 export interface Topic {

@@ -5,8 +5,12 @@
  */
 import type * as z from 'zod/mini';
 import {
+  CLEANUP_POLICIES,
+  KAFKA_LONG_MAX,
   LIMITS,
   TOPIC_CONFIG_DEFAULTS,
+  TOPIC_CONFIG_DOUBLE_RANGES,
+  TOPIC_CONFIG_LONG_MAX,
   TOPIC_CONFIG_RANGES,
   TOPIC_NAME_PATTERN,
 } from '../contract/limits.js';
@@ -41,7 +45,14 @@ export function validateTopicName(name: string): string {
 }
 
 const CONFIG_RANGES: Record<string, readonly [number, number]> = TOPIC_CONFIG_RANGES;
+const DOUBLE_RANGES: Record<string, readonly [number, number]> = TOPIC_CONFIG_DOUBLE_RANGES;
 
+/**
+ * A topic's config from a request's (strings or numbers), every key left out at its default.
+ * INVALID_CONFIG for an unknown key, a value out of its range, or `min.compaction.lag.ms` above
+ * `max.compaction.lag.ms` (as Kafka's LogConfig refuses it). `cleanup.policy` is stored as
+ * `delete`, `compact` or `compact,delete` however the list was written.
+ */
 export function validateTopicConfig(config: unknown): TopicConfig {
   const res = topicConfigRequest.safeParse(config ?? {});
   if (!res.success) {
@@ -55,20 +66,56 @@ export function validateTopicConfig(config: unknown): TopicConfig {
   const out: Record<string, unknown> = { ...DEFAULT_TOPIC_CONFIG };
   for (const [key, value] of Object.entries(res.data)) {
     if (value === undefined) continue;
+    if (key === 'cleanup.policy') {
+      const parts = new Set(
+        String(value)
+          .split(',')
+          .map((p) => p.trim()),
+      );
+      out[key] = CLEANUP_POLICIES.filter((p) => parts.has(p)).join(',');
+      continue;
+    }
+    const double = DOUBLE_RANGES[key];
+    if (double) {
+      const n = Number(value);
+      if (!Number.isFinite(n) || n < double[0] || n > double[1]) {
+        throw new InvalidConfigError(
+          `invalid value for ${key}: must be a number in [${double[0]}, ${double[1]}]`,
+        );
+      }
+      out[key] = n;
+      continue;
+    }
     const range = CONFIG_RANGES[key];
     if (!range) {
       out[key] = value;
       continue;
     }
-    const n = Number(value);
-    if (!Number.isSafeInteger(n) || n < range[0] || n > range[1]) {
-      throw new InvalidConfigError(
-        `invalid value for ${key}: must be an integer in [${range[0]}, ${range[1]}]`,
-      );
-    }
-    out[key] = n;
+    out[key] = integerConfig(key, value, range);
+  }
+  if ((out['min.compaction.lag.ms'] as number) > (out['max.compaction.lag.ms'] as number)) {
+    throw new InvalidConfigError(
+      `invalid value for min.compaction.lag.ms: ${out['min.compaction.lag.ms']} is above max.compaction.lag.ms (${out['max.compaction.lag.ms']})`,
+    );
   }
   return out as unknown as TopicConfig;
+}
+
+function integerConfig(key: string, value: string | number, range: readonly [number, number]): number {
+  const n = Number(value);
+  if (Number.isSafeInteger(n) && n >= range[0] && n <= range[1]) return n;
+  if (TOPIC_CONFIG_LONG_MAX.has(key)) {
+    // Up to Kafka's Long.MAX_VALUE; past the safe integers it means no bound.
+    const big =
+      typeof value === 'string' ? BigInt(value) : Number.isInteger(value) ? BigInt(value) : undefined;
+    if (big !== undefined && big > BigInt(Number.MAX_SAFE_INTEGER) && big <= BigInt(KAFKA_LONG_MAX)) {
+      return Number.MAX_SAFE_INTEGER;
+    }
+    throw new InvalidConfigError(
+      `invalid value for ${key}: must be an integer in [${range[0]}, ${KAFKA_LONG_MAX}]`,
+    );
+  }
+  throw new InvalidConfigError(`invalid value for ${key}: must be an integer in [${range[0]}, ${range[1]}]`);
 }
 
 // The request schemas under the names the handlers have always imported.

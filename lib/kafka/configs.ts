@@ -1,4 +1,4 @@
-import { TOPIC_CONFIG_DEFAULTS } from '../contract/limits.js';
+import { TOPIC_CONFIG_DEFAULTS, topicConfigString } from '../contract/limits.js';
 import { type Authorizer, InvalidRequestError, type Topic, topicConfigEntries } from '../engine/index.js';
 import { BROKER_ID, DEFAULT_GATEWAY_CONFIG, type GatewayConfig } from './config.js';
 import { duplicates } from './duplicates.js';
@@ -11,7 +11,7 @@ export const RESOURCE = { TOPIC: 2, BROKER: 4, BROKER_LOGGER: 8, CLIENT_METRICS:
 export const SOURCE = { DYNAMIC_TOPIC_CONFIG: 1, STATIC_BROKER_CONFIG: 4, DEFAULT_CONFIG: 5 } as const;
 
 /** Kafka's ConfigType ids (DescribeConfigs v3+). */
-const TYPE = { BOOLEAN: 1, STRING: 2, INT: 3, SHORT: 4, LONG: 5, LIST: 7 } as const;
+const TYPE = { BOOLEAN: 1, STRING: 2, INT: 3, SHORT: 4, LONG: 5, DOUBLE: 6, LIST: 7 } as const;
 
 /** One config as DescribeConfigs answers it. */
 export interface ConfigEntry {
@@ -41,17 +41,37 @@ const TOPIC_CONFIGS: Record<string, TopicConfigInfo> = {
   'cleanup.policy': {
     type: TYPE.LIST,
     broker: 'log.cleanup.policy',
-    doc: 'delete: old records go by retention.ms and retention.bytes; compact: the latest record of each key is kept.',
+    doc: 'delete: old records go by retention.ms and retention.bytes; compact: the latest record of each key is kept; compact,delete: both.',
+  },
+  'delete.retention.ms': {
+    type: TYPE.LONG,
+    broker: 'log.cleaner.delete.retention.ms',
+    doc: 'How long a tombstone (a key with a null value) is kept once compaction reaches it, in milliseconds.',
   },
   'max.message.bytes': {
     type: TYPE.INT,
     broker: 'message.max.bytes',
     doc: 'The largest record batch the topic accepts, in bytes.',
   },
+  'max.compaction.lag.ms': {
+    type: TYPE.LONG,
+    broker: 'log.cleaner.max.compaction.lag.ms',
+    doc: 'The longest a record stays uncompacted on a compacted topic, in milliseconds (9223372036854775807: no bound).',
+  },
   'message.timestamp.type': {
     type: TYPE.STRING,
     broker: 'log.message.timestamp.type',
     doc: 'CreateTime or LogAppendTime: which timestamp the topic reports (batches keep the producer time).',
+  },
+  'min.cleanable.dirty.ratio': {
+    type: TYPE.DOUBLE,
+    broker: 'log.cleaner.min.cleanable.ratio',
+    doc: 'The share of a partition (0 to 1) that must be uncompacted before compaction picks it.',
+  },
+  'min.compaction.lag.ms': {
+    type: TYPE.LONG,
+    broker: 'log.cleaner.min.compaction.lag.ms',
+    doc: 'The shortest a record stays uncompacted on a compacted topic, in milliseconds.',
   },
   'retention.bytes': {
     type: TYPE.LONG,
@@ -77,7 +97,13 @@ export function topicConfigs(topic: Topic, options: DescribeOptions): ConfigEntr
     const synonyms = [
       ...(e.overridden ? [{ name: e.name, value: e.value, source: SOURCE.DYNAMIC_TOPIC_CONFIG }] : []),
       ...(info
-        ? [{ name: info.broker, value: String(defaults[e.name]), source: SOURCE.DEFAULT_CONFIG }]
+        ? [
+            {
+              name: info.broker,
+              value: topicConfigString(e.name, defaults[e.name]),
+              source: SOURCE.DEFAULT_CONFIG,
+            },
+          ]
         : []),
     ];
     return {
@@ -156,6 +182,30 @@ function brokerSettings(config: GatewayConfig, broker: { host: string; port: num
     ),
     fixed('default.replication.factor', 1, TYPE.INT, 'Every topic is stored once, in S3.'),
     fixed('delete.topic.enable', true, TYPE.BOOLEAN, 'DeleteTopics deletes topics.'),
+    fixed(
+      'log.cleaner.delete.retention.ms',
+      t['delete.retention.ms'],
+      TYPE.LONG,
+      'The default delete.retention.ms of topics.',
+    ),
+    fixed(
+      'log.cleaner.max.compaction.lag.ms',
+      topicConfigString('max.compaction.lag.ms', t['max.compaction.lag.ms']),
+      TYPE.LONG,
+      'The default max.compaction.lag.ms of topics.',
+    ),
+    fixed(
+      'log.cleaner.min.cleanable.ratio',
+      t['min.cleanable.dirty.ratio'],
+      TYPE.DOUBLE,
+      'The default min.cleanable.dirty.ratio of topics.',
+    ),
+    fixed(
+      'log.cleaner.min.compaction.lag.ms',
+      t['min.compaction.lag.ms'],
+      TYPE.LONG,
+      'The default min.compaction.lag.ms of topics.',
+    ),
     fixed('log.cleanup.policy', t['cleanup.policy'], TYPE.LIST, 'The default cleanup.policy of topics.'),
     fixed(
       'log.message.timestamp.type',

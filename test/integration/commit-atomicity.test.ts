@@ -231,6 +231,10 @@ describe('the test-only broken commit', () => {
         'cleanup.policy': 'delete',
         'max.message.bytes': 1024,
         'message.timestamp.type': 'CreateTime',
+        'delete.retention.ms': 86400000,
+        'min.compaction.lag.ms': 0,
+        'max.compaction.lag.ms': Number.MAX_SAFE_INTEGER,
+        'min.cleanable.dirty.ratio': 0.5,
       },
       createdAt: Date.now(),
     });

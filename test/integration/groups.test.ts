@@ -33,6 +33,10 @@ async function createTopic(name: string, partitions: number): Promise<void> {
       'cleanup.policy': 'delete',
       'max.message.bytes': 1048576,
       'message.timestamp.type': 'CreateTime',
+      'delete.retention.ms': 86400000,
+      'min.compaction.lag.ms': 0,
+      'max.compaction.lag.ms': Number.MAX_SAFE_INTEGER,
+      'min.cleanable.dirty.ratio': 0.5,
     },
     createdAt: Date.now(),
   });

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ENDPOINTS } from '../../lib/contract/endpoints.js';
 import { ERROR_CODES, ERRORS, isErrorCode } from '../../lib/contract/errors.js';
-import { TOPIC_CONFIG_DEFAULTS } from '../../lib/contract/limits.js';
+import { TOPIC_CONFIG_DEFAULTS, topicConfigString } from '../../lib/contract/limits.js';
 import { ROUTES, type RouteKey } from '../../lib/contract/routes.js';
 import { topicConfigRequest } from '../../lib/contract/schemas.js';
 import { ROUTE_RULES } from '../../lib/engine/http/authorization.js';
@@ -180,7 +180,7 @@ describe('docs/api.md topic configs', () => {
     const keys = Object.keys(defOf(topicConfigRequest).shape ?? {});
     expect(Object.keys(documented).sort()).toEqual(keys.sort());
     for (const [name, value] of Object.entries(TOPIC_CONFIG_DEFAULTS)) {
-      expect(documented[name], name).toBe(String(value));
+      expect(documented[name], name).toBe(topicConfigString(name, value));
     }
   });
 });

@@ -118,9 +118,13 @@ export interface ClientBatchSummary {
  * (the log's offsets are dense, and fetch relies on it). The codes are Kafka's: bytes that do not
  * hold together (length, CRC, compression) are CORRUPT_MESSAGE, as Kafka's CorruptRecordException;
  * a batch that reads but says something false about itself (magic, count, offsets, record sizes)
- * is INVALID_RECORD, as Kafka's InvalidRecordException since KIP-467.
+ * is INVALID_RECORD, as Kafka's InvalidRecordException since KIP-467. With `requireKeys` (a
+ * compacted topic), a record with a null key is INVALID_RECORD too, as Kafka refuses it.
  */
-export function checkClientBatch(bytes: Uint8Array): ClientBatchSummary {
+export function checkClientBatch(
+  bytes: Uint8Array,
+  options: { requireKeys?: boolean } = {},
+): ClientBatchSummary {
   const h = readBatchHeader(bytes);
   if (h.magic !== MAGIC)
     throw new InvalidRecordError(`record batch magic ${h.magic}; only magic 2 is accepted`);
@@ -150,6 +154,12 @@ export function checkClientBatch(bytes: Uint8Array): ClientBatchSummary {
       r.varint(); // timestampDelta
       const offsetDelta = r.varint();
       if (offsetDelta !== i) throw new InvalidRecordError(`record ${i} has offset delta ${offsetDelta}`);
+      // A compacted topic keeps the latest record of each key: a keyless record has no place in it.
+      if (options.requireKeys && r.varint() < 0) {
+        throw new InvalidRecordError(
+          `record ${i} has a null key; a compacted topic (cleanup.policy includes compact) accepts keyed records only`,
+        );
+      }
       r.pos = end;
     }
   } catch (err) {

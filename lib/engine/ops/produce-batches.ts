@@ -1,3 +1,4 @@
+import { isCompactPolicy } from '../../contract/limits.js';
 import { CompressionType } from '../codec/compression.js';
 import { COMPRESSION_MASK, checkClientBatch, readBatchHeader } from '../codec/record-batch.js';
 import { groupBy } from '../collections.js';
@@ -134,6 +135,7 @@ function checkPartitionRecords(
     throw new CorruptMessageError('no record batch for the partition');
   const view = new DataView(records.buffer, records.byteOffset, records.byteLength);
   const max = topic.config['max.message.bytes'];
+  const requireKeys = isCompactPolicy(topic.config['cleanup.policy']);
   let recordCount = 0;
   let maxTimestamp = -1;
   let producerKey: string | undefined;
@@ -157,7 +159,7 @@ function checkPartitionRecords(
     ) {
       throw new UnsupportedCompressionTypeError('zstd batches need Produce v7 or later (KIP-110)');
     }
-    const summary = checkClientBatch(batch);
+    const summary = checkClientBatch(batch, { requireKeys });
     const { producerId, producerEpoch, baseSequence } = summary.producer;
     const key = producerId === NO_PRODUCER_ID ? undefined : `${producerId}:${producerEpoch}`;
     if (at === 0) {

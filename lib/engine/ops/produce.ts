@@ -1,7 +1,13 @@
+import { isCompactPolicy } from '../../contract/limits.js';
 import { partitionForKey } from '../../contract/partitioner.js';
 import { encodeBatch } from '../codec/record-batch.js';
 import type { Engine } from '../engine.js';
-import { InvalidRequestError, MessageTooLargeError, RecordListTooLargeError } from '../errors.js';
+import {
+  InvalidRecordError,
+  InvalidRequestError,
+  MessageTooLargeError,
+  RecordListTooLargeError,
+} from '../errors.js';
 import type { ProducerRecord, RecordHeader, Topic } from '../types.js';
 import { LIMITS } from '../validation.js';
 import {
@@ -107,8 +113,14 @@ function groupByPartition(
   now: number,
 ): Map<number, ProducerRecord[]> {
   const byPartition = new Map<number, ProducerRecord[]>();
+  const compacted = isCompactPolicy(topic.config['cleanup.policy']);
   records.forEach((r, i) => {
     checkRecordSize(topic, r, i);
+    if (r.key === null && compacted) {
+      throw new InvalidRecordError(
+        `record ${i} has a null key; topic ${topic.name} is compacted (cleanup.policy=${topic.config['cleanup.policy']}) and accepts keyed records only`,
+      );
+    }
     const p = placed[i] as number;
     let list = byPartition.get(p);
     if (!list) {

@@ -1,3 +1,4 @@
+import { isDeletePolicy } from '../../contract/limits.js';
 import type { Engine } from '../engine.js';
 import { OffsetOutOfRangeError } from '../errors.js';
 import type { IndexEntry, Topic } from '../types.js';
@@ -72,12 +73,16 @@ export interface RetentionResult {
 /**
  * Applies `retention.ms` and `retention.bytes` to every partition of a topic, batch by batch from
  * the oldest, as Kafka does segment by segment: a batch goes once its newest record is older than
- * retention.ms, or while the partition holds more than retention.bytes without it.
+ * retention.ms, or while the partition holds more than retention.bytes without it. A topic whose
+ * cleanup.policy is `compact` alone is not trimmed by either (`compact,delete` is).
  */
 export async function applyRetention(engine: Engine, topic: Topic, now: number): Promise<RetentionResult> {
   const result: RetentionResult = { partitionsTrimmed: 0, indexEntriesRemoved: 0 };
-  const retentionMs = topic.config['retention.ms'];
-  const retentionBytes = topic.config['retention.bytes'];
+  // As in Kafka, retention deletes only when cleanup.policy includes delete (compact alone keeps
+  // every segment, and compaction decides what goes).
+  const deletes = isDeletePolicy(topic.config['cleanup.policy']);
+  const retentionMs = deletes ? topic.config['retention.ms'] : -1;
+  const retentionBytes = deletes ? topic.config['retention.bytes'] : -1;
   const heads = await engine.metadata.getHeads(topic);
   for (const [partition, head] of heads.entries()) {
     if (head.nextOffset === 0) continue;

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { topicConfigString } from '../../contract/limits.js';
 import type { Engine } from '../engine.js';
 import {
   CommitConflictError,
@@ -228,9 +229,11 @@ export function topicConfigOverrides(topic: Topic): readonly (keyof TopicConfig)
 /** Every config a topic has, by name, each marked as set or default. */
 export function topicConfigEntries(topic: Topic): TopicConfigEntry[] {
   const overrides = new Set(topicConfigOverrides(topic));
-  return (Object.keys(DEFAULT_TOPIC_CONFIG) as (keyof TopicConfig)[])
-    .sort()
-    .map((name) => ({ name, value: String(topic.config[name]), overridden: overrides.has(name) }));
+  return (Object.keys(DEFAULT_TOPIC_CONFIG) as (keyof TopicConfig)[]).sort().map((name) => ({
+    name,
+    value: topicConfigString(name, topic.config[name]),
+    overridden: overrides.has(name),
+  }));
 }
 
 /** Configs whose value is a comma-separated list (Kafka's LIST type): APPEND and SUBTRACT apply. */

@@ -9,7 +9,7 @@ import { Admin, ConfigResourceTypes, IncrementalAlterConfigOperationTypes } from
 import { ConfigResourceTypes as KafkajsResourceTypes } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERRORS } from '../../../lib/contract/errors.js';
-import { TOPIC_CONFIG_DEFAULTS } from '../../../lib/contract/limits.js';
+import { TOPIC_CONFIG_DEFAULTS, topicConfigString } from '../../../lib/contract/limits.js';
 import { alterTopicConfig } from '../../../lib/engine/index.js';
 import type { KafkaGateway } from '../../../lib/kafka/gateway.js';
 import { APIS } from '../../../lib/kafka/protocol/schema/index.js';
@@ -391,7 +391,10 @@ describe('DescribeConfigs over the wire', () => {
     const described = await configMap('described');
     for (const [name, value] of Object.entries(TOPIC_CONFIG_DEFAULTS)) {
       if (name !== 'retention.bytes')
-        expect(described[name], name).toEqual({ value: String(value), source: DEFAULT_CONFIG });
+        expect(described[name], name).toEqual({
+          value: topicConfigString(name, value),
+          source: DEFAULT_CONFIG,
+        });
     }
     expect(described).toMatchObject({
       'cleanup.policy': { value: 'delete', source: DEFAULT_CONFIG },
@@ -562,13 +565,24 @@ describe('AlterConfigs and IncrementalAlterConfigs over the wire', () => {
     for (const [configs, expected] of [
       [[{ name: 'retention.ms', configOperation: APPEND, value: '5' }], code('INVALID_CONFIG')],
       [[{ name: 'cleanup.policy', configOperation: SUBTRACT, value: 'delete' }], code('INVALID_CONFIG')],
-      [[{ name: 'cleanup.policy', configOperation: APPEND, value: 'compact' }], code('INVALID_CONFIG')],
+      [[{ name: 'cleanup.policy', configOperation: APPEND, value: 'shred' }], code('INVALID_CONFIG')],
       [[{ name: 'retention.ms', configOperation: SET, value: null }], code('INVALID_REQUEST')],
       [[{ name: 'retention.ms', configOperation: 9, value: '1' }], code('INVALID_REQUEST')],
       [[{ name: 'no.such', configOperation: DELETE, value: null }], code('INVALID_CONFIG')],
     ] as const) {
       expect((await alter([...configs])).responses[0]?.errorCode, JSON.stringify(configs)).toBe(expected);
     }
+    // Both policies are Kafka's list compact,delete; subtracting one leaves the other.
+    expect(
+      (await alter([{ name: 'cleanup.policy', configOperation: APPEND, value: 'compact' }])).responses[0]
+        ?.errorCode,
+    ).toBe(0);
+    expect((await configMap('incremental'))['cleanup.policy']?.value).toBe('compact,delete');
+    expect(
+      (await alter([{ name: 'cleanup.policy', configOperation: SUBTRACT, value: 'compact' }])).responses[0]
+        ?.errorCode,
+    ).toBe(0);
+    expect((await configMap('incremental'))['cleanup.policy']?.value).toBe('delete');
     expect(
       (await alter([{ name: 'retention.bytes', configOperation: SET, value: '1' }], true)).responses[0]
         ?.errorCode,
@@ -951,7 +965,13 @@ describe('kafka-python KafkaAdminClient', () => {
     const out = await runPythonScript(script, [ctx.bootstrap, 'kpy-made'], 50_000);
     expect(out.created).toBe(true);
     expect(out.exists_error).toBe('TopicAlreadyExistsError');
-    expect(out.configs).toMatchObject({ 'retention.ms': '90000', 'cleanup.policy': 'delete' });
+    expect(out.configs).toMatchObject({
+      'retention.ms': '90000',
+      'cleanup.policy': 'delete',
+      'delete.retention.ms': '86400000',
+      'max.compaction.lag.ms': '9223372036854775807',
+      'min.cleanable.dirty.ratio': '0.5',
+    });
     expect(out.broker).toMatchObject({ 'num.partitions': String(DEFAULT_PARTITIONS) });
     expect(out.listed_after_create).toBe(true);
     expect(out.listed_after_delete).toBe(false);
@@ -975,6 +995,9 @@ describe('confluent-kafka (librdkafka) AdminClient', () => {
     expect(out.configs).toMatchObject({
       'retention.bytes': ['123456', false],
       'retention.ms': ['604800000', true],
+      'min.compaction.lag.ms': ['0', true],
+      'max.compaction.lag.ms': ['9223372036854775807', true],
+      'min.cleanable.dirty.ratio': ['0.5', true],
     });
     expect(out.broker).toMatchObject({
       'auto.create.topics.enable': 'false',
