@@ -52,6 +52,8 @@ export interface TableUpdate<V> {
   offset: string;
 }
 
+const EMPTY_POLL_PAUSE_MS = 50;
+
 interface Cursor {
   topic: string;
   partition: number;
@@ -254,6 +256,10 @@ export class TableView<V = MessageBytes> {
         // An empty answer below the target: nothing remains there (compaction removed the tail).
         c.caughtUp = true;
         this.checkCaughtUp();
+      } else if (c.caughtUp && res.messages.length === 0) {
+        // The long poll ended empty: a short pause, so that a server (or a fake) that answers at
+        // once cannot turn the loop into a busy one.
+        await sleep(EMPTY_POLL_PAUSE_MS, c.abort.signal);
       }
     }
   }
