@@ -469,9 +469,22 @@ export class PartitionRunner implements PartitionLifecycle {
 
 /** After a binary answer held a compressed batch, this many fetches of the partition go JSON first. */
 const JSON_FETCHES_AFTER_COMPRESSED = 16;
-const jsonFetchesLeft = new WeakMap<PartitionState, number>();
+const jsonFetchesLeft = new WeakMap<object, number>();
 
-interface FetchedMessages {
+/** What one fetch of a partition needs: where it is, and the signal that cancels it. */
+export interface FetchCursor {
+  readonly topic: string;
+  readonly partition: number;
+  readonly fetchOffset: bigint;
+  readonly abort: AbortController;
+}
+
+export type FetchSettings = Pick<
+  ConsumerConfig,
+  'maxBytesPerPartition' | 'maxWaitTimeInMs' | 'maxRecordsPerFetch' | 'dataPath'
+>;
+
+export interface FetchedMessages {
   messages: KafkaMessage[];
   highWatermark: string;
   nextOffset: string;
@@ -482,10 +495,10 @@ interface FetchedMessages {
  * JSON records route otherwise, and for an answer holding a compressed batch (the client does not
  * decompress; the server does it for the JSON route).
  */
-async function fetchMessages(
+export async function fetchMessages(
   api: StrataApi,
-  ps: PartitionState,
-  config: ConsumerConfig,
+  ps: FetchCursor,
+  config: FetchSettings,
 ): Promise<FetchedMessages> {
   const { topic, partition, fetchOffset: offset } = ps;
   const signal = ps.abort.signal;

@@ -26,6 +26,7 @@ export { PRODUCER_EVENTS, Producer, Transaction } from './producer.js';
 export { decodeFetchedBatches } from './record-batches.js';
 export { backoffDelay, DEFAULT_RETRY, type RetryOptions } from './retry.js';
 export { Strata, type StrataConfig } from './strata.js';
+export { TABLE_EVENTS, type TableConfig, type TableUpdate, TableView } from './table.js';
 export * from './types.js';
 
 import { PRODUCER_EVENTS } from './producer.js';

@@ -10,7 +10,8 @@ import { createLogger, type LogCreator, type Logger, type LogLevel, logLevel } f
 import { TopicMetadataCache } from './metadata.js';
 import { Producer } from './producer.js';
 import { type ResolvedRetry, type RetryOptions, resolveRetry } from './retry.js';
-import type { ConsumerConfig, DataPath, ProducerConfig } from './types.js';
+import { type TableConfig, TableView } from './table.js';
+import type { ConsumerConfig, DataPath, MessageBytes, ProducerConfig } from './types.js';
 
 export interface StrataConfig {
   /** The API's base URL, e.g. http://localhost:4510 or the API Gateway stage URL. */
@@ -94,6 +95,19 @@ export class Strata {
     // The latest consumer of a group is the one a transaction's sendOffsets commits as.
     if (config?.groupId) this.consumers.set(config.groupId, consumer);
     return consumer;
+  }
+
+  /**
+   * A topic as a table: key to latest value, kept current (docs/client.md "Table view").
+   * `await table.ready()` starts it and waits until it holds the topic as it was then.
+   */
+  table<V = MessageBytes>(config: TableConfig<V>): TableView<V> {
+    return new TableView<V>(
+      this.api,
+      { dataPath: this.dataPath, ...config },
+      this.retry,
+      this.log.namespace(`table.${config?.topic ?? ''}`),
+    );
   }
 
   admin(_config: { retry?: RetryOptions } = {}): Admin {

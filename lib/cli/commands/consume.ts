@@ -1,11 +1,16 @@
-/** `strata consume`: a topic's records, by partition or as a member of a consumer group. */
+/**
+ * `strata consume`: a topic's records, by partition or as a member of a consumer group; with
+ * `--table`, the latest record of every key (the client's table view, strata.table()).
+ */
 import { type Command, Option } from 'commander';
-import { fromBase64 } from '../../client/bytes.js';
+import { fromBase64, utf8Encode } from '../../client/bytes.js';
 import { CONSUMER_EVENTS } from '../../client/consumer.js';
 import { StrataClientError, StrataOffsetOutOfRangeError } from '../../client/errors.js';
 import { isAborted } from '../../client/http.js';
 import { isRetriable, sleep } from '../../client/retry.js';
 import type { Strata } from '../../client/strata.js';
+import { TABLE_EVENTS, type TableUpdate } from '../../client/table.js';
+import type { KafkaMessage } from '../../client/types.js';
 import {
   type OffsetSpec,
   parseNonNegativeInt,
@@ -25,6 +30,8 @@ interface ConsumeOptions {
   count?: number;
   format?: string;
   json?: boolean;
+  table?: boolean;
+  follow?: boolean;
 }
 
 /** Prints one record, as it arrives. */
@@ -48,6 +55,18 @@ export function consumeCommands(program: Command, ctx: Context): void {
       'output format: %t topic, %p partition, %o offset, %k key, %v value, %T timestamp, %h headers',
     )
     .addOption(new Option('--json', 'one JSON object per record').conflicts('format'))
+    .addOption(
+      new Option(
+        '--table',
+        'the latest record of every key, one line per key (default format: %k<TAB>%v); reads from the beginning to the end and exits',
+      ).conflicts(['group', 'count']),
+    )
+    .addOption(
+      new Option(
+        '--follow',
+        'with --table: after the table, print each change as it arrives (a delete has an empty value)',
+      ).conflicts('exit'),
+    )
     .action(async (name: string, opts: ConsumeOptions, cmd: Command) =>
       consume(ctx, ctx.strata(cmd), name, opts),
     );
@@ -55,6 +74,13 @@ export function consumeCommands(program: Command, ctx: Context): void {
 
 async function consume(ctx: Context, strata: Strata, topic: string, opts: ConsumeOptions): Promise<void> {
   const spec = parseOffsetSpec(opts.offset ?? 'beginning');
+  if (opts.follow && !opts.table)
+    throw new UsageError('--follow goes with --table (consume follows by default)');
+  if (opts.table) {
+    if (spec.kind !== 'beginning')
+      throw new UsageError('--table reads from the beginning: -o cannot be used');
+    return consumeTable(ctx, strata, topic, opts);
+  }
   const format = opts.format ?? '%v';
   // The same on a terminal and in a pipe: the user's format (kcat's -f), or JSON lines.
   const style: RowStyle = opts.json ? 'json' : 'lines';
@@ -153,6 +179,93 @@ async function consumePartitions(
     ctx.io.signal?.removeEventListener('abort', onSignal);
     stop.abort();
   }
+}
+
+/**
+ * `--table`: the client's table view (strata.table) from the beginning to the high watermark,
+ * then one line per key in key order; with --follow, each change after that as it arrives.
+ */
+async function consumeTable(
+  ctx: Context,
+  strata: Strata,
+  topic: string,
+  opts: ConsumeOptions,
+): Promise<void> {
+  const format = opts.format ?? '%k\t%v';
+  const style: RowStyle = opts.json ? 'json' : 'lines';
+  const print = (rows: PrintedRecord[]) =>
+    ctx.print(style, { rows, line: (r) => renderFormat(format, r), json: recordToJson });
+  const table = strata.table<KafkaMessage>({
+    topic,
+    valueDecoder: (_value, message) => message,
+    ...(opts.partition !== undefined ? { partitions: [opts.partition] } : {}),
+  });
+  // The rows as printed records: the table's updates say which partition each came from.
+  const rows = new Map<string, PrintedRecord>();
+  let following = false;
+  let printing = Promise.resolve();
+  table.on<TableUpdate<KafkaMessage>>(TABLE_EVENTS.UPDATE, ({ payload: u }) => {
+    const rec: PrintedRecord = u.value
+      ? messageToPrinted(topic, u.partition, u.value)
+      : {
+          topic,
+          partition: u.partition,
+          offset: u.offset,
+          timestamp: '',
+          key: utf8Encode(u.key),
+          value: null,
+          headers: {},
+        };
+    if (u.deleted) rows.delete(u.key);
+    else rows.set(u.key, rec);
+    if (following) printing = printing.then(() => print([rec]));
+  });
+  let crashed: unknown;
+  table.on<{ error: unknown }>(TABLE_EVENTS.CRASH, (e) => {
+    crashed = e.payload.error;
+  });
+  const stopped = new Promise<void>((resolve) => {
+    if (ctx.io.signal?.aborted) resolve();
+    ctx.io.signal?.addEventListener('abort', () => resolve(), { once: true });
+  });
+  try {
+    if (opts.partition !== undefined) {
+      const description = await strata.api.describeTopic(topic);
+      if (!description.partitions.some((p) => p.partition === opts.partition)) {
+        throw new StrataClientError(`topic ${topic} has no partition ${opts.partition}`, {
+          code: 'UNKNOWN_TOPIC_OR_PARTITION',
+          retriable: false,
+          status: 404,
+        });
+      }
+    }
+    await table.start();
+    const interrupted = await Promise.race([table.caughtUp().then(() => false), stopped.then(() => true)]);
+    if (interrupted) return;
+    await print([...rows.keys()].sort().map((k) => rows.get(k) as PrintedRecord));
+    if (!opts.follow) return;
+    following = true;
+    await Promise.race([
+      stopped,
+      new Promise<void>((resolve) => table.on(TABLE_EVENTS.CRASH, () => resolve())),
+    ]);
+    await printing;
+    if (crashed !== undefined) throw crashed;
+  } finally {
+    await table.stop();
+  }
+}
+
+function messageToPrinted(topic: string, partition: number, m: KafkaMessage): PrintedRecord {
+  return {
+    topic,
+    partition,
+    offset: m.offset,
+    timestamp: m.timestamp,
+    key: m.key,
+    value: m.value,
+    headers: m.headers,
+  };
 }
 
 async function consumeAsGroup(

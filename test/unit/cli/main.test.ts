@@ -160,4 +160,42 @@ describe('strata CLI', () => {
     expect(await runCli(['consume', 't', '-e', '-n', '2', '--json'], n.io)).toBe(0);
     expect(n.out.join('').trim().split('\n')).toHaveLength(2);
   });
+
+  it('consume --table prints the latest value per key; --follow then prints each change', async () => {
+    const log = new FakeLog();
+    log.createTopic('t', 2);
+    await runCli(['produce', 't', '-K', '='], io(log, { stdin: 'b=1\na=1\nb=2\nc=1\n' }).io);
+    await runCli(['produce', 't', '--json'], io(log, { stdin: '{"key":"c","value":null}\n' }).io);
+    const t = io(log);
+    expect(await runCli(['consume', 't', '--table'], t.io)).toBe(0);
+    expect(t.out.join('')).toBe('a\t1\nb\t2\n');
+    const f = io(log);
+    const stop = new AbortController();
+    const running = runCli(['consume', 't', '--table', '--follow', '-f', '%k=%v'], {
+      ...f.io,
+      signal: stop.signal,
+    });
+    const printed = async (text: string) => {
+      for (let i = 0; i < 200 && !f.out.join('').includes(text); i++)
+        await new Promise((r) => setTimeout(r, 10));
+      expect(f.out.join('')).toContain(text);
+    };
+    await printed('a=1\nb=2\n');
+    await runCli(
+      ['produce', 't', '--json'],
+      io(log, { stdin: '{"key":"a","value":"9"}\n{"key":"b","value":null}\n' }).io,
+    );
+    await printed('a=9\n');
+    await printed('b=\n');
+    stop.abort();
+    expect(await running).toBe(0);
+    for (const argv of [
+      ['consume', 't', '--table', '-g', 'g'],
+      ['consume', 't', '--table', '-o', 'end'],
+      ['consume', 't', '--follow'],
+    ]) {
+      const u = io(log);
+      expect(await runCli(argv, u.io)).toBe(2);
+    }
+  });
 });
