@@ -64,6 +64,12 @@ export async function trimIndex(
   return engine.references.removeIndexEntries(topic.topicId, partition, below, () => engine.now());
 }
 
+/** Whether cleanup.policy includes delete ("delete", "compact,delete"); unset means delete. */
+export function deletesByRetention(config: Readonly<Record<string, unknown>>): boolean {
+  const v = config['cleanup.policy'];
+  return typeof v !== 'string' || v.split(',').some((p) => p.trim() === 'delete');
+}
+
 export interface RetentionResult {
   partitionsTrimmed: number;
   indexEntriesRemoved: number;
@@ -76,8 +82,10 @@ export interface RetentionResult {
  */
 export async function applyRetention(engine: Engine, topic: Topic, now: number): Promise<RetentionResult> {
   const result: RetentionResult = { partitionsTrimmed: 0, indexEntriesRemoved: 0 };
-  const retentionMs = topic.config['retention.ms'];
-  const retentionBytes = topic.config['retention.bytes'];
+  // As in Kafka, a topic whose cleanup.policy lacks delete (compact alone) keeps its log by time and size.
+  const deletes = deletesByRetention(topic.config as unknown as Record<string, unknown>);
+  const retentionMs = deletes ? topic.config['retention.ms'] : -1;
+  const retentionBytes = deletes ? topic.config['retention.bytes'] : -1;
   const heads = await engine.metadata.getHeads(topic);
   for (const [partition, head] of heads.entries()) {
     if (head.nextOffset === 0) continue;

@@ -67,6 +67,7 @@ export function indexEntryFromItem(item: Record<string, unknown>): IndexEntry {
     byteLength: Number(item.byteLength),
     recordCount: Number(item.recordCount),
     maxTimestamp: Number(item.maxTimestamp),
+    ...(item.sparse === true ? { sparse: true } : {}),
   };
 }
 
@@ -238,8 +239,34 @@ export class MetadataStore {
     }
   }
 
+  /** Compaction by key: where the last completed pass cleaned up to (0 before any). */
+  async getCleanedUpTo(topic: Topic, partition: number): Promise<number> {
+    const item = await this.getMetaItem(metaKeys.cleaned(topic.topicId, partition));
+    return item ? Number(item.cleanedUpTo) : 0;
+  }
+
+  /** Moves a partition's cleaned-up-to offset forward only, with a conditional write; false if not forward. */
+  async advanceCleanedUpTo(topic: Topic, partition: number, to: number, now: number): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.metaTable,
+          Key: metaKeys.cleaned(topic.topicId, partition),
+          UpdateExpression: 'SET cleanedUpTo = :to, cleanedAt = :now',
+          ConditionExpression: 'attribute_not_exists(cleanedUpTo) OR cleanedUpTo < :to',
+          ExpressionAttributeValues: { ':to': to, ':now': now },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (isConditionFailure(err)) return false;
+      throw err;
+    }
+  }
+
   async deleteHead(topicId: string, partition: number): Promise<void> {
     await this.deleteItem(metaKeys.head(topicId, partition));
+    await this.deleteItem(metaKeys.cleaned(topicId, partition));
   }
 
   async getHead(topic: Topic, partition: number): Promise<PartitionHead> {
