@@ -148,6 +148,23 @@ describe('compaction by key', () => {
     expect(read).toHaveLength(3);
   });
 
+  it('a quiet partition is cleaned again when a tombstone it kept expires', async () => {
+    await createCompacted('quiet');
+    await fill('quiet', 4, 2, 2);
+    const options = { graceMs: GRACE, sweepUnreferenced: true, compaction: false } as const;
+    expect((await runMaintenance(engine, options)).partitionsCleanedByKey).toBe(1);
+    // Nothing dirty, no tombstone expired: no pass.
+    expect((await runMaintenance(engine, options)).partitionsCleanedByKey).toBe(0);
+    expect((await readAll('quiet')).filter((r) => r.value === null)).toHaveLength(2);
+    clockShift = DAY + 60_000;
+    const report = await runMaintenance(engine, options);
+    expect(report.partitionsCleanedByKey).toBe(1);
+    expect(report.recordsRemovedByKey).toBe(2);
+    const read = await readAll('quiet');
+    expect(read.map((r) => r.key)).toEqual(['key-2', 'key-3']);
+    expect((await runMaintenance(engine, options)).partitionsCleanedByKey).toBe(0);
+  });
+
   it('a second pass with nothing new keeps everything; a new update supersedes the compacted value', async () => {
     await createCompacted('again');
     await fill('again', 10, 4);

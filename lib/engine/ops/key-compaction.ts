@@ -12,7 +12,7 @@ import {
   worthCleaning,
 } from '../key-compaction.js';
 import { newSegmentKey } from '../storage/segment-store.js';
-import type { IndexEntry, Topic } from '../types.js';
+import type { IndexEntry, LogRecord, Topic } from '../types.js';
 import { allIndexEntries } from './retention.js';
 
 export interface KeyCompactionOptions {
@@ -73,7 +73,7 @@ export async function compactPartitionByKey(
   const now = engine.now();
   const config = keyCompactionConfig(topic.config as unknown as Record<string, unknown>);
   const head = await engine.metadata.getHead(topic, partition);
-  const cleanedUpTo = await engine.metadata.getCleanedUpTo(topic, partition);
+  const { cleanedUpTo, oldestTombstone } = await engine.metadata.getCleaned(topic, partition);
   const result: KeyCompactionResult = {
     cleaned: false,
     runsSwapped: 0,
@@ -86,8 +86,11 @@ export async function compactPartitionByKey(
     (e) => e.lastOffset >= head.logStartOffset && e.baseOffset < head.nextOffset,
   );
   let end = cleanableEnd(entries, head.nextOffset, now, config);
-  if (end <= cleanedUpTo && !options.force) return result;
-  if (!options.force && !worthCleaning(entries, cleanedUpTo, end, now, config)) return result;
+  // A tombstone kept by the last pass that has expired since: worth a pass even with nothing dirty.
+  const tombstoneDue = oldestTombstone !== undefined && oldestTombstone < now - config.deleteRetentionMs;
+  const due = options.force || tombstoneDue;
+  if (end <= cleanedUpTo && !due) return result;
+  if (!due && !worthCleaning(entries, cleanedUpTo, end, now, config)) return result;
 
   // The key map over the dirty range, bounded: the range ends early when the map is full.
   const latest: KeyMap = new Map();
@@ -112,13 +115,24 @@ export async function compactPartitionByKey(
   result.cleaned = true;
 
   const policy = { now, config, cleanedUpTo, latest };
+  const tombstones = { oldest: Number.POSITIVE_INFINITY };
+  const keep = (r: LogRecord) => {
+    const kept = keepRecord(r, policy);
+    if (kept && r.key && r.value === null) tombstones.oldest = Math.min(tombstones.oldest, r.timestamp);
+    return kept;
+  };
   const inRange = entries.filter((e) => e.lastOffset < end);
   let complete = true;
   for (const run of runsOf(inRange, options.runBytes)) {
-    const swapped = await rewriteRun(engine, topic, partition, run, policy, result);
+    const swapped = await rewriteRun(engine, topic, partition, run, keep, result);
     if (!swapped) complete = false;
   }
-  if (complete && (await engine.metadata.advanceCleanedUpTo(topic, partition, end, engine.now()))) {
+  const oldest = Number.isFinite(tombstones.oldest) ? tombstones.oldest : undefined;
+  if (
+    complete &&
+    end >= cleanedUpTo &&
+    (await engine.metadata.advanceCleanedUpTo(topic, partition, end, engine.now(), oldest))
+  ) {
     result.cleanedUpTo = end;
   }
   return result;
@@ -147,7 +161,7 @@ async function rewriteRun(
   topic: Topic,
   partition: number,
   run: IndexEntry[],
-  policy: Parameters<typeof keepRecord>[1],
+  keep: (r: LogRecord) => boolean,
   result: KeyCompactionResult,
 ): Promise<boolean> {
   const ranges = await Promise.all(
@@ -158,7 +172,7 @@ async function rewriteRun(
     })),
   );
   const before = run.reduce((n, e) => n + e.recordCount, 0);
-  const rewritten = rewriteRanges(ranges, (r) => keepRecord(r, policy));
+  const rewritten = rewriteRanges(ranges, keep);
   result.recordsBefore += before;
   result.recordsAfter += rewritten.recordCount;
   // Already one compacted entry, and nothing more to remove: leave it.

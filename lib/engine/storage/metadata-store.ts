@@ -239,22 +239,48 @@ export class MetadataStore {
     }
   }
 
-  /** Compaction by key: where the last completed pass cleaned up to (0 before any). */
-  async getCleanedUpTo(topic: Topic, partition: number): Promise<number> {
+  /**
+   * Compaction by key: where the last completed pass cleaned up to (0 before any), and the oldest
+   * timestamp of a tombstone it kept (so a quiet partition is still cleaned when that one expires).
+   */
+  async getCleaned(
+    topic: Topic,
+    partition: number,
+  ): Promise<{ cleanedUpTo: number; oldestTombstone?: number }> {
     const item = await this.getMetaItem(metaKeys.cleaned(topic.topicId, partition));
-    return item ? Number(item.cleanedUpTo) : 0;
+    if (!item) return { cleanedUpTo: 0 };
+    return {
+      cleanedUpTo: Number(item.cleanedUpTo),
+      ...(item.oldestTombstone !== undefined ? { oldestTombstone: Number(item.oldestTombstone) } : {}),
+    };
   }
 
-  /** Moves a partition's cleaned-up-to offset forward only, with a conditional write; false if not forward. */
-  async advanceCleanedUpTo(topic: Topic, partition: number, to: number, now: number): Promise<boolean> {
+  /**
+   * Moves a partition's cleaned-up-to offset, never backwards (the same offset again refreshes the
+   * oldest tombstone), with a conditional write; false when another pass got further.
+   */
+  async advanceCleanedUpTo(
+    topic: Topic,
+    partition: number,
+    to: number,
+    now: number,
+    oldestTombstone?: number,
+  ): Promise<boolean> {
     try {
       await this.doc.send(
         new UpdateCommand({
           TableName: this.metaTable,
           Key: metaKeys.cleaned(topic.topicId, partition),
-          UpdateExpression: 'SET cleanedUpTo = :to, cleanedAt = :now',
-          ConditionExpression: 'attribute_not_exists(cleanedUpTo) OR cleanedUpTo < :to',
-          ExpressionAttributeValues: { ':to': to, ':now': now },
+          UpdateExpression:
+            oldestTombstone === undefined
+              ? 'SET cleanedUpTo = :to, cleanedAt = :now REMOVE oldestTombstone'
+              : 'SET cleanedUpTo = :to, cleanedAt = :now, oldestTombstone = :tomb',
+          ConditionExpression: 'attribute_not_exists(cleanedUpTo) OR cleanedUpTo <= :to',
+          ExpressionAttributeValues: {
+            ':to': to,
+            ':now': now,
+            ...(oldestTombstone === undefined ? {} : { ':tomb': oldestTombstone }),
+          },
         }),
       );
       return true;
