@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Engine } from '../../lib/engine/engine.js';
 import { compactPartitionByKey, KEY_COMPACTION_OPTIONS } from '../../lib/engine/ops/key-compaction.js';
 import { runMaintenance } from '../../lib/engine/ops/maintenance.js';
-import { allIndexEntries } from '../../lib/engine/ops/retention.js';
+import { allIndexEntries, applyRetention } from '../../lib/engine/ops/retention.js';
 import { getTopic } from '../../lib/engine/ops/topics.js';
 import { ambiguousNext, failNext, timeoutError } from '../support/faults.js';
 import { api, createTestEngine, startTestServer, type TestServer } from '../support/stack.js';
@@ -197,6 +197,59 @@ describe('compaction by key', () => {
     const read = await readAll('race');
     expectTable(read, latest);
     expect(read).toHaveLength(20);
+  });
+
+  it('compact alone keeps old records past retention.ms; compact,delete with retention racing two compactors', async () => {
+    await createCompacted('keep');
+    const old = Date.now() - 3_600_000;
+    await http.post('/v1/topics/keep/records', {
+      records: [
+        { key: 'a', value: 'old', timestamp: old },
+        { key: 'a', value: 'older', timestamp: old - 1 },
+      ],
+    });
+    const topic = await getTopic(engine, 'keep');
+    expect(
+      (
+        await applyRetention(
+          engine,
+          { ...topic, config: { ...topic.config, 'retention.ms': 60_000 } },
+          engine.now(),
+        )
+      ).partitionsTrimmed,
+    ).toBe(0);
+
+    await createCompacted('both');
+    const records = (u: number, timestamp?: number) =>
+      Array.from({ length: 10 }, (_, i) => ({
+        key: `key-${i}`,
+        value: `v${u}-${i}`,
+        ...(timestamp ? { timestamp } : {}),
+      }));
+    for (let u = 0; u < 5; u++) await http.post('/v1/topics/both/records', { records: records(u, old) });
+    const latest = new Map<string, { value: string | null; offset: number }>();
+    for (let u = 5; u < 10; u++) {
+      const offsets = await produce('both', records(u));
+      records(u).forEach((r, i) =>
+        latest.set(r.key, { value: r.value, offset: Number(offsets[i].offset ?? offsets[i]) }),
+      );
+    }
+    const base = await getTopic(engine, 'both');
+    const both = {
+      ...base,
+      config: { ...base.config, 'cleanup.policy': 'compact,delete' as never, 'retention.ms': 1_800_000 },
+    };
+    const pass = () =>
+      compactPartitionByKey(engine, both, 0, { ...KEY_COMPACTION_OPTIONS, force: true, runBytes: 1 });
+    await Promise.all([applyRetention(engine, both, engine.now()), pass(), pass()]);
+    await applyRetention(engine, both, engine.now());
+    await pass();
+    const meta = await http.get('/v1/topics/both');
+    const start = Number(meta.body.partitions[0].earliestOffset);
+    expect(start).toBeGreaterThanOrEqual(50);
+    const read = await readAll('both', start);
+    expectTable(read, latest);
+    expect(read).toHaveLength(10);
   });
 
   it('a lost response on the swap transaction, and a crash between upload and swap, lose nothing and leave only orphans', async () => {
