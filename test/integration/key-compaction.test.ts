@@ -230,9 +230,9 @@ describe('compaction by key', () => {
     const latest = new Map<string, { value: string | null; offset: number }>();
     for (let u = 5; u < 10; u++) {
       const offsets = await produce('both', records(u));
-      records(u).forEach((r, i) =>
-        latest.set(r.key, { value: r.value, offset: Number(offsets[i].offset ?? offsets[i]) }),
-      );
+      records(u).forEach((r, i) => {
+        latest.set(r.key, { value: r.value, offset: Number(offsets[i].offset ?? offsets[i]) });
+      });
     }
     const base = await getTopic(engine, 'both');
     const both = {
