@@ -72,4 +72,9 @@ export interface IndexEntry {
   byteLength: number;
   recordCount: number;
   maxTimestamp: number;
+  /**
+   * Rewritten by compaction by key: the range [baseOffset, lastOffset] has gaps (recordCount is the
+   * records kept), and each batch carries its absolute base offset, so fetch must not patch it.
+   */
+  sparse?: boolean;
 }

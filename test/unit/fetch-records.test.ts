@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { collectRecords } from '../../lib/engine/ops/fetch.js';
+import { collectRange, collectRecords } from '../../lib/engine/ops/fetch.js';
 import type { LogRecord } from '../../lib/engine/types.js';
 
 const rec = (offset: number, value = 'v'): LogRecord => ({
@@ -33,5 +33,36 @@ describe('collectRecords', () => {
       2, 3, 4,
     ]);
     expect(offsets(collectRecords([range(0, 10)], 2, 10, { maxRecords: 10, maxBytes: 0 }))).toEqual([2]);
+  });
+});
+
+describe('collectRange (gaps from compaction by key)', () => {
+  const at = (...os: number[]) => os.map((o) => rec(o));
+  it('skips removed offsets inside a sparse entry and moves past its end', () => {
+    const spans = [
+      { baseOffset: 0, lastOffset: 9, sparse: true },
+      { baseOffset: 10, lastOffset: 14 },
+    ];
+    const got = collectRange([at(2, 7), range(10, 15)], spans, 3, 15, limits);
+    expect(offsets(got.records)).toEqual([7, 10, 11, 12, 13, 14]);
+    expect(got.nextOffset).toBe(15);
+  });
+  it('a fetch past the last survivor of a sparse entry answers the entry end as nextOffset', () => {
+    const got = collectRange([at(2)], [{ baseOffset: 0, lastOffset: 9, sparse: true }], 5, 12, limits);
+    expect(got.records).toEqual([]);
+    expect(got.nextOffset).toBe(10);
+  });
+  it('a gap between entries still ends the answer; limits still apply', () => {
+    const spans = [
+      { baseOffset: 0, lastOffset: 4, sparse: true },
+      { baseOffset: 8, lastOffset: 9 },
+    ];
+    expect(collectRange([at(1, 3), range(8, 10)], spans, 0, 10, limits).nextOffset).toBe(5);
+    const limited = collectRange([at(1, 3)], [spans[0] as (typeof spans)[0]], 0, 10, {
+      maxRecords: 1,
+      maxBytes: 1 << 20,
+    });
+    expect(offsets(limited.records)).toEqual([1]);
+    expect(limited.nextOffset).toBe(2);
   });
 });

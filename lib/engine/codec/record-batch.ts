@@ -194,9 +194,10 @@ export function withBaseOffset(bytes: Uint8Array, baseOffset: number): Uint8Arra
 /**
  * Writes base offsets into a range of consecutive stored batches, each where the previous one
  * ended, in place: the bytes Kafka fetch serves. Nothing under the CRC changes. Returns how many
- * offsets the range holds.
+ * offsets the range holds. A sparse range (rewritten by compaction by key, see key-compaction.ts)
+ * already carries each batch's absolute base offset, and is left as it is.
  */
-export function patchBaseOffsets(bytes: Uint8Array, baseOffset: number): number {
+export function patchBaseOffsets(bytes: Uint8Array, baseOffset: number, sparse = false): number {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let pos = 0;
   let base = baseOffset;
@@ -206,7 +207,8 @@ export function patchBaseOffsets(bytes: Uint8Array, baseOffset: number): number 
     const length = 12 + view.getInt32(pos + 8);
     if (length < BATCH_HEADER_BYTES || pos + length > bytes.length)
       throw new CorruptMessageError('batch length out of range');
-    view.setBigInt64(pos, BigInt(base));
+    if (sparse) base = Number(view.getBigInt64(pos));
+    else view.setBigInt64(pos, BigInt(base));
     base += view.getInt32(pos + 23) + 1;
     pos += length;
   }
@@ -215,21 +217,25 @@ export function patchBaseOffsets(bytes: Uint8Array, baseOffset: number): number 
 
 /**
  * Decodes a byte range holding one or more consecutive batches of one partition (compaction joins
- * adjacent batches into one range). Offsets are dense, so each batch starts where the last ended.
+ * adjacent batches into one range). Offsets are dense, so each batch starts where the last ended
+ * (lastOffsetDelta + 1 further on); in a sparse range (compaction by key left gaps) each batch
+ * carries its own absolute base offset instead.
  */
-export function decodeBatches(bytes: Uint8Array, baseOffset: number): LogRecord[] {
+export function decodeBatches(bytes: Uint8Array, baseOffset: number, sparse = false): LogRecord[] {
   const records: LogRecord[] = [];
   let pos = 0;
   let base = baseOffset;
   while (pos < bytes.length) {
     if (bytes.length - pos < BATCH_HEADER_BYTES)
       throw new CorruptMessageError('trailing bytes after the last batch');
-    const length = 12 + new DataView(bytes.buffer, bytes.byteOffset + pos + 8, 4).getInt32(0);
+    const view = new DataView(bytes.buffer, bytes.byteOffset + pos, BATCH_HEADER_BYTES);
+    const length = 12 + view.getInt32(8);
     if (length < BATCH_HEADER_BYTES || pos + length > bytes.length)
       throw new CorruptMessageError('batch length out of range');
+    if (sparse) base = Number(view.getBigInt64(0));
     const batch = decodeBatch(bytes.subarray(pos, pos + length), base);
     records.push(...batch.records);
-    base += batch.records.length;
+    base += view.getInt32(23) + 1;
     pos += length;
   }
   return records;

@@ -62,9 +62,11 @@ export function smallRuns(entries: readonly IndexEntry[], options: CompactionOpt
   };
   for (const e of entries) {
     const adjacent = run.length === 0 || (run.at(-1) as IndexEntry).lastOffset + 1 === e.baseOffset;
-    if (e.byteLength >= options.smallBytes || !adjacent) {
+    // A sparse entry (compaction by key) carries absolute base offsets, dense ones do not: never mixed.
+    const big = e.byteLength >= options.smallBytes || e.sparse === true;
+    if (big || !adjacent) {
       close();
-      if (e.byteLength >= options.smallBytes) continue;
+      if (big) continue;
     }
     if (run.length >= MAX_RUN || bytes + e.byteLength > options.targetBytes) close();
     run.push(e);

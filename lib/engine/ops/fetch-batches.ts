@@ -181,7 +181,8 @@ function assemble(pass: Pass, ranges: PromiseSettledResult<Uint8Array>[]): Parti
     // A copy: the segment cache's bytes stay as stored.
     const slot = out.subarray(at, at + bytes.length);
     slot.set(bytes);
-    patchBaseOffsets(slot, (pass.entries[i] as IndexEntry).baseOffset);
+    const entry = pass.entries[i] as IndexEntry;
+    patchBaseOffsets(slot, entry.baseOffset, entry.sparse);
     at += bytes.length;
   });
   return { ...base, records: out };

@@ -70,16 +70,19 @@ export async function fetchRecords(
 
   const entries = await indexEntriesFor(engine, topic, partition, offset, head.nextOffset, options);
   const batches = await readBatches(engine, entries);
-  const records = collectRecords(
-    batches.map((bytes, i) => decodeBatches(bytes, (entries[i] as IndexEntry).baseOffset)),
+  const { records, nextOffset } = collectRange(
+    batches.map((bytes, i) => {
+      const e = entries[i] as IndexEntry;
+      return decodeBatches(bytes, e.baseOffset, e.sparse);
+    }),
+    entries,
     offset,
     head.nextOffset,
     options,
   );
-  const last = records.at(-1);
   return {
     records,
-    nextOffset: last ? last.offset + 1 : offset,
+    nextOffset,
     highWatermark: head.nextOffset,
     logStartOffset: head.logStartOffset,
   };
@@ -97,22 +100,53 @@ export function collectRecords(
   highWatermark: number,
   limits: Pick<FetchOptions, 'maxRecords' | 'maxBytes'>,
 ): LogRecord[] {
+  return collectRange(batches, undefined, offset, highWatermark, limits).records;
+}
+
+/** The span of an index entry, for collectRange: a sparse one may skip offsets inside it. */
+export interface RangeSpan {
+  baseOffset: number;
+  lastOffset: number;
+  sparse?: boolean;
+}
+
+/**
+ * collectRecords with gaps: inside a sparse entry (compaction by key removed records) offsets may
+ * be skipped, and once such an entry is read to its end the next offset is past its last one, so a
+ * fetch at a removed offset returns the next record that remains. Between entries the offsets
+ * still join up: a gap there is an index race, and ends the answer as before. `nextOffset` is
+ * after the last record returned, or after the last sparse entry read whole (never past the high
+ * watermark).
+ */
+export function collectRange(
+  batches: LogRecord[][],
+  spans: readonly RangeSpan[] | undefined,
+  offset: number,
+  highWatermark: number,
+  limits: Pick<FetchOptions, 'maxRecords' | 'maxBytes'>,
+): { records: LogRecord[]; nextOffset: number } {
   const out: LogRecord[] = [];
   let expected = offset;
   let bytes = 0;
-  for (const batch of batches) {
+  const done = () => ({ records: out, nextOffset: expected });
+  for (const [i, batch] of batches.entries()) {
+    const span = spans?.[i];
+    if (span && span.lastOffset < expected) continue;
+    if (span && span.baseOffset > expected) return done();
+    const sparse = span?.sparse === true;
     for (const record of batch) {
       if (record.offset < expected) continue;
-      if (record.offset > expected || record.offset >= highWatermark || out.length >= limits.maxRecords)
-        return out;
+      if (record.offset >= highWatermark || out.length >= limits.maxRecords) return done();
+      if (record.offset > expected && !sparse) return done();
       const size = (record.key?.length ?? 0) + (record.value?.length ?? 0);
-      if (out.length > 0 && bytes + size > limits.maxBytes) return out;
+      if (out.length > 0 && bytes + size > limits.maxBytes) return done();
       bytes += size;
       out.push(record);
       expected = record.offset + 1;
     }
+    if (sparse && span) expected = Math.max(expected, Math.min(span.lastOffset + 1, highWatermark));
   }
-  return out;
+  return done();
 }
 
 /** A consistent read of the head, which the partition watch remembers. */
@@ -180,7 +214,9 @@ async function indexEntriesFor(
     for (const entry of page.entries) {
       if (entry.baseOffset >= highWatermark) return out;
       out.push(entry);
-      records += Math.min(entry.lastOffset, highWatermark - 1) - Math.max(entry.baseOffset, offset) + 1;
+      records += entry.sparse
+        ? entry.recordCount
+        : Math.min(entry.lastOffset, highWatermark - 1) - Math.max(entry.baseOffset, offset) + 1;
       bytes += entry.byteLength;
       if (records >= options.maxRecords || bytes >= options.maxBytes) return out;
     }

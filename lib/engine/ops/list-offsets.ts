@@ -56,7 +56,7 @@ export async function kafkaListOffset(
     if (live.length === 0) return NO_OFFSET;
     const best = live.reduce((a, b) => (b.maxTimestamp > a.maxTimestamp ? b : a));
     const bytes = await engine.segments.getRange(best.objectKey, best.byteOffset, best.byteLength);
-    const records = decodeBatches(bytes, best.baseOffset).filter(
+    const records = decodeBatches(bytes, best.baseOffset, best.sparse).filter(
       (r) => r.offset >= head.logStartOffset && r.offset < head.nextOffset,
     );
     const top = records.reduce<(typeof records)[number] | undefined>(

@@ -1,5 +1,7 @@
 import type { Engine } from '../engine.js';
+import { isCompacted } from '../key-compaction.js';
 import { type CompactionResult, compactPartition } from './compaction.js';
+import { compactTopicByKey } from './key-compaction.js';
 import { applyRetention, type RetentionResult } from './retention.js';
 import { collectGarbage, type GcResult } from './storage-gc.js';
 
@@ -50,11 +52,15 @@ export interface MaintenanceOptions {
 
 export interface MaintenanceReport extends RetentionResult, GcResult, CompactionResult {
   topics: number;
+  /** Compaction by key (cleanup.policy includes compact): partitions cleaned, records removed. */
+  partitionsCleanedByKey: number;
+  recordsRemovedByKey: number;
 }
 
 /**
  * One maintenance pass (the scheduled function in AWS, a timer in the local stack): retention per
- * topic, compaction of small objects, then storage GC. Every step is conditional and idempotent,
+ * topic, compaction by key for topics whose cleanup.policy includes compact (else compaction of
+ * small objects), then storage GC. Every step is conditional and idempotent,
  * so overlapping or interrupted runs are safe.
  */
 export async function runMaintenance(
@@ -63,6 +69,8 @@ export async function runMaintenance(
 ): Promise<MaintenanceReport> {
   const report: MaintenanceReport = {
     topics: 0,
+    partitionsCleanedByKey: 0,
+    recordsRemovedByKey: 0,
     partitionsTrimmed: 0,
     indexEntriesRemoved: 0,
     runs: 0,
@@ -77,7 +85,13 @@ export async function runMaintenance(
     const retention = await applyRetention(engine, topic, engine.now());
     report.partitionsTrimmed += retention.partitionsTrimmed;
     report.indexEntriesRemoved += retention.indexEntriesRemoved;
-    if (options.compaction) {
+    if (isCompacted(topic.config as unknown as Record<string, unknown>)) {
+      // Compaction by key rewrites these partitions whole; small-object compaction would only race it.
+      for (const r of await compactTopicByKey(engine, topic)) {
+        if (r.cleaned) report.partitionsCleanedByKey++;
+        report.recordsRemovedByKey += r.recordsBefore - r.recordsAfter;
+      }
+    } else if (options.compaction) {
       for (let p = 0; p < topic.partitions; p++) {
         const compaction = await compactPartition(engine, topic, p, options.compaction);
         report.runs += compaction.runs;

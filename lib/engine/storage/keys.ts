@@ -16,6 +16,14 @@ export const metaKeys = {
     sk: 'head',
   }),
   /** Written in the commit transaction: proves the object is referenced (storage GC reads it). */
+  /**
+   * Compaction by key's progress in a partition: offsets below `cleanedUpTo` were cleaned by a
+   * completed pass. Beside the head (same partition key), never in it: produce writes the head.
+   */
+  cleaned: (topicId: string, partition: number) => ({
+    pk: `${META_PK_PREFIX.head}${topicId}#${partition}`,
+    sk: 'cleaned',
+  }),
   segment: (objectKey: string) => ({ pk: `${META_PK_PREFIX.segment}${objectKey}`, sk: 'segment' }),
   /** Objects whose commit is known to have failed; storage cleanup deletes them after a grace period. */
   orphan: (objectKey: string) => ({ pk: META_PK.orphans, sk: objectKey }),

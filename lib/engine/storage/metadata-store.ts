@@ -67,6 +67,7 @@ export function indexEntryFromItem(item: Record<string, unknown>): IndexEntry {
     byteLength: Number(item.byteLength),
     recordCount: Number(item.recordCount),
     maxTimestamp: Number(item.maxTimestamp),
+    ...(item.sparse === true ? { sparse: true } : {}),
   };
 }
 
@@ -238,8 +239,60 @@ export class MetadataStore {
     }
   }
 
+  /**
+   * Compaction by key: where the last completed pass cleaned up to (0 before any), and the oldest
+   * timestamp of a tombstone it kept (so a quiet partition is still cleaned when that one expires).
+   */
+  async getCleaned(
+    topic: Topic,
+    partition: number,
+  ): Promise<{ cleanedUpTo: number; oldestTombstone?: number }> {
+    const item = await this.getMetaItem(metaKeys.cleaned(topic.topicId, partition));
+    if (!item) return { cleanedUpTo: 0 };
+    return {
+      cleanedUpTo: Number(item.cleanedUpTo),
+      ...(item.oldestTombstone !== undefined ? { oldestTombstone: Number(item.oldestTombstone) } : {}),
+    };
+  }
+
+  /**
+   * Moves a partition's cleaned-up-to offset, never backwards (the same offset again refreshes the
+   * oldest tombstone), with a conditional write; false when another pass got further.
+   */
+  async advanceCleanedUpTo(
+    topic: Topic,
+    partition: number,
+    to: number,
+    now: number,
+    oldestTombstone?: number,
+  ): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.metaTable,
+          Key: metaKeys.cleaned(topic.topicId, partition),
+          UpdateExpression:
+            oldestTombstone === undefined
+              ? 'SET cleanedUpTo = :to, cleanedAt = :now REMOVE oldestTombstone'
+              : 'SET cleanedUpTo = :to, cleanedAt = :now, oldestTombstone = :tomb',
+          ConditionExpression: 'attribute_not_exists(cleanedUpTo) OR cleanedUpTo <= :to',
+          ExpressionAttributeValues: {
+            ':to': to,
+            ':now': now,
+            ...(oldestTombstone === undefined ? {} : { ':tomb': oldestTombstone }),
+          },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (isConditionFailure(err)) return false;
+      throw err;
+    }
+  }
+
   async deleteHead(topicId: string, partition: number): Promise<void> {
     await this.deleteItem(metaKeys.head(topicId, partition));
+    await this.deleteItem(metaKeys.cleaned(topicId, partition));
   }
 
   async getHead(topic: Topic, partition: number): Promise<PartitionHead> {

@@ -44,7 +44,7 @@ export async function recordByTimestamp(
     const entry = await metadata.findBatchAtOrAfterTimestamp(topic, partition, from, timestamp);
     if (!entry || entry.baseOffset >= head.nextOffset) return undefined;
     const bytes = await segments.getRange(entry.objectKey, entry.byteOffset, entry.byteLength);
-    const hit = decodeBatches(bytes, entry.baseOffset).find(
+    const hit = decodeBatches(bytes, entry.baseOffset, entry.sparse).find(
       (r) => r.timestamp >= timestamp && r.offset >= head.logStartOffset && r.offset < head.nextOffset,
     );
     if (hit) return { offset: hit.offset, timestamp: hit.timestamp };

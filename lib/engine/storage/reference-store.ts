@@ -20,6 +20,8 @@ export interface CompactedObject {
   byteLength: number;
   /** The whole object's size. */
   bytes: number;
+  /** Compaction by key: the records kept (the run's sum otherwise), and the entry is sparse. */
+  keyCompacted?: { recordCount: number };
 }
 
 /**
@@ -93,8 +95,9 @@ export class ReferenceStore {
       objectKey: merged.objectKey,
       byteOffset: merged.byteOffset,
       byteLength: merged.byteLength,
-      recordCount: run.reduce((n, e) => n + e.recordCount, 0),
+      recordCount: merged.keyCompacted?.recordCount ?? run.reduce((n, e) => n + e.recordCount, 0),
       maxTimestamp: Math.max(...run.map((e) => e.maxTimestamp)),
+      ...(merged.keyCompacted ? { sparse: true } : {}),
     };
     const actions: TransactItem[] = [
       ...run.slice(0, -1).map((e) => this.entryDelete(pk, e)),
