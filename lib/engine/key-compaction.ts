@@ -3,8 +3,7 @@ import { BATCH_CRC_START, BATCH_HEADER_BYTES, COMPRESSION_MASK } from '../contra
 import { ByteReader } from './codec/bytes.js';
 import { compress, decompress } from './codec/compression.js';
 import { crc32c } from './codec/crc32c.js';
-import { decodeBatch } from './codec/record-batch.js';
-import { CorruptMessageError } from './errors.js';
+import { decodeBatch, rangeBatches } from './codec/record-batch.js';
 import type { LogRecord } from './types.js';
 
 /**
@@ -149,23 +148,10 @@ export function rewriteRanges(
 
 /** The batches of a stored range, each with its absolute base offset. */
 export function splitBatches(range: StoredRange): { baseOffset: number; bytes: Uint8Array }[] {
-  const out: { baseOffset: number; bytes: Uint8Array }[] = [];
-  const { bytes } = range;
-  let pos = 0;
-  let base = range.baseOffset;
-  while (pos < bytes.length) {
-    if (bytes.length - pos < BATCH_HEADER_BYTES)
-      throw new CorruptMessageError('trailing bytes after the last batch');
-    const view = new DataView(bytes.buffer, bytes.byteOffset + pos, BATCH_HEADER_BYTES);
-    const length = 12 + view.getInt32(8);
-    if (length < BATCH_HEADER_BYTES || pos + length > bytes.length)
-      throw new CorruptMessageError('batch length out of range');
-    if (range.sparse) base = Number(view.getBigInt64(0));
-    out.push({ baseOffset: base, bytes: bytes.subarray(pos, pos + length) });
-    base += view.getInt32(23) + 1;
-    pos += length;
-  }
-  return out;
+  return [...rangeBatches(range.bytes, range.baseOffset, range.sparse)].map((b) => ({
+    baseOffset: b.baseOffset,
+    bytes: b.bytes,
+  }));
 }
 
 /**

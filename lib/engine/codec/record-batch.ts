@@ -191,38 +191,20 @@ export function withBaseOffset(bytes: Uint8Array, baseOffset: number): Uint8Arra
   return copy;
 }
 
-/**
- * Writes base offsets into a range of consecutive stored batches, each where the previous one
- * ended, in place: the bytes Kafka fetch serves. Nothing under the CRC changes. Returns how many
- * offsets the range holds. A sparse range (rewritten by compaction by key, see key-compaction.ts)
- * already carries each batch's absolute base offset, and is left as it is.
- */
-export function patchBaseOffsets(bytes: Uint8Array, baseOffset: number, sparse = false): number {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let pos = 0;
-  let base = baseOffset;
-  while (pos < bytes.length) {
-    if (bytes.length - pos < BATCH_HEADER_BYTES)
-      throw new CorruptMessageError('trailing bytes after the last batch');
-    const length = 12 + view.getInt32(pos + 8);
-    if (length < BATCH_HEADER_BYTES || pos + length > bytes.length)
-      throw new CorruptMessageError('batch length out of range');
-    if (sparse) base = Number(view.getBigInt64(pos));
-    else view.setBigInt64(pos, BigInt(base));
-    base += view.getInt32(pos + 23) + 1;
-    pos += length;
-  }
-  return base - baseOffset;
+/** One batch of a stored range: where it starts in the range, its bytes, and its base offset. */
+export interface RangeBatch {
+  at: number;
+  bytes: Uint8Array;
+  baseOffset: number;
 }
 
 /**
- * Decodes a byte range holding one or more consecutive batches of one partition (compaction joins
- * adjacent batches into one range). Offsets are dense, so each batch starts where the last ended
- * (lastOffsetDelta + 1 further on); in a sparse range (compaction by key left gaps) each batch
- * carries its own absolute base offset instead.
+ * The batches of a byte range holding one or more consecutive batches of one partition
+ * (compaction joins adjacent batches into one range). Offsets are dense, so each batch starts
+ * where the last ended (lastOffsetDelta + 1 further on); in a sparse range (compaction by key,
+ * see key-compaction.ts, left gaps) each batch carries its own absolute base offset instead.
  */
-export function decodeBatches(bytes: Uint8Array, baseOffset: number, sparse = false): LogRecord[] {
-  const records: LogRecord[] = [];
+export function* rangeBatches(bytes: Uint8Array, baseOffset: number, sparse = false): Generator<RangeBatch> {
   let pos = 0;
   let base = baseOffset;
   while (pos < bytes.length) {
@@ -233,10 +215,32 @@ export function decodeBatches(bytes: Uint8Array, baseOffset: number, sparse = fa
     if (length < BATCH_HEADER_BYTES || pos + length > bytes.length)
       throw new CorruptMessageError('batch length out of range');
     if (sparse) base = Number(view.getBigInt64(0));
-    const batch = decodeBatch(bytes.subarray(pos, pos + length), base);
-    records.push(...batch.records);
+    yield { at: pos, bytes: bytes.subarray(pos, pos + length), baseOffset: base };
     base += view.getInt32(23) + 1;
     pos += length;
+  }
+}
+
+/**
+ * Writes base offsets into a range of consecutive stored batches, in place: the bytes Kafka fetch
+ * serves. Nothing under the CRC changes. Returns how many offsets the range holds. A sparse range
+ * already carries each batch's absolute base offset, and is left as it is.
+ */
+export function patchBaseOffsets(bytes: Uint8Array, baseOffset: number, sparse = false): number {
+  let end = baseOffset;
+  for (const batch of rangeBatches(bytes, baseOffset, sparse)) {
+    const view = new DataView(batch.bytes.buffer, batch.bytes.byteOffset, BATCH_HEADER_BYTES);
+    if (!sparse) view.setBigInt64(0, BigInt(batch.baseOffset));
+    end = batch.baseOffset + view.getInt32(23) + 1;
+  }
+  return end - baseOffset;
+}
+
+/** Decodes every record of a stored range (see rangeBatches), at their offsets. */
+export function decodeBatches(bytes: Uint8Array, baseOffset: number, sparse = false): LogRecord[] {
+  const records: LogRecord[] = [];
+  for (const batch of rangeBatches(bytes, baseOffset, sparse)) {
+    records.push(...decodeBatch(batch.bytes, batch.baseOffset).records);
   }
   return records;
 }
