@@ -4,9 +4,8 @@ import { supportedCompressions } from '../../lib/engine/codec/compression.js';
 import type { Engine } from '../../lib/engine/engine.js';
 import { produce as produceRecords } from '../../lib/engine/ops/produce.js';
 import { deleteRecords } from '../../lib/engine/ops/retention.js';
-import { getTopic } from '../../lib/engine/ops/topics.js';
 import { delay, hold } from '../support/faults.js';
-import { api, createTestEngine, startTestServer, useTestServer } from '../support/stack.js';
+import { api, createTestEngine, longPollWaiting, startTestServer, useTestServer } from '../support/stack.js';
 
 const ctx = useTestServer();
 
@@ -213,7 +212,7 @@ describe('produce and fetch', () => {
 
     const waiting = ctx.http.get('/v1/topics/t-poll/partitions/0/records?offset=0&waitMs=15000');
     // Produce only once the fetch is in its long poll, so the records are what wakes it.
-    await longPollWaiting('t-poll');
+    await longPollWaiting(ctx.engine, 't-poll');
     await produce('t-poll', [{ value: 'wake up' }]);
     const res = await waiting;
     expect(res.body.records.map((r: { value: string }) => r.value)).toEqual(['wake up']);
@@ -230,7 +229,7 @@ describe('produce and fetch', () => {
     const otherServer = await startTestServer(other);
     try {
       const waiting = ctx.http.get('/v1/topics/t-poll2/partitions/0/records?offset=0&waitMs=15000');
-      await longPollWaiting('t-poll2');
+      await longPollWaiting(ctx.engine, 't-poll2');
       const res = await api(otherServer.url).post('/v1/topics/t-poll2/records', {
         records: [{ value: 'elsewhere' }],
       });
@@ -249,7 +248,7 @@ describe('long-poll and the log start', () => {
     const waiting = ctx.http.get('/v1/topics/t-poll-trim/partitions/0/records?offset=0&waitMs=10000');
     // Once the fetch waits, hold its next head read, so that the other engine's produce and
     // DeleteRecords both land before it looks again.
-    await longPollWaiting('t-poll-trim');
+    await longPollWaiting(ctx.engine, 't-poll-trim');
     const held = hold(ctx.engine.clients.dynamodb, 'GetItem', { when: isHeadRead });
     await produceWith(other, 't-poll-trim', 3);
     await deleteRecords(other, 't-poll-trim', 0, 2);
@@ -303,12 +302,6 @@ describe('list offsets', () => {
     expect(await at('9999')).toBe('4');
   });
 });
-
-/** Resolves once a fetch of partition 0 of `topic` on the test server is waiting in its long poll. */
-async function longPollWaiting(topic: string) {
-  const { topicId } = await getTopic(ctx.engine, topic);
-  await ctx.engine.watch.whenWaiting(topicId, 0);
-}
 
 /** A GetItem of a partition head (the document client's input: keys are still plain strings). */
 function isHeadRead(input: Record<string, unknown>): boolean {

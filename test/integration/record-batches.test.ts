@@ -22,6 +22,7 @@ import {
   produceRequest,
   recordBatch,
 } from '../support/kafka-wire.js';
+import { longPollWaiting } from '../support/stack.js';
 
 const ctx = useTestGateway();
 const utf8 = new TextEncoder();
@@ -170,7 +171,7 @@ describe('binary produce and fetch', () => {
     await createTopic('rb-wait');
     const started = Date.now();
     const pending = getBatches('rb-wait', 0, 'offset=0&waitMs=5000');
-    await new Promise((r) => setTimeout(r, 300));
+    await longPollWaiting(ctx.engine, 'rb-wait');
     const batch = batchOf(['late']);
     expect((await postBatches('rb-wait', 0, batch)).status).toBe(200);
     const res = await pending;

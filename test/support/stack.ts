@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, inject } from 'vitest';
 import { DEFAULT_CONFIG, type EngineConfig } from '../../lib/engine/config.js';
 import { createEngine, type Engine } from '../../lib/engine/engine.js';
+import { getTopic } from '../../lib/engine/ops/topics.js';
 import { createAwsClients } from '../../lib/engine/storage/aws-clients.js';
 import { ensureStorage } from '../../lib/engine/storage/provision.js';
 import { createHandlers } from '../../local/handlers.js';
@@ -141,4 +142,10 @@ export function useTestServer(overrides: Partial<EngineConfig> = {}): TestServer
       return get().http;
     },
   };
+}
+
+/** Resolves once a fetch of `partition` of `topic` on `engine` is waiting in its long poll. */
+export async function longPollWaiting(engine: Engine, topic: string, partition = 0): Promise<void> {
+  const { topicId } = await getTopic(engine, topic);
+  await engine.watch.whenWaiting(topicId, partition);
 }
