@@ -82,36 +82,66 @@ async function mergeRun(
   partition: number,
   run: IndexEntry[],
 ): Promise<boolean> {
+  const batches: Uint8Array[] = [];
+  for (const e of run) batches.push(await engine.segments.getRange(e.objectKey, e.byteOffset, e.byteLength));
+  return replaceRun(engine, topic, partition, run, {
+    batches,
+    recordCount: run.reduce((n, e) => n + e.recordCount, 0),
+    maxTimestamp: Math.max(...run.map((e) => e.maxTimestamp)),
+  });
+}
+
+/** What replaces a run of index entries: its batches, back to back, in one new range. */
+export interface ReplacementRange {
+  batches: Uint8Array | readonly Uint8Array[];
+  recordCount: number;
+  maxTimestamp: number;
+  /** Set by compaction by key: the range is sparse, and holds this many records. */
+  keyCompacted?: { recordCount: number };
+}
+
+/**
+ * Uploads `range` as a new object and swaps `run`'s index entries for one entry pointing into it,
+ * in one conditional transaction (ReferenceStore.swapCompactedRun). False when retention or
+ * another compactor changed the entries first: the new object is then recorded as an orphan. A
+ * throw (an ambiguous outcome) propagates: if the swap did land, its segment record protects the
+ * object, and if not, storage GC's sweep of unreferenced objects removes it after the grace period.
+ */
+export async function replaceRun(
+  engine: Engine,
+  topic: Topic,
+  partition: number,
+  run: readonly IndexEntry[],
+  range: ReplacementRange,
+): Promise<boolean> {
   const writer = new SegmentWriter();
-  for (const e of run) {
-    const bytes = await engine.segments.getRange(e.objectKey, e.byteOffset, e.byteLength);
-    writer.add(
-      {
-        topic: topic.name,
-        topicId: topic.topicId,
-        partition,
-        recordCount: e.recordCount,
-        maxTimestamp: e.maxTimestamp,
-      },
-      bytes,
-    );
-  }
-  const refs = writer.batches;
-  const byteOffset = (refs[0] as (typeof refs)[0]).byteOffset;
-  const byteLength = refs.reduce((n, r) => n + r.byteLength, 0);
+  const ref = writer.add(
+    {
+      topic: topic.name,
+      topicId: topic.topicId,
+      partition,
+      recordCount: range.recordCount,
+      maxTimestamp: range.maxTimestamp,
+    },
+    range.batches,
+  );
   const body = writer.finish();
   const objectKey = newSegmentKey(engine.now());
   await engine.segments.put(objectKey, body);
-
   const now = engine.now();
   const swapped = await engine.references.swapCompactedRun(
     topic,
     partition,
     run,
-    { objectKey, byteOffset, byteLength, bytes: body.length },
+    {
+      objectKey,
+      byteOffset: ref.byteOffset,
+      byteLength: ref.byteLength,
+      bytes: body.length,
+      ...(range.keyCompacted ? { keyCompacted: range.keyCompacted } : {}),
+    },
     now,
   );
-  // Retention or another compaction changed these entries first: the new object is an orphan.
   if (!swapped) await engine.metadata.recordOrphan(objectKey, 'compaction lost a race', now);
   return swapped;
 }

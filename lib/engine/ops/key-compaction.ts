@@ -1,5 +1,4 @@
 import { decodeBatches } from '../codec/record-batch.js';
-import { SegmentWriter } from '../codec/segment.js';
 import type { Engine } from '../engine.js';
 import {
   addToKeyMap,
@@ -11,8 +10,8 @@ import {
   rewriteRanges,
   worthCleaning,
 } from '../key-compaction.js';
-import { newSegmentKey } from '../storage/segment-store.js';
 import type { IndexEntry, LogRecord, Topic } from '../types.js';
+import { replaceRun } from './compaction.js';
 import { allIndexEntries } from './retention.js';
 
 export interface KeyCompactionOptions {
@@ -178,44 +177,14 @@ async function rewriteRun(
   // Already one compacted entry, and nothing more to remove: leave it.
   if (run.length === 1 && run[0]?.sparse && rewritten.recordCount === before) return true;
 
-  const writer = new SegmentWriter();
-  writer.add(
-    {
-      topic: topic.name,
-      topicId: topic.topicId,
-      partition,
-      recordCount: rewritten.recordCount,
-      maxTimestamp: rewritten.maxTimestamp,
-    },
-    rewritten.bytes,
-  );
-  const ref = writer.batches[0] as (typeof writer.batches)[0];
-  const body = writer.finish();
-  const objectKey = newSegmentKey(engine.now());
-  await engine.segments.put(objectKey, body);
-  const now = engine.now();
-  // A throw (an ambiguous outcome) propagates: the object is neither recorded as an orphan nor
-  // assumed live; if the swap did land, its segment record protects it, and if not, storage GC's
-  // sweep of unreferenced objects removes it after the grace period.
-  const swapped = await engine.references.swapCompactedRun(
-    topic,
-    partition,
-    run,
-    {
-      objectKey,
-      byteOffset: ref.byteOffset,
-      byteLength: ref.byteLength,
-      bytes: body.length,
-      keyCompacted: { recordCount: rewritten.recordCount },
-    },
-    now,
-  );
+  const swapped = await replaceRun(engine, topic, partition, run, {
+    batches: rewritten.bytes,
+    recordCount: rewritten.recordCount,
+    maxTimestamp: rewritten.maxTimestamp,
+    keyCompacted: { recordCount: rewritten.recordCount },
+  });
   if (swapped) result.runsSwapped++;
-  else {
-    result.runsLost++;
-    // Retention or another compactor changed these entries first (GC still checks the segment record).
-    await engine.metadata.recordOrphan(objectKey, 'compaction by key lost a race', now);
-  }
+  else result.runsLost++;
   return swapped;
 }
 
