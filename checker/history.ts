@@ -7,9 +7,15 @@
 export type Outcome = 'ok' | 'fail' | 'info';
 
 export interface SentRecord {
-  /** Unique across the whole run. */
+  /**
+   * Unique across the whole run: the record's identity. In a compacted run it travels in the
+   * record's `id` header too, since a tombstone has no value.
+   */
   value: string;
   partition: number;
+  /** Compacted runs: the record's key, and whether it is a tombstone (null value). */
+  key?: string;
+  tombstone?: boolean;
 }
 
 export interface SendOp {
@@ -34,7 +40,10 @@ export interface SendOp {
 
 export interface PolledRecord {
   offset: number;
+  /** The record's identity (its `id` header in a compacted run, its value otherwise). */
   value: string;
+  key?: string;
+  tombstone?: boolean;
 }
 
 export interface PollOp {
@@ -50,6 +59,8 @@ export interface PollOp {
   /** The offset the poll asked for. */
   offset: number;
   records: PolledRecord[];
+  /** The next offset the answer gave (compacted runs: the offsets skipped to it were removed). */
+  nextOffset?: number;
   /** Part of the final read-back after the workload stopped. */
   final?: boolean;
   start: number;
@@ -95,9 +106,17 @@ export type GroupOp = AssignmentOp | CommitOp | CommittedReadOp;
 
 export type HistoryOp = SendOp | PollOp | GroupOp;
 
+/** The topic's compaction settings, when the run's topic is compacted (`cleanup.policy=compact`). */
+export interface CompactionSettings {
+  deleteRetentionMs: number;
+  minCompactionLagMs: number;
+}
+
 export interface History {
   topic: string;
   partitions: number;
+  /** Set for a compacted run: checker/compaction-check.ts applies, and lost-write does not. */
+  compaction?: CompactionSettings;
   /** In completion order. */
   ops: HistoryOp[];
 }

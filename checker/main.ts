@@ -1,5 +1,5 @@
 /**
- * `npm run check:faults -- [--workload http|kafka] --ops N --faults all|none|<list>
+ * `npm run check:faults -- [--workload http|kafka] [--compacted] --ops N --faults all|none|<list>
  * [--no-idempotence] [--break-commit] [--seed S] [--json]`: a Jepsen-style queue run against an in-process local stack, with faults
  * injected into the engine's AWS SDK clients. Exit code 1 when a must-be-zero anomaly is found.
  * See docs/checker.md.
@@ -41,6 +41,10 @@ const program = new Command()
     },
     'http',
   )
+  .option(
+    '--compacted',
+    'http workload on a compacted topic: keyed records, tombstones, two compactors racing (docs/checker.md)',
+  )
   .option('--gateways <n>', 'kafka workload: gateway processes (default 2)', positiveInt)
   .option('--members <n>', 'kafka workload: consumer group members (default 3)', positiveInt)
   .option('--no-kill', 'kafka workload: never SIGKILL a gateway')
@@ -75,6 +79,7 @@ const program = new Command()
 const opts = program.opts<{
   ops: number;
   workload: 'http' | 'kafka';
+  compacted?: boolean;
   gateways?: number;
   members?: number;
   kill: boolean;
@@ -95,6 +100,7 @@ const opts = program.opts<{
 const result = await runChecker({
   ops: opts.ops,
   workload: opts.workload,
+  compacted: opts.compacted ?? false,
   ...(opts.gateways !== undefined ? { gateways: opts.gateways } : {}),
   ...(opts.members !== undefined ? { members: opts.members } : {}),
   ...(opts.kill ? {} : { killEveryMs: null }),

@@ -1,5 +1,6 @@
 /** The human-readable report of a run (the table `npm run check:faults` prints). */
 import { ANOMALY_NAMES, MUST_BE_ZERO } from './check.js';
+import { COMPACTION_ANOMALY_NAMES } from './compaction-check.js';
 import { GROUP_ANOMALY_NAMES } from './group-check.js';
 import { FAULT_CLASSES } from './nemesis.js';
 import type { RunResult } from './run.js';
@@ -13,7 +14,7 @@ export function formatReport(result: RunResult, examples = 3): string {
   const kafka = settings.workload === 'kafka';
   lines.push(
     `Strata fault checker (${kafka ? `Kafka protocol, ${settings.gateways} gateway processes` : 'HTTP API'}): ${settings.ops} ops, faults ${faults}, idempotence ${settings.idempotence ? 'on' : 'off'}` +
-      `${settings.breakCommit ? ', BROKEN COMMIT (test only)' : ''}, seed ${settings.seed}, ${settings.partitions} partitions` +
+      `${settings.compacted ? ', COMPACTED topic' : ''}${settings.breakCommit ? ', BROKEN COMMIT (test only)' : ''}, seed ${settings.seed}, ${settings.partitions} partitions` +
       `${!kafka && settings.engines > 1 ? `, ${settings.engines} engines` : ''}`,
     kafka
       ? `actors: ${settings.producers.idempotent} idempotent + ${settings.producers.plain} plain producers (Produce v9), ` +
@@ -46,6 +47,18 @@ export function formatReport(result: RunResult, examples = 3): string {
         `${g.committedReads} committed-offset reads; ${g.consumed} acknowledged values consumed by members`,
     );
   }
+  if (result.compaction) {
+    const c = result.compaction.stats;
+    const k = result.compactors;
+    lines.push(
+      `compaction: ${c.keys} keys; ${c.knownRecords} records known, ${c.finalRecords} left in the final read ` +
+        `(${c.removed} removed, ${c.tombstonesRemoved} of them tombstones; ${c.keysWithSeveralRecords} keys still with several records); ` +
+        `consumers stepped over ${c.gapsCrossed} removed offsets` +
+        (k
+          ? `; compactors: ${k.passes} passes (${k.errors} broken by faults), ${k.partitionsCleaned} partitions cleaned, ${k.recordsRemoved} records removed`
+          : ''),
+    );
+  }
   lines.push('');
 
   const rows: string[][] = [['anomaly', 'count', 'must be 0', 'status']];
@@ -58,12 +71,22 @@ export function formatReport(result: RunResult, examples = 3): string {
       rows.push(['  plain', `${d.plain}`, 'no', d.plain === 0 ? 'ok' : 'expected under retries']);
       continue;
     }
+    if (result.compaction && (name === 'lost-write' || name === 'unseen')) {
+      rows.push([name, '-', '-', 'n/a (compacted: see lost-latest)']);
+      continue;
+    }
     const must = MUST_BE_ZERO.includes(name);
     rows.push([name, `${a.count}`, must ? 'yes' : 'no', a.count === 0 ? 'ok' : must ? 'FAIL' : 'reported']);
   }
   if (result.groups) {
     for (const name of GROUP_ANOMALY_NAMES) {
       const n = result.groups.anomalies[name].count;
+      rows.push([name, `${n}`, 'yes', n === 0 ? 'ok' : 'FAIL']);
+    }
+  }
+  if (result.compaction) {
+    for (const name of COMPACTION_ANOMALY_NAMES) {
+      const n = result.compaction.anomalies[name].count;
       rows.push([name, `${n}`, 'yes', n === 0 ? 'ok' : 'FAIL']);
     }
   }
@@ -90,6 +113,12 @@ export function formatReport(result: RunResult, examples = 3): string {
     lines.push('', `${name} (${a.count}), first ${Math.min(examples, a.examples.length)}:`);
     for (const e of a.examples.slice(0, examples)) lines.push(`  ${JSON.stringify(e)}`);
   }
+  for (const name of result.compaction ? COMPACTION_ANOMALY_NAMES : []) {
+    const a = result.compaction?.anomalies[name];
+    if (!a || a.count === 0) continue;
+    lines.push('', `${name} (${a.count}), first ${Math.min(examples, a.examples.length)}:`);
+    for (const e of a.examples.slice(0, examples)) lines.push(`  ${JSON.stringify(e)}`);
+  }
   if (result.notes.length > 0) {
     lines.push('', `notes (${result.notes.length}):`);
     for (const n of result.notes.slice(0, 10)) lines.push(`  ${n}`);
@@ -97,8 +126,8 @@ export function formatReport(result: RunResult, examples = 3): string {
   lines.push(
     '',
     result.valid
-      ? `VALID: no lost write, inconsistent offset, G1a, nonmonotonic send, or idempotent duplicate${result.groups ? '; no split ownership, commit regression, or unconsumed record' : ''}`
-      : `INVALID: ${[...report.violations, ...(result.groups?.violations ?? [])].join(', ')}`,
+      ? `VALID: no lost write, inconsistent offset, G1a, nonmonotonic send, or idempotent duplicate${result.groups ? '; no split ownership, commit regression, or unconsumed record' : ''}${result.compaction ? '; compaction kept every latest value and tombstone, removed nothing early, and skipped only removed offsets' : ''}`
+      : `INVALID: ${[...report.violations, ...(result.groups?.violations ?? []), ...(result.compaction?.violations ?? [])].join(', ')}`,
   );
   return lines.join('\n');
 }

@@ -2,16 +2,19 @@
  * One checker run: start a stack, create the topic, run the workload under the nemesis, stop the
  * faults, read everything back, and check the history.
  */
+import type { Engine } from '../lib/engine/engine.js';
+import { maintenanceOptions, runMaintenance } from '../lib/engine/index.js';
 import { type CheckReport, checkHistory } from './check.js';
+import { type CompactionReport, checkCompaction } from './compaction-check.js';
 import { startGatewayFleet } from './gateways.js';
 import { checkGroups, type GroupReport } from './group-check.js';
 import type { History, HistoryOp } from './history.js';
 import { checkerHttp } from './http.js';
 import { runKafkaWorkload } from './kafka-workload.js';
 import { type FaultClass, type NemesisEvent, type NemesisOptions, startNemesis } from './nemesis.js';
-import { seededRandom } from './random.js';
+import { type Random, seededRandom } from './random.js';
 import { type CheckerStackOptions, startCheckerStack } from './stack.js';
-import { Budget, finalRead, runWorkload, type WorkloadResult } from './workload.js';
+import { Budget, finalRead, runWorkload, sleep, type WorkloadResult } from './workload.js';
 
 export interface RunOptions {
   /** Operations to invoke: sends and polls together. */
@@ -27,6 +30,12 @@ export interface RunOptions {
   /** Kafka workload: SIGKILL a gateway every this many ms, [min, max] (default [3000, 6000]); null: never. */
   killEveryMs?: [number, number] | null;
   faults: FaultClass[];
+  /**
+   * HTTP workload on a compacted topic (checker/compaction-check.ts): keyed records and
+   * tombstones, with two compactors (maintenance runs) racing the produces, the fetches and each
+   * other, under the same faults.
+   */
+  compacted?: boolean;
   /** Idempotent producers alongside the plain ones (default true); false makes every producer plain. */
   idempotence?: boolean;
   /** Engine without its commit conditions (test only), every producer on partition 0. */
@@ -56,11 +65,16 @@ export interface RunResult {
   report: CheckReport;
   /** The consumer-group checks (Kafka workload only). */
   groups?: GroupReport;
+  /** The compaction checks (compacted runs only). */
+  compaction?: CompactionReport;
+  /** What the compactors did (compacted runs only). */
+  compactors?: CompactorCounts;
   /** Gateway kills (Kafka workload only). */
   kills?: number;
   history: History;
   settings: {
     workload: 'http' | 'kafka';
+    compacted: boolean;
     gateways: number;
     members: number;
     ops: number;
@@ -84,6 +98,30 @@ export interface RunResult {
 
 const TOPIC = 'checker-queue';
 const GROUP = 'checker-group';
+
+/**
+ * The compacted run's topic: short enough lag and tombstone retention that both come into play in
+ * a run of seconds, a dirty ratio low enough that every pass cleans.
+ */
+export const COMPACTED_TOPIC = {
+  keysPerPartition: 12,
+  tombstoneChance: 0.15,
+  settings: { deleteRetentionMs: 1500, minCompactionLagMs: 300 },
+  config: {
+    'cleanup.policy': 'compact',
+    'delete.retention.ms': '1500',
+    'min.compaction.lag.ms': '300',
+    'min.cleanable.dirty.ratio': '0.01',
+  },
+} as const;
+
+export interface CompactorCounts {
+  passes: number;
+  /** Passes that failed (the faults), to be redone by the next. */
+  errors: number;
+  partitionsCleaned: number;
+  recordsRemoved: number;
+}
 
 export async function runChecker(options: RunOptions): Promise<RunResult> {
   const seed = options.seed ?? Math.floor(Math.random() * 2 ** 31);
@@ -124,7 +162,7 @@ export async function runChecker(options: RunOptions): Promise<RunResult> {
       const res = await http.call('POST', '/v1/topics', {
         name: TOPIC,
         partitions,
-        config: { 'retention.ms': '-1' },
+        config: options.compacted ? COMPACTED_TOPIC.config : { 'retention.ms': '-1' },
       });
       // A retry of a create whose response we lost finds the topic there.
       if (res.kind === 'ok' || (attempt > 0 && res.kind === 'fail' && res.code === 'TOPIC_ALREADY_EXISTS'))
@@ -135,6 +173,7 @@ export async function runChecker(options: RunOptions): Promise<RunResult> {
     log(`stack up at ${stack.url}; topic ${TOPIC} with ${partitions} partitions; seed ${seed}`);
 
     if ((options.workload ?? 'http') === 'kafka') {
+      if (options.compacted) throw new Error('the compacted mode runs the HTTP workload only');
       return await runKafka(options, { stack, http, rng, seed, partitions, producers, clock, log, started });
     }
     const nemesis = startNemesis(
@@ -148,6 +187,7 @@ export async function runChecker(options: RunOptions): Promise<RunResult> {
       options.ops,
       options.timeLimitMs ? Date.now() + options.timeLimitMs : undefined,
     );
+    const compactors = options.compacted ? startCompactors(stack.engines, rng.fork('compactors')) : undefined;
     let workload: WorkloadResult;
     try {
       workload = await runWorkload({
@@ -160,24 +200,47 @@ export async function runChecker(options: RunOptions): Promise<RunResult> {
         assignedConsumers: consumers.assigned,
         subscribedConsumers: consumers.subscribed,
         ...(breakCommit ? { producerPartitions: [0] } : {}),
+        ...(options.compacted
+          ? {
+              compacted: {
+                keys: COMPACTED_TOPIC.keysPerPartition,
+                tombstoneChance: COMPACTED_TOPIC.tombstoneChance,
+              },
+            }
+          : {}),
         rng: rng.fork('workload'),
         clock,
         budget,
       });
     } finally {
       await nemesis.stop();
+      await compactors?.stop();
+    }
+    if (compactors) {
+      // One last pass without faults, so that the read-back sees as compacted a log as it can.
+      await compactors.finalPass();
+      log(`compactors: ${JSON.stringify(compactors.counts)}`);
     }
     log(`workload done: ${budget.used} operations in ${clock()} ms; reading back`);
 
     const final = await finalRead(http, TOPIC, partitions, clock, workload.notes);
-    const history: History = { topic: TOPIC, partitions, ops: [...workload.ops, ...final] };
+    const history: History = {
+      topic: TOPIC,
+      partitions,
+      ...(options.compacted ? { compaction: { ...COMPACTED_TOPIC.settings } } : {}),
+      ops: [...workload.ops, ...final],
+    };
     const report = checkHistory(history);
+    const compaction = history.compaction ? checkCompaction(history) : undefined;
     return {
-      valid: report.valid,
+      valid: report.valid && (compaction?.valid ?? true),
       report,
+      ...(compaction ? { compaction } : {}),
+      ...(compactors ? { compactors: compactors.counts } : {}),
       history,
       settings: {
         workload: 'http',
+        compacted: options.compacted ?? false,
         gateways: 0,
         members: consumers.subscribed,
         ops: options.ops,
@@ -286,6 +349,7 @@ export async function runChecker(options: RunOptions): Promise<RunResult> {
         history,
         settings: {
           workload: 'kafka',
+          compacted: false,
           gateways,
           members,
           ops: options.ops,
@@ -309,4 +373,39 @@ export async function runChecker(options: RunOptions): Promise<RunResult> {
       await fleet.stop();
     }
   }
+}
+
+/**
+ * Two compactors, one per engine (both on the one engine when there is only one), each running
+ * maintenance over and over: retention, compaction by key and the storage sweeps, racing the
+ * workload and each other. A pass the faults break is counted and redone by the next.
+ */
+function startCompactors(engines: Engine[], rng: Random) {
+  const counts: CompactorCounts = { passes: 0, errors: 0, partitionsCleaned: 0, recordsRemoved: 0 };
+  let stopping = false;
+  const pass = async (engine: Engine) => {
+    counts.passes++;
+    try {
+      const report = await runMaintenance(engine, maintenanceOptions(engine));
+      counts.partitionsCleaned += report.partitionsCleanedByKey;
+      counts.recordsRemoved += report.recordsRemovedByKey;
+    } catch {
+      counts.errors++;
+    }
+  };
+  const loops = [0, 1].map(async (i) => {
+    const engine = engines[i % engines.length] as Engine;
+    while (!stopping) {
+      await pass(engine);
+      await sleep(rng.int(20, 200));
+    }
+  });
+  return {
+    counts,
+    stop: async () => {
+      stopping = true;
+      await Promise.all(loops);
+    },
+    finalPass: () => pass(engines[0] as Engine),
+  };
 }

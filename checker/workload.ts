@@ -5,7 +5,7 @@
  * consumer group (KIP-848 heartbeats, commits after processing, crashes). Every send and poll goes
  * into the history with its outcome.
  */
-import { type HistoryOp, newSend, type PolledRecord } from './history.js';
+import { type HistoryOp, newSend, type PolledRecord, type SentRecord } from './history.js';
 import type { CheckerHttp } from './http.js';
 import type { Random } from './random.js';
 
@@ -20,6 +20,11 @@ export interface WorkloadOptions {
   subscribedConsumers: number;
   /** The partitions producers write to (default: all). One partition makes producers contend. */
   producerPartitions?: number[];
+  /**
+   * A compacted topic: every record has a key out of this many per partition, a tombstone now and
+   * then, and its identity in an `id` header (checker/compaction-check.ts).
+   */
+  compacted?: { keys: number; tombstoneChance: number };
   /** Records per send: 1 to this (default 3). */
   maxRecordsPerSend?: number;
   /**
@@ -158,14 +163,24 @@ async function producer(ctx: Context, name: string, idempotent: boolean, rng: Ra
   for (let seq = 0; ctx.budget.take(); seq++) {
     const first = rng.pick(targets);
     const second = rng.chance(0.3) ? rng.pick(targets) : first;
-    const records = Array.from({ length: rng.int(1, maxRecords) }, (_, i) => ({
+    const records: SentRecord[] = Array.from({ length: rng.int(1, maxRecords) }, (_, i) => ({
       value: `${name}-${seq}-${i}`,
       partition: i === 0 ? first : rng.pick([first, second]),
+      ...keyed(ctx, rng),
     }));
+    // Poison: the whole request must fail (definite), so none of its values may ever be read (G1a).
+    // A compacted topic also refuses a record without a key.
+    let poison: Record<string, unknown> | undefined;
     if (rng.chance(ctx.poisonChance ?? 0.02)) {
-      records.push({ value: `${name}-${seq}-${records.length}`, partition: ctx.partitions });
+      const value = `${name}-${seq}-${records.length}`;
+      if (ctx.compacted && rng.chance(0.5)) {
+        records.push({ value, partition: first });
+        poison = { partition: first, key: null, value, headers: { id: value } };
+      } else records.push({ value, partition: ctx.partitions, ...keyed(ctx, rng) });
     }
-    const body: Record<string, unknown> = { records };
+    const body: Record<string, unknown> = {
+      records: records.map((r, i) => (poison && i === records.length - 1 ? poison : wireRecord(r))),
+    };
     const counts = new Map<number, number>();
     for (const r of records) counts.set(r.partition, (counts.get(r.partition) ?? 0) + 1);
     if (idempotent && identity) {
@@ -218,13 +233,50 @@ async function producer(ctx: Context, name: string, idempotent: boolean, rng: Ra
   }
 }
 
+/** A record's key and tombstone flag in a compacted run; nothing otherwise. */
+function keyed(ctx: Context, rng: Random): Pick<SentRecord, 'key' | 'tombstone'> {
+  if (!ctx.compacted) return {};
+  return {
+    key: `key-${rng.int(0, ctx.compacted.keys - 1)}`,
+    tombstone: rng.chance(ctx.compacted.tombstoneChance),
+  };
+}
+
+/** What POST /v1/topics/{t}/records is sent for a record of the history. */
+function wireRecord(r: SentRecord): Record<string, unknown> {
+  if (r.key === undefined) return { value: r.value, partition: r.partition };
+  return {
+    partition: r.partition,
+    key: r.key,
+    value: r.tombstone ? null : r.value,
+    headers: { id: r.value },
+  };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Consumers
 
 interface FetchBody {
-  records: { offset: string; value: string | null }[];
+  records: {
+    offset: string;
+    key: string | null;
+    value: string | null;
+    headers?: Record<string, string | null>;
+  }[];
   nextOffset: string;
   highWatermark: string;
+}
+
+/** A fetched record as the history keeps it: its identity is its `id` header when it has one. */
+function polledRecord(r: FetchBody['records'][number]): PolledRecord {
+  const id = r.headers?.id;
+  if (typeof id !== 'string') return { offset: Number(r.offset), value: String(r.value) };
+  return {
+    offset: Number(r.offset),
+    value: id,
+    ...(r.key !== null ? { key: r.key } : {}),
+    tombstone: r.value === null,
+  };
 }
 
 async function poll(
@@ -246,12 +298,20 @@ async function poll(
       ctx.notes.push(`${process}: poll of ${partition}@${offset} failed: ${res.code} ${res.message}`);
     return undefined;
   }
-  const records: PolledRecord[] = res.body.records.map((r) => ({
-    offset: Number(r.offset),
-    value: String(r.value),
-  }));
-  ctx.ops.push({ type: 'poll', process, partition, assignment, offset, records, start, end: ctx.clock() });
-  return { nextOffset: Number(res.body.nextOffset), count: records.length };
+  const records = res.body.records.map(polledRecord);
+  const nextOffset = Number(res.body.nextOffset);
+  ctx.ops.push({
+    type: 'poll',
+    process,
+    partition,
+    assignment,
+    offset,
+    records,
+    nextOffset,
+    start,
+    end: ctx.clock(),
+  });
+  return { nextOffset, count: records.length };
 }
 
 /** Reads one partition by offset; now and then seeks back, or moves to another partition. */
@@ -452,7 +512,8 @@ export async function finalRead(
         continue;
       }
       if (hw === Number.POSITIVE_INFINITY) hw = Number(res.body.highWatermark);
-      const records = res.body.records.map((r) => ({ offset: Number(r.offset), value: String(r.value) }));
+      const records = res.body.records.map(polledRecord);
+      const next = Number(res.body.nextOffset);
       ops.push({
         type: 'poll',
         process: 'final',
@@ -460,14 +521,14 @@ export async function finalRead(
         assignment: 0,
         offset: pos,
         records,
+        nextOffset: next,
         final: true,
         start,
         end: clock(),
       });
-      const next = Number(res.body.nextOffset);
-      if (records.length === 0 || next <= pos) {
-        if (pos < hw)
-          notes.push(`final read of partition ${p} stalled at offset ${pos} below the high watermark ${hw}`);
+      // A compacted range may answer no records and a nextOffset past it: go on from there.
+      if (next <= pos) {
+        notes.push(`final read of partition ${p} stalled at offset ${pos} below the high watermark ${hw}`);
         break;
       }
       pos = next;
