@@ -41,6 +41,19 @@ export interface Anomaly {
   examples: unknown[];
 }
 
+/** A table of anomalies by name, and the one way to record one (keeping the first few examples). */
+export function anomalyTable<N extends string>(names: readonly N[], maxExamples = 5) {
+  const anomalies = Object.fromEntries(
+    names.map((n) => [n, { count: 0, examples: [] as unknown[] }]),
+  ) as Record<N, Anomaly>;
+  const report = (name: N, example: unknown) => {
+    const a = anomalies[name];
+    a.count++;
+    if (a.examples.length < maxExamples) a.examples.push(example);
+  };
+  return { anomalies, report };
+}
+
 export interface DuplicateAnomaly extends Anomaly {
   /** Duplicated values written by idempotent producers (must be 0) and by plain ones (expected under retries). */
   idempotent: number;

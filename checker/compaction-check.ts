@@ -27,7 +27,7 @@
  *
  * Pure and synchronous, unit-tested on hand-written histories (test/checker/compaction-check.test.ts).
  */
-import type { Anomaly } from './check.js';
+import { type Anomaly, anomalyTable } from './check.js';
 import type { History, PollOp, SendOp } from './history.js';
 
 export const COMPACTION_ANOMALY_NAMES = [
@@ -71,15 +71,7 @@ interface Known {
 export function checkCompaction(history: History, options: { examples?: number } = {}): CompactionReport {
   const settings = history.compaction;
   if (!settings) throw new Error('checkCompaction needs a history of a compacted run');
-  const maxExamples = options.examples ?? 5;
-  const anomalies = Object.fromEntries(
-    COMPACTION_ANOMALY_NAMES.map((n) => [n, { count: 0, examples: [] as unknown[] }]),
-  ) as Record<CompactionAnomalyName, Anomaly>;
-  const report = (name: CompactionAnomalyName, example: unknown) => {
-    const a = anomalies[name];
-    a.count++;
-    if (a.examples.length < maxExamples) a.examples.push(example);
-  };
+  const { anomalies, report } = anomalyTable(COMPACTION_ANOMALY_NAMES, options.examples ?? 5);
   const stats: CompactionReport['stats'] = {
     keys: 0,
     knownRecords: 0,

@@ -11,7 +11,7 @@
  *
  * Pure and synchronous, unit-tested on hand-written histories (test/checker/group-check.test.ts).
  */
-import type { Anomaly } from './check.js';
+import { type Anomaly, anomalyTable } from './check.js';
 import type { AssignmentOp, CommitOp, CommittedReadOp, History, PollOp, SendOp } from './history.js';
 
 export const GROUP_ANOMALY_NAMES = ['split-ownership', 'commit-regression', 'unconsumed'] as const;
@@ -32,15 +32,7 @@ export interface GroupReport {
 }
 
 export function checkGroups(history: History, options: { examples?: number } = {}): GroupReport {
-  const maxExamples = options.examples ?? 5;
-  const anomalies = Object.fromEntries(
-    GROUP_ANOMALY_NAMES.map((n) => [n, { count: 0, examples: [] as unknown[] }]),
-  ) as Record<GroupAnomalyName, Anomaly>;
-  const report = (name: GroupAnomalyName, example: unknown) => {
-    const a = anomalies[name];
-    a.count++;
-    if (a.examples.length < maxExamples) a.examples.push(example);
-  };
+  const { anomalies, report } = anomalyTable(GROUP_ANOMALY_NAMES, options.examples ?? 5);
   const of = <T extends History['ops'][number]['type']>(type: T) =>
     history.ops.filter((op) => op.type === type) as Extract<History['ops'][number], { type: T }>[];
   const assignments = of('assignment') as AssignmentOp[];
