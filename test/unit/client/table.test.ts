@@ -63,16 +63,10 @@ class SparseLog {
     const waitMs = Number(url.searchParams.get('waitMs') ?? '0');
     this.fetches.push(`${parts[5]} ${parts[4]}@${offset}`);
     if (offset >= p.hw && waitMs > 0) {
+      // The long poll ends on the signals a server's does: an append, or the caller giving up.
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, Math.min(waitMs, 1000));
-        this.waiters.push(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-        init?.signal?.addEventListener('abort', () => {
-          clearTimeout(timer);
-          resolve();
-        });
+        this.waiters.push(resolve);
+        init?.signal?.addEventListener('abort', () => resolve());
       });
     }
     // A fetch at a removed offset answers with the next remaining record; at most 3 per answer.
