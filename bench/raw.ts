@@ -252,3 +252,84 @@ export async function rawHotCommits(
   const elapsed = (performance.now() - started) / 1000;
   return { commitsPerSecond: commits / elapsed, attemptsPerCommit: attempts / commits };
 }
+
+/** One stored range, as an index entry points at it. */
+export interface RawRange {
+  objectKey: string;
+  byteOffset: number;
+  byteLength: number;
+}
+
+/** Ranged GETs of exactly `ranges`, in order, on `concurrency` workers; the wall time. */
+export async function rawRangesGet(
+  engine: Engine,
+  ranges: readonly RawRange[],
+  concurrency: number,
+): Promise<{ ms: number; bytes: number }> {
+  let bytes = 0;
+  const { ms } = await measured(() =>
+    pool(ranges.length, concurrency, async (i) => {
+      const r = ranges[i] as RawRange;
+      const res = await engine.clients.s3.send(
+        new GetObjectCommand({
+          Bucket: engine.config.bucket,
+          Key: r.objectKey,
+          Range: `bytes=${r.byteOffset}-${r.byteOffset + r.byteLength - 1}`,
+        }),
+      );
+      const got = await res.Body?.transformToByteArray();
+      if (got?.byteLength !== r.byteLength) throw new Error(`raw ranged GET: short read of ${r.objectKey}`);
+      bytes += got.byteLength;
+    }),
+  );
+  return { ms, bytes };
+}
+
+/** PUTs of one new object per size in `sizes`, on `concurrency` workers; the wall time. */
+export async function rawPutsOfSizes(
+  engine: Engine,
+  sizes: readonly number[],
+  concurrency: number,
+): Promise<{ ms: number }> {
+  const { ms } = await measured(() =>
+    pool(sizes.length, concurrency, async (i) => {
+      await engine.clients.s3.send(
+        new PutObjectCommand({
+          Bucket: engine.config.bucket,
+          Key: `bench/raw/${randomUUID()}`,
+          Body: new Uint8Array(sizes[i] as number).fill(7),
+        }),
+      );
+    }),
+  );
+  return { ms };
+}
+
+/**
+ * `count` TransactWriteItems of `items` conditional Puts each (new small index items, so no
+ * conflict), on `concurrency` workers; the wall time. DynamoDB Local's cost grows with the items.
+ */
+export async function rawTransactions(
+  engine: Engine,
+  count: number,
+  items: number,
+  concurrency: number,
+): Promise<{ ms: number }> {
+  const run = randomUUID();
+  const { ms } = await measured(() =>
+    pool(count, concurrency, async (i) => {
+      await engine.clients.doc.send(
+        new TransactWriteCommand({
+          TransactItems: Array.from({ length: items }, (_, j) => ({
+            Put: {
+              TableName: engine.config.indexTable,
+              Item: { pk: `bench#txn#${run}#${i}`, sk: j, objectKey: 'x', byteOffset: 0, byteLength: 1 },
+              ConditionExpression: 'attribute_not_exists(pk)',
+            },
+          })),
+        }),
+      );
+    }),
+  );
+  return { ms };
+}

@@ -30,6 +30,7 @@ import {
 import { hotGateway, hotHttp } from './hot.js';
 import { benchGatewayConsume, benchGatewayProduce } from './kafka.js';
 import { benchKafkajs } from './kafkajs-e2e.js';
+import { benchKeyCompaction, type KeyCompactionOpts } from './key-compaction-pass.js';
 import { loadLatencyModel, produceLatency, putLatency } from './latency.js';
 import { measured, pool, rawHotCommits, rawPipeline, rawPut, rawRangedGet } from './raw.js';
 import { countCapacity, countRequests } from './request-counter.js';
@@ -47,6 +48,16 @@ const FETCH_RANGE = MiB;
 const FLUSH_BYTES = DEFAULT_GATEWAY_CONFIG.produceFlushBytes;
 /** Alternating rounds of raw pipeline and HTTP produce per figure. */
 const ROUNDS = 3;
+/** The compacted topic of the compaction section (issue 14): N keys x K updates. */
+const COMPACTION: KeyCompactionOpts = {
+  keys: Number(process.env.STRATA_BENCH_COMPACTION_KEYS ?? 1000),
+  updates: Number(process.env.STRATA_BENCH_COMPACTION_UPDATES ?? 50),
+  valueBytes: Number(process.env.STRATA_BENCH_COMPACTION_VALUE_BYTES ?? 150),
+  partitions: 4,
+};
+/** `STRATA_BENCH_ONLY=compaction`: that section alone, on the same stack; latest.json is not written. */
+const ONLY = process.env.STRATA_BENCH_ONLY;
+const SECTIONS_ALONE = ['compaction'];
 
 /** Request counts of one measurement. */
 interface Counts {
@@ -81,9 +92,10 @@ export interface Row {
 interface Goal {
   goal: string;
   key: string;
-  target: number;
-  /** 'min': met when value >= target; 'max': met when value <= target. */
-  kind: 'min' | 'max';
+  /** Unset for 'info'. */
+  target?: number;
+  /** 'min': met when value >= target; 'max': met when value <= target; 'info': no target. */
+  kind: 'min' | 'max' | 'info';
   unit: string;
 }
 
@@ -186,7 +198,46 @@ const GOALS: Goal[] = [
     kind: 'max',
     unit: 'ms',
   },
+  {
+    goal: 'compaction by key (issue 14, no target): pass MB/s / its raw replay',
+    key: 'compactionVsRaw',
+    kind: 'info',
+    unit: 'x',
+  },
+  {
+    goal: '  storage left after compacting N keys x K updates (issue 14, no target)',
+    key: 'compactionBytesLeft',
+    kind: 'info',
+    unit: '%',
+  },
 ];
+
+interface GoalRow {
+  goal: string;
+  key: string;
+  target: string;
+  unit: string;
+  measured: number;
+  /** null for a goal without a target. */
+  met: boolean | null;
+  bound: string;
+}
+
+function goalRows(results: Record<string, number>, bounds: Record<string, string>): GoalRow[] {
+  return GOALS.map((g) => {
+    const measuredValue = results[g.key] ?? Number.NaN;
+    const target = g.target ?? Number.NaN;
+    return {
+      goal: g.goal,
+      key: g.key,
+      target: g.kind === 'info' ? 'none' : `${g.kind === 'min' ? '>=' : '<='} ${target}`,
+      unit: g.unit,
+      measured: measuredValue,
+      met: g.kind === 'info' ? null : g.kind === 'min' ? measuredValue >= target : measuredValue <= target,
+      bound: bounds[g.key] ?? '',
+    };
+  });
+}
 
 async function main() {
   const prices = loadPrices();
@@ -249,6 +300,145 @@ async function main() {
     wru: c.wru,
     rru: c.rru,
   });
+
+  // --- compaction by key (issue 14): a forced pass over N keys x K updates, and its raw replay --
+  const compactionSection = async () => {
+    const { keys, updates, valueBytes, partitions } = COMPACTION;
+    section(
+      `compaction by key: ${keys} keys x ${updates} updates (${valueBytes} B values, tombstones mixed in), ${partitions} partitions, one forced pass, cold cache`,
+    );
+    const r = await benchKeyCompaction(engine, url, COMPACTION, {
+      s3: s3Requests,
+      ddb: ddbRequests,
+      capacity,
+    });
+    const readMiB = r.before.bytes / MiB;
+    const items = r.txns > 0 ? Math.round(r.txnItems / r.txns) : 0;
+    record(
+      'compactionRawGetMBs',
+      'raw ranged GETs of the ranges the pass read, x1',
+      readMiB / (r.rawGetMs / 1000),
+      'MB/s',
+      { bound: S3RVER_READ, note: `${r.before.entries} ranges` },
+    );
+    record(
+      'compactionRawPutMBs',
+      'raw PUTs of objects of the sizes the pass wrote, x1',
+      r.bytesWritten / MiB / (r.rawPutMs / 1000),
+      'MB/s',
+      { bound: S3RVER_WRITE, note: `${r.puts} objects, ${(r.bytesWritten / MiB).toFixed(2)} MiB` },
+    );
+    record(
+      'compactionRawTxns',
+      `raw ${items}-item txns, as many as the pass's swaps, x1`,
+      r.txns / (r.rawTxnMs / 1000),
+      'txn/s',
+      { bound: DDB_TXN },
+    );
+    // The replay's parts, largest first, name what bounds the pass.
+    const rawMs = r.rawGetMs + r.rawPutMs + r.rawTxnMs;
+    const parts = [
+      { ms: r.rawTxnMs, what: `the ${r.txns} swap txns of ~${items} items (${DDB_TXN})` },
+      { ms: r.rawGetMs, what: `the ${r.before.entries} ranged GETs` },
+      { ms: r.rawPutMs, what: `the ${r.puts} PUTs` },
+    ].sort((a, b) => b.ms - a.ms);
+    const replayBound = `serial: ${parts.map((p) => `${((100 * p.ms) / rawMs).toFixed(0)} % ${p.what}`).join(', ')}`;
+    record(
+      'compactionRawMBs',
+      'raw replay: those GETs, PUTs and txns in turn, per stored MiB read',
+      readMiB / (rawMs / 1000),
+      'MB/s',
+      { bound: replayBound },
+    );
+    const passMBs = readMiB / (r.passMs / 1000);
+    const passBound = `${replayBound}; plus decode and rewrite CPU, and the head and index reads`;
+    record('compactionMBs', 'compaction pass, stored MiB read per second', passMBs, 'MB/s', {
+      bound: passBound,
+      baseline: 'compactionRawMBs',
+      note: `${(r.passMs / 1000).toFixed(2)} s`,
+    });
+    record('compactionVsRaw', '  as a share of its raw replay', passMBs / (readMiB / (rawMs / 1000)), 'x', {
+      bound: passBound,
+    });
+    record(
+      'compactionVsRawStorage',
+      "  as a share of the replay's GETs and PUTs alone",
+      passMBs / (readMiB / ((r.rawGetMs + r.rawPutMs) / 1000)),
+      'x',
+      { bound: 'as compactionMBs; the swap transactions are not in this baseline' },
+    );
+    record('compactionS3Gets', '  S3 GETs of the pass', r.gets, 'GETs', {
+      bound: 'one per index entry; the rewrite reads them again from the segment cache',
+    });
+    record('compactionS3Puts', '  S3 PUTs of the pass', r.puts, 'PUTs', {
+      bound: 'one object per run of up to 30 entries',
+    });
+    record('compactionTxns', '  DynamoDB transactions of the pass', r.txns, 'txns', {
+      bound: 'one conditional swap per run: a delete per old entry, the new entry, the segment records',
+      note: `${r.txnItems} items`,
+    });
+    record('compactionDdbReads', '  DynamoDB reads of the pass (GetItem, Query)', r.ddbReads, 'requests', {
+      bound: 'head, cleaned point and index Query per partition',
+    });
+    record('compactionBytesBefore', 'stored before the pass', readMiB, 'MiB', {
+      bound: 'the data',
+      note: `${r.before.entries} index entries, ${r.tombstones} tombstones produced`,
+    });
+    record('compactionRecordsBefore', '  records before', r.before.records, 'records', {
+      bound: `${keys} keys x ${updates} updates`,
+    });
+    record('compactionBytesAfter', 'stored after the pass', r.after.bytes / MiB, 'MiB', {
+      bound: 'the data',
+      note: `${r.after.entries} index entries`,
+    });
+    record('compactionRecordsAfter', '  records after (about the keys)', r.after.records, 'records', {
+      bound: `the latest record of each of the ${keys} keys, tombstones included`,
+    });
+    record('compactionBytesLeft', '  bytes left, of before', (100 * r.after.bytes) / r.before.bytes, '%', {
+      bound: `1 record of ${updates} per key, plus the batch headers`,
+    });
+    record(
+      'compactionRecordsAfterSecondPass',
+      '  records after a second pass (tombstones past delete.retention.ms=0 dropped)',
+      r.recordsAfterSecondPass,
+      'records',
+      { bound: 'a tombstone is dropped once a completed pass has cleaned past it' },
+    );
+    record(
+      'compactionReadFromZero',
+      '  read from offset 0 over HTTP after the pass',
+      r.readFromZero,
+      'records',
+      {
+        bound: 'the records left',
+      },
+    );
+    record(
+      'compactionWrongLatest',
+      '  keys whose latest value read from 0 is wrong (goal 0)',
+      r.wrongLatest,
+      'keys',
+      {
+        bound: "Kafka's guarantee: a reader from 0 sees at least the last value of every key",
+      },
+    );
+  };
+
+  if (ONLY !== undefined) {
+    if (!SECTIONS_ALONE.includes(ONLY)) {
+      throw new Error(`STRATA_BENCH_ONLY=${ONLY}: sections that run alone: ${SECTIONS_ALONE.join(', ')}`);
+    }
+    try {
+      await compactionSection();
+    } finally {
+      await stack.stop();
+    }
+    printTable(rows, results);
+    printGoals(goalRows(results, bounds).filter((g) => g.key in results));
+    console.log(`
+STRATA_BENCH_ONLY=${ONLY}: bench/results/latest.json not written`);
+    return;
+  }
 
   const httpCost: Record<string, Counted> = {};
   const gatewayCost: Record<string, Counted> = {};
@@ -963,6 +1153,8 @@ async function main() {
     record('rebalanceMs', 'rebalance of a group of 3 after one member leaves', client.rebalanceMs, 'ms', {
       bound: "the survivors' next heartbeat",
     });
+
+    await compactionSection();
   } finally {
     await stack.stop();
   }
@@ -1117,19 +1309,7 @@ async function main() {
   }
 
   printTable(rows, results);
-  const goals = GOALS.map((g) => {
-    const measuredValue = results[g.key] ?? Number.NaN;
-    const met = g.kind === 'min' ? measuredValue >= g.target : measuredValue <= g.target;
-    return {
-      goal: g.goal,
-      key: g.key,
-      target: `${g.kind === 'min' ? '>=' : '<='} ${g.target}`,
-      unit: g.unit,
-      measured: measuredValue,
-      met,
-      bound: bounds[g.key] ?? '',
-    };
-  });
+  const goals = goalRows(results, bounds);
   printGoals(goals);
   await mkdir('bench/results', { recursive: true });
   await writeFile(
@@ -1208,9 +1388,7 @@ function printTable(rows: Row[], results: Record<string, number>) {
   );
 }
 
-function printGoals(
-  goals: { goal: string; target: string; unit: string; measured: number; met: boolean; bound: string }[],
-) {
+function printGoals(goals: GoalRow[]) {
   const width = Math.max(...goals.map((g) => g.goal.length));
   console.log(
     `\n${'goal (issue 12)'.padEnd(width)}  ${'target'.padStart(10)}  ${'measured'.padStart(10)}  result  bound`,
@@ -1218,7 +1396,7 @@ function printGoals(
   console.log(`${'-'.repeat(width)}  ${'-'.repeat(10)}  ${'-'.repeat(10)}  ------  -----`);
   for (const g of goals) {
     console.log(
-      `${g.goal.padEnd(width)}  ${`${g.target} ${g.unit === 'x' ? '' : g.unit}`.trim().padStart(10)}  ${format(g.measured, g.unit).padStart(10)}  ${(g.met ? 'met' : 'MISSED').padEnd(6)}  ${g.bound}`,
+      `${g.goal.padEnd(width)}  ${`${g.target} ${g.unit === 'x' ? '' : g.unit}`.trim().padStart(10)}  ${format(g.measured, g.unit).padStart(10)}  ${(g.met === null ? 'info' : g.met ? 'met' : 'MISSED').padEnd(6)}  ${g.bound}`,
     );
   }
 }
