@@ -1391,7 +1391,7 @@ function printTable(rows: Row[], results: Record<string, number>) {
 function printGoals(goals: GoalRow[]) {
   const width = Math.max(...goals.map((g) => g.goal.length));
   console.log(
-    `\n${'goal (issue 12)'.padEnd(width)}  ${'target'.padStart(10)}  ${'measured'.padStart(10)}  result  bound`,
+    `\n${'goal'.padEnd(width)}  ${'target'.padStart(10)}  ${'measured'.padStart(10)}  result  bound`,
   );
   console.log(`${'-'.repeat(width)}  ${'-'.repeat(10)}  ${'-'.repeat(10)}  ------  -----`);
   for (const g of goals) {
