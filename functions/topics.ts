@@ -3,6 +3,7 @@ import type { ResponseOf } from '../lib/contract/endpoints.js';
 import { topicConfigString } from '../lib/contract/limits.js';
 import {
   addPartitionsRequest,
+  alterTopicConfigsRequest,
   createAclsRequest,
   createTopicRequest,
   createUserRequest,
@@ -28,6 +29,7 @@ import { createAcls, deleteAcls, describeAcls, refusal } from '../lib/engine/ops
 import { deleteRecords } from '../lib/engine/ops/retention.js';
 import {
   addPartitions,
+  alterTopicConfig,
   createTopic,
   deleteTopic,
   describeTopic,
@@ -95,6 +97,29 @@ export function createTopicsHandler(engine: Engine): HttpHandler {
             name: topic.name,
             partitions: topic.partitions,
           } satisfies ResponseOf<'POST /v1/topics/{topic}/partitions'>);
+        }
+        case 'POST /v1/topics/{topic}/configs': {
+          const body = parseBody(event, alterTopicConfigsRequest);
+          const str = (v: string | number | null | undefined) =>
+            v === undefined || v === null ? null : String(v);
+          const topic = await alterTopicConfig(
+            engine,
+            pathParam(event, 'topic'),
+            body.replace
+              ? { replace: body.replace.map((e) => ({ name: e.name, value: String(e.value) })) }
+              : {
+                  changes: (body.changes ?? []).map((c) => ({
+                    name: c.name,
+                    op: c.op ?? 'set',
+                    value: str(c.value),
+                  })),
+                },
+            { validateOnly: body.validateOnly ?? false },
+          );
+          return json(200, {
+            name: topic.name,
+            config: wireConfig(topic),
+          } satisfies ResponseOf<'POST /v1/topics/{topic}/configs'>);
         }
         case 'DELETE /v1/topics/{topic}/records': {
           const body = parseBody(event, deleteRecordsRequest);

@@ -53,6 +53,9 @@ export function parseKeyValue(arg: string, what: string): [string, string] {
 }
 
 /** Commander collector for repeatable `k=v` options. */
+/** A repeatable option's values, in order. */
+export const collectList = (value: string, previous: string[] = []): string[] => [...previous, value];
+
 export function collectKeyValue(what: string) {
   return (arg: string, previous: Record<string, string> = {}) => {
     const [k, v] = parseKeyValue(arg, what);

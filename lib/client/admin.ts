@@ -4,12 +4,14 @@ import { StrataClientError, StrataUsageError } from './errors.js';
 import { Emitter, type Listener, type RemoveListener } from './events.js';
 import type { Logger } from './logger.js';
 import type { TopicMetadataCache } from './metadata.js';
-import type {
-  GroupDescription,
-  GroupOverview,
-  ITopicConfig,
-  ITopicMetadata,
-  PartitionMetadata,
+import {
+  ConfigResourceTypes,
+  type GroupDescription,
+  type GroupOverview,
+  type IResourceConfig,
+  type ITopicConfig,
+  type ITopicMetadata,
+  type PartitionMetadata,
 } from './types.js';
 
 export const ADMIN_EVENTS = {
@@ -108,6 +110,39 @@ export class Admin {
       this.metadata.set(topic, count);
     }
     return true;
+  }
+
+  /**
+   * KafkaJS's alterConfigs, which is Kafka's AlterConfigs: each topic's configs become exactly
+   * `configEntries`, and every config left out returns to its default.
+   */
+  async alterConfigs({
+    resources,
+    validateOnly,
+  }: {
+    resources: IResourceConfig[];
+    validateOnly?: boolean;
+  }): Promise<{
+    resources: {
+      errorCode: number;
+      errorMessage: string | null;
+      resourceName: string;
+      resourceType: number;
+    }[];
+    throttleTime: number;
+  }> {
+    const out = [];
+    for (const r of resources) {
+      if (r.type !== ConfigResourceTypes.TOPIC) {
+        throw new StrataUsageError(`alterConfigs: resource type ${r.type} is not supported, only TOPIC (2)`);
+      }
+      await this.api.alterTopicConfigs(r.name, {
+        replace: r.configEntries.map((e) => ({ name: e.name, value: e.value })),
+        ...(validateOnly ? { validateOnly } : {}),
+      });
+      out.push({ errorCode: 0, errorMessage: null, resourceName: r.name, resourceType: r.type });
+    }
+    return { resources: out, throttleTime: 0 };
   }
 
   async fetchTopicMetadata({ topics }: { topics?: string[] } = {}): Promise<{ topics: ITopicMetadata[] }> {

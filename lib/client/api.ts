@@ -42,6 +42,7 @@ export type OffsetCommitRequest = RequestOf<'POST /v1/groups/{group}/offsets'>;
 export type GroupOffsets = ResponseOf<'GET /v1/groups/{group}/offsets'>;
 export type GroupSummary = ResponseOf<'GET /v1/groups'>['groups'][number];
 export type WireGroupDescription = ResponseOf<'GET /v1/groups/{group}'>;
+export type AlterTopicConfigsRequest = RequestOf<'POST /v1/topics/{topic}/configs'>;
 export type OffsetResetRequest = RequestOf<'POST /v1/groups/{group}/offsets/reset'>;
 export type OffsetResetTarget = OffsetResetRequest['to'];
 export type OffsetResetResponse = ResponseOf<'POST /v1/groups/{group}/offsets/reset'>;
@@ -90,6 +91,14 @@ export class StrataApi {
 
   deleteTopic(topic: string): Promise<void> {
     return this.transport.request('DELETE', `/v1/topics/${seg(topic)}`, { retry: false });
+  }
+
+  /** Alters the topic's configs (idempotent, so retried); answers every config it has now. */
+  alterTopicConfigs(
+    topic: string,
+    body: AlterTopicConfigsRequest,
+  ): Promise<ResponseOf<'POST /v1/topics/{topic}/configs'>> {
+    return this.transport.request('POST', `/v1/topics/${seg(topic)}/configs`, { body });
   }
 
   /** `count` is the new total. */

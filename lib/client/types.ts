@@ -240,6 +240,15 @@ export interface ITopicConfig {
   configEntries?: { name: string; value: string }[];
 }
 
+/** KafkaJS's ConfigResourceTypes; Strata's topics are the only config resource. */
+export const ConfigResourceTypes = { UNKNOWN: 0, TOPIC: 2, BROKER: 4, BROKER_LOGGER: 8 } as const;
+
+export interface IResourceConfig {
+  type: number;
+  name: string;
+  configEntries: { name: string; value: string }[];
+}
+
 export interface ITopicMetadata {
   name: string;
   partitions: PartitionMetadata[];

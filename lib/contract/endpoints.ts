@@ -36,6 +36,11 @@ export const ENDPOINTS = {
     body: s.addPartitionsRequest,
     response: s.addPartitionsResponse,
   },
+  'POST /v1/topics/{topic}/configs': {
+    status: 200,
+    body: s.alterTopicConfigsRequest,
+    response: s.alterTopicConfigsResponse,
+  },
   'POST /v1/topics/{topic}/records': { status: 200, body: s.produceRequest, response: s.produceResponse },
   'DELETE /v1/topics/{topic}/records': {
     status: 200,

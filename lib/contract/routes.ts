@@ -20,6 +20,8 @@ export const ROUTES = [
   { method: 'GET', path: '/v1/topics/{topic}', group: 'topics' },
   { method: 'DELETE', path: '/v1/topics/{topic}', group: 'topics' },
   { method: 'POST', path: '/v1/topics/{topic}/partitions', group: 'topics' },
+  // Kafka's IncrementalAlterConfigs and AlterConfigs for one topic.
+  { method: 'POST', path: '/v1/topics/{topic}/configs', group: 'topics' },
   { method: 'POST', path: '/v1/topics/{topic}/records', group: 'produce' },
   { method: 'DELETE', path: '/v1/topics/{topic}/records', group: 'topics' },
   { method: 'POST', path: '/v1/producers', group: 'produce' },

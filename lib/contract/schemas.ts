@@ -87,6 +87,36 @@ export const describeTopicResponse = z.object({
   ),
 });
 
+/** A config value as a client may send it; the server validates it as at creation. */
+const alterConfigValue = z.union([z.string(), z.number()]);
+
+/**
+ * A change of a topic's configs: `changes` applies each operation to the keys set now (Kafka's
+ * IncrementalAlterConfigs); `replace` sets exactly these keys and returns every other key to its
+ * default (Kafka's AlterConfigs, what KafkaJS's admin.alterConfigs sends). Exactly one of them.
+ */
+export const alterTopicConfigsRequest = z
+  .strictObject({
+    changes: z.optional(
+      z.array(
+        z.strictObject({
+          name: z.string(),
+          op: z.optional(z.enum(['set', 'delete', 'append', 'subtract'])),
+          value: z.optional(z.nullable(alterConfigValue)),
+        }),
+      ),
+    ),
+    replace: z.optional(z.array(z.strictObject({ name: z.string(), value: alterConfigValue }))),
+    validateOnly: z.optional(z.boolean()),
+  })
+  .check(
+    z.refine((b) => (b.changes === undefined) !== (b.replace === undefined), {
+      message: 'give exactly one of changes or replace',
+    }),
+  );
+
+export const alterTopicConfigsResponse = z.object({ name: z.string(), config: wireTopicConfig });
+
 export const addPartitionsRequest = z.strictObject({ count: z.int() });
 
 export const addPartitionsResponse = z.object({ name: z.string(), partitions: z.int() });

@@ -495,6 +495,13 @@ describe('least privilege', () => {
     await ok(topics(httpEvent('GET', '/v1/topics')));
     await ok(topics(httpEvent('GET', '/v1/topics/iam')));
     await ok(topics(httpEvent('POST', '/v1/topics/iam/partitions', { body: { count: 3 } })));
+    await ok(
+      topics(
+        httpEvent('POST', '/v1/topics/iam/configs', {
+          body: { changes: [{ name: 'retention.ms', value: '7200000' }] },
+        }),
+      ),
+    );
     // ACL management (the topics function)
     const acl = { principal: 'User:iam', resourceType: 'TOPIC', resourceName: 'iam', operation: 'READ' };
     await ok(topics(httpEvent('POST', '/v1/acls', { body: { ...acl, permission: 'ALLOW' } })), 201);

@@ -164,6 +164,14 @@ const CASES: Record<RouteKey, Case> = {
     grants: (n) => [topicAcl(n.topic, 'ALTER')],
     denied: 'TOPIC_AUTHORIZATION_FAILED',
   },
+  'POST /v1/topics/{topic}/configs': {
+    request: (n) => ({
+      path: `/v1/topics/${n.topic}/configs`,
+      body: { changes: [{ name: 'retention.ms', value: '3600000' }] },
+    }),
+    grants: (n) => [topicAcl(n.topic, 'ALTER_CONFIGS')],
+    denied: 'TOPIC_AUTHORIZATION_FAILED',
+  },
   'POST /v1/topics/{topic}/records': {
     request: (n) => ({ path: `/v1/topics/${n.topic}/records`, body: { records: [{ value: 'x' }] } }),
     grants: (n) => [topicAcl(n.topic, 'WRITE')],

@@ -38,6 +38,27 @@ describe('strata CLI', () => {
     expect((await sh('strata topic create orders -p 3 --if-not-exists')).code).toBe(0);
   });
 
+  it("alters a topic's configs: --config sets, --delete-config returns to the default, --dry-run stores nothing", async () => {
+    await ok('strata topic create cfg -c retention.ms=3600000');
+    const config = async () => JSON.parse(await ok('strata topic describe cfg --json')).config;
+    expect(await ok('strata topic alter cfg -c cleanup.policy=compact --dry-run')).toBe('');
+    expect((await config())['cleanup.policy']).toBe('delete');
+    await ok('strata topic alter cfg -c cleanup.policy=compact -c min.compaction.lag.ms=500');
+    expect(await config()).toMatchObject({
+      'cleanup.policy': 'compact',
+      'min.compaction.lag.ms': '500',
+      'retention.ms': '3600000',
+    });
+    await ok('strata topic alter cfg --delete-config min.compaction.lag.ms');
+    expect((await config())['min.compaction.lag.ms']).toBe('0');
+    const bad = await sh('strata topic alter cfg -c retention.ms=soon');
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/^error: INVALID_CONFIG: /);
+    const none = await sh('strata topic alter cfg');
+    expect(none.code).not.toBe(0);
+    expect(none.stderr).toMatch(/--config or --delete-config/);
+  });
+
   it('produces echoed lines and reads them back with consume -e, as a format string and as JSON', async () => {
     const produced = await ok(
       "printf 'k1:apple\\nk2:banana\\nk3:cherry\\nk1:date\\n' | strata produce orders -K : -H source=cli",

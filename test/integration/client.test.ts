@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  ConfigResourceTypes,
   type Consumer,
   type EachMessagePayload,
   type KafkaMessage,
@@ -93,6 +94,38 @@ describe('admin', () => {
     expect(await admin.listTopics()).not.toContain('adm');
     await expect(strata.api.createTopic('adm2', 1)).resolves.toBeDefined();
     await expect(strata.api.createTopic('adm2', 1)).rejects.toBeInstanceOf(StrataTopicAlreadyExistsError);
+  });
+
+  it("alterConfigs replaces a topic's configs as KafkaJS's does; a bad value is INVALID_CONFIG", async () => {
+    const admin = strata.admin();
+    await admin.createTopics({
+      topics: [{ topic: 'alt', configEntries: [{ name: 'retention.ms', value: '3600000' }] }],
+    });
+    const altered = await admin.alterConfigs({
+      resources: [
+        {
+          type: ConfigResourceTypes.TOPIC,
+          name: 'alt',
+          configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
+        },
+      ],
+    });
+    expect(altered.resources).toEqual([
+      { errorCode: 0, errorMessage: null, resourceName: 'alt', resourceType: ConfigResourceTypes.TOPIC },
+    ]);
+    const { config } = await strata.api.describeTopic('alt');
+    expect([config['cleanup.policy'], config['retention.ms']]).toEqual(['compact', '604800000']);
+    const bad = admin.alterConfigs({
+      resources: [
+        {
+          type: ConfigResourceTypes.TOPIC,
+          name: 'alt',
+          configEntries: [{ name: 'retention.ms', value: 'x' }],
+        },
+      ],
+    });
+    await expect(bad).rejects.toMatchObject({ code: 'INVALID_CONFIG', retriable: false });
+    expect((await strata.api.describeTopic('alt')).config).toEqual(config);
   });
 
   it('finds offsets by timestamp and sets and resets group offsets', async () => {

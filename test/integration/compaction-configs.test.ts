@@ -1,7 +1,8 @@
 /**
  * Issue 14's topic configs over HTTP: a compacted topic created with the compaction configs,
  * describe reporting them (max.compaction.lag.ms as Kafka's Long.MAX_VALUE), bad values 400
- * INVALID_CONFIG, cleanup.policy changed on an existing topic, and null keys refused on a
+ * INVALID_CONFIG, configs altered by POST /v1/topics/{topic}/configs (cleanup.policy on an
+ * existing topic among them), and null keys refused on a
  * compacted topic with 400 INVALID_RECORD by JSON produce and the binary batches route, with
  * nothing appended; retention trims a `compact` topic only when its policy also has `delete`.
  */
@@ -9,10 +10,11 @@ import { describe, expect, it } from 'vitest';
 import { RECORD_BATCH_CONTENT_TYPE } from '../../lib/contract/record-batch.js';
 import { encodeBatch } from '../../lib/engine/codec/record-batch.js';
 import { applyRetention } from '../../lib/engine/ops/retention.js';
-import { alterTopicConfig, getTopic } from '../../lib/engine/ops/topics.js';
+import { getTopic } from '../../lib/engine/ops/topics.js';
 import { useTestServer } from '../support/stack.js';
 
 const ctx = useTestServer();
+const alterConfigs = (topic: string, body: unknown) => ctx.http.post(`/v1/topics/${topic}/configs`, body);
 const utf8 = new TextEncoder();
 const LONG_MAX = '9223372036854775807';
 
@@ -142,22 +144,108 @@ describe('null keys on a compacted topic', () => {
     expect((await create('hc-switch', {})).status).toBe(201);
     const keyless = { records: [{ value: 'x', partition: 0 }] };
     expect((await ctx.http.post('/v1/topics/hc-switch/records', keyless)).status).toBe(200);
-    // HTTP has no config-update route: the engine op behind Kafka's AlterConfigs.
-    await alterTopicConfig(ctx.engine, 'hc-switch', {
+    const altered = await alterConfigs('hc-switch', {
       changes: [{ name: 'cleanup.policy', op: 'set', value: 'compact' }],
     });
+    expect(altered.status, JSON.stringify(altered.body)).toBe(200);
+    expect(altered.body.config['cleanup.policy']).toBe('compact');
     expect((await ctx.http.get('/v1/topics/hc-switch')).body.config['cleanup.policy']).toBe('compact');
     const refused = await ctx.http.post('/v1/topics/hc-switch/records', keyless);
     expect(refused.status).toBe(400);
     expect(refused.body.error.code).toBe('INVALID_RECORD');
     expect((await postBatch('hc-switch', batch([null]))).status).toBe(400);
     expect(await latestOffsets('hc-switch')).toEqual(['1', '0']);
-    await alterTopicConfig(ctx.engine, 'hc-switch', {
-      changes: [{ name: 'cleanup.policy', op: 'delete', value: null }],
-    });
+    expect(
+      (await alterConfigs('hc-switch', { changes: [{ name: 'cleanup.policy', op: 'delete' }] })).status,
+    ).toBe(200);
     expect((await ctx.http.get('/v1/topics/hc-switch')).body.config['cleanup.policy']).toBe('delete');
     expect((await ctx.http.post('/v1/topics/hc-switch/records', keyless)).status).toBe(200);
     expect(await latestOffsets('hc-switch')).toEqual(['2', '0']);
+  });
+});
+
+describe('POST /v1/topics/{topic}/configs', () => {
+  const configOf = async (topic: string) => (await ctx.http.get(`/v1/topics/${topic}`)).body.config;
+
+  it('changes: set, append and subtract a list, delete back to the default; the other keys keep theirs', async () => {
+    expect((await create('hc-alter', { 'retention.ms': 3_600_000 })).status).toBe(201);
+    const set = await alterConfigs('hc-alter', {
+      changes: [
+        { name: 'min.compaction.lag.ms', value: 500 },
+        { name: 'cleanup.policy', op: 'append', value: 'compact' },
+      ],
+    });
+    expect(set.status, JSON.stringify(set.body)).toBe(200);
+    expect(set.body.config).toMatchObject({
+      'cleanup.policy': 'compact,delete',
+      'min.compaction.lag.ms': '500',
+      'retention.ms': '3600000',
+    });
+    expect(await configOf('hc-alter')).toEqual(set.body.config);
+    const back = await alterConfigs('hc-alter', {
+      changes: [
+        { name: 'cleanup.policy', op: 'subtract', value: 'delete' },
+        { name: 'min.compaction.lag.ms', op: 'delete' },
+      ],
+    });
+    expect(back.status).toBe(200);
+    expect(back.body.config).toMatchObject({
+      'cleanup.policy': 'compact',
+      'min.compaction.lag.ms': '0',
+      'retention.ms': '3600000',
+    });
+  });
+
+  it('replace: exactly these keys, every other back to its default (Kafka AlterConfigs)', async () => {
+    expect((await create('hc-replace', { 'retention.ms': 3_600_000 })).status).toBe(201);
+    const res = await alterConfigs('hc-replace', { replace: [{ name: 'cleanup.policy', value: 'compact' }] });
+    expect(res.status).toBe(200);
+    expect(res.body.config['cleanup.policy']).toBe('compact');
+    expect(res.body.config['retention.ms']).toBe('604800000');
+  });
+
+  it('validateOnly answers the result and stores nothing', async () => {
+    expect((await create('hc-dry', {})).status).toBe(201);
+    const before = await configOf('hc-dry');
+    const res = await alterConfigs('hc-dry', {
+      changes: [{ name: 'cleanup.policy', value: 'compact' }],
+      validateOnly: true,
+    });
+    expect(res.status).toBe(200);
+    expect(res.body.config['cleanup.policy']).toBe('compact');
+    expect(await configOf('hc-dry')).toEqual(before);
+  });
+
+  it('bad input is a 4xx with a Kafka code and changes nothing', async () => {
+    expect((await create('hc-bad', { 'retention.ms': 3_600_000 })).status).toBe(201);
+    const before = await configOf('hc-bad');
+    const cases: [unknown, number, string][] = [
+      [{ changes: [{ name: 'no.such.config', value: '1' }] }, 400, 'INVALID_CONFIG'],
+      [{ changes: [{ name: 'retention.ms', value: 'soon' }] }, 400, 'INVALID_CONFIG'],
+      [{ changes: [{ name: 'retention.ms', op: 'append', value: '1' }] }, 400, 'INVALID_CONFIG'],
+      [{ changes: [{ name: 'retention.ms', value: null }] }, 400, 'INVALID_REQUEST'],
+      [
+        {
+          changes: [
+            { name: 'retention.ms', value: '1' },
+            { name: 'retention.ms', value: '2' },
+          ],
+        },
+        400,
+        'INVALID_REQUEST',
+      ],
+      [{ changes: [], replace: [] }, 400, 'INVALID_REQUEST'],
+      [{}, 400, 'INVALID_REQUEST'],
+      [{ changes: [{ name: 'retention.ms', value: '1', extra: true }] }, 400, 'INVALID_REQUEST'],
+    ];
+    for (const [body, status, code] of cases) {
+      const res = await ctx.http.post('/v1/topics/hc-bad/configs', body);
+      expect({ body, status: res.status, code: res.body.error?.code }).toEqual({ body, status, code });
+    }
+    expect(await configOf('hc-bad')).toEqual(before);
+    const missing = await alterConfigs('hc-none', { changes: [{ name: 'retention.ms', value: '1' }] });
+    expect(missing.status).toBe(404);
+    expect(missing.body.error.code).toBe('UNKNOWN_TOPIC_OR_PARTITION');
   });
 });
 

@@ -57,6 +57,9 @@ describe('every route answers its response schema', () => {
     });
     await call('GET /v1/topics', '/v1/topics');
     await call('POST /v1/topics/{topic}/partitions', '/v1/topics/contract/partitions', { count: 3 });
+    await call('POST /v1/topics/{topic}/configs', '/v1/topics/contract/configs', {
+      changes: [{ name: 'retention.ms', value: 3_600_000 }],
+    });
     const producer = await call('POST /v1/producers', '/v1/producers', { transactionalId: 'contract-tx' });
     await call('POST /v1/topics/{topic}/records', '/v1/topics/contract/records', {
       records: [

@@ -8,7 +8,7 @@
 import type { Command } from 'commander';
 import type { AclBindingIn, AclDeleteQuery, AclFilterQuery, WireAclBinding } from '../../client/api.js';
 import { OPERATIONS, type Operation, type ResourceType } from '../../contract/acl.js';
-import { UsageError } from '../args.js';
+import { collectList, UsageError } from '../args.js';
 import type { Context } from '../context.js';
 
 interface ResourceOptions {
@@ -26,8 +26,6 @@ interface BindingOptions extends ResourceOptions {
   denyHost?: string[];
   operation?: Operation[];
 }
-
-const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 /** kafka-acls' `Read`, `IdempotentWrite`, `idempotent-write` or Kafka's `IDEMPOTENT_WRITE`. */
 export function parseOperation(value: string, previous: Operation[] = []): Operation[] {
@@ -67,19 +65,23 @@ function patternType(value: string | undefined, allowed: readonly string[], fall
 
 function addResourceOptions(cmd: Command, patterns: readonly string[], fallback: string): Command {
   return cmd
-    .option('--topic <topic>', 'a topic (repeatable; * for every topic)', collect)
-    .option('--group <group>', 'a consumer group (repeatable; * for every group)', collect)
+    .option('--topic <topic>', 'a topic (repeatable; * for every topic)', collectList)
+    .option('--group <group>', 'a consumer group (repeatable; * for every group)', collectList)
     .option('--cluster', 'the cluster')
-    .option('--transactional-id <id>', 'a transactional id (repeatable)', collect)
+    .option('--transactional-id <id>', 'a transactional id (repeatable)', collectList)
     .option('--resource-pattern-type <type>', `${patterns.join('|')} (default ${fallback})`);
 }
 
 function addBindingOptions(cmd: Command): Command {
   return cmd
-    .option('--allow-principal <principal>', 'User:<name> to allow (repeatable; User:* is everyone)', collect)
-    .option('--deny-principal <principal>', 'User:<name> to deny (repeatable)', collect)
-    .option('--allow-host <host>', 'host of the allowed principals (repeatable; default *)', collect)
-    .option('--deny-host <host>', 'host of the denied principals (repeatable; default *)', collect)
+    .option(
+      '--allow-principal <principal>',
+      'User:<name> to allow (repeatable; User:* is everyone)',
+      collectList,
+    )
+    .option('--deny-principal <principal>', 'User:<name> to deny (repeatable)', collectList)
+    .option('--allow-host <host>', 'host of the allowed principals (repeatable; default *)', collectList)
+    .option('--deny-host <host>', 'host of the denied principals (repeatable; default *)', collectList)
     .option(
       '--operation <operation>',
       'Read, Write, Create, Delete, Alter, Describe, IdempotentWrite, All, ... (repeatable)',

@@ -1,13 +1,13 @@
-/** `strata topic create | list | describe | delete | add-partitions`. */
+/** `strata topic create | list | describe | alter | delete | add-partitions`. */
 import type { Command } from 'commander';
 import { StrataClientError } from '../../client/errors.js';
-import { collectKeyValue, parsePositiveInt, UsageError } from '../args.js';
+import { collectKeyValue, collectList, parsePositiveInt, UsageError } from '../args.js';
 import type { Context } from '../context.js';
 
 export function topicCommands(program: Command, ctx: Context): void {
   const topic = ctx
     .command(program, 'topic')
-    .description('create, list, describe, delete topics; add partitions');
+    .description('create, list, describe, alter, delete topics; add partitions');
 
   ctx
     .command(topic, 'create')
@@ -80,6 +80,36 @@ export function topicCommands(program: Command, ctx: Context): void {
         ],
       });
     });
+
+  ctx
+    .command(topic, 'alter')
+    .description("change a topic's configs; the others keep their values (kafka-configs --alter)")
+    .argument('<topic>')
+    .option(
+      '-c, --config <key=value>',
+      'set a config (repeatable), e.g. cleanup.policy=compact',
+      collectKeyValue('--config'),
+    )
+    .option('--delete-config <key>', 'return a config to its default (repeatable)', collectList, [])
+    .option('--dry-run', 'validate the change, store nothing')
+    .action(
+      async (
+        name: string,
+        opts: { config?: Record<string, string>; deleteConfig: string[]; dryRun?: boolean },
+        cmd: Command,
+      ) => {
+        const changes = [
+          ...Object.entries(opts.config ?? {}).map(([k, value]) => ({ name: k, op: 'set' as const, value })),
+          ...opts.deleteConfig.map((k) => ({ name: k, op: 'delete' as const })),
+        ];
+        if (changes.length === 0) throw new UsageError('give at least one --config or --delete-config');
+        const res = await ctx
+          .strata(cmd)
+          .api.alterTopicConfigs(name, { changes, ...(opts.dryRun ? { validateOnly: true } : {}) });
+        const shown = changes.map((c) => `${c.name}=${res.config[c.name] ?? ''}`).join(' ');
+        await ctx.say(`${opts.dryRun ? 'would alter' : 'altered'} topic ${name}: ${shown}`);
+      },
+    );
 
   ctx
     .command(topic, 'delete')

@@ -88,6 +88,10 @@ export const ROUTE_RULES = {
     requires: 'ALTER on the topic',
     check: ({ authz, event }) => authz.require('ALTER', 'TOPIC', topic(event)),
   },
+  'POST /v1/topics/{topic}/configs': {
+    requires: 'ALTER_CONFIGS on the topic',
+    check: ({ authz, event }) => authz.require('ALTER_CONFIGS', 'TOPIC', topic(event)),
+  },
   'POST /v1/topics/{topic}/records': {
     requires:
       'WRITE on the topic; with `groupCommit`, also READ on the group and on each topic of its offsets',
