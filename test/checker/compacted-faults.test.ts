@@ -37,25 +37,43 @@ describe('the fault checker on a compacted topic', () => {
     expect(result.compactors?.partitionsCleaned).toBeGreaterThan(0);
 
     const { history } = result;
-    // Longer retention and lag than the topic had: the drops and removals it saw are now too early.
-    const strict = checkCompaction({
+    const finals = history.ops.filter((op): op is PollOp => op.type === 'poll' && op.final === true);
+    // Longer retention and lag than the topic had: the removals it saw are now too early.
+    const strictHistory: History = {
       ...history,
       compaction: { deleteRetentionMs: 3_600_000, minCompactionLagMs: 3_600_000 },
-    });
-    expect(strict.anomalies['compacted-too-early'].count).toBeGreaterThan(0);
-    expect(strict.anomalies['tombstone-dropped-early'].count).toBeGreaterThan(0);
-
-    // The final read loses a key's last value: lost-latest.
-    const finals = history.ops.filter((op): op is PollOp => op.type === 'poll' && op.final === true);
-    const victim = finals.flatMap((op) => op.records).find((r) => !r.tombstone);
-    expect(victim).toBeDefined();
-    const lost: History = {
-      ...history,
-      ops: history.ops.map((op) =>
-        op.type === 'poll' && op.final ? { ...op, records: op.records.filter((r) => r !== victim) } : op,
-      ),
     };
-    expect(checkCompaction(lost).anomalies['lost-latest'].count).toBeGreaterThan(0);
+    expect(checkCompaction(strictHistory).anomalies['compacted-too-early'].count).toBeGreaterThan(0);
+    // A tombstone that ends its key and is gone is dropped too early under that retention. Whether
+    // the run itself dropped one depends on its timing (a pass must clean past it and another run
+    // delete.retention.ms later), so the final read also loses each tombstone it still has, in
+    // turn: the run's drops or one of those must be reported.
+    const withoutFinal = (h: History, gone: PollOp['records'][number]): History => ({
+      ...h,
+      ops: h.ops.map((op) =>
+        op.type === 'poll' && op.final ? { ...op, records: op.records.filter((r) => r !== gone) } : op,
+      ),
+    });
+    const tombstonesLeft = finals.flatMap((op) => op.records).filter((r) => r.tombstone);
+    const droppedEarly = [strictHistory, ...tombstonesLeft.map((t) => withoutFinal(strictHistory, t))].map(
+      (h) => checkCompaction(h).anomalies['tombstone-dropped-early'].count,
+    );
+    expect(
+      droppedEarly.some((n) => n > 0),
+      JSON.stringify(droppedEarly),
+    ).toBe(true);
+
+    // The final read loses a key's last value: lost-latest. (A key a send of unknown outcome may
+    // have deleted is exempt, so the first value is not enough: one of them must be reported.)
+    const values = finals.flatMap((op) => op.records).filter((r) => !r.tombstone);
+    expect(values.length).toBeGreaterThan(0);
+    const lostLatest = values.map(
+      (v) => checkCompaction(withoutFinal(history, v)).anomalies['lost-latest'].count,
+    );
+    expect(
+      lostLatest.some((n) => n > 0),
+      JSON.stringify(lostLatest),
+    ).toBe(true);
 
     // A consumer's poll that stepped over a record which is still there: skipped-live.
     const target = history.ops.find(
