@@ -8,6 +8,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { maintenanceOptions, runMaintenance } from '../lib/engine/index.js';
 import { startLocalStack } from '../local/stack.js';
+import { readFromZero } from './key-compaction-pass.js';
 
 const KEYS = 1000;
 const UPDATES = 100;
@@ -44,23 +45,8 @@ for (let u = 0; u < UPDATES; u++) {
   await post('/v1/topics/demo-states/records', { records });
 }
 const count = async () => {
-  let n = 0;
-  const latest = new Map<string, string | null>();
-  for (let p = 0; p < 4; p++) {
-    let offset = '0';
-    for (;;) {
-      const res = await (
-        await fetch(`${url}/v1/topics/demo-states/partitions/${p}/records?offset=${offset}&maxRecords=10000`)
-      ).json();
-      for (const r of res.records) {
-        n++;
-        latest.set(r.key, r.value);
-      }
-      if (res.records.length === 0 || BigInt(res.nextOffset) >= BigInt(res.highWatermark)) break;
-      offset = res.nextOffset;
-    }
-  }
-  return { n, latest };
+  const { records, latest } = await readFromZero(url, 'demo-states', 4);
+  return { n: records, latest };
 };
 const before = await count();
 const t0 = performance.now();

@@ -55,7 +55,7 @@ export interface KeyCompactionBench {
 }
 
 /** The latest value of key `k` after `updates` rounds: every 20th key is deleted in the last round. */
-function valueOf(k: number, u: number, valueBytes: number, updates: number): string | null {
+function updateValue(k: number, u: number, valueBytes: number, updates: number): string | null {
   if (u === updates - 1 && k % 20 === 0) return null;
   // Tombstones mixed in earlier too, each overwritten by a later update of its key.
   if (u < updates - 1 && (k * 7 + u) % 100 === 0) return null;
@@ -80,7 +80,8 @@ async function stored(engine: Engine, topic: Topic): Promise<{ total: Stored; en
   };
 }
 
-async function readFromZero(url: string, topic: string, partitions: number) {
+/** Every record of every partition from offset 0 over HTTP: the count, and the last value per key. */
+export async function readFromZero(url: string, topic: string, partitions: number) {
   let records = 0;
   const latest = new Map<string, string | null>();
   for (let p = 0; p < partitions; p++) {
@@ -129,7 +130,7 @@ export async function benchKeyCompaction(
   const { ms: produceMs } = await measured(async () => {
     for (let u = 0; u < updates; u++) {
       const records = Array.from({ length: keys }, (_, k) => {
-        const value = valueOf(k, u, valueBytes, updates);
+        const value = updateValue(k, u, valueBytes, updates);
         if (value === null) tombstones++;
         return { key: `customer-${k}`, value };
       });
@@ -182,7 +183,7 @@ export async function benchKeyCompaction(
   let wrongLatest = keys - read.latest.size;
   for (const [key, value] of read.latest) {
     const k = Number(key.slice('customer-'.length));
-    if (value !== valueOf(k, updates - 1, valueBytes, updates)) wrongLatest++;
+    if (value !== updateValue(k, updates - 1, valueBytes, updates)) wrongLatest++;
   }
 
   // A second pass: the tombstones are in the clean section now, past delete.retention.ms (0).
