@@ -78,6 +78,8 @@ export const ERRORS = {
   INVALID_REPLICA_ASSIGNMENT: server(39, 400),
   INVALID_CONFIG: server(40, 400),
   INVALID_REQUEST: server(42, 400),
+  // DeleteRecords on a topic whose cleanup.policy lacks `delete`: Kafka refuses it the same way.
+  POLICY_VIOLATION: server(44, 400),
   OUT_OF_ORDER_SEQUENCE_NUMBER: server(45, 409),
   DUPLICATE_SEQUENCE_NUMBER: server(46, 409),
   INVALID_PRODUCER_EPOCH: server(47, 409),

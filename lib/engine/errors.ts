@@ -291,6 +291,11 @@ export class InvalidRecordError extends StrataError {
   readonly code = 'INVALID_RECORD';
 }
 
+/** A request the topic's configs forbid: DeleteRecords on a topic that is compacted only. */
+export class PolicyViolationError extends StrataError {
+  readonly code = 'POLICY_VIOLATION';
+}
+
 /** A topic named by a UUID that no topic has (the Kafka protocol's topic ids). */
 export class UnknownTopicIdError extends StrataError {
   readonly code = 'UNKNOWN_TOPIC_ID';

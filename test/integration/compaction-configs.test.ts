@@ -164,6 +164,21 @@ describe('null keys on a compacted topic', () => {
   });
 });
 
+describe('DELETE /v1/topics/{topic}/records and the policy', () => {
+  it('a compact-only topic refuses it with 400 POLICY_VIOLATION and keeps its log start', async () => {
+    expect((await create('hc-keep', { 'cleanup.policy': 'compact' })).status).toBe(201);
+    const records = [0, 1, 2].map((i) => ({ key: `k${i}`, value: 'v', partition: 0 }));
+    expect((await ctx.http.post('/v1/topics/hc-keep/records', { records })).status).toBe(200);
+    const refused = await ctx.http.request('DELETE', '/v1/topics/hc-keep/records', {
+      partition: 0,
+      beforeOffset: '2',
+    });
+    expect(refused.status).toBe(400);
+    expect(refused.body.error.code).toBe('POLICY_VIOLATION');
+    expect((await ctx.http.get('/v1/topics/hc-keep')).body.partitions[0].earliestOffset).toBe('0');
+  });
+});
+
 describe('POST /v1/topics/{topic}/configs', () => {
   const configOf = async (topic: string) => (await ctx.http.get(`/v1/topics/${topic}`)).body.config;
 

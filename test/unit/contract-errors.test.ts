@@ -69,6 +69,7 @@ const EXPECTED: Record<ErrorCode, [kafkaCode: number, retriable: boolean]> = {
   UNKNOWN_LEADER_EPOCH: [75, false],
   INVALID_REQUIRED_ACKS: [21, false],
   INVALID_RECORD: [87, false],
+  POLICY_VIOLATION: [44, false],
   UNKNOWN_TOPIC_ID: [100, false],
   FENCED_MEMBER_EPOCH: [110, false],
   UNRELEASED_INSTANCE_ID: [111, false],

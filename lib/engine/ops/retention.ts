@@ -1,6 +1,6 @@
 import { isDeletePolicy } from '../../contract/limits.js';
 import type { Engine } from '../engine.js';
-import { OffsetOutOfRangeError } from '../errors.js';
+import { OffsetOutOfRangeError, PolicyViolationError } from '../errors.js';
 import type { IndexEntry, Topic } from '../types.js';
 import { checkPartition, getTopic } from './topics.js';
 
@@ -18,6 +18,13 @@ export async function deleteRecords(
 ): Promise<number> {
   const topic = await getTopic(engine, topicName);
   checkPartition(topic, partition);
+  // Kafka's ReplicaManager: deleting records below an offset is retention by hand, so a topic
+  // that has no delete policy (a compacted table) refuses it.
+  if (!isDeletePolicy(topic.config['cleanup.policy'])) {
+    throw new PolicyViolationError(
+      `records of ${topic.name}-${partition} can't be deleted: its cleanup.policy is ${topic.config['cleanup.policy']}`,
+    );
+  }
   const head = await engine.metadata.getHead(topic, partition);
   const target = beforeOffset === -1 ? head.nextOffset : beforeOffset;
   if (target < 0 || target > head.nextOffset) {

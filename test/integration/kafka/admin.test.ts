@@ -376,6 +376,31 @@ describe('DeleteRecords over the wire', () => {
     });
     expect(back.topics[0]?.partitions[0]).toEqual({ partitionIndex: 0, lowWatermark: 2n, errorCode: 0 });
   });
+
+  it('a compact-only topic refuses it with POLICY_VIOLATION and keeps its log start; compact,delete takes it', async () => {
+    for (const [name, policy] of [
+      ['trim-table', 'compact'],
+      ['trim-both', 'compact,delete'],
+    ]) {
+      const made = await ctx.http.post('/v1/topics', { name, config: { 'cleanup.policy': policy } });
+      expect(made.status).toBe(201);
+      await ctx.http.post(`/v1/topics/${name}/records`, {
+        records: [0, 1, 2].map((i) => ({ key: `k${i}`, value: 'v', partition: 0 })),
+      });
+    }
+    const res = await wire.request(K.DELETE_RECORDS, 2, {
+      topics: ['trim-table', 'trim-both'].map((name) => ({
+        name,
+        partitions: [{ partitionIndex: 0, offset: 2n }],
+      })),
+      timeoutMs: 5000,
+    });
+    expect(res.topics.map((t) => t.partitions[0])).toEqual([
+      { partitionIndex: 0, lowWatermark: -1n, errorCode: code('POLICY_VIOLATION') },
+      { partitionIndex: 0, lowWatermark: 2n, errorCode: 0 },
+    ]);
+    expect((await httpPartitions('trim-table')).map((p) => p.earliestOffset)).toEqual(['0']);
+  });
 });
 
 describe('DescribeConfigs over the wire', () => {
@@ -939,12 +964,13 @@ describe('@platformatic/kafka Admin', () => {
         {
           resourceType: ConfigResourceTypes.TOPIC,
           resourceName: 'plt-made',
-          configs: [{ name: 'cleanup.policy', value: 'compact' }],
+          // With `delete` too: a compact-only topic refuses the DeleteRecords below.
+          configs: [{ name: 'cleanup.policy', value: 'compact,delete' }],
         },
       ],
     });
     expect((await ctx.http.get('/v1/topics/plt-made')).body.config).toMatchObject({
-      'cleanup.policy': 'compact',
+      'cleanup.policy': 'compact,delete',
       'max.message.bytes': '1048576',
     });
 
