@@ -54,8 +54,12 @@ export async function openKafkaWire(bootstrap: string): Promise<KafkaWire> {
     else frames.push(frame);
   });
   let correlationId = 1;
+  // A failed write (EPIPE, ECONNRESET) destroys the socket; its error is passed on once 'close'
+  // has fired, so a caller that sees it also sees isClosed(), as after a failed read.
   const write = (bytes: Uint8Array) =>
-    new Promise<void>((resolve, reject) => socket.write(bytes, (err) => (err ? reject(err) : resolve())));
+    new Promise<void>((resolve, reject) =>
+      socket.write(bytes, (err) => (err ? void closed.then(() => reject(err)) : resolve())),
+    );
   const nextFrame = () =>
     new Promise<Uint8Array>((resolve, reject) => {
       const ready = frames.shift();
