@@ -123,3 +123,38 @@ describe('Kafka Fetch of a compacted range', () => {
     expect(table.get('key-9')).toBe('v4-9');
   }, 30_000);
 });
+
+describe('Kafka ListOffsets on a compacted partition', () => {
+  it('-3 (max timestamp) and a time name records that remain, not ones compacted away', async () => {
+    const name = 'compacted-times';
+    const T0 = 1_700_000_000_000;
+    expect(
+      (await ctx.http.post('/v1/topics', { name, partitions: 1, config: { 'cleanup.policy': 'compact' } }))
+        .status,
+    ).toBe(201);
+    // The latest timestamp is on a-1, which a-2 (an earlier CreateTime) supersedes.
+    const records = [
+      { key: 'a', value: 'a-1', timestamp: T0 + 100 },
+      { key: 'b', value: 'b-1', timestamp: T0 + 50 },
+      { key: 'a', value: 'a-2', timestamp: T0 + 10 },
+    ].map((r) => ({ ...r, partition: 0 }));
+    expect((await ctx.http.post(`/v1/topics/${name}/records`, { records })).status).toBe(200);
+    const list = async (timestamp: bigint) => {
+      const res = await wire.request(APIS.ListOffsets.key, 7, {
+        replicaId: -1,
+        isolationLevel: 0,
+        topics: [{ name, partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp }] }],
+        timeoutMs: 1000,
+      });
+      const p = res.topics[0]?.partitions[0];
+      return { errorCode: p?.errorCode, offset: p?.offset, timestamp: p?.timestamp };
+    };
+    expect(await list(-3n)).toEqual({ errorCode: 0, offset: 0n, timestamp: BigInt(T0 + 100) });
+
+    const topic = await getTopic(ctx.engine, name);
+    await compactPartitionByKey(ctx.engine, topic, 0, { ...KEY_COMPACTION_OPTIONS, force: true });
+    expect(await list(-3n)).toEqual({ errorCode: 0, offset: 1n, timestamp: BigInt(T0 + 50) });
+    expect(await list(BigInt(T0 + 60))).toEqual({ errorCode: 0, offset: -1n, timestamp: -1n });
+    expect(await list(BigInt(T0 + 20))).toEqual({ errorCode: 0, offset: 1n, timestamp: BigInt(T0 + 50) });
+  });
+});
