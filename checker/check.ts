@@ -54,6 +54,15 @@ export function anomalyTable<N extends string>(names: readonly N[], maxExamples 
   return { anomalies, report };
 }
 
+/** What a check module answers: valid when none of its anomalies was seen. */
+export interface AnomalyReport<N extends string, S> {
+  valid: boolean;
+  /** The anomalies that were seen. */
+  violations: N[];
+  anomalies: Record<N, Anomaly>;
+  stats: S;
+}
+
 export interface DuplicateAnomaly extends Anomaly {
   /** Duplicated values written by idempotent producers (must be 0) and by plain ones (expected under retries). */
   idempotent: number;

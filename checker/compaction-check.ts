@@ -27,7 +27,7 @@
  *
  * Pure and synchronous, unit-tested on hand-written histories (test/checker/compaction-check.test.ts).
  */
-import { type Anomaly, anomalyTable } from './check.js';
+import { type AnomalyReport, anomalyTable } from './check.js';
 import type { History, PollOp, SendOp } from './history.js';
 
 export const COMPACTION_ANOMALY_NAMES = [
@@ -40,11 +40,9 @@ export const COMPACTION_ANOMALY_NAMES = [
 ] as const;
 export type CompactionAnomalyName = (typeof COMPACTION_ANOMALY_NAMES)[number];
 
-export interface CompactionReport {
-  valid: boolean;
-  violations: CompactionAnomalyName[];
-  anomalies: Record<CompactionAnomalyName, Anomaly>;
-  stats: {
+export type CompactionReport = AnomalyReport<
+  CompactionAnomalyName,
+  {
     /** Distinct (partition, key) pairs sent. */
     keys: number;
     /** Records known (acknowledged or read), and how many of them the final read still has. */
@@ -57,8 +55,8 @@ export interface CompactionReport {
     gapsCrossed: number;
     /** Keys with more than one record in the final read (not compacted yet). */
     keysWithSeveralRecords: number;
-  };
-}
+  }
+>;
 
 interface Known {
   offset: number;

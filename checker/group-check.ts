@@ -11,25 +11,23 @@
  *
  * Pure and synchronous, unit-tested on hand-written histories (test/checker/group-check.test.ts).
  */
-import { type Anomaly, anomalyTable } from './check.js';
+import { type AnomalyReport, anomalyTable } from './check.js';
 import type { AssignmentOp, CommitOp, CommittedReadOp, History, PollOp, SendOp } from './history.js';
 
 export const GROUP_ANOMALY_NAMES = ['split-ownership', 'commit-regression', 'unconsumed'] as const;
 export type GroupAnomalyName = (typeof GROUP_ANOMALY_NAMES)[number];
 
-export interface GroupReport {
-  valid: boolean;
-  violations: GroupAnomalyName[];
-  anomalies: Record<GroupAnomalyName, Anomaly>;
-  stats: {
+export type GroupReport = AnomalyReport<
+  GroupAnomalyName,
+  {
     generations: number;
     assignments: number;
     commits: { ok: number; fail: number; info: number };
     committedReads: number;
     /** Acknowledged values polled by a group member. */
     consumed: number;
-  };
-}
+  }
+>;
 
 export function checkGroups(history: History, options: { examples?: number } = {}): GroupReport {
   const { anomalies, report } = anomalyTable(GROUP_ANOMALY_NAMES, options.examples ?? 5);
