@@ -34,6 +34,7 @@ import {
   deleteTopic,
   describeTopic,
   listTopics,
+  topicConfigOverrides,
 } from '../lib/engine/ops/topics.js';
 import { deleteUser, listUsers, upsertUser } from '../lib/engine/ops/users.js';
 import type { Topic } from '../lib/engine/types.js';
@@ -80,6 +81,7 @@ export function createTopicsHandler(engine: Engine): HttpHandler {
           return json(200, {
             name: topic.name,
             config: wireConfig(topic),
+            overrides: [...topicConfigOverrides(topic)],
             partitions: heads.map((h, partition) => ({
               partition,
               earliestOffset: String(h.logStartOffset),

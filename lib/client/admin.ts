@@ -6,6 +6,8 @@ import type { Logger } from './logger.js';
 import type { TopicMetadataCache } from './metadata.js';
 import {
   ConfigResourceTypes,
+  ConfigSource,
+  type DescribeConfigResponse,
   type GroupDescription,
   type GroupOverview,
   type IResourceConfig,
@@ -110,6 +112,47 @@ export class Admin {
       this.metadata.set(topic, count);
     }
     return true;
+  }
+
+  /**
+   * KafkaJS's describeConfigs for topics: every config (or those in `configNames`), marked default
+   * or set for the topic. Synonyms are not reported (the list is empty).
+   */
+  async describeConfigs({
+    resources,
+  }: {
+    resources: { type: number; name: string; configNames?: string[] }[];
+    includeSynonyms?: boolean;
+  }): Promise<DescribeConfigResponse> {
+    const out: DescribeConfigResponse['resources'] = [];
+    for (const r of resources) {
+      if (r.type !== ConfigResourceTypes.TOPIC) {
+        throw new StrataUsageError(
+          `describeConfigs: resource type ${r.type} is not supported, only TOPIC (2)`,
+        );
+      }
+      const d = await this.api.describeTopic(r.name);
+      const overrides = new Set(d.overrides);
+      const names = r.configNames && r.configNames.length > 0 ? r.configNames : Object.keys(d.config);
+      out.push({
+        errorCode: 0,
+        errorMessage: null,
+        resourceName: r.name,
+        resourceType: r.type,
+        configEntries: names
+          .filter((name) => name in d.config)
+          .map((name) => ({
+            configName: name,
+            configValue: d.config[name] as string,
+            readOnly: false,
+            isDefault: !overrides.has(name),
+            configSource: overrides.has(name) ? ConfigSource.TOPIC_CONFIG : ConfigSource.DEFAULT_CONFIG,
+            isSensitive: false,
+            configSynonyms: [],
+          })),
+      });
+    }
+    return { resources: out, throttleTime: 0 };
   }
 
   /**

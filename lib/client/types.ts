@@ -249,6 +249,39 @@ export interface IResourceConfig {
   configEntries: { name: string; value: string }[];
 }
 
+/** KafkaJS's ConfigSource (Kafka's DescribeConfigs sources); a topic's configs are TOPIC_CONFIG or DEFAULT_CONFIG. */
+export const ConfigSource = {
+  UNKNOWN: 0,
+  TOPIC_CONFIG: 1,
+  DYNAMIC_BROKER_CONFIG: 2,
+  DYNAMIC_DEFAULT_BROKER_CONFIG: 3,
+  STATIC_BROKER_CONFIG: 4,
+  DEFAULT_CONFIG: 5,
+  DYNAMIC_BROKER_LOGGER_CONFIG: 6,
+} as const;
+
+/** One config as KafkaJS's describeConfigs answers it. */
+export interface ConfigEntry {
+  configName: string;
+  configValue: string;
+  readOnly: boolean;
+  isDefault: boolean;
+  configSource: number;
+  isSensitive: boolean;
+  configSynonyms: { configName: string; configValue: string; configSource: number }[];
+}
+
+export interface DescribeConfigResponse {
+  resources: {
+    errorCode: number;
+    errorMessage: string | null;
+    resourceName: string;
+    resourceType: number;
+    configEntries: ConfigEntry[];
+  }[];
+  throttleTime: number;
+}
+
 export interface ITopicMetadata {
   name: string;
   partitions: PartitionMetadata[];

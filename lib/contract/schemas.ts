@@ -76,6 +76,8 @@ export const listTopicsResponse = z.object({
 export const describeTopicResponse = z.object({
   name: z.string(),
   config: wireTopicConfig,
+  /** The configs set for this topic (Kafka's DYNAMIC_TOPIC_CONFIG); every other is at its default. */
+  overrides: z.array(z.string()),
   partitions: z.array(
     z.object({
       partition: z.int(),

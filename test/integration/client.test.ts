@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ConfigResourceTypes,
+  ConfigSource,
   type Consumer,
   type EachMessagePayload,
   type KafkaMessage,
@@ -96,7 +97,7 @@ describe('admin', () => {
     await expect(strata.api.createTopic('adm2', 1)).rejects.toBeInstanceOf(StrataTopicAlreadyExistsError);
   });
 
-  it("alterConfigs replaces a topic's configs as KafkaJS's does; a bad value is INVALID_CONFIG", async () => {
+  it("alterConfigs replaces a topic's configs as KafkaJS's does, describeConfigs tells set from default; a bad value is INVALID_CONFIG", async () => {
     const admin = strata.admin();
     await admin.createTopics({
       topics: [{ topic: 'alt', configEntries: [{ name: 'retention.ms', value: '3600000' }] }],
@@ -115,6 +116,32 @@ describe('admin', () => {
     ]);
     const { config } = await strata.api.describeTopic('alt');
     expect([config['cleanup.policy'], config['retention.ms']]).toEqual(['compact', '604800000']);
+    const described = await admin.describeConfigs({
+      resources: [
+        { type: ConfigResourceTypes.TOPIC, name: 'alt', configNames: ['cleanup.policy', 'retention.ms'] },
+      ],
+      includeSynonyms: false,
+    });
+    expect(described.resources[0]?.configEntries).toEqual([
+      expect.objectContaining({
+        configName: 'cleanup.policy',
+        configValue: 'compact',
+        isDefault: false,
+        configSource: ConfigSource.TOPIC_CONFIG,
+      }),
+      expect.objectContaining({
+        configName: 'retention.ms',
+        configValue: '604800000',
+        isDefault: true,
+        configSource: ConfigSource.DEFAULT_CONFIG,
+      }),
+    ]);
+    const every = await admin.describeConfigs({
+      resources: [{ type: ConfigResourceTypes.TOPIC, name: 'alt' }],
+    });
+    expect(every.resources[0]?.configEntries.map((e) => e.configName).sort()).toEqual(
+      Object.keys(config).sort(),
+    );
     const bad = admin.alterConfigs({
       resources: [
         {
