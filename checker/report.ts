@@ -1,5 +1,5 @@
 /** The human-readable report of a run (the table `npm run check:faults` prints). */
-import { ANOMALY_NAMES, MUST_BE_ZERO } from './check.js';
+import { ANOMALY_NAMES, type Anomaly, MUST_BE_ZERO } from './check.js';
 import { COMPACTION_ANOMALY_NAMES } from './compaction-check.js';
 import { GROUP_ANOMALY_NAMES } from './group-check.js';
 import { FAULT_CLASSES } from './nemesis.js';
@@ -78,15 +78,16 @@ export function formatReport(result: RunResult, examples = 3): string {
     const must = MUST_BE_ZERO.includes(name);
     rows.push([name, `${a.count}`, must ? 'yes' : 'no', a.count === 0 ? 'ok' : must ? 'FAIL' : 'reported']);
   }
-  if (result.groups) {
-    for (const name of GROUP_ANOMALY_NAMES) {
-      const n = result.groups.anomalies[name].count;
-      rows.push([name, `${n}`, 'yes', n === 0 ? 'ok' : 'FAIL']);
-    }
-  }
-  if (result.compaction) {
-    for (const name of COMPACTION_ANOMALY_NAMES) {
-      const n = result.compaction.anomalies[name].count;
+  // The group and compaction checks: every anomaly of theirs must be zero.
+  const extra: { names: readonly string[]; anomalies: Record<string, Anomaly> }[] = [
+    ...(result.groups ? [{ names: GROUP_ANOMALY_NAMES, anomalies: result.groups.anomalies }] : []),
+    ...(result.compaction
+      ? [{ names: COMPACTION_ANOMALY_NAMES, anomalies: result.compaction.anomalies }]
+      : []),
+  ];
+  for (const table of extra) {
+    for (const name of table.names) {
+      const n = table.anomalies[name]?.count ?? 0;
       rows.push([name, `${n}`, 'yes', n === 0 ? 'ok' : 'FAIL']);
     }
   }
@@ -101,23 +102,16 @@ export function formatReport(result: RunResult, examples = 3): string {
     if (i === 0) lines.push(widths.map((w) => '-'.repeat(w)).join('  '));
   }
 
-  for (const name of ANOMALY_NAMES) {
-    const a = report.anomalies[name];
-    if (a.count === 0) continue;
-    lines.push('', `${name} (${a.count}), first ${Math.min(examples, a.examples.length)}:`);
-    for (const e of a.examples.slice(0, examples)) lines.push(`  ${JSON.stringify(e)}`);
-  }
-  for (const name of result.groups ? GROUP_ANOMALY_NAMES : []) {
-    const a = result.groups?.anomalies[name];
-    if (!a || a.count === 0) continue;
-    lines.push('', `${name} (${a.count}), first ${Math.min(examples, a.examples.length)}:`);
-    for (const e of a.examples.slice(0, examples)) lines.push(`  ${JSON.stringify(e)}`);
-  }
-  for (const name of result.compaction ? COMPACTION_ANOMALY_NAMES : []) {
-    const a = result.compaction?.anomalies[name];
-    if (!a || a.count === 0) continue;
-    lines.push('', `${name} (${a.count}), first ${Math.min(examples, a.examples.length)}:`);
-    for (const e of a.examples.slice(0, examples)) lines.push(`  ${JSON.stringify(e)}`);
+  for (const table of [
+    { names: ANOMALY_NAMES, anomalies: report.anomalies as Record<string, Anomaly> },
+    ...extra,
+  ]) {
+    for (const name of table.names) {
+      const a = table.anomalies[name];
+      if (!a || a.count === 0) continue;
+      lines.push('', `${name} (${a.count}), first ${Math.min(examples, a.examples.length)}:`);
+      for (const e of a.examples.slice(0, examples)) lines.push(`  ${JSON.stringify(e)}`);
+    }
   }
   if (result.notes.length > 0) {
     lines.push('', `notes (${result.notes.length}):`);

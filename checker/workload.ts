@@ -170,17 +170,12 @@ async function producer(ctx: Context, name: string, idempotent: boolean, rng: Ra
     }));
     // Poison: the whole request must fail (definite), so none of its values may ever be read (G1a).
     // A compacted topic also refuses a record without a key.
-    let poison: Record<string, unknown> | undefined;
     if (rng.chance(ctx.poisonChance ?? 0.02)) {
       const value = `${name}-${seq}-${records.length}`;
-      if (ctx.compacted && rng.chance(0.5)) {
-        records.push({ value, partition: first });
-        poison = { partition: first, key: null, value, headers: { id: value } };
-      } else records.push({ value, partition: ctx.partitions, ...keyed(ctx, rng) });
+      if (ctx.compacted && rng.chance(0.5)) records.push({ value, partition: first });
+      else records.push({ value, partition: ctx.partitions, ...keyed(ctx, rng) });
     }
-    const body: Record<string, unknown> = {
-      records: records.map((r, i) => (poison && i === records.length - 1 ? poison : wireRecord(r))),
-    };
+    const body: Record<string, unknown> = { records: records.map(wireRecord) };
     const counts = new Map<number, number>();
     for (const r of records) counts.set(r.partition, (counts.get(r.partition) ?? 0) + 1);
     if (idempotent && identity) {
@@ -242,7 +237,7 @@ function keyed(ctx: Context, rng: Random): Pick<SentRecord, 'key' | 'tombstone'>
   };
 }
 
-/** What POST /v1/topics/{t}/records is sent for a record of the history. */
+/** What POST /v1/topics/{t}/records is sent for a record of the history (no key: a keyless record). */
 function wireRecord(r: SentRecord): Record<string, unknown> {
   if (r.key === undefined) return { value: r.value, partition: r.partition };
   return {
